@@ -1,0 +1,272 @@
+"""The emulated Twilio account: routes, state, authentication, recording, faults and spec checks.
+
+No sockets here: `Emulator.handle` takes a decoded HTTP request and returns a status and a body, so
+the proxy (proxy.py) and tests drive the same code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from .spec import Spec, Violation
+
+Handler = Callable[["Call"], tuple[int, object]]
+ROUTES: dict[tuple[str, str, str], Handler] = {}
+
+
+def route(host: str, method: str, path_template: str) -> Callable[[Handler], Handler]:
+    """Register a handler for an operation, named exactly as Twilio's OpenAPI description names it."""
+
+    def register(handler: Handler) -> Handler:
+        ROUTES[(host, method, path_template)] = handler
+        return handler
+
+    return register
+
+
+class TwilioError(Exception):
+    """An error answered the way Twilio answers: `{code, message, more_info, status}`."""
+
+    def __init__(self, status: int, code: int, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+    def body(self) -> dict:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "more_info": f"https://www.twilio.com/docs/errors/{self.code}",
+            "status": self.status,
+        }
+
+
+def not_found(path: str) -> TwilioError:
+    return TwilioError(404, 20404, f"The requested resource {path} was not found")
+
+
+@dataclass
+class RecordedRequest:
+    """One request the emulator received. The credential's secret is never kept."""
+
+    method: str
+    host: str
+    path: str
+    query: str
+    content_type: str
+    body: object
+    auth_user: str | None
+    operation: str | None = None
+    status: int | None = None
+    response: object = None
+    started: float = 0.0
+    finished: float = 0.0
+
+
+@dataclass
+class Fault:
+    """Make matching requests fail: an HTTP error, a delay before answering, or a dropped connection."""
+
+    method: str
+    path_contains: str
+    status: int | None = None
+    code: int | None = None
+    delay: float = 0.0
+    drop: bool = False
+    times: int | None = 1  # None: every matching request
+
+    def matches(self, method: str, path: str) -> bool:
+        return method == self.method and self.path_contains in path and (self.times is None or self.times > 0)
+
+
+class DroppedConnection(Exception):
+    """Raised by `Emulator.handle` when a fault says to close the connection without answering."""
+
+
+@dataclass
+class Call:
+    """What a route handler gets: the request, its decoded parameters, and the account."""
+
+    emulator: "Emulator"
+    method: str
+    host: str
+    path: str
+    params: dict
+    query: dict
+    body: object
+
+    @property
+    def base_url(self) -> str:
+        return f"https://{self.host}"
+
+
+@dataclass
+class Account:
+    sid: str
+    auth_token: str
+    api_keys: dict[str, str] = field(default_factory=dict)  # SK… → secret
+
+
+class Emulator:
+    """A Twilio account in memory, answering the REST API as Twilio's OpenAPI description says."""
+
+    def __init__(self, spec_dir: Path, account: Account):
+        from . import products  # noqa: F401  (registers the routes)
+
+        self.spec = Spec(spec_dir)
+        self.account = account
+        self.lock = threading.RLock()
+        self.requests: list[RecordedRequest] = []
+        self.violations: list[Violation] = []
+        self.faults: list[Fault] = []
+        self.resources: dict[str, dict[str, dict]] = {}
+        self._counter = itertools.count(1)
+
+    # State ---------------------------------------------------------------------------------------
+
+    def new_sid(self, prefix: str) -> str:
+        """Deterministic SIDs, so that a run of the demo or a test reads the same every time."""
+        digest = hashlib.sha256(f"{prefix}{next(self._counter)}".encode()).hexdigest()
+        return prefix + digest[:32]
+
+    def table(self, kind: str) -> dict[str, dict]:
+        return self.resources.setdefault(kind, {})
+
+    def reset(self) -> None:
+        """Forget requests, violations, faults and every resource."""
+        with self.lock:
+            self.requests.clear()
+            self.violations.clear()
+            self.faults.clear()
+            self.resources.clear()
+            self._counter = itertools.count(1)
+
+    def calls(self, host: str | None = None, method: str | None = None, operation: str | None = None):
+        """The recorded requests, filtered."""
+        return [
+            r
+            for r in list(self.requests)
+            if (host is None or r.host == host)
+            and (method is None or r.method == method)
+            and (operation is None or r.operation == operation)
+        ]
+
+    def inject(self, fault: Fault) -> Fault:
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    # Requests ------------------------------------------------------------------------------------
+
+    def authenticate(self, authorization: str | None) -> str | None:
+        """The account SID or API key SID whose credential is valid, or None."""
+        user, secret = _basic_credential(authorization)
+        expected = self.account.auth_token if user == self.account.sid else self.account.api_keys.get(user or "")
+        return user if expected is not None and secret == expected else None
+
+    def handle(self, method: str, host: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, object]:
+        path, _, query = target.partition("?")
+        content_type = headers.get("content-type", "")
+        auth_user = _basic_credential(headers.get("authorization"))[0]
+        record = RecordedRequest(method, host, path, query, content_type, None, auth_user, started=time.monotonic())
+        with self.lock:
+            self.requests.append(record)
+            fault = next((f for f in self.faults if f.matches(method, path)), None)
+            if fault and fault.times is not None:
+                fault.times -= 1
+        try:
+            status, response = self._answer(record, headers, body, fault)
+        finally:
+            record.finished = time.monotonic()
+        record.status, record.response = status, response
+        return status, response
+
+    def _answer(self, record: RecordedRequest, headers: dict, body: bytes, fault: Fault | None) -> tuple[int, object]:
+        url = f"https://{record.host}{record.path}"
+        if fault and fault.delay:
+            time.sleep(fault.delay)
+        if fault and fault.drop:
+            raise DroppedConnection(url)
+        operation = self.spec.find(record.method, record.host, record.path)
+        if operation is None:
+            self._violation("unknown-endpoint", record, ["not in Twilio's OpenAPI description"])
+            return 404, not_found(record.path).body()
+        record.operation = f"{record.method} {operation.path_template}"
+        decoded, errors = operation.check_request(record.query, body, record.content_type)
+        record.body = decoded
+        if errors:
+            self._violation("request", record, errors)
+            return 400, TwilioError(400, 20001, "Invalid request: " + "; ".join(errors)).body()
+        if self.authenticate(headers.get("authorization")) is None:
+            return 401, TwilioError(401, 20003, "Authentication Error - invalid username").body()
+        if fault and fault.status:
+            default_codes = {429: 20429, 500: 20500, 503: 20503}
+            code = fault.code or default_codes.get(fault.status, 20001)
+            return fault.status, TwilioError(fault.status, code, f"Injected fault {fault.status}").body()
+        handler = ROUTES.get((record.host.split(".")[0], record.method, operation.path_template))
+        if handler is None:
+            self._violation("unknown-endpoint", record, ["described by Twilio but not emulated"])
+            return 404, not_found(record.path).body()
+        call = Call(self, record.method, record.host, record.path, operation.path_parameters, _query_dict(record.query), decoded)
+        try:
+            with self.lock:
+                status, response = handler(call)
+        except TwilioError as error:
+            return error.status, error.body()
+        response_errors = operation.check_response(status, response)
+        if response_errors:
+            self._violation("response", record, response_errors)
+        return status, response
+
+    def _violation(self, kind: str, record: RecordedRequest, errors: list[str]) -> None:
+        with self.lock:
+            self.violations.append(Violation(kind, record.method, f"https://{record.host}{record.path}", errors))
+
+
+def _basic_credential(authorization: str | None) -> tuple[str | None, str | None]:
+    """(user, secret) of an HTTP Basic Authorization header, or (None, None)."""
+    if not authorization or not authorization.startswith("Basic "):
+        return None, None
+    try:
+        user, _, secret = base64.b64decode(authorization[6:]).decode().partition(":")
+    except ValueError:
+        return None, None
+    return user, secret
+
+
+def _query_dict(query: str) -> dict:
+    from urllib.parse import parse_qs
+
+    return {key: values[-1] for key, values in parse_qs(query).items()}
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def to_json_text(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def page(call: Call, key: str, items: list[dict]) -> tuple[int, dict]:
+    """A Twilio list response holding every item on one page."""
+    size = int(call.query.get("PageSize", 50))
+    url = f"{call.base_url}{call.path}?PageSize={size}&Page=0"
+    meta = {
+        "page": 0,
+        "page_size": size,
+        "first_page_url": url,
+        "previous_page_url": None,
+        "url": url,
+        "next_page_url": None,
+        "key": key,
+    }
+    return 200, {key: items[:size], "meta": meta}

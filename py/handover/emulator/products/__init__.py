@@ -1,0 +1,3 @@
+"""Emulated Twilio products. Importing this package registers their routes."""
+
+from . import conversations, flex, taskrouter  # noqa: F401

@@ -1,0 +1,80 @@
+"""Flex Interactions: an inbound interaction on an existing conversation becomes a TaskRouter task."""
+
+from __future__ import annotations
+
+from ..core import Call, TwilioError, not_found, route
+from . import taskrouter
+
+BASE = "https://flex-api.twilio.com/v1/Interactions"
+CHANNEL_TYPES = {"sms", "whatsapp", "web", "chat", "email", "messenger", "gbm", "voice"}
+INITIATORS = {"customer", "agent", "api"}
+
+
+def _invalid(message: str) -> TwilioError:
+    return TwilioError(400, 20001, message)
+
+
+@route("flex-api", "POST", "/v1/Interactions")
+def create_interaction(call: Call):
+    emulator = call.emulator
+    channel, routing = call.body.get("Channel"), call.body.get("Routing")
+    if not isinstance(channel, dict):
+        raise _invalid("Channel must be a JSON object")
+    if channel.get("type") not in CHANNEL_TYPES:
+        raise _invalid(f"Invalid channel type {channel.get('type')!r}; expected one of {', '.join(sorted(CHANNEL_TYPES))}")
+    if channel.get("initiated_by") not in INITIATORS:
+        raise _invalid(f"Invalid initiated_by {channel.get('initiated_by')!r}")
+    media_channel_sid = (channel.get("properties") or {}).get("media_channel_sid")
+    if media_channel_sid not in emulator.table("conversations"):
+        raise _invalid(f"Invalid media_channel_sid: conversation {media_channel_sid} not found")
+    properties = (routing or {}).get("properties") if isinstance(routing, dict) else None
+    if not isinstance(properties, dict):
+        raise _invalid("Routing.properties must be a JSON object")
+    attributes = properties.get("attributes", {})
+    if not isinstance(attributes, dict):
+        raise _invalid("Routing.properties.attributes must be a JSON object")
+    workflow, task_channel = taskrouter.require_routing(
+        emulator,
+        properties.get("workspace_sid"),
+        properties.get("workflow_sid"),
+        properties.get("task_channel_unique_name", "default"),
+    )
+    sid, channel_sid = emulator.new_sid("KD"), emulator.new_sid("UO")
+    # Routing attributes reach the task as given; Flex adds its own keys beside them.
+    task = taskrouter.create_task(
+        emulator,
+        workflow,
+        task_channel,
+        {
+            **attributes,
+            "conversationSid": media_channel_sid,
+            "channelType": channel["type"],
+            "initiatedBy": channel["initiated_by"],
+            "direction": "inbound",
+            "flexInteractionSid": sid,
+            "flexInteractionChannelSid": channel_sid,
+            "conversations": {"initiated_by": channel["initiated_by"], "conversation_id": sid, "media": [{"type": "ChatTranscript", "sid": media_channel_sid}]},
+        },
+    )
+    interaction = {
+        "sid": sid,
+        "channel": {"type": channel["type"], "sid": channel_sid},
+        "routing": {"reservation": None, "properties": {key: task[key] for key in (
+            "sid", "workspace_sid", "workflow_sid", "task_channel_sid", "task_channel_unique_name",
+            "assignment_status", "attributes", "priority", "age", "account_sid",
+        )}},
+        "url": f"{BASE}/{sid}",
+        "links": {"channels": f"{BASE}/{sid}/Channels"},
+        "interaction_context_sid": None,
+        "webhook_ttid": None,
+    }
+    emulator.table("interactions")[sid] = interaction
+    return 201, interaction
+
+
+@route("flex-api", "GET", "/v1/Interactions/{Sid}")
+def fetch_interaction(call: Call):
+    interaction = call.emulator.table("interactions").get(call.params["Sid"])
+    if interaction is None:
+        raise not_found(call.path)
+    return 200, interaction

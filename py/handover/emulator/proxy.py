@@ -1,0 +1,126 @@
+"""The way in: an HTTP CONNECT proxy that terminates TLS for *.twilio.com with a throwaway CA.
+
+Production code reaches Twilio through it unchanged: Node through HTTP_PROXY and NODE_EXTRA_CA_CERTS,
+Python's requests through HTTPS_PROXY and REQUESTS_CA_BUNDLE. Other hosts are refused.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import trustme
+
+from .core import DroppedConnection, Emulator
+
+TWILIO_DOMAIN = "twilio.com"
+
+
+class _TwilioHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "_ProxyServer"
+    tunnel_host: str | None = None
+
+    def do_CONNECT(self) -> None:  # noqa: N802 (http.server's naming)
+        host, _, port = self.path.rpartition(":")
+        if not (host == TWILIO_DOMAIN or host.endswith("." + TWILIO_DOMAIN)) or port != "443":
+            self.send_error(403, f"the Twilio emulator only intercepts *.{TWILIO_DOMAIN}:443, not {self.path}")
+            return
+        self.send_response(200, "Connection Established")
+        self.end_headers()
+        self.wfile.flush()
+        try:
+            self.connection = self.server.tls.wrap_socket(self.connection, server_side=True)
+        except (ssl.SSLError, OSError):
+            self.close_connection = True
+            return
+        self.rfile = self.connection.makefile("rb")
+        self.wfile = self.connection.makefile("wb")
+        self.tunnel_host = host
+        self.close_connection = False
+
+    def _serve(self) -> None:
+        if self.tunnel_host is None:
+            self.send_error(400, "connect through the proxy: CONNECT <host>.twilio.com:443")
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        host = (headers.get("host") or self.tunnel_host).split(":")[0]
+        try:
+            status, response = self.server.emulator.handle(self.command, host, self.path, headers, body)
+        except DroppedConnection:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        payload = b"" if response is None else json.dumps(response).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Twilio-Request-Id", "RQ" + "0" * 32)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_DELETE = do_PUT = _serve  # noqa: N815
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002
+        """Silent: the emulator records requests itself."""
+
+
+class _ProxyServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, emulator: Emulator, tls: ssl.SSLContext):
+        super().__init__(("127.0.0.1", 0), _TwilioHandler)
+        self.emulator, self.tls = emulator, tls
+
+
+class EmulatorProxy:
+    """A running proxy in front of an `Emulator`, with the CA certificate its clients must trust."""
+
+    def __init__(self, emulator: Emulator):
+        self.emulator = emulator
+        self._directory = tempfile.TemporaryDirectory(prefix="twilio-emulator-")
+        authority = trustme.CA(organization_name="Twilio emulator (throwaway, this run only)")
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        authority.issue_cert(f"*.{TWILIO_DOMAIN}", TWILIO_DOMAIN).configure_cert(tls)
+        self.ca_path = Path(self._directory.name) / "ca.pem"
+        authority.cert_pem.write_to_path(str(self.ca_path))
+        self._server = _ProxyServer(emulator, tls)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="twilio-emulator", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def client_environment(self) -> dict[str, str]:
+        """What a Node or Python process needs in its environment to reach Twilio through this proxy."""
+        return {
+            "HTTP_PROXY": self.url,
+            "HTTPS_PROXY": self.url,
+            "NODE_EXTRA_CA_CERTS": str(self.ca_path),
+            "REQUESTS_CA_BUNDLE": str(self.ca_path),
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+
+    def start(self) -> "EmulatorProxy":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self._directory.cleanup()
+
+    def __enter__(self) -> "EmulatorProxy":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()

@@ -1,0 +1,224 @@
+"""Twilio's OpenAPI description: find the operation for a request and check the request against it.
+
+Twilio's form bodies follow the SDKs' encoding, not OpenAPI's default form style: untyped and
+`object` parameters travel as JSON text, arrays as repeated keys, booleans as `true`/`false`. So the
+form is decoded here by the schema of each parameter, then the result is checked with an OpenAPI 3.0
+schema validator against the operation's request schema.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from openapi_schema_validator import OAS30Validator
+
+SPEC_PACKAGE_PATH = Path("node_modules/@twilio-alpha/mcp/twilio-oai/spec/json")
+
+
+class SpecNotFound(RuntimeError):
+    """The OpenAPI files are not installed."""
+
+
+@dataclass
+class Violation:
+    """A request or response that breaks Twilio's OpenAPI description."""
+
+    kind: str  # "unknown-endpoint", "request", "response"
+    method: str
+    url: str
+    errors: list[str]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.method} {self.url}: " + "; ".join(self.errors)
+
+
+@dataclass
+class Operation:
+    """One method of one path template of one spec document."""
+
+    document: "SpecDocument"
+    method: str
+    path_template: str
+    definition: dict
+    path_parameters: dict[str, str] = field(default_factory=dict)
+
+    def _parameters(self, location: str) -> list[dict]:
+        shared = self.document.raw["paths"][self.path_template].get("parameters", [])
+        return [p for p in shared + self.definition.get("parameters", []) if p.get("in") == location]
+
+    def check_request(self, query: str, body: bytes, content_type: str) -> tuple[dict, list[str]]:
+        """Decode and check a request; return the decoded body parameters and the errors found."""
+        errors: list[str] = []
+        for parameter in self._parameters("path"):
+            value = self.path_parameters.get(parameter["name"], "")
+            errors += self.document.schema_errors(parameter.get("schema", {}), value, f"path {parameter['name']}")
+        errors += self._check_query(query)
+        decoded, body_errors = self._check_body(body, content_type)
+        return decoded, errors + body_errors
+
+    def _check_query(self, query: str) -> list[str]:
+        parameters = {p["name"]: p for p in self._parameters("query")}
+        raw = parse_qs(query, keep_blank_values=True)
+        errors = [f"query parameter {name!r} is not in the description" for name in raw if name not in parameters]
+        for name, parameter in parameters.items():
+            if name not in raw:
+                if parameter.get("required"):
+                    errors.append(f"query parameter {name!r} is required")
+                continue
+            value, decode_error = self.document.decode_form_value(parameter.get("schema", {}), raw[name])
+            errors += [f"query {name}: {decode_error}"] if decode_error else (
+                self.document.schema_errors(parameter.get("schema", {}), value, f"query {name}")
+            )
+        return errors
+
+    def _check_body(self, body: bytes, content_type: str) -> tuple[dict, list[str]]:
+        described = self.definition.get("requestBody", {}).get("content", {})
+        media_type = content_type.split(";")[0].strip().lower()
+        if not described:
+            return {}, [f"a {self.method} to this endpoint takes no body"] if body else []
+        if not body and not self.definition["requestBody"].get("required"):
+            media_type = media_type or next(iter(described))
+        if media_type not in described:
+            return {}, [f"body is {media_type or 'untyped'}, the description expects {', '.join(described)}"]
+        schema = self.document.resolve(described[media_type].get("schema", {}))
+        if media_type == "application/json":
+            try:
+                decoded = json.loads(body or b"{}")
+            except ValueError as error:
+                return {}, [f"body is not valid JSON: {error}"]
+            return decoded, self.document.schema_errors(schema, decoded, "body")
+        return self._check_form(body, schema)
+
+    def _check_form(self, body: bytes, schema: dict) -> tuple[dict, list[str]]:
+        try:
+            raw = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
+        except (UnicodeDecodeError, ValueError) as error:
+            return {}, [f"body is not form-encoded: {error}"]
+        properties = schema.get("properties", {})
+        decoded: dict = {}
+        errors: list[str] = []
+        for name, values in raw.items():
+            if name not in properties:
+                errors.append(f"body parameter {name!r} is not in the description")
+                continue
+            value, decode_error = self.document.decode_form_value(properties[name], values)
+            if decode_error:
+                errors.append(f"body {name}: {decode_error}")
+            else:
+                decoded[name] = value
+        if not errors:
+            errors += self.document.schema_errors(schema, decoded, "body")
+        return decoded, errors
+
+    def check_response(self, status: int, body: object) -> list[str]:
+        responses = self.definition.get("responses", {})
+        described = responses.get(str(status))
+        if described is None:
+            if status >= 400:
+                return []  # Twilio describes error bodies nowhere; the emulator shapes them itself
+            return [f"status {status} is not a described response ({', '.join(responses)})"]
+        schema = described.get("content", {}).get("application/json", {}).get("schema")
+        if schema is None:
+            return [] if body is None else [f"status {status} is described without a body"]
+        return self.document.schema_errors(schema, body, "response")
+
+
+class SpecDocument:
+    """One twilio-oai JSON file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.raw = json.loads(path.read_text(encoding="utf-8"))
+        self._templates = [
+            (re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"), template)
+            for template in self.raw["paths"]
+        ]
+
+    def find(self, method: str, path: str) -> Operation | None:
+        # A literal segment beats a parameter (e.g. /v2/Flows/Validate before /v2/Flows/{Sid}).
+        for pattern, template in sorted(self._templates, key=lambda item: item[1].count("{")):
+            match = pattern.match(path)
+            if match:
+                definition = self.raw["paths"][template].get(method.lower())
+                if definition is None:
+                    return None
+                return Operation(self, method.upper(), template, definition, match.groupdict())
+        return None
+
+    def resolve(self, schema: dict) -> dict:
+        """Follow a local `#/components/…` reference, as twilio-oai uses only those."""
+        while "$ref" in schema:
+            target = self.raw
+            for part in schema["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            schema = target
+        return schema
+
+    def decode_form_value(self, schema: dict, values: list[str]) -> tuple[object, str | None]:
+        """Decode one form parameter the way Twilio's SDKs encode it."""
+        schema = self.resolve(schema)
+        kind = schema.get("type")
+        if kind == "array":
+            item_schema = schema.get("items", {})
+            decoded = [self.decode_form_value(item_schema, [value]) for value in values]
+            problems = [problem for _, problem in decoded if problem]
+            return [value for value, _ in decoded], (problems[0] if problems else None)
+        if len(values) > 1:
+            return None, f"given {len(values)} times, expected once"
+        value = values[0]
+        if kind in (None, "object"):
+            try:
+                return json.loads(value), None
+            except ValueError:
+                return None, "expected JSON text (Twilio encodes objects in form bodies as JSON)"
+        if kind == "integer":
+            return (int(value), None) if re.fullmatch(r"-?\d+", value) else (None, f"expected an integer, got {value!r}")
+        if kind == "number":
+            try:
+                return float(value), None
+            except ValueError:
+                return None, f"expected a number, got {value!r}"
+        if kind == "boolean":
+            return (value == "true", None) if value in ("true", "false") else (None, f"expected true or false, got {value!r}")
+        return value, None
+
+    def schema_errors(self, schema: dict, value: object, where: str) -> list[str]:
+        # With the document's components beside it, the schema's `#/components/…` references resolve.
+        validator = OAS30Validator({**schema, "components": self.raw.get("components", {})})
+        return [
+            f"{where}{''.join(f'.{part}' for part in error.absolute_path)}: {error.message}"
+            for error in validator.iter_errors(value)
+        ]
+
+
+class Spec:
+    """The twilio-oai files, loaded as requests need them: `flex-api.twilio.com/v1/…` is twilio_flex_v1.json."""
+
+    def __init__(self, directory: Path):
+        if not (directory / "twilio_flex_v1.json").is_file():
+            raise SpecNotFound(
+                f"Twilio's OpenAPI description was not found in {directory}. "
+                "Run `make install` (it installs @twilio-alpha/mcp, which ships it) "
+                "or point HANDOVER_OPENAPI_DIR at a twilio-oai spec/json folder."
+            )
+        self.directory = directory
+        self._documents: dict[str, SpecDocument | None] = {}
+
+    def document_for(self, host: str, path: str) -> SpecDocument | None:
+        product = host.split(".")[0].removesuffix("-api")
+        version = path.strip("/").split("/")[0].lower()
+        if product == "api" and version == "2010-04-01":
+            version = "v2010"
+        name = f"twilio_{product.replace('-', '_')}_{version}.json"
+        if name not in self._documents:
+            candidate = self.directory / name
+            self._documents[name] = SpecDocument(candidate) if candidate.is_file() else None
+        return self._documents[name]
+
+    def find(self, method: str, host: str, path: str) -> Operation | None:
+        document = self.document_for(host, path)
+        return document.find(method, path) if document else None
