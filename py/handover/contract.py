@@ -1,0 +1,62 @@
+"""The handover function's contract, in one place: the templates and the CLI both read it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CONTRACT_VERSION = 1
+SID_HEX = "[0-9a-fA-F]{32}"
+
+
+def sid_pattern(prefix: str) -> str:
+    return f"^{prefix}{SID_HEX}$"
+
+
+def is_sid(prefix: str, value: str) -> bool:
+    return re.fullmatch(sid_pattern(prefix), value) is not None
+
+
+@dataclass(frozen=True)
+class ConfigVariable:
+    """An environment variable of the deployed Functions service."""
+
+    name: str
+    description: str
+    pattern: str
+    expected: str  # what a well-formed value looks like, for error messages
+    request_override: str | None = None  # the request parameter that may replace it per call
+    default: str | None = None
+
+
+WORKSPACE = ConfigVariable(
+    "FLEX_WORKSPACE_SID",
+    "The TaskRouter workspace of your Flex instance (Console: TaskRouter > Workspaces)",
+    sid_pattern("WS"),
+    "WS followed by 32 hex characters",
+    request_override="FlexWorkspaceSid",
+)
+WORKFLOW = ConfigVariable(
+    "FLEX_WORKFLOW_SID",
+    "The TaskRouter workflow that routes handed-off conversations to agents",
+    sid_pattern("WW"),
+    "WW followed by 32 hex characters",
+    request_override="FlexWorkflowSid",
+)
+TASK_CHANNEL = ConfigVariable(
+    "FLEX_TASK_CHANNEL",
+    "The TaskRouter task channel of the created task (optional)",
+    "^[A-Za-z0-9_-]{1,64}$",
+    "a task channel unique name such as chat, sms or voice",
+    default="chat",
+)
+CONFIG_VARIABLES = (WORKSPACE, WORKFLOW, TASK_CHANNEL)
+
+# How an operator fixes a missing or malformed variable; named in the function's 500 answers.
+SET_VARIABLE_COMMAND = "twilio serverless:env:set --key {name} --value <value>"
+
+# An identity header is recorded as given, up to this many characters.
+MAX_IDENTITY_LENGTH = 256
+
+HANDED_OFF_MESSAGE = "I have passed our conversation to a member of our team. They will reply here shortly."
+FAILED_MESSAGE = "I could not reach a member of our team just now."
