@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine with Python 3.11+, Node 20+ and make:
+#   make demo   hand a conversation to Flex end to end on the embedded Twilio emulator
+#   make test   the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test generate validate clean
+
+install: $(VENV)/.installed node_modules/.installed
+
+# Python: the handover package and its pinned dependencies, into .venv/
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or later is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+# Node: twilio, the runtime handler, twilio-run and Twilio's OpenAPI description, into node_modules/
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+demo: install
+	$(BIN)/handover demo
+
+test: install
+	$(BIN)/pytest
+
+generate: install
+	$(BIN)/handover generate
+
+validate: install
+	$(BIN)/handover validate
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache
