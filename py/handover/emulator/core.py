@@ -149,6 +149,12 @@ class Emulator:
             self.resources.clear()
             self._counter = itertools.count(1)
 
+    def clear_traffic(self) -> None:
+        """Forget recorded requests and pending faults; keep resources and the violations seen so far."""
+        with self.lock:
+            self.requests.clear()
+            self.faults.clear()
+
     def calls(self, host: str | None = None, method: str | None = None, operation: str | None = None):
         """The recorded requests, filtered."""
         return [

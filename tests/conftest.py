@@ -1,0 +1,99 @@
+"""Shared fixtures: one emulated Twilio account behind its TLS proxy, and the real local runtime against it."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from handover.emulator import Emulator, EmulatorProxy, FlexAccount, new_account, seed_flex_account, spec_directory
+from handover.localstack import start_runtime
+from handover.runtime import LocalRuntime
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Twilio:
+    emulator: Emulator
+    proxy: EmulatorProxy
+    account: FlexAccount
+
+
+@pytest.fixture(scope="session")
+def twilio() -> Twilio:
+    emulator = Emulator(spec_directory(PROJECT_DIR), new_account())
+    account = seed_flex_account(emulator)
+    with EmulatorProxy(emulator) as proxy:
+        yield Twilio(emulator, proxy, account)
+
+
+@pytest.fixture(scope="session")
+def runtimes(twilio: Twilio):
+    """Start (once per configuration) the real twilio-run against the emulator; stopped at the end."""
+    started: dict[tuple, LocalRuntime] = {}
+
+    def runtime(fork: bool = False, **config: str | None) -> LocalRuntime:
+        key = (fork, tuple(sorted(config.items())))
+        if key not in started:
+            started[key] = start_runtime(PROJECT_DIR, twilio.emulator, twilio.proxy, twilio.account, fork=fork, **config)
+        return started[key]
+
+    yield runtime
+    for started_runtime in started.values():
+        started_runtime.stop()
+
+
+@pytest.fixture
+def emulator(twilio: Twilio) -> Emulator:
+    """The shared emulator with earlier tests' requests and faults forgotten; a test fails on any spec violation."""
+    twilio.emulator.clear_traffic()
+    violations_before = len(twilio.emulator.violations)
+    yield twilio.emulator
+    new_violations = [str(v) for v in twilio.emulator.violations[violations_before:]]
+    assert new_violations == [], "requests broke Twilio's OpenAPI description"
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict
+    content_type: str
+
+
+_LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def call_tool(
+    runtime: LocalRuntime,
+    headers: dict[str, str] | None = None,
+    body: dict | None = None,
+    *,
+    method: str = "POST",
+    form: bool = False,
+    path: str = "/tools/flex-handover",
+) -> Answer:
+    """Call a function over HTTP as an AI agent's webhook tool does."""
+    url, data, sent = runtime.url(path), None, dict(headers or {})
+    if method == "GET":
+        url += "?" + urllib.parse.urlencode(body or {})
+    elif form:
+        data, sent["Content-Type"] = urllib.parse.urlencode(body or {}).encode(), "application/x-www-form-urlencoded"
+    else:
+        data, sent["Content-Type"] = json.dumps(body or {}).encode(), "application/json"
+    request = urllib.request.Request(url, data=data, headers=sent, method=method)
+    try:
+        with _LOOPBACK.open(request, timeout=30) as response:
+            return Answer(response.status, json.loads(response.read()), response.headers.get("Content-Type", ""))
+    except urllib.error.HTTPError as error:
+        return Answer(error.code, json.loads(error.read()), error.headers.get("Content-Type", ""))
+
+
+@pytest.fixture(name="call_tool")
+def call_tool_fixture():
+    return call_tool
