@@ -5,24 +5,29 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import generate
 
-# Loads each function module and reports whether it exports a handler, as the runtime would call it.
+# Loads one function module as the runtime would and writes what it exports to a result file (not
+# stdout, which the module may write to), then exits, so timers the module starts cannot hold it.
 _EXPORTS_CHECK = """
-const results = {};
-for (const file of JSON.parse(process.argv[1])) {
-  try {
-    const loaded = require(file);
-    results[file] = typeof loaded.handler === 'function' ? null : 'does not export a handler function (exports.handler = async (context, event, callback) => …)';
-  } catch (error) {
-    results[file] = `cannot be loaded: ${error.message.split('\\n')[0]}`;
+const [file, resultPath] = process.argv.slice(1);
+let problem = null;
+try {
+  const loaded = require(file);
+  if (typeof loaded.handler !== 'function') {
+    problem = 'does not export a handler function (exports.handler = async (context, event, callback) => …)';
   }
+} catch (error) {
+  problem = `cannot be loaded: ${String(error && error.message).split('\\n')[0]}`;
 }
-process.stdout.write(JSON.stringify(results));
+require('fs').writeFileSync(resultPath, JSON.stringify({ problem }));
+process.exit(0);
 """
+LOAD_TIMEOUT = 20.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,23 @@ def _node() -> str:
     return node
 
 
+def _export_problem(node: str, project_dir: Path, path: Path) -> Problem | None:
+    relative = path.relative_to(project_dir).as_posix()
+    with tempfile.TemporaryDirectory(prefix="handover-validate-") as directory:
+        result_path = Path(directory) / "result.json"
+        try:
+            subprocess.run(
+                [node, "-e", _EXPORTS_CHECK, str(path), str(result_path)],
+                cwd=project_dir, capture_output=True, timeout=LOAD_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            return Problem(relative, f"loading it did not finish within {LOAD_TIMEOUT:.0f} s")
+        if not result_path.is_file():
+            return Problem(relative, "stops the process when loaded (process.exit or a crash); a function must only define its handler")
+        problem = json.loads(result_path.read_text(encoding="utf-8"))["problem"]
+    return Problem(relative, problem) if problem else None
+
+
 def check(project_dir: Path) -> list[Problem]:
     node = _node()
     problems = []
@@ -57,13 +79,7 @@ def check(project_dir: Path) -> list[Problem]:
             problems.append(Problem(relative, f"does not parse: {first_error}"))
         elif relative.startswith("functions/") and not relative.endswith(".private.js"):
             parsed.append(path)
-    if parsed:
-        result = subprocess.run(
-            [node, "-e", _EXPORTS_CHECK, json.dumps([str(path) for path in parsed])], capture_output=True, text=True, cwd=project_dir
-        )
-        for file, message in json.loads(result.stdout or "{}").items():
-            if message:
-                problems.append(Problem(Path(file).relative_to(project_dir).as_posix(), message))
+    problems += [problem for path in parsed if (problem := _export_problem(node, project_dir, path))]
     problems += [
         Problem(output, "differs from its template: run `handover generate` (edit the template, not the generated file)")
         for output in generate.differing(project_dir)

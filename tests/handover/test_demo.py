@@ -1,0 +1,198 @@
+"""`handover demo` end to end: the embedded emulator, twilio-run and the real project."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from handover import localstack, runtime
+from handover.cli import cli
+from handover.emulator import Account, FlexAccount
+
+REPO = Path(__file__).resolve().parents[2]
+SID = "[0-9a-f]{32}"
+
+
+def run_demo(*options: str) -> tuple[Result, Account]:
+    """The demo on the real project with an account whose credentials the test knows."""
+    result, account, _ = run_demo_recording_commands(*options)
+    return result, account
+
+
+def run_demo_recording_commands(*options: str) -> tuple[Result, Account, list[list[str]]]:
+    """run_demo, and the commands the runtime started."""
+    account = Account(sid="AC" + secrets.token_hex(16), auth_token=secrets.token_hex(16))
+    commands = []
+    popen = runtime.subprocess.Popen
+
+    def recording_popen(command, *args, **kwargs):
+        commands.append(list(command))
+        return popen(command, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(localstack, "new_account", lambda: account)
+        patch.setattr(runtime.subprocess, "Popen", recording_popen)
+        result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "demo", *options], catch_exceptions=False)
+    return result, account, commands
+
+
+@pytest.fixture(scope="module")
+def recorded_demo() -> tuple[Result, Account, list[list[str]]]:
+    return run_demo_recording_commands()
+
+
+@pytest.fixture(scope="module")
+def demo(recorded_demo) -> tuple[Result, Account]:
+    return recorded_demo[:2]
+
+
+@pytest.fixture(scope="module")
+def output(demo) -> str:
+    result, _ = demo
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def section(output: str, title: str) -> list[str]:
+    """The lines of the step whose title starts with `title`, without their indent."""
+    steps = output.split("\n\n")
+    found = [step for step in steps if step.lstrip("\n").startswith(title)]
+    assert len(found) == 1, f"no single step {title!r} in:\n{output}"
+    lines = found[0].strip("\n").splitlines()
+    return [line.removeprefix("   ") for line in lines[1:]]
+
+
+def test_the_demo_succeeds(demo):
+    result, _ = demo
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
+def test_the_demo_runs_on_the_emulator_with_the_new_account(output, demo):
+    _, account = demo
+    lines = section(output, "Handover demo: an AI Assistant hands a web chat customer to a human agent in Flex")
+    assert re.fullmatch(rf"Twilio: the embedded emulator \(account {account.sid}\), reached through http://127\.0\.0\.1:\d+", lines[0])
+    assert re.fullmatch(r"Functions: twilio-run at http://127\.0\.0\.1:\d+ \(in-process\)", lines[1])
+
+
+def test_the_demo_runs_twilio_run_in_process_on_the_project(recorded_demo):
+    _, _, commands = recorded_demo
+    assert len(commands) == 1
+    assert commands[0][1] == str(REPO / "node_modules/twilio-run/bin/twilio-run.js")
+    assert commands[0][2:5] == ["start", "--cwd", str(REPO)]
+    assert commands[0][-1] == "--no-fork-process"
+
+
+def test_the_tool_request_carries_the_session_and_identity_headers(output):
+    lines = section(output, "1. The AI Assistant calls the handover tool")
+    assert re.fullmatch(r"POST http://127\.0\.0\.1:\d+/tools/flex-handover", lines[0])
+    assert lines[1] == "Content-Type: application/json"
+    assert re.fullmatch(rf"X-Session-Id: webhook:conversations__IS{SID}/CH{SID}", lines[2])
+    assert re.fullmatch(rf"X-Identity: flex_participant:FX{SID}", lines[3])
+    assert lines[4] == "{}"
+
+
+def test_the_function_looks_up_the_customer_then_creates_the_interaction(output):
+    lines = section(output, "2. The function calls the Twilio API")
+    calls = [line for line in lines if re.match(r"(GET|POST) https://", line)]
+    assert len(calls) == 2
+    assert re.fullmatch(rf"GET https://conversations\.twilio\.com/v1/Services/IS{SID}/Users/FX{SID}  ->  200", calls[0])
+    assert calls[1] == "POST https://flex-api.twilio.com/v1/Interactions  ->  201"
+    assert '"type": "web",' in "\n".join(lines)
+    assert '"customerName": "Ada Lovelace",' in "\n".join(lines)
+
+
+def test_the_interaction_is_for_the_conversation_of_the_session(output):
+    session = next(line for line in section(output, "1. The AI Assistant") if line.startswith("X-Session-Id: "))
+    conversation = session.rsplit("/", 1)[1]
+    interactions = "\n".join(section(output, "2. The function calls the Twilio API"))
+    assert f'"media_channel_sid": "{conversation}"' in interactions
+    assert f'"conversationSid": "{conversation}",' in interactions
+
+
+def test_the_function_answers_http_200_handed_off(output):
+    lines = section(output, "3. The function answers the AI Assistant")
+    assert lines[0] == "HTTP 200"
+    answer = json.loads("\n".join(lines[1:]))
+    assert answer["status"] == "handed_off"
+    assert re.fullmatch(f"KD{SID}", answer["interactionSid"])
+    assert answer["message"] == "I have passed our conversation to a member of our team. They will reply here shortly."
+    assert '"status": "handed_off"' in output
+
+
+def test_flex_queues_a_task_with_the_customers_name(output):
+    title = next(line for line in output.splitlines() if line.startswith("4. Flex queues a task for a human agent: "))
+    assert re.fullmatch(rf"4\. Flex queues a task for a human agent: WT{SID} \(pending, channel chat\)", title)
+    lines = section(output, "4. Flex queues a task for a human agent")
+    assert lines[0] == "Task attributes, as the agent's Flex UI receives them:"
+    attributes = json.loads("\n".join(lines[1:]))
+    assert attributes["customerName"] == "Ada Lovelace"
+    assert attributes["from"] == "Ada Lovelace"
+    assert attributes["channelType"] == "web"
+    answer = json.loads("\n".join(section(output, "3. The function answers")[1:]))
+    assert attributes["flexInteractionSid"] == answer["interactionSid"]
+    assert '"customerName": "Ada Lovelace"' in output
+
+
+def test_every_request_matches_twilios_openapi_description(output):
+    assert output.rstrip("\n").endswith("Requests checked against Twilio's OpenAPI description: 3, violations: 0")
+    assert "violations: 0" in output
+
+
+def test_the_auth_token_is_never_printed(demo):
+    result, account = demo
+    assert account.sid in result.output, "the demo did not use the patched account"
+    assert account.auth_token not in result.output
+    assert account.auth_token.lower() not in result.output.lower()
+    assert account.auth_token not in re.findall(r"[0-9a-fA-F]{32}", result.output)
+
+
+def test_the_runtime_is_stopped_after_the_demo(output):
+    port = int(re.search(r"Functions: twilio-run at http://127\.0\.0\.1:(\d+)", output).group(1))
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, f"twilio-run still listens on {port}"
+
+
+def test_the_demo_in_forked_mode_succeeds():
+    result, account, commands = run_demo_recording_commands("--fork")
+    assert result.exit_code == 0, result.output
+    assert len(commands) == 1 and commands[0][2] == "start"
+    assert "--no-fork-process" not in commands[0]
+    output = result.stdout
+    assert re.search(r"Functions: twilio-run at http://127\.0\.0\.1:\d+ \(forked process per request\)", output)
+    assert "POST https://flex-api.twilio.com/v1/Interactions  ->  201" in output
+    assert "\n   HTTP 200\n" in output
+    assert '"status": "handed_off"' in output
+    assert '"customerName": "Ada Lovelace"' in output
+    assert "violations: 0" in output
+    assert account.auth_token not in result.output
+
+
+def test_a_failed_handoff_exits_1(monkeypatch):
+    """The workflow the function is configured with does not exist: Twilio refuses, the demo says so."""
+    seed = localstack.seed_flex_account
+
+    def seed_without_the_workflow(emulator) -> FlexAccount:
+        account = seed(emulator)
+        return FlexAccount(**{**account.__dict__, "workflow_sid": "WW" + "0" * 32})
+
+    monkeypatch.setattr(localstack, "seed_flex_account", seed_without_the_workflow)
+    result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "demo"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "\n   HTTP 502\n" in result.stdout
+    assert '"status": "failed"' in result.stdout
+    assert result.stderr.startswith("Error: the handoff did not complete (HTTP 502, ")
+
+
+def test_a_missing_openapi_description_exits_1(monkeypatch, tmp_path):
+    monkeypatch.setenv("HANDOVER_OPENAPI_DIR", str(tmp_path / "none"))
+    result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "demo"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: Twilio's OpenAPI description was not found in ")
+    assert "HANDOVER_OPENAPI_DIR" in result.stderr
