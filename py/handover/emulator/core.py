@@ -185,22 +185,21 @@ class Emulator:
         record = RecordedRequest(method, host, path, query, content_type, None, auth_user, started=time.monotonic())
         with self.lock:
             self.requests.append(record)
-            fault = next((f for f in self.faults if f.matches(method, path)), None)
-            if fault and fault.times is not None:
-                fault.times -= 1
         try:
-            status, response = self._answer(record, headers, body, fault)
+            status, response = self._answer(record, headers, body)
         finally:
             record.finished = time.monotonic()
         record.status, record.response = status, response
         return status, response
 
-    def _answer(self, record: RecordedRequest, headers: dict, body: bytes, fault: Fault | None) -> tuple[int, object]:
-        url = f"https://{record.host}{record.path}"
-        if fault and fault.delay:
-            time.sleep(fault.delay)
-        if fault and fault.drop:
-            raise DroppedConnection(url)
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            fault = next((f for f in self.faults if f.matches(method, path)), None)
+            if fault and fault.times is not None:
+                fault.times -= 1
+        return fault
+
+    def _answer(self, record: RecordedRequest, headers: dict, body: bytes) -> tuple[int, object]:
         operation = self.spec.find(record.method, record.host, record.path)
         if operation is None:
             self._violation("unknown-endpoint", record, ["not in Twilio's OpenAPI description"])
@@ -213,6 +212,12 @@ class Emulator:
             return 400, TwilioError(400, 20001, "Invalid request: " + "; ".join(errors)).body()
         if self.authenticate(headers.get("authorization")) is None:
             return 401, TwilioError(401, 20003, "Authentication Error - invalid username").body()
+        # A fault fires only on a request Twilio would have served, so a rejected request cannot use it up.
+        fault = self._take_fault(record.method, record.path)
+        if fault and fault.delay:
+            time.sleep(fault.delay)
+        if fault and fault.drop:
+            raise DroppedConnection(f"https://{record.host}{record.path}")
         if fault and fault.status:
             default_codes = {429: 20429, 500: 20500, 503: 20503}
             code = fault.code or default_codes.get(fault.status, 20001)
@@ -263,16 +268,19 @@ def to_json_text(value: object) -> str:
 
 
 def page(call: Call, key: str, items: list[dict]) -> tuple[int, dict]:
-    """A Twilio list response holding every item on one page."""
-    size = int(call.query.get("PageSize", 50))
-    url = f"{call.base_url}{call.path}?PageSize={size}&Page=0"
+    """One page of a Twilio list response, linking to the pages before and after it."""
+    size, number = int(call.query.get("PageSize", 50)), int(call.query.get("Page", 0))
+
+    def url(page_number: int) -> str:
+        return f"{call.base_url}{call.path}?PageSize={size}&Page={page_number}"
+
     meta = {
-        "page": 0,
+        "page": number,
         "page_size": size,
-        "first_page_url": url,
-        "previous_page_url": None,
-        "url": url,
-        "next_page_url": None,
+        "first_page_url": url(0),
+        "previous_page_url": url(number - 1) if number > 0 else None,
+        "url": url(number),
+        "next_page_url": url(number + 1) if (number + 1) * size < len(items) else None,
         "key": key,
     }
-    return 200, {key: items[:size], "meta": meta}
+    return 200, {key: items[number * size : (number + 1) * size], "meta": meta}

@@ -114,9 +114,10 @@ class EmulatorProxy:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread.is_alive():  # shutdown() waits for serve_forever(), which only a start() runs
+            self._server.shutdown()
+            self._thread.join(timeout=5)
         self._server.server_close()
-        self._thread.join(timeout=5)
         self._directory.cleanup()
 
     def __enter__(self) -> "EmulatorProxy":

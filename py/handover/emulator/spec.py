@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from openapi_schema_validator import OAS30Validator
 
@@ -48,14 +48,16 @@ class Operation:
 
     def _parameters(self, location: str) -> list[dict]:
         shared = self.document.raw["paths"][self.path_template].get("parameters", [])
-        return [p for p in shared + self.definition.get("parameters", []) if p.get("in") == location]
+        parameters = [self.document.resolve(p) for p in shared + self.definition.get("parameters", [])]
+        return [p for p in parameters if p.get("in") == location]
 
     def check_request(self, query: str, body: bytes, content_type: str) -> tuple[dict, list[str]]:
         """Decode and check a request; return the decoded body parameters and the errors found."""
         errors: list[str] = []
         for parameter in self._parameters("path"):
-            value = self.path_parameters.get(parameter["name"], "")
-            errors += self.document.schema_errors(parameter.get("schema", {}), value, f"path {parameter['name']}")
+            schema, where = parameter.get("schema", {}), f"path {parameter['name']}"
+            value, decode_error = self.document.decode_form_value(schema, [self.path_parameters.get(parameter["name"], "")])
+            errors += [f"{where}: {decode_error}"] if decode_error else self.document.schema_errors(schema, value, where)
         errors += self._check_query(query)
         decoded, body_errors = self._check_body(body, content_type)
         return decoded, errors + body_errors
@@ -146,7 +148,8 @@ class SpecDocument:
                 definition = self.raw["paths"][template].get(method.lower())
                 if definition is None:
                     return None
-                return Operation(self, method.upper(), template, definition, match.groupdict())
+                parameters = {name: unquote(value) for name, value in match.groupdict().items()}
+                return Operation(self, method.upper(), template, definition, parameters)
         return None
 
     def resolve(self, schema: dict) -> dict:

@@ -14,17 +14,23 @@ def _invalid(message: str) -> TwilioError:
     return TwilioError(400, 20001, message)
 
 
+def _text(value: object) -> str | None:
+    """A routing field's value when it is a string; Channel and Routing are free-form JSON."""
+    return value if isinstance(value, str) else None
+
+
 @route("flex-api", "POST", "/v1/Interactions")
 def create_interaction(call: Call):
     emulator = call.emulator
     channel, routing = call.body.get("Channel"), call.body.get("Routing")
     if not isinstance(channel, dict):
         raise _invalid("Channel must be a JSON object")
-    if channel.get("type") not in CHANNEL_TYPES:
+    if _text(channel.get("type")) not in CHANNEL_TYPES:
         raise _invalid(f"Invalid channel type {channel.get('type')!r}; expected one of {', '.join(sorted(CHANNEL_TYPES))}")
-    if channel.get("initiated_by") not in INITIATORS:
+    if _text(channel.get("initiated_by")) not in INITIATORS:
         raise _invalid(f"Invalid initiated_by {channel.get('initiated_by')!r}")
-    media_channel_sid = (channel.get("properties") or {}).get("media_channel_sid")
+    channel_properties = channel.get("properties")
+    media_channel_sid = _text(channel_properties.get("media_channel_sid")) if isinstance(channel_properties, dict) else None
     if media_channel_sid not in emulator.table("conversations"):
         raise _invalid(f"Invalid media_channel_sid: conversation {media_channel_sid} not found")
     properties = (routing or {}).get("properties") if isinstance(routing, dict) else None
@@ -35,9 +41,9 @@ def create_interaction(call: Call):
         raise _invalid("Routing.properties.attributes must be a JSON object")
     workflow, task_channel = taskrouter.require_routing(
         emulator,
-        properties.get("workspace_sid"),
-        properties.get("workflow_sid"),
-        properties.get("task_channel_unique_name", "default"),
+        _text(properties.get("workspace_sid")),
+        _text(properties.get("workflow_sid")),
+        _text(properties.get("task_channel_unique_name", "default")),
     )
     sid, channel_sid = emulator.new_sid("KD"), emulator.new_sid("UO")
     # Routing attributes reach the task as given; Flex adds its own keys beside them.
