@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,16 +26,6 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project's functions, assets and .twilioserverlessrc, with the real node_modules linked in."""
-    copy = tmp_path / "project"
-    copy.mkdir()
-    for directory in ("functions", "assets"):
-        shutil.copytree(REPO / directory, copy / directory)
-    shutil.copy2(REPO / ".twilioserverlessrc", copy / ".twilioserverlessrc")
-    (copy / "node_modules").symlink_to(REPO / "node_modules", target_is_directory=True)
-    return copy
 
 
 def hand_edit(project: Path, relative: str = FUNCTION) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,15 +16,6 @@ DIFFERS = "differs from its template: run `handover generate` (edit the template
 HANDLER = "exports.handler = function (context, event, callback) { return callback(null, 'ok'); };\n"
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project's functions, assets and .twilioserverlessrc."""
-    copy = tmp_path / "project"
-    copy.mkdir()
-    for directory in ("functions", "assets"):
-        shutil.copytree(REPO / directory, copy / directory)
-    shutil.copy2(REPO / ".twilioserverlessrc", copy / ".twilioserverlessrc")
-    return copy
 
 
 def add_function(project: Path, relative: str, source: str) -> Path:

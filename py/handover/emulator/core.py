@@ -267,6 +267,14 @@ def to_json_text(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def fetched(call: Call, kind: str) -> tuple[int, dict]:
+    """The resource of `kind` the path's Sid names, or Twilio's 404."""
+    item = call.emulator.table(kind).get(call.params["Sid"])
+    if item is None:
+        raise not_found(call.path)
+    return 200, item
+
+
 def page(call: Call, key: str, items: list[dict]) -> tuple[int, dict]:
     """One page of a Twilio list response, linking to the pages before and after it."""
     size, number = int(call.query.get("PageSize", 50)), int(call.query.get("Page", 0))

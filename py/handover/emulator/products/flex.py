@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core import Call, TwilioError, not_found, route
+from ..core import Call, TwilioError, fetched, route
 from . import taskrouter
 
 BASE = "https://flex-api.twilio.com/v1/Interactions"
@@ -80,7 +80,4 @@ def create_interaction(call: Call):
 
 @route("flex-api", "GET", "/v1/Interactions/{Sid}")
 def fetch_interaction(call: Call):
-    interaction = call.emulator.table("interactions").get(call.params["Sid"])
-    if interaction is None:
-        raise not_found(call.path)
-    return 200, interaction
+    return fetched(call, "interactions")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core import Call, Emulator, TwilioError, not_found, now_iso, page, route, to_json_text
+from ..core import Call, Emulator, TwilioError, fetched, not_found, now_iso, page, route, to_json_text
 
 BASE = "https://taskrouter.twilio.com/v1/Workspaces"
 
@@ -118,10 +118,7 @@ def _in_workspace(call: Call, kind: str) -> dict:
 
 @route("taskrouter", "GET", "/v1/Workspaces/{Sid}")
 def fetch_workspace(call: Call):
-    workspace = call.emulator.table("workspaces").get(call.params["Sid"])
-    if workspace is None:
-        raise not_found(call.path)
-    return 200, workspace
+    return fetched(call, "workspaces")
 
 
 @route("taskrouter", "GET", "/v1/Workspaces/{WorkspaceSid}/Workflows/{Sid}")
