@@ -18,6 +18,8 @@ $(VENV)/.installed: pyproject.toml
 
 # Node: twilio, the runtime handler, twilio-run and Twilio's OpenAPI description, into node_modules/
 node_modules/.installed: package.json package-lock.json
+	@node -e 'const major = Number(process.versions.node.split(".")[0]); if (major < 20) { console.error(`Node.js 20 or later is needed, found $${process.versions.node}`); process.exit(1); }' \
+		|| { echo "Install Node.js 20 or later (with npm), then run make again." >&2; exit 1; }
 	npm ci --no-audit --no-fund
 	touch $@
 
