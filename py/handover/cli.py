@@ -59,7 +59,7 @@ def generate(ctx: click.Context, check: bool, as_json: bool) -> None:
         click.echo(f"{len(files)} file(s) {'differ' if check else 'written'}; {len(generator.generated_files())} generated in all.", err=True)
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Check functions parse and match templates.")
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @click.pass_context
 def validate(ctx: click.Context, as_json: bool) -> None:
@@ -83,7 +83,7 @@ def validate(ctx: click.Context, as_json: bool) -> None:
         ctx.exit(1)
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Run a handoff end to end on the emulator.")
 @click.option("--keep-running", is_flag=True, help="Leave the emulator and the runtime up, and print a curl command to call them.")
 @click.option("--fork", is_flag=True, help="Run each function call in a forked process, as twilio-run does by default.")
 @click.pass_context
