@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
+from urllib.parse import parse_qs
 
 from .spec import Spec, Violation
 
@@ -254,8 +255,6 @@ def _basic_credential(authorization: str | None) -> tuple[str | None, str | None
 
 
 def _query_dict(query: str) -> dict:
-    from urllib.parse import parse_qs
-
     return {key: values[-1] for key, values in parse_qs(query).items()}
 
 

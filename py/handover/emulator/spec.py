@@ -135,14 +135,17 @@ class SpecDocument:
     def __init__(self, path: Path):
         self.path = path
         self.raw = json.loads(path.read_text(encoding="utf-8"))
-        self._templates = [
-            (re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"), template)
-            for template in self.raw["paths"]
-        ]
+        # A literal segment beats a parameter (e.g. /v2/Flows/Validate before /v2/Flows/{Sid}).
+        self._templates = sorted(
+            (
+                (re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"), template)
+                for template in self.raw["paths"]
+            ),
+            key=lambda item: item[1].count("{"),
+        )
 
     def find(self, method: str, path: str) -> Operation | None:
-        # A literal segment beats a parameter (e.g. /v2/Flows/Validate before /v2/Flows/{Sid}).
-        for pattern, template in sorted(self._templates, key=lambda item: item[1].count("{")):
+        for pattern, template in self._templates:
             match = pattern.match(path)
             if match:
                 definition = self.raw["paths"][template].get(method.lower())
