@@ -62,17 +62,18 @@ function configValue(context, event, name) {
   const value = context[name];
   if (value === undefined || value === '') {
     if (spec.defaultValue !== null) return { ok: true, value: spec.defaultValue };
-    return failure(500, `${name} is not set on this Functions environment. ${howToSet(name)}`);
+    return failure(500, `${name} is not set on this Functions environment. ${howToSet()}`);
   }
   if (!spec.pattern.test(value)) {
-    return failure(500, `${name} is set but is not ${spec.expected}. ${howToSet(name)}`);
+    return failure(500, `${name} is set but is not ${spec.expected}. ${howToSet()}`);
   }
   return { ok: true, value };
 }
 
-function howToSet(name) {
-  const command = "twilio serverless:env:set --key {name} --value \u003cvalue\u003e".replace('{name}', name);
-  return `Set it with \`${command}\` (or in .env for a local run), then call again.`;
+const SET_VARIABLE_COMMAND = "handover env set --workspace-sid WS\u2026 --workflow-sid WW\u2026 [--task-channel \u003cname\u003e]";
+
+function howToSet() {
+  return `Set it with \`${SET_VARIABLE_COMMAND}\` (or in .env for a local run), then call again.`;
 }
 
 /** The routing configuration: workspace, workflow and task channel. */

@@ -12,6 +12,10 @@ from . import __version__
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
+def _echo_note(message: str) -> None:
+    click.echo(message, err=True)
+
+
 def _project(ctx: click.Context) -> Path:
     from .project import ProjectNotFound, find_project_dir
 
@@ -20,6 +24,79 @@ def _project(ctx: click.Context) -> Path:
         return find_project_dir(Path(given) if given else Path.cwd())
     except ProjectNotFound as error:
         raise click.UsageError(str(error)) from error
+
+
+# Shared by the commands that talk to a Twilio account ----------------------------------------------
+
+def _sid_option(prefix: str, what: str):
+    """A click callback that accepts only a SID of this prefix (or nothing, for an optional option)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        from .contract import is_sid
+
+        if value is not None and not is_sid(prefix, value):
+            raise click.BadParameter(f"{value!r} is not {what}: expected {prefix} followed by 32 hex characters.")
+        return value
+
+    return check
+
+
+def _deployment_options(command):
+    """--service-sid and --environment, as the Serverless Toolkit names them."""
+    command = click.option(
+        "--environment", metavar="SUFFIX",
+        help="The Functions environment: its domain suffix, unique name or ZE SID (default: `environment` in .twilioserverlessrc, else dev).",
+    )(command)
+    return click.option(
+        "--service-sid", metavar="ZS…", callback=_sid_option("ZS", "a Serverless service SID"),
+        help="The deployed service (default: .twilioserverlessrc, .twiliodeployinfo, then the project's name).",
+    )(command)
+
+
+def _credentials(project_dir: Path):
+    from . import credentials
+
+    try:
+        found = credentials.load(project_dir)
+    except credentials.CredentialsError as error:
+        raise click.UsageError(str(error)) from error
+    _echo_note(f"Using {found.describe()}.")
+    return found, credentials.client(found)
+
+
+class _AccountErrors:
+    """Turns what can go wrong while talking to Twilio into a ClickException that says what to do."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        from requests import RequestException
+        from twilio.base.exceptions import TwilioRestException
+
+        from .deployed import NoBuild
+        from .deployment import DeploymentNotFound
+        from .project import ProjectFileInvalid
+        from .tools import AssistantNotFound, AssistantsApiError, AssistantsRetired
+
+        if isinstance(error, TwilioRestException):
+            raise click.ClickException(
+                f"Twilio answered {error.method} {error.uri} with HTTP {error.status}, error {error.code}: {error.msg}"
+            ) from error
+        if isinstance(error, RequestException):
+            raise click.ClickException(f"Could not reach Twilio: {type(error).__name__}. Check your network or proxy, then run again.") from error
+        if isinstance(error, (DeploymentNotFound, NoBuild, ProjectFileInvalid, AssistantNotFound, AssistantsApiError, AssistantsRetired)):
+            raise click.ClickException(str(error)) from error
+        return False
+
+
+def _locate(client, project_dir: Path, found_credentials, service_sid: str | None, environment: str | None):
+    from . import deployment
+
+    located = deployment.locate(client, project_dir, found_credentials, service_sid, deployment.environment_name(project_dir, environment))
+    for line in located.describe():
+        _echo_note(f"Using {line}.")
+    return located
 
 
 @click.group(context_settings=CONTEXT)
@@ -59,28 +136,43 @@ def generate(ctx: click.Context, check: bool, as_json: bool) -> None:
         click.echo(f"{len(files)} file(s) {'differ' if check else 'written'}; {len(generator.generated_files())} generated in all.", err=True)
 
 
-@cli.command(context_settings=CONTEXT, short_help="Check functions parse and match templates.")
+@cli.command(context_settings=CONTEXT, short_help="Check functions parse, match templates and the deployment.")
+@click.option("--deployed", is_flag=True, help="Also compare the deployed functions with the local ones (needs credentials).")
+@_deployment_options
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @click.pass_context
-def validate(ctx: click.Context, as_json: bool) -> None:
+def validate(ctx: click.Context, deployed: bool, service_sid: str | None, environment: str | None, as_json: bool) -> None:
     """Check that every function parses, exports a handler, and matches its template.
 
-    Example: handover validate
+    With --deployed, also read what the Functions environment runs and name every function or asset
+    that is missing, extra or different there.
+
+    Example: handover validate --deployed --environment dev
     """
     from . import validate as validator
 
+    project_dir = _project(ctx)
     try:
-        problems = validator.check(_project(ctx))
+        problems = [(p.path, p.message) for p in validator.check(project_dir)]
     except FileNotFoundError as error:
         raise click.ClickException(str(error)) from error
+    if deployed:
+        from . import deployed as deployed_module
+
+        found_credentials, client = _credentials(project_dir)
+        with _AccountErrors():
+            located = _locate(client, project_dir, found_credentials, service_sid, environment)
+            differences = deployed_module.compare(client, located, project_dir)
+        problems += [(d.path, f"{d.kind} {d.message}") for d in differences]
     if as_json:
-        click.echo(json.dumps([{"path": p.path, "problem": p.message} for p in problems], indent=2))
+        click.echo(json.dumps([{"path": path, "problem": message} for path, message in problems], indent=2))
     else:
-        for problem in problems:
-            click.echo(str(problem))
-    click.echo(f"{len(problems)} problem(s) found." if problems else "All functions and assets are valid.", err=True)
+        for path, message in problems:
+            click.echo(f"{path}: {message}")
     if problems:
+        click.echo(f"{len(problems)} problem(s) found." + (f" {deployed_module.DEPLOY_FIX}" if deployed and differences else ""), err=True)
         ctx.exit(1)
+    click.echo("All functions and assets are valid" + (" and deployed as they are." if deployed else "."), err=True)
 
 
 @cli.command(context_settings=CONTEXT, short_help="Run a handoff end to end on the emulator.")
@@ -100,6 +192,194 @@ def demo(ctx: click.Context, keep_running: bool, fork: bool) -> None:
         walkthrough.run(_project(ctx), click.echo, keep_running=keep_running, fork=fork)
     except (SpecNotFound, RuntimeStartError, walkthrough.DemoFailed) as error:
         raise click.ClickException(str(error)) from error
+
+
+@cli.group(context_settings=CONTEXT, short_help="Set the handover's variables, locally and deployed.")
+def env() -> None:
+    """The handover's environment variables, in .env and on the deployed Functions environment.
+
+    Example: handover env set --workspace-sid WSxxx… --workflow-sid WWxxx…
+    """
+
+
+@env.command("set", context_settings=CONTEXT, short_help="Set the Flex workspace and workflow, locally and deployed.")
+@click.option("--workspace-sid", required=True, metavar="WS…", callback=_sid_option("WS", "a TaskRouter workspace SID"), help="The TaskRouter workspace of your Flex instance.")
+@click.option("--workflow-sid", required=True, metavar="WW…", callback=_sid_option("WW", "a TaskRouter workflow SID"), help="The workflow that routes handed-off conversations.")
+@click.option("--task-channel", metavar="NAME", help="The task channel of the created tasks (the function's default: chat).")
+@_deployment_options
+@click.option("--local-only", is_flag=True, help="Write .env only.")
+@click.option("--remote-only", is_flag=True, help="Write the deployed environment only.")
+@click.option("--no-verify", is_flag=True, help="Do not check the workspace, workflow and task channel against the account.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def env_set(ctx, workspace_sid, workflow_sid, task_channel, service_sid, environment, local_only, remote_only, no_verify, dry_run, as_json) -> None:
+    """Set FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID (and FLEX_TASK_CHANNEL) in .env and on the deployed environment.
+
+    Only missing or changed values are written, so running it again changes nothing.
+
+    Example: handover env set --workspace-sid WSxxx… --workflow-sid WWxxx…
+    """
+    from . import contract, envvars, printers, routing
+
+    if local_only and remote_only:
+        raise click.UsageError("--local-only and --remote-only exclude each other; give one, or neither to write both.")
+    if task_channel is not None and not contract.TASK_CHANNEL.accepts(task_channel):
+        raise click.BadParameter(f"{task_channel!r} is not {contract.TASK_CHANNEL.expected}.", param_hint="'--task-channel'")
+    project_dir = _project(ctx)
+    values = {contract.WORKSPACE.name: workspace_sid, contract.WORKFLOW.name: workflow_sid}
+    if task_channel:
+        values[contract.TASK_CHANNEL.name] = task_channel
+    found_credentials = client = located = None
+    if not (local_only and no_verify):
+        found_credentials, client = _credentials(project_dir)
+    with _AccountErrors():
+        if not no_verify:
+            problem = routing.check_workspace_and_workflow(client, workspace_sid, workflow_sid) or routing.check_task_channel(
+                client, workspace_sid, task_channel or contract.TASK_CHANNEL.default
+            )
+            if problem:
+                raise click.ClickException(f"{problem.message} {problem.fix} Nothing was written.")
+        if not local_only:
+            located = _locate(client, project_dir, found_credentials, service_sid, environment)
+        try:
+            result = envvars.set_variables(client, project_dir, values, located, local=not remote_only, dry_run=dry_run)
+        except envvars.EnvSetFailed as failure:
+            _print_env_set(failure.result, as_json)
+            raise click.ClickException(f"Stopped: {failure.result.error}. {printers.env_set_applied(failure.result)}") from failure
+    _print_env_set(result, as_json)
+    _echo_note(printers.env_set_summary(result))
+
+
+def _print_env_set(result, as_json: bool) -> None:
+    from . import printers
+
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=2))
+    else:
+        for line in printers.env_set_lines(result):
+            click.echo(line)
+
+
+@cli.group(context_settings=CONTEXT, short_help="Register or show the AI Assistant's tool.")
+def tool() -> None:
+    """The AI Assistant's handover tool: register it on an assistant, or print it for the Console.
+
+    Example: handover tool register --assistant-id aia_asst_xxx…
+    """
+
+
+def _tool_options(command):
+    command = click.option("--description", help="When the AI should use the tool (default: the description from Twilio's guide).")(command)
+    command = click.option("--name", help='The tool\'s name (default: "Flex Agent Handover").')(command)
+    return click.option("--url", callback=_https_url, help="The tool's URL (default: https://<deployed domain>/tools/flex-handover).")(command)
+
+
+def _https_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from urllib.parse import urlsplit
+
+    if value is not None and (urlsplit(value).scheme != "https" or not urlsplit(value).hostname):
+        raise click.BadParameter(f"{value!r} is not an https URL; the AI Assistant calls the tool over HTTPS.")
+    return value
+
+
+def _tool_definition(ctx, url, name, description, service_sid, environment, client=None, found_credentials=None) -> dict:
+    from . import tools
+
+    if url is None:
+        if client is None:
+            found_credentials, client = _credentials(_project(ctx))
+        url = _locate(client, _project(ctx), found_credentials, service_sid, environment).url(tools.TOOL_PATH)
+    return tools.definition(url, name or tools.DEFAULT_NAME, description or tools.DEFAULT_DESCRIPTION)
+
+
+@tool.command(context_settings=CONTEXT, short_help="Create or update the tool on an AI Assistant.")
+@click.option("--assistant-id", required=True, metavar="aia_asst_…", callback=lambda ctx, param, value: _assistant_id(value), help="The AI Assistant (Console > AI Assistants).")
+@_tool_options
+@_deployment_options
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def register(ctx, assistant_id, url, name, description, service_sid, environment, dry_run, as_json) -> None:
+    """Attach the handover tool to an AI Assistant, creating or updating it only where it differs.
+
+    Example: handover tool register --assistant-id aia_asst_xxx…
+    """
+    from . import printers, tools
+
+    project_dir = _project(ctx)
+    found_credentials, client = _credentials(project_dir)
+    with _AccountErrors():
+        wanted = _tool_definition(ctx, url, name, description, service_sid, environment, client, found_credentials)
+        try:
+            registration = tools.register(client, found_credentials.account_sid, assistant_id, wanted, dry_run=dry_run)
+        except tools.RegistrationFailed as failure:
+            raise click.ClickException(str(failure)) from failure
+    if as_json:
+        click.echo(json.dumps(registration.as_json(), indent=2))
+    else:
+        for line in printers.registration_lines(registration):
+            click.echo(line)
+    _echo_note("Dry run: nothing was written." if dry_run else f"{len(registration.writes)} write(s).")
+
+
+def _assistant_id(value: str) -> str:
+    if not value.startswith("aia_asst_") or len(value) == len("aia_asst_"):
+        raise click.BadParameter(f"{value!r} is not an AI Assistant ID: expected aia_asst_ followed by its ID (Console > AI Assistants).")
+    return value
+
+
+@tool.command(context_settings=CONTEXT, short_help="Print the tool definition for the Console.")
+@_tool_options
+@_deployment_options
+@click.option("--json", "as_json", is_flag=True, help="Print the definition as the Assistants API takes it.")
+@click.pass_context
+def show(ctx, url, name, description, service_sid, environment, as_json) -> None:
+    """Print the handover tool's definition, to paste into the Console's tool form.
+
+    Example: handover tool show --url https://example-1234-dev.twil.io/tools/flex-handover
+    """
+    from . import printers
+
+    with _AccountErrors():
+        wanted = _tool_definition(ctx, url, name, description, service_sid, environment)
+    if as_json:
+        click.echo(json.dumps(wanted, indent=2))
+    else:
+        for line in printers.tool_console_fields(wanted):
+            click.echo(line)
+
+
+@cli.command(context_settings=CONTEXT, short_help="Check the whole setup, one line per check.")
+@click.option("--assistant-id", metavar="aia_asst_…", callback=lambda ctx, param, value: value and _assistant_id(value), help="Also check this AI Assistant's handover tool.")
+@_deployment_options
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+@click.pass_context
+def doctor(ctx, assistant_id, service_sid, environment, as_json) -> None:
+    """Check credentials, Flex, routing, the deployment, its variables and the assistant's tool; change nothing.
+
+    Each failure comes with the command or Console step that fixes it. Exit 1 when any check fails.
+
+    Example: handover doctor --assistant-id aia_asst_xxx…
+    """
+    from . import doctor as doctor_module
+    from .deployment import environment_name
+
+    project_dir = _project(ctx)
+    checks = []
+    with _AccountErrors():
+        for check in doctor_module.run(project_dir, service_sid, environment_name(project_dir, environment), assistant_id):
+            checks.append(check)
+            if not as_json:
+                click.echo(f"{check.status}  {check.name}: {check.detail}")
+                if check.fix and check.status != doctor_module.PASS:
+                    click.echo(f"      fix: {check.fix}")
+    failed = [c for c in checks if c.status == doctor_module.FAIL]
+    if as_json:
+        click.echo(json.dumps({"ok": not failed, "checks": [c.as_json() for c in checks]}, indent=2))
+    _echo_note(f"{len(failed)} check(s) failed." if failed else "All checks passed." if all(c.status == doctor_module.PASS for c in checks) else "No check failed; see the warnings.")
+    if failed:
+        ctx.exit(1)
 
 
 def main() -> None:

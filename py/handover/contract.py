@@ -28,6 +28,9 @@ class ConfigVariable:
     request_override: str | None = None  # the request parameter that may replace it per call
     default: str | None = None
 
+    def accepts(self, value: str) -> bool:
+        return re.fullmatch(self.pattern, value) is not None
+
 
 WORKSPACE = ConfigVariable(
     "FLEX_WORKSPACE_SID",
@@ -53,7 +56,7 @@ TASK_CHANNEL = ConfigVariable(
 CONFIG_VARIABLES = (WORKSPACE, WORKFLOW, TASK_CHANNEL)
 
 # How an operator fixes a missing or malformed variable; named in the function's 500 answers.
-SET_VARIABLE_COMMAND = "twilio serverless:env:set --key {name} --value <value>"
+SET_VARIABLE_COMMAND = "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]"
 
 # An identity header is recorded as given, up to this many characters.
 MAX_IDENTITY_LENGTH = 256

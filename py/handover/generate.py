@@ -30,7 +30,8 @@ def generated_files() -> list[GeneratedFile]:
     return found
 
 
-def _environment() -> Environment:
+def template_environment() -> Environment:
+    """The jinja2 environment of every template: undefined names are errors, never empty text."""
     return Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         undefined=StrictUndefined,
@@ -56,7 +57,7 @@ def _variables(generated: GeneratedFile) -> dict:
 
 def render_all() -> dict[str, str]:
     """Output path (relative to the project) → the text the templates produce."""
-    environment = _environment()
+    environment = template_environment()
     return {
         generated.output: environment.get_template(generated.template).render(**_variables(generated))
         for generated in generated_files()

@@ -1,14 +1,22 @@
-"""Finding the Serverless project the commands work on."""
+"""Finding the Serverless project the commands work on, and reading it as the Serverless Toolkit does."""
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 MARKER = ".twilioserverlessrc"
+DEPLOY_INFO = ".twiliodeployinfo"
 
 
 class ProjectNotFound(Exception):
     pass
+
+
+class ProjectFileInvalid(Exception):
+    """A project file the toolkit reads (.twilioserverlessrc, .twiliodeployinfo, package.json) does not parse."""
 
 
 def find_project_dir(start: Path) -> Path:
@@ -21,3 +29,70 @@ def find_project_dir(start: Path) -> Path:
         f"No Serverless project at {start} or above it (no {MARKER} found). "
         "Run the command inside the project, or pass --project-dir."
     )
+
+
+def _read(path: Path, parse) -> dict:
+    if not path.is_file():
+        return {}
+    try:
+        value = parse(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ProjectFileInvalid(f"{path.name} is not valid: {error}. Fix or remove it.") from error
+    if not isinstance(value, dict):
+        raise ProjectFileInvalid(f"{path.name} must hold a JSON object. Fix or remove it.")
+    return value
+
+
+def read_rc(project_dir: Path) -> dict:
+    """The .twilioserverlessrc, which the toolkit reads as JSON5 (comments allowed)."""
+    import json5
+
+    return _read(project_dir / MARKER, json5.loads)
+
+
+def read_deploy_info(project_dir: Path) -> dict:
+    """The .twiliodeployinfo `twilio serverless:deploy` writes: {"AC…:us1": {"serviceSid", "latestBuild"}}."""
+    return _read(project_dir / DEPLOY_INFO, json.loads)
+
+
+def read_package_json(project_dir: Path) -> dict:
+    return _read(project_dir / "package.json", json.loads)
+
+
+@dataclass(frozen=True)
+class DeployedFile:
+    """A file of the project as `twilio serverless:deploy` uploads it."""
+
+    kind: str  # "function" or "asset"
+    path: str  # the Serverless path, e.g. /tools/flex-handover
+    visibility: str  # public, protected or private
+    file: Path
+
+    @property
+    def content(self) -> str:
+        return self.file.read_text(encoding="utf-8")
+
+
+def _visibility(name: str) -> tuple[str, str]:
+    """(name without the access marker, visibility), e.g. handover.private.js → (handover.js, private)."""
+    stem, dot, extension = name.rpartition(".")
+    for visibility in ("private", "protected"):
+        if stem.endswith(f".{visibility}"):
+            return stem.removesuffix(f".{visibility}") + dot + extension, visibility
+    return name, "public"
+
+
+def deployed_files(project_dir: Path) -> list[DeployedFile]:
+    """The functions (`.js`, served without the extension) and assets (served as named) the toolkit deploys."""
+    rc = read_rc(project_dir)
+    found = []
+    for kind, folder in (("function", rc.get("functionsFolder", "functions")), ("asset", rc.get("assetsFolder", "assets"))):
+        root = project_dir / folder
+        for file in sorted(p for p in root.rglob("*") if p.is_file() and p.name != ".DS_Store") if root.is_dir() else []:
+            if kind == "function" and file.suffix != ".js":
+                continue
+            name, visibility = _visibility(file.name)
+            # The toolkit turns whitespace in a path into dashes.
+            path = re.sub(r"\s", "-", "/" + file.relative_to(root).with_name(name).as_posix())
+            found.append(DeployedFile(kind, path.removesuffix(".js") if kind == "function" else path, visibility, file))
+    return found

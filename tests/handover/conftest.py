@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from pathlib import Path
 
 import pytest
+
+from handover.emulator import DeployedService, seed_deployed_service
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -20,3 +23,34 @@ def project(tmp_path: Path) -> Path:
     shutil.copy2(REPO / ".twilioserverlessrc", copy / ".twilioserverlessrc")
     (copy / "node_modules").symlink_to(REPO / "node_modules", target_is_directory=True)
     return copy
+
+
+# Settings of the surrounding environment that would compete with the ones under test.
+FOREIGN_VARIABLES = (
+    "http_proxy", "https_proxy", "all_proxy", "ALL_PROXY", "no_proxy", "CURL_CA_BUNDLE", "TWILIO_EDGE", "TWILIO_REGION",
+    "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET",
+)
+_service_names = itertools.count(1)
+
+
+@pytest.fixture
+def account_env(twilio, emulator, monkeypatch):
+    """This process pointed at the emulator as a user's shell would be: the proxy, and the account's credentials."""
+    for name in FOREIGN_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in twilio.proxy.client_environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", emulator.account.sid)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", emulator.account.auth_token)
+    return twilio
+
+
+@pytest.fixture
+def deployed(twilio, project) -> DeployedService:
+    """The project copy deployed to a new service (a name of its own) with a dev environment."""
+    return seed_deployed_service(twilio.emulator, project, unique_name=f"flex-handover-{next(_service_names)}")
+
+
+def writes(emulator) -> list[tuple[str, str, object]]:
+    """(method, path, decoded body) of every request that would change the account."""
+    return [(r.method, r.path, r.body) for r in emulator.requests if r.method != "GET"]

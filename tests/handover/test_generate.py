@@ -117,7 +117,7 @@ def test_rendered_asset_holds_the_contracts_messages_and_limits():
     assert f'const HANDED_OFF_MESSAGE = "{contract.HANDED_OFF_MESSAGE}";' in asset
     assert f'const FAILED_MESSAGE = "{contract.FAILED_MESSAGE}";' in asset
     # tojson writes < and > as \u003c and \u003e; the JavaScript string is the command all the same.
-    literal = re.search(r"const command = (\"[^\"]*\")\.replace", asset).group(1)
+    literal = re.search(r"const SET_VARIABLE_COMMAND = (\"[^\"]*\");", asset).group(1)
     assert json.loads(literal) == contract.SET_VARIABLE_COMMAND
 
 

@@ -6,12 +6,15 @@ import os
 from pathlib import Path
 
 from .core import Account, Emulator, Fault, RecordedRequest, TwilioError
+from .products.assistants import add_assistant
+from .products.serverless import set_variable
 from .proxy import EmulatorProxy
-from .scenario import FlexAccount, add_conversation, new_account, seed_flex_account
+from .scenario import DeployedService, FlexAccount, add_conversation, new_account, seed_deployed_service, seed_flex_account
 from .spec import SPEC_PACKAGE_PATH, SpecNotFound, Violation
 
 __all__ = [
     "Account",
+    "DeployedService",
     "Emulator",
     "EmulatorProxy",
     "Fault",
@@ -20,9 +23,12 @@ __all__ = [
     "SpecNotFound",
     "TwilioError",
     "Violation",
+    "add_assistant",
     "add_conversation",
     "new_account",
+    "seed_deployed_service",
     "seed_flex_account",
+    "set_variable",
     "spec_directory",
 ]
 

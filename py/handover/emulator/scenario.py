@@ -1,12 +1,15 @@
-"""A Flex account as a contact center has it: a workspace, a workflow, task channels, a conversation."""
+"""A Flex account as a contact center has it (a workspace, a workflow, task channels, a conversation),
+and the project as `twilio serverless:deploy` leaves it deployed."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
+from ..project import deployed_files, read_package_json
 from .core import Account, Emulator
-from .products import conversations, taskrouter
+from .products import conversations, flex, serverless, taskrouter
 
 TASK_CHANNELS = ("default", "chat", "sms", "voice")
 
@@ -41,6 +44,7 @@ def seed_flex_account(emulator: Emulator) -> FlexAccount:
         conversation = conversations.add_conversation(emulator, service_sid, "Customer chat with the AI Assistant")
         identity = "FX" + emulator.new_sid("")[:32]
         conversations.add_user(emulator, service_sid, identity, "Ada Lovelace")
+        flex.enable_flex(emulator, workspace["sid"])
     return FlexAccount(workspace["sid"], workflow["sid"], service_sid, conversation["sid"], identity, "Ada Lovelace")
 
 
@@ -48,3 +52,21 @@ def add_conversation(emulator: Emulator, account: FlexAccount, friendly_name: st
     """Another conversation in the account's service: tests that need a fresh one use this."""
     with emulator.lock:
         return conversations.add_conversation(emulator, account.service_sid, friendly_name)["sid"]
+
+
+@dataclass(frozen=True)
+class DeployedService:
+    service_sid: str
+    environment_sid: str
+    domain_name: str
+    build_sid: str
+
+
+def seed_deployed_service(emulator: Emulator, project_dir: Path, unique_name: str = "flex-handover") -> DeployedService:
+    """A new service whose dev environment runs a build of the project's functions and assets."""
+    dependencies = read_package_json(project_dir).get("dependencies", {})
+    with emulator.lock:
+        service = serverless.add_service(emulator, unique_name)
+        environment = serverless.add_environment(emulator, service["sid"])
+        build = serverless.deploy_build(emulator, service["sid"], environment["sid"], deployed_files(project_dir), dependencies)
+    return DeployedService(service["sid"], environment["sid"], environment["domain_name"], build["sid"])

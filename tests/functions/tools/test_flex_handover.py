@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from handover import contract
 from handover.emulator import Fault, add_conversation
 from handover.emulator.products import taskrouter
 
@@ -305,7 +306,7 @@ def test_missing_or_malformed_configuration_is_a_500_naming_the_variable_and_its
     assert answer.status == 500
     assert answer.body == {
         "status": "failed",
-        "error": f"{expected} Set it with `twilio serverless:env:set --key {name} --value <value>` (or in .env for a local run), then call again.",
+        "error": f"{expected} Set it with `{contract.SET_VARIABLE_COMMAND}` (or in .env for a local run), then call again.",
     }
     assert emulator.requests == []
 

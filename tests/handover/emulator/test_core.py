@@ -239,10 +239,11 @@ def test_unknown_product_is_404_and_a_violation(client, emulator):
 
 
 def test_described_but_not_emulated_endpoint_is_404_and_a_violation(client, emulator):
-    status, body = client.get(TASKROUTER, "/v1/Workspaces")
+    status, body = client.get(TASKROUTER, "/v1/Workspaces/WS" + "0" * 32 + "/Activities")
     assert (status, body["code"]) == (404, 20404)
-    assert emulator.violations == [Violation("unknown-endpoint", "GET", "https://taskrouter.twilio.com/v1/Workspaces", ["described by Twilio but not emulated"])]
-    assert emulator.requests[-1].operation == "GET /v1/Workspaces"
+    url = "https://taskrouter.twilio.com/v1/Workspaces/WS" + "0" * 32 + "/Activities"
+    assert emulator.violations == [Violation("unknown-endpoint", "GET", url, ["described by Twilio but not emulated"])]
+    assert emulator.requests[-1].operation == "GET /v1/Workspaces/{WorkspaceSid}/Activities"
 
 
 def test_request_violation_is_400_and_recorded(client, emulator, flex):

@@ -1,3 +1,3 @@
 """Emulated Twilio products. Importing this package registers their routes."""
 
-from . import conversations, flex, taskrouter  # noqa: F401
+from . import api, assistants, conversations, flex, serverless, taskrouter  # noqa: F401

@@ -1,13 +1,41 @@
-"""Flex Interactions: an inbound interaction on an existing conversation becomes a TaskRouter task."""
+"""Flex: the account's configuration, and Interactions (an inbound one on a conversation becomes a TaskRouter task)."""
 
 from __future__ import annotations
 
-from ..core import Call, TwilioError, fetched, route
+from ..core import Call, Emulator, TwilioError, fetched, not_found, now_iso, route
 from . import taskrouter
 
 BASE = "https://flex-api.twilio.com/v1/Interactions"
+CONFIGURATION_URL = "https://flex-api.twilio.com/v1/Configuration"
 CHANNEL_TYPES = {"sms", "whatsapp", "web", "chat", "email", "messenger", "gbm", "voice"}
 INITIATORS = {"customer", "agent", "api"}
+
+
+def enable_flex(emulator: Emulator, workspace_sid: str) -> dict:
+    """Flex on the account: the configuration onboarding leaves, routing through the given workspace."""
+    workspace = emulator.table("workspaces")[workspace_sid]
+    configuration = {
+        "account_sid": emulator.account.sid,
+        "date_created": now_iso(),
+        "date_updated": now_iso(),
+        "attributes": {},
+        "status": "ok",
+        "taskrouter_workspace_sid": workspace_sid,
+        "taskrouter_offline_activity_sid": workspace["default_activity_sid"],  # the workspace's "Offline"
+        "ui_language": "en",
+        "url": CONFIGURATION_URL,
+    }
+    emulator.table("flex_configurations")[emulator.account.sid] = configuration
+    return configuration
+
+
+@route("flex-api", "GET", "/v1/Configuration")
+def fetch_configuration(call: Call):
+    """An account where Flex was never set up has no configuration: Twilio answers 404."""
+    configuration = call.emulator.table("flex_configurations").get(call.emulator.account.sid)
+    if configuration is None:
+        raise not_found(call.path)
+    return 200, configuration
 
 
 def _invalid(message: str) -> TwilioError:

@@ -116,6 +116,11 @@ def _in_workspace(call: Call, kind: str) -> dict:
     return item
 
 
+@route("taskrouter", "GET", "/v1/Workspaces")
+def list_workspaces(call: Call):
+    return page(call, "workspaces", list(call.emulator.table("workspaces").values()))
+
+
 @route("taskrouter", "GET", "/v1/Workspaces/{Sid}")
 def fetch_workspace(call: Call):
     return fetched(call, "workspaces")

@@ -1,0 +1,284 @@
+"""`handover doctor`: every check of a handover setup, each failure with its fix. It only reads.
+
+The checks run in the order a handoff depends on them. A check whose input an earlier check could
+not provide is reported as WARN "not checked", so one root cause shows as one FAIL. An unexpected
+Twilio error fails the check it happened in, and the others still run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from . import contract
+
+PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
+RETRY_FIX = "Run doctor again; if it persists, check https://status.twilio.com."
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str
+    detail: str
+    fix: str | None = None
+
+    def as_json(self) -> dict:
+        return {"check": self.name, "status": self.status, "detail": self.detail, "fix": self.fix}
+
+
+def _not_checked(name: str, because: str) -> Check:
+    return Check(name, WARN, f"not checked: {because}")
+
+
+@dataclass
+class Setup:
+    """What the checks found so far, for the checks after them."""
+
+    project_dir: Path
+    service_sid: str | None
+    environment: str
+    assistant_id: str | None
+    credentials: object = None
+    client: object = None
+    flex_workspace: str | None = None
+    local: dict[str, str] = field(default_factory=dict)
+    local_complete: bool = False
+    deployment: object = None
+
+
+def env_set_command(values: dict[str, str], *extra: str) -> str:
+    """The `handover env set` that writes these values (placeholders for the missing ones)."""
+    channel = values.get(contract.TASK_CHANNEL.name)
+    return " ".join(
+        ["handover env set", "--workspace-sid", values.get(contract.WORKSPACE.name, "WS…"), "--workflow-sid", values.get(contract.WORKFLOW.name, "WW…")]
+        + (["--task-channel", channel] if channel else [])
+        + list(extra)
+    )
+
+
+def _twilio_error(error) -> str:
+    return f"HTTP {error.status}, Twilio error {error.code}: {error.msg}"
+
+
+# The checks, in order ---------------------------------------------------------------------------------
+
+def check_credentials(setup: Setup) -> Iterator[Check]:
+    from twilio.base.exceptions import TwilioRestException
+
+    from . import credentials
+
+    try:
+        setup.credentials = credentials.load(setup.project_dir)
+    except credentials.CredentialsError as error:
+        yield Check("credentials", FAIL, str(error), credentials.HOW_TO_SET)
+        return
+    setup.client = credentials.client(setup.credentials)
+    try:
+        if setup.credentials.kind == "API key":
+            # A Standard API key may not read the account resource; any read it may do proves it.
+            setup.client.serverless.v1.services.list(limit=1)
+            yield Check("credentials", PASS, setup.credentials.describe())
+            return
+        account = setup.client.api.v2010.accounts(setup.credentials.account_sid).fetch()
+    except TwilioRestException as error:
+        setup.client = None
+        yield Check(
+            "credentials", FAIL, f"Twilio refused the {setup.credentials.describe()}: {_twilio_error(error)}",
+            "Check them in Console > Account > API keys & tokens (an API key must belong to this account).",
+        )
+        return
+    if account.status != "active":
+        setup.client = None
+        yield Check("credentials", FAIL, f"account {account.sid} is {account.status}", "Reactivate the account in the Console, or use another one.")
+        return
+    yield Check("credentials", PASS, setup.credentials.describe())
+
+
+def check_flex(setup: Setup) -> Iterator[Check]:
+    from twilio.base.exceptions import TwilioRestException
+
+    try:
+        setup.flex_workspace = setup.client.flex_api.v1.configuration().fetch().taskrouter_workspace_sid
+    except TwilioRestException as error:
+        if error.status != 404:
+            raise
+        yield Check("flex", FAIL, f"account {setup.credentials.account_sid} has no Flex instance", "Create one in Console > Flex > Overview, or use the account that has Flex.")
+        return
+    yield Check("flex", PASS, f"the Flex configuration is readable; Flex routes through workspace {setup.flex_workspace}")
+
+
+def check_local_configuration(setup: Setup) -> Iterator[Check]:
+    from dotenv import dotenv_values
+
+    env_file = setup.project_dir / ".env"
+    values = dotenv_values(env_file) if env_file.is_file() else {}
+    setup.local = {v.name: values[v.name] for v in contract.CONFIG_VARIABLES if values.get(v.name)}
+    problems = [f"{v.name} is not set in .env" for v in (contract.WORKSPACE, contract.WORKFLOW) if v.name not in setup.local]
+    problems += [f"{v.name} in .env is not {v.expected}" for v in contract.CONFIG_VARIABLES if v.name in setup.local and not v.accepts(setup.local[v.name])]
+    setup.local_complete = not problems
+    if problems:
+        yield Check("local configuration", FAIL, "; ".join(problems), env_set_command({}))
+        return
+    yield Check("local configuration", PASS, ", ".join(f"{name}={value}" for name, value in setup.local.items()) + " in .env")
+
+
+def check_routing(setup: Setup) -> Iterator[Check]:
+    from . import routing
+
+    if not setup.local_complete:
+        yield _not_checked("workspace and workflow", "the local configuration is incomplete")
+        yield _not_checked("task channel", "the local configuration is incomplete")
+        return
+    workspace_sid, workflow_sid = setup.local[contract.WORKSPACE.name], setup.local[contract.WORKFLOW.name]
+    problem = routing.check_workspace_and_workflow(setup.client, workspace_sid, workflow_sid)
+    if problem:
+        yield Check("workspace and workflow", FAIL, problem.message, f"{problem.fix} Then run {env_set_command({})}.")
+        yield _not_checked("task channel", "the workspace or workflow is wrong")
+        return
+    if setup.flex_workspace and setup.flex_workspace != workspace_sid:
+        yield Check(
+            "workspace and workflow", WARN,
+            f"workflow {workflow_sid} is in workspace {workspace_sid}, but Flex routes through workspace {setup.flex_workspace}",
+            f"Unless you route to this workspace on purpose, run {env_set_command({contract.WORKSPACE.name: setup.flex_workspace})}.",
+        )
+    else:
+        yield Check("workspace and workflow", PASS, f"workflow {workflow_sid} is in workspace {workspace_sid}")
+    channel = setup.local.get(contract.TASK_CHANNEL.name, contract.TASK_CHANNEL.default)
+    problem = routing.check_task_channel(setup.client, workspace_sid, channel)
+    yield Check("task channel", FAIL, problem.message, problem.fix) if problem else Check("task channel", PASS, f"workspace {workspace_sid} has task channel {channel!r}")
+
+
+def check_generated(setup: Setup) -> Iterator[Check]:
+    from . import generate
+
+    stale = generate.differing(setup.project_dir)
+    if stale:
+        yield Check("generated files", FAIL, f"{', '.join(stale)} differ from their templates", "Run `handover generate`, then deploy.")
+    else:
+        yield Check("generated files", PASS, "the functions and assets match their templates")
+
+
+def check_deployment(setup: Setup) -> Iterator[Check]:
+    from . import deployment
+
+    try:
+        setup.deployment = deployment.locate(setup.client, setup.project_dir, setup.credentials, setup.service_sid, setup.environment)
+    except deployment.DeploymentNotFound as error:
+        yield Check("deployment", FAIL, str(error), deployment.DEPLOY_HINT)
+        return
+    yield Check("deployment", PASS, "; ".join(setup.deployment.describe()))
+
+
+def check_deployed_functions(setup: Setup) -> Iterator[Check]:
+    from . import deployed
+
+    if setup.deployment is None:
+        yield _not_checked("deployed functions", "no deployment found")
+        return
+    try:
+        differences = deployed.compare(setup.client, setup.deployment, setup.project_dir)
+    except deployed.NoBuild as error:
+        yield Check("deployed functions", FAIL, str(error), deployed.DEPLOY_FIX)
+        return
+    if differences:
+        yield Check("deployed functions", FAIL, "; ".join(map(str, differences)), deployed.DEPLOY_FIX)
+    else:
+        yield Check("deployed functions", PASS, "every deployed function equals its local file")
+
+
+def check_deployed_variables(setup: Setup) -> Iterator[Check]:
+    from . import envvars
+
+    if setup.deployment is None:
+        yield _not_checked("deployed variables", "no deployment found")
+        return
+    if not setup.local_complete:
+        yield _not_checked("deployed variables", "the local configuration is incomplete")
+        return
+    remote = {key: variable.value for key, variable in envvars.remote_variables(setup.client, setup.deployment).items()}
+    wrong = [
+        f"{name} is {'not set' if name not in remote else repr(remote[name])} there, .env has {value!r}"
+        for name, value in setup.local.items() if remote.get(name) != value
+    ]
+    if wrong:
+        yield Check("deployed variables", FAIL, "; ".join(wrong), env_set_command(setup.local, "--remote-only"))
+    else:
+        yield Check("deployed variables", PASS, f"{', '.join(setup.local)} are set on the environment as in .env")
+
+
+def check_assistant_tool(setup: Setup) -> Iterator[Check]:
+    from . import tools
+
+    name = "assistant tool"
+    if not setup.assistant_id:
+        yield Check(name, WARN, "not checked: no --assistant-id given", "Pass --assistant-id aia_asst_… to check the AI Assistant's tool.")
+        return
+    register = f"handover tool register --assistant-id {setup.assistant_id}"
+    try:
+        attached = tools.attached_tools(setup.client, setup.credentials.account_sid, setup.assistant_id)
+    except tools.AssistantsRetired as error:
+        yield Check(name, FAIL, str(error), "Hand off through the Studio path (see the README).")
+        return
+    except tools.AssistantNotFound as error:
+        yield Check(name, FAIL, str(error), "Pass the ID of an existing assistant (Console > AI Assistants).")
+        return
+    if setup.deployment is None:
+        yield _not_checked(name, f"assistant {setup.assistant_id} exists, but no deployment was found to compare its tool with")
+        return
+    url = setup.deployment.url(tools.TOOL_PATH)
+    tool = next((t for t in attached if (t.get("meta") or {}).get("url") == url), None) or next(
+        (t for t in attached if t.get("name") == tools.DEFAULT_NAME), None
+    )
+    if tool is None:
+        yield Check(name, FAIL, f"no tool of assistant {setup.assistant_id} calls {url}", register)
+        return
+    meta = tool.get("meta") or {}
+    wrong = [
+        problem
+        for problem, is_wrong in (
+            (f"its URL is {meta.get('url')}, not {url}", meta.get("url") != url),
+            (f"its method is {meta.get('method')}, not POST", meta.get("method") != "POST"),
+            ("it is disabled", tool.get("enabled") is not True),
+        )
+        if is_wrong
+    ]
+    label = f"tool {tool.get('id')} ({tool.get('name')})"
+    if wrong:
+        yield Check(name, FAIL, f"{label}: " + "; ".join(wrong), register)
+    else:
+        yield Check(name, PASS, f"{label} is attached to {setup.assistant_id} and POSTs to {url}")
+
+
+CHECKS: tuple[tuple[Callable[[Setup], Iterator[Check]], bool], ...] = (
+    # (check, needs an account the credentials opened)
+    (check_credentials, False),
+    (check_flex, True),
+    (check_local_configuration, False),
+    (check_routing, True),
+    (check_generated, False),
+    (check_deployment, True),
+    (check_deployed_functions, True),
+    (check_deployed_variables, True),
+    (check_assistant_tool, True),
+)
+
+
+def run(project_dir: Path, service_sid: str | None, environment: str, assistant_id: str | None) -> Iterator[Check]:
+    from twilio.base.exceptions import TwilioRestException
+
+    from .tools import AssistantsApiError
+
+    setup = Setup(project_dir, service_sid, environment, assistant_id)
+    for check, needs_account in CHECKS:
+        name = check.__name__.removeprefix("check_").replace("_", " ")
+        if needs_account and setup.client is None:
+            yield _not_checked(name, "the credentials do not work")
+            continue
+        try:
+            yield from check(setup)
+        except TwilioRestException as error:
+            yield Check(name, FAIL, f"Twilio answered {_twilio_error(error)}", RETRY_FIX)
+        except AssistantsApiError as error:
+            yield Check(name, FAIL, str(error), RETRY_FIX)

@@ -1,0 +1,176 @@
+"""The AI Assistant's handover tool: its definition (from a template) and its registration.
+
+twilio-python 9.11+ has no Assistants client (AI Assistants, a Developer Preview, was retired in
+July 2026), so these calls go through the SDK's own generic `client.request`: the same credentials,
+user agent, proxy settings and retries as every other call, and no second HTTP stack.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+TOOL_PATH = "/tools/flex-handover"
+TEMPLATE = "tool/flex-handover.json.j2"
+DEFAULT_NAME = "Flex Agent Handover"
+DEFAULT_DESCRIPTION = (
+    "You MUST use this if you don't know how to fulfill the request "
+    "to let another customer service agent handle the conversation."
+)
+ASSISTANTS_API = "https://assistants.twilio.com/v1"
+COMPARED_FIELDS = ("name", "description", "type", "enabled", "meta")
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+RETIRED_STATUSES = (404, 410)
+
+
+def definition(url: str, name: str = DEFAULT_NAME, description: str = DEFAULT_DESCRIPTION) -> dict:
+    """The tool as the Assistants API takes it, rendered from templates/tool/flex-handover.json.j2."""
+    from .generate import template_environment
+
+    text = template_environment().get_template(TEMPLATE).render(name=name, description=description, url=url)
+    return json.loads(text)
+
+
+class AssistantsApiError(Exception):
+    def __init__(self, method: str, path: str, status: int, message: str):
+        super().__init__(f"{method} {ASSISTANTS_API}{path} failed: HTTP {status}: {message}")
+        self.status = status
+
+
+class AssistantsRetired(Exception):
+    """The Assistants API itself is gone for this account."""
+
+
+class AssistantNotFound(Exception):
+    pass
+
+
+def _call(client, method: str, url: str, body: dict | None = None) -> dict | None:
+    headers = {"Content-Type": "application/json"} if body is not None else None
+    response = client.request(method, url, data=body, headers=headers)
+    path = url.removeprefix(ASSISTANTS_API).split("?")[0]
+    if response.status_code >= 400:
+        try:
+            message = json.loads(response.text).get("message", response.text)
+        except (ValueError, AttributeError):
+            message = response.text
+        raise AssistantsApiError(method, path, response.status_code, str(message)[:300])
+    return json.loads(response.text) if response.text else None
+
+
+def _retired(account_sid: str, status: int) -> AssistantsRetired:
+    return AssistantsRetired(
+        f"The AI Assistants API answered HTTP {status} for account {account_sid}: AI Assistants "
+        "(a Developer Preview, retired by Twilio in July 2026) appears retired for this account. "
+        "Hand off through a Studio flow instead, as Twilio Agent Connect does: see the README, "
+        "section \"AI Assistants retired: the Studio path\"."
+    )
+
+
+def _pages(client, url: str, key: str) -> list[dict]:
+    """Every item of a list, following next_page_url."""
+    items: list[dict] = []
+    next_url: str | None = url
+    while next_url:
+        page = _call(client, "GET", next_url)
+        items += page.get(key, [])
+        next_url = (page.get("meta") or {}).get("next_page_url")
+    return items
+
+
+def attached_tools(client, account_sid: str, assistant_id: str) -> list[dict]:
+    """Every tool attached to the assistant; AssistantNotFound or AssistantsRetired when there is none to ask."""
+    try:
+        return _pages(client, f"{ASSISTANTS_API}/Assistants/{assistant_id}/Tools", "tools")
+    except AssistantsApiError as error:
+        if error.status not in RETIRED_STATUSES:
+            raise
+        # An unknown assistant gets a 404 too; whether the list of assistants answers tells the two apart.
+        try:
+            _call(client, "GET", f"{ASSISTANTS_API}/Assistants?PageSize=1")
+        except AssistantsApiError as probe:
+            if probe.status in RETIRED_STATUSES:
+                raise _retired(account_sid, probe.status) from error
+            raise
+        if error.status == 410:
+            raise _retired(account_sid, error.status) from error
+        raise AssistantNotFound(
+            f"Assistant {assistant_id} does not exist in account {account_sid}. "
+            "Copy its ID (aia_asst_…) from Console > AI Assistants."
+        ) from error
+
+
+def find_tool(tools: list[dict], wanted: dict) -> dict | None:
+    """The tool that is this handover tool: same name, else same URL."""
+    return next((t for t in tools if t.get("name") == wanted["name"]), None) or next(
+        (t for t in tools if (t.get("meta") or {}).get("url") == wanted["meta"]["url"]), None
+    )
+
+
+def differing_fields(tool: dict, wanted: dict) -> list[str]:
+    return [name for name in COMPARED_FIELDS if tool.get(name) != wanted[name]]
+
+
+@dataclass
+class Registration:
+    assistant_id: str
+    action: str  # created, updated or unchanged (in a dry run: what would be done)
+    tool_id: str | None
+    definition: dict
+    attached: bool  # attached to the assistant (in a dry run: already attached)
+    changed_fields: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    writes: list[str] = field(default_factory=list)  # the write requests made, e.g. "POST /v1/Tools"
+
+    def as_json(self) -> dict:
+        return {
+            "assistant_id": self.assistant_id,
+            "action": self.action,
+            "tool_id": self.tool_id,
+            "attached": self.attached,
+            "changed_fields": self.changed_fields,
+            "dry_run": self.dry_run,
+            "writes": self.writes,
+            "definition": self.definition,
+        }
+
+
+class RegistrationFailed(Exception):
+    """A write failed; `registration.writes` lists the ones that were applied before it."""
+
+    def __init__(self, registration: Registration, error: AssistantsApiError):
+        applied = ", ".join(registration.writes) or "nothing"
+        super().__init__(f"{error} Applied before the failure: {applied}. Run the command again to finish; it picks up from there.")
+        self.registration = registration
+
+
+def register(client, account_sid: str, assistant_id: str, wanted: dict, dry_run: bool = False) -> Registration:
+    """Attach the tool to the assistant, creating or updating it only where it differs.
+
+    A tool identical to the wanted one but not attached (left by an earlier run that failed between
+    creating and attaching) is attached rather than created twice. A differing tool that is not
+    attached may serve another assistant, so it is never changed.
+    """
+    existing = find_tool(attached_tools(client, account_sid, assistant_id), wanted)
+    attached = existing is not None
+    if existing is None:
+        existing = next((t for t in _pages(client, f"{ASSISTANTS_API}/Tools", "tools") if not differing_fields(t, wanted)), None)
+    changed = differing_fields(existing, wanted) if existing else list(COMPARED_FIELDS)
+    action = CREATED if existing is None else UPDATED if changed else UNCHANGED
+    registration = Registration(assistant_id, action, existing and existing["id"], wanted, attached, changed, dry_run)
+    if dry_run:
+        return registration
+    try:
+        if existing is None:
+            registration.tool_id = _call(client, "POST", f"{ASSISTANTS_API}/Tools", wanted)["id"]
+            registration.writes.append("POST /v1/Tools")
+        elif changed:
+            _call(client, "PUT", f"{ASSISTANTS_API}/Tools/{existing['id']}", wanted)
+            registration.writes.append(f"PUT /v1/Tools/{existing['id']}")
+        if not attached:
+            _call(client, "POST", f"{ASSISTANTS_API}/Assistants/{assistant_id}/Tools/{registration.tool_id}")
+            registration.writes.append(f"POST /v1/Assistants/{assistant_id}/Tools/{registration.tool_id}")
+            registration.attached = True
+    except AssistantsApiError as error:
+        raise RegistrationFailed(registration, error) from error
+    return registration

@@ -1,0 +1,81 @@
+"""Fixtures of the product tests: one emulator per module behind its real proxy, reached with the real twilio SDK.
+
+Modules that define these fixtures themselves (test_core.py, test_proxy.py) keep their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from twilio.base.exceptions import TwilioException
+from twilio.rest import Client
+
+from handover.emulator import Account, Emulator, EmulatorProxy, new_account, spec_directory
+
+PROJECT_DIR = Path(__file__).resolve().parents[3]
+API_KEY_SID = "SK" + "5" * 32
+API_KEY_SECRET = "api-key-secret-" + "7" * 17
+
+# Settings of the surrounding environment that would compete with the ones under test.
+FOREIGN_PROXY_VARIABLES = (
+    "http_proxy", "https_proxy", "all_proxy", "ALL_PROXY", "no_proxy", "CURL_CA_BUNDLE", "TWILIO_EDGE", "TWILIO_REGION",
+)
+
+
+@pytest.fixture(scope="module")
+def account() -> Account:
+    created = new_account()
+    return Account(created.sid, created.auth_token, api_keys={API_KEY_SID: API_KEY_SECRET})
+
+
+@pytest.fixture(scope="module")
+def module_emulator(account) -> Emulator:
+    return Emulator(spec_directory(PROJECT_DIR), account)
+
+
+@pytest.fixture(scope="module")
+def proxy(module_emulator):
+    with EmulatorProxy(module_emulator) as running:
+        yield running
+
+
+@pytest.fixture
+def emulator(module_emulator) -> Emulator:
+    """The module's emulator, emptied; a test fails on any spec violation."""
+    module_emulator.reset()
+    yield module_emulator
+    assert [str(v) for v in module_emulator.violations] == [], "traffic broke Twilio's OpenAPI description"
+
+
+@pytest.fixture
+def proxied(emulator, proxy, monkeypatch) -> EmulatorProxy:
+    """The environment a client needs to reach Twilio through the proxy."""
+    for name in FOREIGN_PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in proxy.client_environment().items():
+        monkeypatch.setenv(name, value)
+    return proxy
+
+
+@pytest.fixture
+def twilio(proxied, account) -> Client:
+    return Client(account.sid, account.auth_token)
+
+
+@pytest.fixture
+def twilio_with_api_key(proxied, account) -> Client:
+    return Client(API_KEY_SID, API_KEY_SECRET, account.sid)
+
+
+@pytest.fixture
+def refused(emulator):
+    """Status, code and message the emulator answered to an SDK request that raised (a list raises a plain TwilioException)."""
+
+    def answer(request) -> tuple[int, int, str]:
+        with pytest.raises(TwilioException):
+            request()
+        recorded = emulator.requests[-1]
+        return recorded.status, recorded.response["code"], recorded.response["message"]
+
+    return answer
