@@ -235,9 +235,7 @@ def env_set(ctx, workspace_sid, workflow_sid, task_channel, service_sid, environ
         found_credentials, client = _credentials(project_dir)
     with _AccountErrors():
         if not no_verify:
-            problem = routing.check_workspace_and_workflow(client, workspace_sid, workflow_sid) or routing.check_task_channel(
-                client, workspace_sid, task_channel or contract.TASK_CHANNEL.default
-            )
+            problem = routing.check(client, workspace_sid, workflow_sid, task_channel or contract.TASK_CHANNEL.default)
             if problem:
                 raise click.ClickException(f"{problem.message} {problem.fix} Nothing was written.")
         if not local_only:

@@ -51,13 +51,9 @@ def python_client_environment(proxy: EmulatorProxy):
 
 
 @contextmanager
-def local_stack(project_dir: Path, fork: bool = False):
-    """An emulated Flex account behind its proxy, and the runtime serving the project against it."""
+def emulated_account(project_dir: Path):
+    """A new emulated Flex account behind its TLS proxy; the proxy stops at the end."""
     emulator = Emulator(spec_directory(project_dir), new_account())
     account = seed_flex_account(emulator)
     with EmulatorProxy(emulator) as proxy:
-        runtime = start_runtime(project_dir, emulator, proxy, account, fork=fork)
-        try:
-            yield emulator, proxy, account, runtime
-        finally:
-            runtime.stop()
+        yield emulator, proxy, account

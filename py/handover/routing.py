@@ -72,3 +72,8 @@ def check_task_channel(client, workspace_sid: str, task_channel: str) -> Routing
         f"Workspace {workspace_sid} has no task channel {task_channel!r} (it has: {', '.join(names) or 'none'}).",
         "Pass --task-channel with one of those, or create the channel in Console > TaskRouter > Task Channels.",
     )
+
+
+def check(client, workspace_sid: str, workflow_sid: str, task_channel: str) -> RoutingProblem | None:
+    """The first problem of a routing configuration, or None when the handoff can route with it."""
+    return check_workspace_and_workflow(client, workspace_sid, workflow_sid) or check_task_channel(client, workspace_sid, task_channel)

@@ -13,10 +13,11 @@ from click.testing import CliRunner, Result
 
 from handover import localstack, runtime
 from handover.cli import cli
-from handover.emulator import Account, FlexAccount
+from handover.emulator import Account, Fault, FlexAccount
 
 REPO = Path(__file__).resolve().parents[2]
 SID = "[0-9a-f]{32}"
+UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def run_demo(*options: str) -> tuple[Result, Account]:
@@ -78,7 +79,49 @@ def test_the_demo_runs_on_the_emulator_with_the_new_account(output, demo):
     _, account = demo
     lines = section(output, "Handover demo: an AI Assistant hands a web chat customer to a human agent in Flex")
     assert re.fullmatch(rf"Twilio: the embedded emulator \(account {account.sid}\), reached through http://127\.0\.0\.1:\d+", lines[0])
-    assert re.fullmatch(r"Functions: twilio-run at http://127\.0\.0\.1:\d+ \(in-process\)", lines[1])
+    assert re.fullmatch(rf"Deployed \(emulated\): service ZS{SID} at https://flex-handover-\d{{4}}-dev\.twil\.io", lines[1])
+    assert re.fullmatch(rf"AI Assistant: aia_asst_{UUID}", lines[2])
+
+
+def test_env_set_checks_the_routing_then_creates_both_variables_on_the_environment(output):
+    title = next(line for line in output.splitlines() if line.startswith("1. handover env set "))
+    assert re.fullmatch(rf"1\. handover env set --workspace-sid WS{SID} --workflow-sid WW{SID} --remote-only", title)
+    lines = section(output, "1. handover env set")
+    domain = re.search(r"https://(flex-handover-\d{4}-dev\.twil\.io)", output).group(1)
+    assert lines[:2] == [f"FLEX_WORKSPACE_SID  environment {domain}: created", f"FLEX_WORKFLOW_SID   environment {domain}: created"]
+    calls = [line for line in lines if re.match(r"(GET|POST) https://", line)]
+    assert [re.sub(rf"(WS|WW|ZS|ZE){SID}", r"\1…", call) for call in calls] == [
+        "GET https://taskrouter.twilio.com/v1/Workspaces/WS…  ->  200",
+        "GET https://taskrouter.twilio.com/v1/Workspaces/WS…/Workflows/WW…  ->  200",
+        "GET https://taskrouter.twilio.com/v1/Workspaces/WS…/TaskChannels  ->  200",
+        "GET https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  200",
+        "POST https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  201",
+        "POST https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  201",
+    ]
+
+
+def test_tool_register_creates_the_tool_with_the_deployed_url_and_attaches_it(output):
+    lines = section(output, "2. handover tool register")
+    assistant = re.search(rf"aia_asst_{UUID}", output).group(0)
+    assert re.fullmatch(rf"tool aia_tool_{UUID}: created on assistant {assistant}", lines[0])
+    calls = [line for line in lines if re.match(r"(GET|POST) https://", line)]
+    assert [re.sub(rf"aia_(asst|tool)_{UUID}", r"aia_\1_…", call) for call in calls] == [
+        "GET https://assistants.twilio.com/v1/Assistants/aia_asst_…/Tools  ->  200",
+        "GET https://assistants.twilio.com/v1/Tools  ->  200",
+        "POST https://assistants.twilio.com/v1/Tools  ->  201",
+        "POST https://assistants.twilio.com/v1/Assistants/aia_asst_…/Tools/aia_tool_…  ->  204",
+    ]
+    assert re.search(r'"url": "https://flex-handover-\d{4}-dev\.twil\.io/tools/flex-handover"', "\n".join(lines))
+
+
+def test_the_runtime_serves_the_variables_env_set_put_on_the_environment(output):
+    lines = section(output, "3. twilio-run serves the deployed environment")
+    assert re.fullmatch(r"Functions: twilio-run at http://127\.0\.0\.1:\d+ \(in-process\)", lines[0])
+    title = next(line for line in output.splitlines() if line.startswith("1. handover env set "))
+    assert lines[1:] == [
+        "FLEX_WORKSPACE_SID=" + title.split("--workspace-sid ")[1].split()[0],
+        "FLEX_WORKFLOW_SID=" + title.split("--workflow-sid ")[1].split()[0],
+    ]
 
 
 def test_the_demo_runs_twilio_run_in_process_on_the_project(recorded_demo):
@@ -90,7 +133,7 @@ def test_the_demo_runs_twilio_run_in_process_on_the_project(recorded_demo):
 
 
 def test_the_tool_request_carries_the_session_and_identity_headers(output):
-    lines = section(output, "1. The AI Assistant calls the handover tool")
+    lines = section(output, "4. The AI Assistant calls the handover tool")
     assert re.fullmatch(r"POST http://127\.0\.0\.1:\d+/tools/flex-handover", lines[0])
     assert lines[1] == "Content-Type: application/json"
     assert re.fullmatch(rf"X-Session-Id: webhook:conversations__IS{SID}/CH{SID}", lines[2])
@@ -99,7 +142,7 @@ def test_the_tool_request_carries_the_session_and_identity_headers(output):
 
 
 def test_the_function_looks_up_the_customer_then_creates_the_interaction(output):
-    lines = section(output, "2. The function calls the Twilio API")
+    lines = section(output, "5. The function calls the Twilio API")
     calls = [line for line in lines if re.match(r"(GET|POST) https://", line)]
     assert len(calls) == 2
     assert re.fullmatch(rf"GET https://conversations\.twilio\.com/v1/Services/IS{SID}/Users/FX{SID}  ->  200", calls[0])
@@ -109,15 +152,15 @@ def test_the_function_looks_up_the_customer_then_creates_the_interaction(output)
 
 
 def test_the_interaction_is_for_the_conversation_of_the_session(output):
-    session = next(line for line in section(output, "1. The AI Assistant") if line.startswith("X-Session-Id: "))
+    session = next(line for line in section(output, "4. The AI Assistant") if line.startswith("X-Session-Id: "))
     conversation = session.rsplit("/", 1)[1]
-    interactions = "\n".join(section(output, "2. The function calls the Twilio API"))
+    interactions = "\n".join(section(output, "5. The function calls the Twilio API"))
     assert f'"media_channel_sid": "{conversation}"' in interactions
     assert f'"conversationSid": "{conversation}",' in interactions
 
 
 def test_the_function_answers_http_200_handed_off(output):
-    lines = section(output, "3. The function answers the AI Assistant")
+    lines = section(output, "6. The function answers the AI Assistant")
     assert lines[0] == "HTTP 200"
     answer = json.loads("\n".join(lines[1:]))
     assert answer["status"] == "handed_off"
@@ -127,21 +170,21 @@ def test_the_function_answers_http_200_handed_off(output):
 
 
 def test_flex_queues_a_task_with_the_customers_name(output):
-    title = next(line for line in output.splitlines() if line.startswith("4. Flex queues a task for a human agent: "))
-    assert re.fullmatch(rf"4\. Flex queues a task for a human agent: WT{SID} \(pending, channel chat\)", title)
-    lines = section(output, "4. Flex queues a task for a human agent")
+    title = next(line for line in output.splitlines() if line.startswith("7. Flex queues a task for a human agent: "))
+    assert re.fullmatch(rf"7\. Flex queues a task for a human agent: WT{SID} \(pending, channel chat\)", title)
+    lines = section(output, "7. Flex queues a task for a human agent")
     assert lines[0] == "Task attributes, as the agent's Flex UI receives them:"
     attributes = json.loads("\n".join(lines[1:]))
     assert attributes["customerName"] == "Ada Lovelace"
     assert attributes["from"] == "Ada Lovelace"
     assert attributes["channelType"] == "web"
-    answer = json.loads("\n".join(section(output, "3. The function answers")[1:]))
+    answer = json.loads("\n".join(section(output, "6. The function answers")[1:]))
     assert attributes["flexInteractionSid"] == answer["interactionSid"]
     assert '"customerName": "Ada Lovelace"' in output
 
 
 def test_every_request_matches_twilios_openapi_description(output):
-    assert output.rstrip("\n").endswith("Requests checked against Twilio's OpenAPI description: 3, violations: 0")
+    assert output.rstrip("\n").endswith("Requests checked against Twilio's OpenAPI description: 14, violations: 0")
     assert "violations: 0" in output
 
 
@@ -175,7 +218,22 @@ def test_the_demo_in_forked_mode_succeeds():
 
 
 def test_a_failed_handoff_exits_1(monkeypatch):
-    """The workflow the function is configured with does not exist: Twilio refuses, the demo says so."""
+    """Flex refuses every interaction: the function answers 502, the demo says so."""
+    seed = localstack.seed_flex_account
+
+    def seed_with_flex_failing(emulator) -> FlexAccount:
+        emulator.inject(Fault("POST", "/v1/Interactions", status=500, times=None))
+        return seed(emulator)
+
+    monkeypatch.setattr(localstack, "seed_flex_account", seed_with_flex_failing)
+    result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "demo"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "\n   HTTP 502\n" in result.stdout
+    assert '"status": "failed"' in result.stdout
+    assert result.stderr.startswith("Error: the handoff did not complete (HTTP 502, ")
+
+
+def test_a_workflow_outside_the_workspace_stops_the_demo_at_env_set(monkeypatch):
     seed = localstack.seed_flex_account
 
     def seed_without_the_workflow(emulator) -> FlexAccount:
@@ -185,9 +243,9 @@ def test_a_failed_handoff_exits_1(monkeypatch):
     monkeypatch.setattr(localstack, "seed_flex_account", seed_without_the_workflow)
     result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "demo"], catch_exceptions=False)
     assert result.exit_code == 1
-    assert "\n   HTTP 502\n" in result.stdout
-    assert '"status": "failed"' in result.stdout
-    assert result.stderr.startswith("Error: the handoff did not complete (HTTP 502, ")
+    assert "2. handover tool register" not in result.stdout
+    assert result.stderr.startswith(f"Error: TaskRouter workflow WW{'0' * 32} is not in workspace WS")
+    assert result.stderr.endswith("it does not exist in any workspace of this account.\n")
 
 
 def test_a_missing_openapi_description_exits_1(monkeypatch, tmp_path):

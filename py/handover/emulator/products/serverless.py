@@ -91,6 +91,11 @@ def deploy_build(emulator: Emulator, service_sid: str, environment_sid: str, fil
     return build
 
 
+def variables_of(emulator: Emulator, environment_sid: str) -> list[dict]:
+    """The environment's variables, as its functions get them."""
+    return [v for v in emulator.table("serverless_variables").values() if v["environment_sid"] == environment_sid]
+
+
 def set_variable(emulator: Emulator, service_sid: str, environment_sid: str, key: str, value: str) -> dict:
     """Create the environment's variable, or change its value, as `twilio serverless:env:set` does."""
     variable = _variable_named(emulator, environment_sid, key)
@@ -262,8 +267,7 @@ def fetch_environment(call: Call):
 @route("serverless", "GET", "/v1/Services/{ServiceSid}/Environments/{EnvironmentSid}/Variables")
 def list_variables(call: Call):
     environment_sid = _environment(call, call.params["EnvironmentSid"])["sid"]
-    variables = [v for v in call.emulator.table("serverless_variables").values() if v["environment_sid"] == environment_sid]
-    return page(call, "variables", variables)
+    return page(call, "variables", variables_of(call.emulator, environment_sid))
 
 
 @route("serverless", "POST", "/v1/Services/{ServiceSid}/Environments/{EnvironmentSid}/Variables")
