@@ -72,13 +72,16 @@ class _AccountErrors:
 
     def __exit__(self, kind, error, traceback):
         from requests import RequestException
-        from twilio.base.exceptions import TwilioRestException
+        from twilio.base.exceptions import TwilioException, TwilioRestException
 
         from .deployed import NoBuild
         from .deployment import DeploymentNotFound
         from .project import ProjectFileInvalid
+        from .sdk import rest_error
         from .tools import AssistantNotFound, AssistantsApiError, AssistantsRetired
 
+        if isinstance(error, TwilioException):
+            error = rest_error(error) or error
         if isinstance(error, TwilioRestException):
             raise click.ClickException(
                 f"Twilio answered {error.method} {error.uri} with HTTP {error.status}, error {error.code}: {error.msg}"

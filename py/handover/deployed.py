@@ -1,8 +1,9 @@
 """What is deployed in a Functions environment, compared with the project's files.
 
 The environment's build lists its function and asset versions; each function version's source is
-read back through the Serverless API and compared with the local file, byte for byte. The Serverless
-API serves no asset content, so assets are compared by path only.
+read back through the Serverless API and compared with the local file, byte for byte, and each
+version's visibility with the file's name. The Serverless API serves no asset content, so assets are
+compared by path and visibility only.
 """
 
 from __future__ import annotations
@@ -54,9 +55,15 @@ def compare(client, deployment: Deployment, project_dir: Path) -> list[Differenc
     differences += [Difference(kind, path, EXTRA) for kind, path in deployed if (kind, path) not in local]
     for (kind, path), file in local.items():
         version = deployed.get((kind, path))
-        if kind != "function" or version is None:
+        if version is None:
+            continue
+        # A build lists the visibility in capitals (PUBLIC), a version in lower case.
+        if version.get("visibility") and version["visibility"].lower() != file.visibility:
+            differences.append(Difference(kind, path, DIFFERENT))
+            continue
+        if kind != "function":
             continue
         content = service.functions(version["function_sid"]).function_versions(version["sid"]).function_version_content().fetch().content
-        if content != file.file.read_text(encoding="utf-8"):
+        if content != file.content:
             differences.append(Difference(kind, path, DIFFERENT))
     return sorted(differences, key=lambda d: (d.kind, d.path))

@@ -15,6 +15,7 @@ from pathlib import Path
 from .contract import is_sid
 from .credentials import Credentials
 from .project import read_deploy_info, read_package_json, read_rc
+from .sdk import listed
 
 DEFAULT_ENVIRONMENT = "dev"
 DEPLOY_HINT = "Deploy with `twilio serverless:deploy` (or `npm run deploy`), or pass --service-sid ZS…."
@@ -49,7 +50,8 @@ def _region() -> str:
 def _from_deploy_info(project_dir: Path, credentials: Credentials) -> tuple[str, str] | None:
     info = read_deploy_info(project_dir)
     for key in dict.fromkeys((f"{credentials.username}:{_region()}", f"{credentials.account_sid}:{_region()}", credentials.username)):
-        service_sid = (info.get(key) or {}).get("serviceSid")
+        entry = info.get(key)
+        service_sid = entry.get("serviceSid") if isinstance(entry, dict) else None
         if isinstance(service_sid, str) and is_sid("ZS", service_sid):
             return service_sid, f".twiliodeployinfo ({key})"
     return None
@@ -88,7 +90,7 @@ def find_environment(client, service_sid: str, name: str):
     from twilio.base.exceptions import TwilioRestException
 
     try:
-        environments = client.serverless.v1.services(service_sid).environments.list()
+        environments = listed(client.serverless.v1.services(service_sid).environments)
     except TwilioRestException as error:
         if error.status != 404:
             raise

@@ -59,15 +59,27 @@ def env_set_command(values: dict[str, str], *extra: str) -> str:
 
 
 def _twilio_error(error) -> str:
-    return f"HTTP {error.status}, Twilio error {error.code}: {error.msg}"
+    from .sdk import rest_error
+
+    converted = rest_error(error)
+    return f"HTTP {converted.status}, Twilio error {converted.code}: {converted.msg}" if converted else str(error)
+
+
+def _deployment_options(setup: Setup) -> list[str]:
+    """The options that make a command find the deployment doctor checked."""
+    from .deployment import environment_name
+
+    options = ["--service-sid", setup.service_sid] if setup.service_sid else []
+    return options + (["--environment", setup.environment] if setup.environment != environment_name(setup.project_dir, None) else [])
 
 
 # The checks, in order ---------------------------------------------------------------------------------
 
 def check_credentials(setup: Setup) -> Iterator[Check]:
-    from twilio.base.exceptions import TwilioRestException
+    from twilio.base.exceptions import TwilioException
 
     from . import credentials
+    from .sdk import listed
 
     try:
         setup.credentials = credentials.load(setup.project_dir)
@@ -78,11 +90,11 @@ def check_credentials(setup: Setup) -> Iterator[Check]:
     try:
         if setup.credentials.kind == "API key":
             # A Standard API key may not read the account resource; any read it may do proves it.
-            setup.client.serverless.v1.services.list(limit=1)
+            listed(setup.client.serverless.v1.services, limit=1)
             yield Check("credentials", PASS, setup.credentials.describe())
             return
         account = setup.client.api.v2010.accounts(setup.credentials.account_sid).fetch()
-    except TwilioRestException as error:
+    except TwilioException as error:
         setup.client = None
         yield Check(
             "credentials", FAIL, f"Twilio refused the {setup.credentials.describe()}: {_twilio_error(error)}",
@@ -119,7 +131,7 @@ def check_local_configuration(setup: Setup) -> Iterator[Check]:
     problems += [f"{v.name} in .env is not {v.expected}" for v in contract.CONFIG_VARIABLES if v.name in setup.local and not v.accepts(setup.local[v.name])]
     setup.local_complete = not problems
     if problems:
-        yield Check("local configuration", FAIL, "; ".join(problems), env_set_command({}))
+        yield Check("local configuration", FAIL, "; ".join(problems), env_set_command({}, *_deployment_options(setup)))
         return
     yield Check("local configuration", PASS, ", ".join(f"{name}={value}" for name, value in setup.local.items()) + " in .env")
 
@@ -134,20 +146,27 @@ def check_routing(setup: Setup) -> Iterator[Check]:
     workspace_sid, workflow_sid = setup.local[contract.WORKSPACE.name], setup.local[contract.WORKFLOW.name]
     problem = routing.check_workspace_and_workflow(setup.client, workspace_sid, workflow_sid)
     if problem:
-        yield Check("workspace and workflow", FAIL, problem.message, f"{problem.fix} Then run {env_set_command({})}.")
+        yield Check("workspace and workflow", FAIL, problem.message, f"{problem.fix} Then run {env_set_command({}, *_deployment_options(setup))}.")
         yield _not_checked("task channel", "the workspace or workflow is wrong")
         return
     if setup.flex_workspace and setup.flex_workspace != workspace_sid:
         yield Check(
             "workspace and workflow", WARN,
             f"workflow {workflow_sid} is in workspace {workspace_sid}, but Flex routes through workspace {setup.flex_workspace}",
-            f"Unless you route to this workspace on purpose, run {env_set_command({contract.WORKSPACE.name: setup.flex_workspace})}.",
+            f"Unless you route to this workspace on purpose, run {env_set_command({contract.WORKSPACE.name: setup.flex_workspace}, *_deployment_options(setup))}.",
         )
     else:
         yield Check("workspace and workflow", PASS, f"workflow {workflow_sid} is in workspace {workspace_sid}")
     channel = setup.local.get(contract.TASK_CHANNEL.name, contract.TASK_CHANNEL.default)
     problem = routing.check_task_channel(setup.client, workspace_sid, channel)
-    yield Check("task channel", FAIL, problem.message, problem.fix) if problem else Check("task channel", PASS, f"workspace {workspace_sid} has task channel {channel!r}")
+    if problem:
+        with_channel = env_set_command({**setup.local, contract.TASK_CHANNEL.name: "<name>"}, *_deployment_options(setup))
+        yield Check(
+            "task channel", FAIL, problem.message,
+            f"Run {with_channel} with one of those, or create the channel {channel!r} in Console > TaskRouter > Task Channels.",
+        )
+    else:
+        yield Check("task channel", PASS, f"workspace {workspace_sid} has task channel {channel!r}")
 
 
 def check_generated(setup: Setup) -> Iterator[Check]:
@@ -203,7 +222,7 @@ def check_deployed_variables(setup: Setup) -> Iterator[Check]:
         for name, value in setup.local.items() if remote.get(name) != value
     ]
     if wrong:
-        yield Check("deployed variables", FAIL, "; ".join(wrong), env_set_command(setup.local, "--remote-only"))
+        yield Check("deployed variables", FAIL, "; ".join(wrong), env_set_command(setup.local, "--remote-only", *_deployment_options(setup)))
     else:
         yield Check("deployed variables", PASS, f"{', '.join(setup.local)} are set on the environment as in .env")
 
@@ -215,7 +234,7 @@ def check_assistant_tool(setup: Setup) -> Iterator[Check]:
     if not setup.assistant_id:
         yield Check(name, WARN, "not checked: no --assistant-id given", "Pass --assistant-id aia_asst_… to check the AI Assistant's tool.")
         return
-    register = f"handover tool register --assistant-id {setup.assistant_id}"
+    register = " ".join(["handover tool register --assistant-id", setup.assistant_id, *_deployment_options(setup)])
     try:
         attached = tools.attached_tools(setup.client, setup.credentials.account_sid, setup.assistant_id)
     except tools.AssistantsRetired as error:
@@ -251,34 +270,37 @@ def check_assistant_tool(setup: Setup) -> Iterator[Check]:
         yield Check(name, PASS, f"{label} is attached to {setup.assistant_id} and POSTs to {url}")
 
 
-CHECKS: tuple[tuple[Callable[[Setup], Iterator[Check]], bool], ...] = (
-    # (check, needs an account the credentials opened)
-    (check_credentials, False),
-    (check_flex, True),
-    (check_local_configuration, False),
-    (check_routing, True),
-    (check_generated, False),
-    (check_deployment, True),
-    (check_deployed_functions, True),
-    (check_deployed_variables, True),
-    (check_assistant_tool, True),
+CHECKS: tuple[tuple[Callable[[Setup], Iterator[Check]], tuple[str, ...], bool], ...] = (
+    # (check, the names of the checks it reports, needs an account the credentials opened)
+    (check_credentials, ("credentials",), False),
+    (check_flex, ("flex",), True),
+    (check_local_configuration, ("local configuration",), False),
+    (check_routing, ("workspace and workflow", "task channel"), True),
+    (check_generated, ("generated files",), False),
+    (check_deployment, ("deployment",), True),
+    (check_deployed_functions, ("deployed functions",), True),
+    (check_deployed_variables, ("deployed variables",), True),
+    (check_assistant_tool, ("assistant tool",), True),
 )
 
 
 def run(project_dir: Path, service_sid: str | None, environment: str, assistant_id: str | None) -> Iterator[Check]:
-    from twilio.base.exceptions import TwilioRestException
+    from twilio.base.exceptions import TwilioException
 
     from .tools import AssistantsApiError
 
     setup = Setup(project_dir, service_sid, environment, assistant_id)
-    for check, needs_account in CHECKS:
-        name = check.__name__.removeprefix("check_").replace("_", " ")
+    for check, names, needs_account in CHECKS:
         if needs_account and setup.client is None:
-            yield _not_checked(name, "the credentials do not work")
+            yield from (_not_checked(name, "the credentials do not work") for name in names)
             continue
+        reported: list[str] = []
         try:
-            yield from check(setup)
-        except TwilioRestException as error:
-            yield Check(name, FAIL, f"Twilio answered {_twilio_error(error)}", RETRY_FIX)
-        except AssistantsApiError as error:
-            yield Check(name, FAIL, str(error), RETRY_FIX)
+            for result in check(setup):
+                reported.append(result.name)
+                yield result
+        except (TwilioException, AssistantsApiError) as error:
+            failed, *after = [name for name in names if name not in reported] or [names[-1]]
+            detail = str(error) if isinstance(error, AssistantsApiError) else f"Twilio answered {_twilio_error(error)}"
+            yield Check(failed, FAIL, detail, RETRY_FIX)
+            yield from (_not_checked(name, f"the {failed} check failed") for name in after)

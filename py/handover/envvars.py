@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .deployment import Deployment
+from .sdk import listed
 
 CREATED, UPDATED, UNCHANGED, FAILED, NOT_APPLIED = "created", "updated", "unchanged", "failed", "not applied"
 ENV_FILE = ".env"
@@ -115,7 +116,7 @@ def write_local(path: Path, values: dict[str, str]) -> None:
 def remote_variables(client, deployment: Deployment) -> dict[str, object]:
     """key → the Variable resource, in one listing."""
     variables = client.serverless.v1.services(deployment.service_sid).environments(deployment.environment_sid).variables
-    return {variable.key: variable for variable in variables.list()}
+    return {variable.key: variable for variable in listed(variables)}
 
 
 def set_variables(
@@ -127,6 +128,7 @@ def set_variables(
     dry_run: bool = False,
 ) -> EnvSetResult:
     """Write `values` into .env (when local) and onto the deployment (when given); see the module docstring."""
+    from requests import RequestException
     from twilio.base.exceptions import TwilioRestException
 
     env_file = project_dir / ENV_FILE
@@ -153,10 +155,15 @@ def set_variables(
                 variables.create(key=key, value=values[key])
             else:
                 variables(existing[key].sid).update(value=values[key])
-        except TwilioRestException as error:
+        except (TwilioRestException, RequestException) as error:
             variable_result.remote = FAILED
             for later in pending[position + 1 :]:
                 later.remote = NOT_APPLIED
-            result.error = f"setting {key} on environment {deployment.environment_sid} failed: HTTP {error.status}, Twilio error {error.code}: {error.msg}"
+            why = (
+                f"HTTP {error.status}, Twilio error {error.code}: {error.msg}"
+                if isinstance(error, TwilioRestException)
+                else f"could not reach Twilio ({type(error).__name__})"
+            )
+            result.error = f"setting {key} on environment {deployment.environment_sid} failed: {why}"
             raise EnvSetFailed(result) from error
     return result

@@ -70,7 +70,8 @@ class DeployedFile:
 
     @property
     def content(self) -> str:
-        return self.file.read_text(encoding="utf-8")
+        # Bytes decoded as they are: read_text would turn CRLF into LF, which the toolkit does not.
+        return self.file.read_bytes().decode("utf-8")
 
 
 def _visibility(name: str) -> tuple[str, str]:

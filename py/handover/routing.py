@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .sdk import listed
+
 
 @dataclass(frozen=True)
 class RoutingProblem:
@@ -50,7 +52,7 @@ def _workspace_of(client, workflow_sid: str, skip: str) -> str | None:
     """The workspace a workflow is in, searched only to say so in an error."""
     from twilio.base.exceptions import TwilioRestException
 
-    for workspace in client.taskrouter.v1.workspaces.list():
+    for workspace in listed(client.taskrouter.v1.workspaces):
         if workspace.sid == skip:
             continue
         try:
@@ -65,7 +67,7 @@ def _workspace_of(client, workflow_sid: str, skip: str) -> str | None:
 
 def check_task_channel(client, workspace_sid: str, task_channel: str) -> RoutingProblem | None:
     """None when the workspace has a task channel of that unique name."""
-    names = [channel.unique_name for channel in client.taskrouter.v1.workspaces(workspace_sid).task_channels.list()]
+    names = [channel.unique_name for channel in listed(client.taskrouter.v1.workspaces(workspace_sid).task_channels)]
     if task_channel in names:
         return None
     return RoutingProblem(

@@ -140,7 +140,7 @@ class RegistrationFailed(Exception):
 
     def __init__(self, registration: Registration, error: AssistantsApiError):
         applied = ", ".join(registration.writes) or "nothing"
-        super().__init__(f"{error} Applied before the failure: {applied}. Run the command again to finish; it picks up from there.")
+        super().__init__(f"{str(error).rstrip('.')}. Applied before the failure: {applied}. Run the command again to finish; it picks up from there.")
         self.registration = registration
 
 

@@ -1,6 +1,6 @@
 """Fixtures of the product tests: one emulator per module behind its real proxy, reached with the real twilio SDK.
 
-Modules that define these fixtures themselves (test_core.py, test_proxy.py) keep their own.
+test_core.py drives the emulator without the proxy and defines its own.
 """
 
 from __future__ import annotations

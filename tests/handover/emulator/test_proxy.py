@@ -1,67 +1,24 @@
-"""The emulator through its real proxy, with the real twilio Python SDK."""
+"""The emulator through its real proxy, with the real twilio Python SDK (fixtures: conftest.py)."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import threading
-from pathlib import Path
 
 import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from handover.emulator import Emulator, EmulatorProxy, Fault, FlexAccount, new_account, seed_flex_account, spec_directory
+from handover.emulator import EmulatorProxy, Fault, FlexAccount, seed_flex_account
 
-PROJECT_DIR = Path(__file__).resolve().parents[3]
-SPEC_DIR = spec_directory(PROJECT_DIR)
 TASKROUTER = "taskrouter.twilio.com"
-
-# Settings of the surrounding environment that would compete with the ones under test.
-FOREIGN_PROXY_VARIABLES = (
-    "http_proxy", "https_proxy", "all_proxy", "ALL_PROXY", "no_proxy", "CURL_CA_BUNDLE", "TWILIO_EDGE", "TWILIO_REGION",
-)
-
-
-@pytest.fixture(scope="module")
-def account():
-    return new_account()
-
-
-@pytest.fixture(scope="module")
-def emulator(account) -> Emulator:
-    return Emulator(SPEC_DIR, account)
-
-
-@pytest.fixture(scope="module")
-def proxy(emulator):
-    proxy = EmulatorProxy(emulator).start()
-    try:
-        yield proxy
-    finally:
-        proxy.stop()
-
 
 @pytest.fixture
 def flex(emulator) -> FlexAccount:
     emulator.reset()
     return seed_flex_account(emulator)
-
-
-@pytest.fixture
-def proxied(proxy, monkeypatch):
-    """The environment a client needs to reach Twilio through the proxy."""
-    for name in FOREIGN_PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in proxy.client_environment().items():
-        monkeypatch.setenv(name, value)
-    return proxy
-
-
-@pytest.fixture
-def twilio(proxied, account) -> Client:
-    return Client(account.sid, account.auth_token)
 
 
 def proxy_connection(proxy: EmulatorProxy) -> http.client.HTTPConnection:

@@ -1,0 +1,683 @@
+"""`handover doctor` on an emulated account: every check passing, then one misconfiguration at a time."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from handover import credentials
+from handover.cli import cli
+from handover.emulator import Fault, add_assistant, set_variable
+from handover.emulator.products import taskrouter
+from handover.emulator.products.serverless import add_environment, deploy_build
+from handover.project import deployed_files
+from tests.handover.conftest import writes
+
+PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
+FUNCTION = "functions/tools/flex-handover.js"
+DEPLOY_HINT = "Deploy with `twilio serverless:deploy` (or `npm run deploy`), or pass --service-sid ZS…."
+DEPLOY_FIX = "Run `twilio serverless:deploy` (or `npm run deploy`) from the project to deploy the local files."
+RETRY_FIX = "Run doctor again; if it persists, check https://status.twilio.com."
+HOW_TO_SET = (
+    "Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET) "
+    "in the environment or in the project's .env."
+)
+NOT_CHECKED = "not checked: the credentials do not work"
+API_KEY, API_SECRET = "SK" + "d" * 32, "api-secret-of-the-doctor-tests-0"
+UNKNOWN_ASSISTANT = "aia_asst_00000000-0000-0000-0000-000000000000"
+CHECK_LINE = re.compile(r"^(PASS|WARN|FAIL)  ([a-z ]+): (.*)$")
+FIX_PREFIX = "      fix: "
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@dataclass(frozen=True)
+class Configured:
+    """A project deployed, its variables set in .env and on the environment, its tool registered."""
+
+    project: Path
+    service_sid: str
+    environment_sid: str
+    domain_name: str
+    assistant: str
+    tool_id: str
+    workspace: str
+    workflow: str
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.domain_name}/tools/flex-handover"
+
+
+def invoke(runner: CliRunner, project: Path, *args: str):
+    return runner.invoke(cli, ["--project-dir", str(project), *args], catch_exceptions=False)
+
+
+@pytest.fixture
+def configured(runner, account_env, emulator, project, deployed) -> Configured:
+    account = account_env.account
+    assistant = add_assistant(emulator, "Customer care")["id"]
+    env_set = invoke(
+        runner, project, "env", "set", "--workspace-sid", account.workspace_sid, "--workflow-sid", account.workflow_sid,
+        "--service-sid", deployed.service_sid,
+    )
+    assert env_set.exit_code == 0, env_set.output
+    register = invoke(runner, project, "tool", "register", "--assistant-id", assistant, "--service-sid", deployed.service_sid)
+    assert register.exit_code == 0, register.output
+    [created] = [r for r in emulator.requests if (r.method, r.path) == ("POST", "/v1/Tools")]
+    emulator.clear_traffic()
+    return Configured(
+        project, deployed.service_sid, deployed.environment_sid, deployed.domain_name, assistant, created.response["id"],
+        account.workspace_sid, account.workflow_sid,
+    )
+
+
+def doctor(runner, c: Configured, *args: str, assistant: bool = True, service: bool = True):
+    options = (["--assistant-id", c.assistant] if assistant else []) + (["--service-sid", c.service_sid] if service else [])
+    return invoke(runner, c.project, "doctor", *options, *args)
+
+
+def report(stdout: str) -> list[tuple[str, str, str, str | None]]:
+    """(check, status, detail, fix) of each check doctor printed; every line is one of the two kinds."""
+    checks: list[list] = []
+    for line in stdout.splitlines():
+        if line.startswith(FIX_PREFIX):
+            assert checks and checks[-1][3] is None, line
+            checks[-1][3] = line.removeprefix(FIX_PREFIX)
+        else:
+            match = CHECK_LINE.match(line)
+            assert match, f"not a check line: {line!r}"
+            checks.append([match.group(2), match.group(1), match.group(3), None])
+    return [tuple(check) for check in checks]
+
+
+def healthy(c: Configured, emulator) -> dict[str, tuple[str, str, str | None]]:
+    """Check → (status, detail, fix) on the configured account, in doctor's order."""
+    return {
+        "credentials": (PASS, f"account {emulator.account.sid} (auth token, from the environment)", None),
+        "flex": (PASS, f"the Flex configuration is readable; Flex routes through workspace {c.workspace}", None),
+        "local configuration": (PASS, f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={c.workflow} in .env", None),
+        "workspace and workflow": (PASS, f"workflow {c.workflow} is in workspace {c.workspace}", None),
+        "task channel": (PASS, f"workspace {c.workspace} has task channel 'chat'", None),
+        "generated files": (PASS, "the functions and assets match their templates", None),
+        "deployment": (
+            PASS, f"service {c.service_sid} (found by --service-sid); environment {c.environment_sid} at https://{c.domain_name}", None,
+        ),
+        "deployed functions": (PASS, "every deployed function equals its local file", None),
+        "deployed variables": (PASS, "FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID are set on the environment as in .env", None),
+        "assistant tool": (PASS, f"tool {c.tool_id} (Flex Agent Handover) is attached to {c.assistant} and POSTs to {c.url}", None),
+    }
+
+
+def expect(result, c: Configured, emulator, exit_code: int = 1, **changed: tuple[str, str, str | None]) -> None:
+    """Doctor printed the healthy report with these checks (underscores for spaces) changed, exited so and wrote nothing."""
+    expected = healthy(c, emulator) | {name.replace("_", " "): value for name, value in changed.items()}
+    assert report(result.stdout) == [(name, *value) for name, value in expected.items()]
+    assert result.exit_code == exit_code, result.output
+    assert writes(emulator) == []
+    assert emulator.account.auth_token not in result.output
+
+
+def write_env(c: Configured, text: str) -> None:
+    (c.project / ".env").write_text(text, encoding="utf-8")
+
+
+def configure(emulator, c: Configured, **values: str) -> None:
+    """The same FLEX_* values in .env and on the environment."""
+    write_env(c, "".join(f"{key}={value}\n" for key, value in values.items()))
+    for key, value in values.items():
+        set_variable(emulator, c.service_sid, c.environment_sid, key, value)
+
+
+@pytest.fixture
+def no_retry_wait(monkeypatch):
+    """Retries of a persistent 5xx without their back-off, so a test of one stays fast."""
+    monkeypatch.setattr(credentials, "RETRY_BACKOFF_SECONDS", 0)
+
+
+# everything in order
+
+
+def test_a_configured_account_passes_every_check(runner, configured, emulator):
+    result = doctor(runner, configured)
+    expect(result, configured, emulator, exit_code=0)
+    assert result.stderr == "All checks passed.\n"
+
+
+def test_the_healthy_report_reads_one_line_per_check(runner, configured, emulator):
+    c = configured
+    result = doctor(runner, c)
+    assert result.stdout.splitlines()[0] == f"PASS  credentials: account {emulator.account.sid} (auth token, from the environment)"
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == [
+        "PASS  credentials", "PASS  flex", "PASS  local configuration", "PASS  workspace and workflow", "PASS  task channel",
+        "PASS  generated files", "PASS  deployment", "PASS  deployed functions", "PASS  deployed variables", "PASS  assistant tool",
+    ]
+
+
+def test_json(runner, configured, emulator):
+    result = doctor(runner, configured, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "ok": True,
+        "checks": [
+            {"check": name, "status": status, "detail": detail, "fix": fix}
+            for name, (status, detail, fix) in healthy(configured, emulator).items()
+        ],
+    }
+    assert result.stderr == "All checks passed.\n"
+
+
+def test_json_of_a_failure(runner, configured, emulator):
+    write_env(configured, "")
+    result = doctor(runner, configured, "--json")
+    assert result.exit_code == 1
+    output = json.loads(result.stdout)
+    assert output["ok"] is False
+    assert output["checks"][2] == {
+        "check": "local configuration",
+        "status": FAIL,
+        "detail": "FLEX_WORKSPACE_SID is not set in .env; FLEX_WORKFLOW_SID is not set in .env",
+        "fix": f"handover env set --workspace-sid WS… --workflow-sid WW… --service-sid {configured.service_sid}",
+    }
+    assert result.stderr == "1 check(s) failed.\n"
+
+
+def test_doctor_only_reads(runner, configured, emulator):
+    doctor(runner, configured)
+    assert {r.method for r in emulator.requests} == {"GET"}
+    assert [r.path for r in emulator.requests if r.host.startswith("api.")] == [f"/2010-04-01/Accounts/{emulator.account.sid}.json"]
+
+
+# credentials
+
+
+def test_a_wrong_auth_token_fails_credentials_and_skips_the_account_checks(runner, configured, emulator, monkeypatch):
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "wrong-token-that-must-not-be-printed")
+    result = doctor(runner, configured)
+    expect(
+        result, configured, emulator,
+        credentials=(
+            FAIL,
+            f"Twilio refused the account {emulator.account.sid} (auth token, from the environment): "
+            "HTTP 401, Twilio error 20003: Unable to fetch record: Authentication Error - invalid username",
+            "Check them in Console > Account > API keys & tokens (an API key must belong to this account).",
+        ),
+        flex=(WARN, NOT_CHECKED, None),
+        workspace_and_workflow=(WARN, NOT_CHECKED, None),
+        task_channel=(WARN, NOT_CHECKED, None),
+        deployment=(WARN, NOT_CHECKED, None),
+        deployed_functions=(WARN, NOT_CHECKED, None),
+        deployed_variables=(WARN, NOT_CHECKED, None),
+        assistant_tool=(WARN, NOT_CHECKED, None),
+    )
+    assert "wrong-token-that-must-not-be-printed" not in result.output
+    assert [(r.method, r.path) for r in emulator.requests] == [("GET", f"/2010-04-01/Accounts/{emulator.account.sid}.json")]
+    assert result.stderr == "1 check(s) failed.\n"
+
+
+def test_missing_credentials(runner, configured, emulator, monkeypatch):
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID")
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+    result = doctor(runner, configured)
+    expect(
+        result, configured, emulator,
+        credentials=(FAIL, f"No Twilio credentials found. {HOW_TO_SET}", HOW_TO_SET),
+        flex=(WARN, NOT_CHECKED, None),
+        workspace_and_workflow=(WARN, NOT_CHECKED, None),
+        task_channel=(WARN, NOT_CHECKED, None),
+        deployment=(WARN, NOT_CHECKED, None),
+        deployed_functions=(WARN, NOT_CHECKED, None),
+        deployed_variables=(WARN, NOT_CHECKED, None),
+        assistant_tool=(WARN, NOT_CHECKED, None),
+    )
+    assert emulator.requests == []
+
+
+@pytest.fixture
+def api_key(emulator):
+    emulator.account.api_keys[API_KEY] = API_SECRET
+    yield API_KEY
+    del emulator.account.api_keys[API_KEY]
+
+
+def test_an_api_key_passes_without_reading_the_account(runner, configured, emulator, api_key, monkeypatch):
+    monkeypatch.setenv("TWILIO_API_KEY", api_key)
+    monkeypatch.setenv("TWILIO_API_SECRET", API_SECRET)
+    result = doctor(runner, configured)
+    expect(
+        result, configured, emulator, exit_code=0,
+        credentials=(PASS, f"account {emulator.account.sid} (API key {api_key}, from the environment)", None),
+    )
+    assert not any(r.host.startswith("api.") for r in emulator.requests)
+    assert {r.auth_user for r in emulator.requests} == {api_key}
+    assert API_SECRET not in result.output
+
+
+def test_a_wrong_api_secret_fails_credentials(runner, configured, emulator, api_key, monkeypatch):
+    monkeypatch.setenv("TWILIO_API_KEY", api_key)
+    monkeypatch.setenv("TWILIO_API_SECRET", "wrong-secret")
+    result = doctor(runner, configured, "--json")
+    assert result.exit_code == 1
+    checks = json.loads(result.stdout)["checks"]
+    assert checks[0] == {
+        "check": "credentials",
+        "status": FAIL,
+        "detail": f"Twilio refused the account {emulator.account.sid} (API key {api_key}, from the environment): "
+        "HTTP 401, Twilio error 20003: Unable to fetch page: Authentication Error - invalid username",
+        "fix": "Check them in Console > Account > API keys & tokens (an API key must belong to this account).",
+    }
+    assert [c["status"] for c in checks] == [FAIL, WARN, PASS, WARN, WARN, PASS, WARN, WARN, WARN, WARN]
+    assert [(r.method, r.path) for r in emulator.requests] == [("GET", "/v1/Services")]
+
+
+def test_a_suspended_account_fails_credentials(runner, configured, emulator):
+    doctor(runner, configured)  # the emulator makes the account resource when first asked for
+    account = emulator.table("accounts")[emulator.account.sid]
+    account["status"] = "suspended"
+    emulator.clear_traffic()
+    try:
+        result = doctor(runner, configured)
+    finally:
+        account["status"] = "active"
+    assert report(result.stdout)[0] == (
+        "credentials", FAIL, f"account {emulator.account.sid} is suspended", "Reactivate the account in the Console, or use another one.",
+    )
+    assert [status for _, status, _, _ in report(result.stdout)] == [FAIL, WARN, PASS, WARN, WARN, PASS, WARN, WARN, WARN, WARN]
+    assert result.exit_code == 1
+    assert writes(emulator) == []
+
+
+# Flex and routing
+
+
+@pytest.fixture
+def without_flex(emulator):
+    configuration = emulator.table("flex_configurations").pop(emulator.account.sid)
+    yield
+    emulator.table("flex_configurations")[emulator.account.sid] = configuration
+
+
+def test_an_account_without_flex(runner, configured, emulator, without_flex):
+    result = doctor(runner, configured)
+    expect(
+        result, configured, emulator,
+        flex=(
+            FAIL, f"account {emulator.account.sid} has no Flex instance",
+            "Create one in Console > Flex > Overview, or use the account that has Flex.",
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "detail"),
+    [
+        ("", "FLEX_WORKSPACE_SID is not set in .env; FLEX_WORKFLOW_SID is not set in .env"),
+        ("FLEX_WORKSPACE_SID=\nFLEX_WORKFLOW_SID=WW123\n", "FLEX_WORKSPACE_SID is not set in .env; FLEX_WORKFLOW_SID in .env is not WW followed by 32 hex characters"),
+    ],
+)
+def test_dotenv_without_the_flex_values(runner, configured, emulator, env, detail):
+    write_env(configured, env)
+    result = doctor(runner, configured)
+    incomplete = "not checked: the local configuration is incomplete"
+    expect(
+        result, configured, emulator,
+        local_configuration=(FAIL, detail, f"handover env set --workspace-sid WS… --workflow-sid WW… --service-sid {configured.service_sid}"),
+        workspace_and_workflow=(WARN, incomplete, None),
+        task_channel=(WARN, incomplete, None),
+        deployed_variables=(WARN, incomplete, None),
+    )
+
+
+def test_a_workspace_that_does_not_exist(runner, configured, emulator):
+    c, missing = configured, "WS" + "0" * 32
+    configure(emulator, c, FLEX_WORKSPACE_SID=missing, FLEX_WORKFLOW_SID=c.workflow)
+    result = doctor(runner, c)
+    expect(
+        result, c, emulator,
+        local_configuration=(PASS, f"FLEX_WORKSPACE_SID={missing}, FLEX_WORKFLOW_SID={c.workflow} in .env", None),
+        workspace_and_workflow=(
+            FAIL, f"TaskRouter workspace {missing} does not exist in this account.",
+            'Use the workspace of your Flex instance: Console > TaskRouter > Workspaces ("Flex Task Assignment"). '
+            f"Then run handover env set --workspace-sid WS… --workflow-sid WW… --service-sid {c.service_sid}.",
+        ),
+        task_channel=(WARN, "not checked: the workspace or workflow is wrong", None),
+    )
+
+
+@pytest.fixture
+def other_workspace(emulator):
+    """A second workspace, with a workflow and a chat channel; removed afterwards."""
+    workspace = taskrouter.add_workspace(emulator, "Another team")
+    workflow = taskrouter.add_workflow(emulator, workspace["sid"], "Their workflow")
+    channel = taskrouter.add_task_channel(emulator, workspace["sid"], "chat")
+    yield workspace["sid"], workflow["sid"]
+    del emulator.table("workspaces")[workspace["sid"]]
+    del emulator.table("workflows")[workflow["sid"]]
+    del emulator.table("task_channels")[channel["sid"]]
+
+
+def test_a_workflow_of_another_workspace(runner, configured, emulator, other_workspace):
+    c, (workspace, workflow) = configured, other_workspace
+    configure(emulator, c, FLEX_WORKSPACE_SID=c.workspace, FLEX_WORKFLOW_SID=workflow)
+    result = doctor(runner, c)
+    expect(
+        result, c, emulator,
+        local_configuration=(PASS, f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={workflow} in .env", None),
+        workspace_and_workflow=(
+            FAIL, f"TaskRouter workflow {workflow} is not in workspace {c.workspace}: it belongs to workspace {workspace}.",
+            f"Use a workflow of workspace {c.workspace}: Console > TaskRouter > Workspaces > {c.workspace} > Workflows. "
+            f"Then run handover env set --workspace-sid WS… --workflow-sid WW… --service-sid {c.service_sid}.",
+        ),
+        task_channel=(WARN, "not checked: the workspace or workflow is wrong", None),
+    )
+
+
+def test_a_workspace_flex_does_not_route_through_is_a_warning(runner, configured, emulator, other_workspace):
+    c, (workspace, workflow) = configured, other_workspace
+    configure(emulator, c, FLEX_WORKSPACE_SID=workspace, FLEX_WORKFLOW_SID=workflow)
+    result = doctor(runner, c)
+    expect(
+        result, c, emulator, exit_code=0,
+        local_configuration=(PASS, f"FLEX_WORKSPACE_SID={workspace}, FLEX_WORKFLOW_SID={workflow} in .env", None),
+        workspace_and_workflow=(
+            WARN, f"workflow {workflow} is in workspace {workspace}, but Flex routes through workspace {c.workspace}",
+            f"Unless you route to this workspace on purpose, run handover env set --workspace-sid {c.workspace} "
+            f"--workflow-sid WW… --service-sid {c.service_sid}.",
+        ),
+        task_channel=(PASS, f"workspace {workspace} has task channel 'chat'", None),
+    )
+    assert result.stderr == "No check failed; see the warnings.\n"
+
+
+def test_a_task_channel_the_workspace_does_not_have(runner, configured, emulator):
+    c = configured
+    configure(emulator, c, FLEX_WORKSPACE_SID=c.workspace, FLEX_WORKFLOW_SID=c.workflow, FLEX_TASK_CHANNEL="email")
+    result = doctor(runner, c)
+    expect(
+        result, c, emulator,
+        local_configuration=(PASS, f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={c.workflow}, FLEX_TASK_CHANNEL=email in .env", None),
+        task_channel=(
+            FAIL, f"Workspace {c.workspace} has no task channel 'email' (it has: default, chat, sms, voice).",
+            f"Run handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --task-channel <name> "
+            f"--service-sid {c.service_sid} with one of those, or create the channel 'email' in Console > TaskRouter > Task Channels.",
+        ),
+        deployed_variables=(PASS, "FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, FLEX_TASK_CHANNEL are set on the environment as in .env", None),
+    )
+
+
+# the project and its deployment
+
+
+def redeploy(emulator, c: Configured, project: Path) -> None:
+    deploy_build(emulator, c.service_sid, c.environment_sid, deployed_files(project))
+    emulator.clear_traffic()
+
+
+def test_a_hand_edited_generated_file(runner, configured, emulator):
+    c = configured
+    path = c.project / FUNCTION
+    path.write_text(path.read_text(encoding="utf-8") + "// edited by hand\n", encoding="utf-8")
+    redeploy(emulator, c, c.project)  # deployed as edited, so only the template check fails
+    result = doctor(runner, c)
+    expect(
+        result, c, emulator,
+        generated_files=(FAIL, f"{FUNCTION} differ from their templates", "Run `handover generate`, then deploy."),
+    )
+
+
+def test_no_deployment_found(runner, configured, emulator):
+    c = configured
+    result = doctor(runner, c, service=False)
+    no_deployment = "not checked: no deployment found"
+    expect(
+        result, c, emulator,
+        deployment=(
+            FAIL, f"No deployed service found: no serviceSid in .twilioserverlessrc, no .twiliodeployinfo, no service name. {DEPLOY_HINT}",
+            DEPLOY_HINT,
+        ),
+        deployed_functions=(WARN, no_deployment, None),
+        deployed_variables=(WARN, no_deployment, None),
+        assistant_tool=(WARN, f"not checked: assistant {c.assistant} exists, but no deployment was found to compare its tool with", None),
+    )
+
+
+def test_a_service_sid_that_does_not_exist(runner, configured, emulator):
+    c, unknown = configured, "ZS" + "0" * 32
+    result = invoke(runner, c.project, "doctor", "--assistant-id", c.assistant, "--service-sid", unknown)
+    no_deployment = "not checked: no deployment found"
+    expect(
+        result, c, emulator,
+        deployment=(FAIL, f"Service {unknown} does not exist in this account. {DEPLOY_HINT}", DEPLOY_HINT),
+        deployed_functions=(WARN, no_deployment, None),
+        deployed_variables=(WARN, no_deployment, None),
+        assistant_tool=(WARN, f"not checked: assistant {c.assistant} exists, but no deployment was found to compare its tool with", None),
+    )
+
+
+def test_an_environment_without_a_build(runner, configured, emulator):
+    c = configured
+    environment = emulator.table("serverless_environments")[c.environment_sid]
+    environment["build_sid"] = None
+    result = doctor(runner, c)
+    expect(
+        result, c, emulator,
+        deployed_functions=(FAIL, f"Environment {c.environment_sid} has no build deployed. {DEPLOY_FIX}", DEPLOY_FIX),
+    )
+
+
+def test_a_deployed_function_that_differs(runner, configured, emulator):
+    c = configured
+    path = c.project / FUNCTION
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original + "// deployed from another copy\n", encoding="utf-8")
+    redeploy(emulator, c, c.project)
+    path.write_text(original, encoding="utf-8")
+    result = doctor(runner, c)
+    expect(
+        result, c, emulator,
+        deployed_functions=(FAIL, "function /tools/flex-handover differs from the deployed version", DEPLOY_FIX),
+    )
+
+
+def test_a_deployed_variable_missing(runner, configured, emulator):
+    c = configured
+    variables = emulator.table("serverless_variables")
+    [sid] = [sid for sid, v in variables.items() if v["environment_sid"] == c.environment_sid and v["key"] == "FLEX_WORKFLOW_SID"]
+    del variables[sid]
+    result = doctor(runner, c)
+    expect(
+        result, c, emulator,
+        deployed_variables=(
+            FAIL, f"FLEX_WORKFLOW_SID is not set there, .env has {c.workflow!r}",
+            f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --remote-only --service-sid {c.service_sid}",
+        ),
+    )
+
+
+def test_a_deployed_variable_that_differs_from_dotenv(runner, configured, emulator):
+    c, other = configured, "WW" + "1" * 32
+    set_variable(emulator, c.service_sid, c.environment_sid, "FLEX_WORKFLOW_SID", other)
+    result = doctor(runner, c)
+    expect(
+        result, c, emulator,
+        deployed_variables=(
+            FAIL, f"FLEX_WORKFLOW_SID is {other!r} there, .env has {c.workflow!r}",
+            f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --remote-only --service-sid {c.service_sid}",
+        ),
+    )
+
+
+def test_the_fix_names_the_environment_doctor_checked(runner, configured, emulator):
+    c = configured
+    stage = add_environment(emulator, c.service_sid, "stage")
+    deploy_build(emulator, c.service_sid, stage["sid"], deployed_files(c.project))
+    emulator.clear_traffic()
+    result = doctor(runner, c, "--environment", "stage", "--json", assistant=False)
+    checks = {check["check"]: check for check in json.loads(result.stdout)["checks"]}
+    assert checks["deployed variables"] == {
+        "check": "deployed variables",
+        "status": FAIL,
+        "detail": f"FLEX_WORKSPACE_SID is not set there, .env has {c.workspace!r}; FLEX_WORKFLOW_SID is not set there, .env has {c.workflow!r}",
+        "fix": f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --remote-only --service-sid {c.service_sid} --environment stage",
+    }
+    assert checks["deployment"]["detail"] == f"service {c.service_sid} (found by --service-sid); environment {stage['sid']} at https://{stage['domain_name']}"
+    assert result.exit_code == 1
+    assert writes(emulator) == []
+
+
+# the assistant's tool
+
+
+def test_without_an_assistant_id_the_tool_is_a_warning(runner, configured, emulator):
+    result = doctor(runner, configured, assistant=False)
+    expect(
+        result, configured, emulator, exit_code=0,
+        assistant_tool=(WARN, "not checked: no --assistant-id given", "Pass --assistant-id aia_asst_… to check the AI Assistant's tool."),
+    )
+    assert result.stderr == "No check failed; see the warnings.\n"
+    assert not any(r.host.startswith("assistants.") for r in emulator.requests)
+
+
+def test_an_unknown_assistant(runner, configured, emulator):
+    c = configured
+    result = invoke(runner, c.project, "doctor", "--assistant-id", UNKNOWN_ASSISTANT, "--service-sid", c.service_sid)
+    expect(
+        result, c, emulator,
+        assistant_tool=(
+            FAIL,
+            f"Assistant {UNKNOWN_ASSISTANT} does not exist in account {emulator.account.sid}. Copy its ID (aia_asst_…) from Console > AI Assistants.",
+            "Pass the ID of an existing assistant (Console > AI Assistants).",
+        ),
+    )
+
+
+def test_an_assistant_without_the_tool(runner, configured, emulator):
+    c = configured
+    other = add_assistant(emulator, "Sales")["id"]
+    result = invoke(runner, c.project, "doctor", "--assistant-id", other, "--service-sid", c.service_sid)
+    expect(
+        result, c, emulator,
+        assistant_tool=(FAIL, f"no tool of assistant {other} calls {c.url}", f"handover tool register --assistant-id {other} --service-sid {c.service_sid}"),
+    )
+
+
+def test_a_tool_with_another_url(runner, configured, emulator):
+    c = configured
+    elsewhere = f"https://elsewhere.example.com/{c.assistant}/tools/flex-handover"
+    registered = invoke(runner, c.project, "tool", "register", "--assistant-id", c.assistant, "--url", elsewhere)
+    assert registered.exit_code == 0, registered.output
+    emulator.clear_traffic()
+    result = doctor(runner, c)
+    expect(
+        result, c, emulator,
+        assistant_tool=(
+            FAIL, f"tool {c.tool_id} (Flex Agent Handover): its URL is {elsewhere}, not {c.url}",
+            f"handover tool register --assistant-id {c.assistant} --service-sid {c.service_sid}",
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [({"method": "GET"}, "its method is GET, not POST"), ({"enabled": False}, "it is disabled")],
+)
+def test_a_tool_that_would_not_be_called_right(runner, configured, emulator, change, problem):
+    c = configured
+    tool = emulator.table("assistant_tools")[c.tool_id]
+    if "method" in change:
+        tool["meta"] = {**tool["meta"], **change}
+    else:
+        tool.update(change)
+    result = doctor(runner, c)
+    expect(
+        result, c, emulator,
+        assistant_tool=(
+            FAIL, f"tool {c.tool_id} (Flex Agent Handover): {problem}",
+            f"handover tool register --assistant-id {c.assistant} --service-sid {c.service_sid}",
+        ),
+    )
+
+
+@pytest.mark.parametrize("status", [410, 404])
+def test_a_retired_assistants_api(runner, configured, emulator, status):
+    emulator.inject(Fault("GET", "/v1/Assistants", status=status, times=None))
+    result = doctor(runner, configured)
+    expect(
+        result, configured, emulator,
+        assistant_tool=(
+            FAIL,
+            f"The AI Assistants API answered HTTP {status} for account {emulator.account.sid}: AI Assistants (a Developer Preview, "
+            "retired by Twilio in July 2026) appears retired for this account. Hand off through a Studio flow instead, as Twilio "
+            'Agent Connect does: see the README, section "AI Assistants retired: the Studio path".',
+            "Hand off through the Studio path (see the README).",
+        ),
+    )
+
+
+# an unexpected error fails its check, and the others still run
+
+
+def test_a_twilio_500_fails_its_check_and_the_others_run(runner, configured, emulator, no_retry_wait):
+    c = configured
+    emulator.inject(Fault("GET", "/v1/Configuration", status=500, times=None))
+    result = doctor(runner, c)
+    expect(result, c, emulator, flex=(FAIL, "Twilio answered HTTP 500, Twilio error 20500: Unable to fetch record: Injected fault 500", RETRY_FIX))
+    assert len([r for r in emulator.requests if r.path == "/v1/Configuration"]) == 1 + credentials.RETRIES
+
+
+def test_a_500_on_a_list_fails_its_check(runner, configured, emulator, no_retry_wait):
+    c = configured
+    emulator.inject(Fault("GET", f"/v1/Workspaces/{c.workspace}/TaskChannels", status=500, times=None))
+    result = doctor(runner, c)
+    expect(result, c, emulator, task_channel=(FAIL, "Twilio answered HTTP 500, Twilio error 20500: Unable to fetch page: Injected fault 500", RETRY_FIX))
+
+
+def test_a_500_in_the_first_check_of_two_skips_the_second(runner, configured, emulator, no_retry_wait):
+    c = configured
+    emulator.inject(Fault("GET", f"/v1/Workspaces/{c.workspace}", status=500, times=None))
+    result = doctor(runner, c)
+    expect(
+        result, c, emulator,
+        workspace_and_workflow=(FAIL, "Twilio answered HTTP 500, Twilio error 20500: Unable to fetch record: Injected fault 500", RETRY_FIX),
+        task_channel=(WARN, "not checked: the workspace and workflow check failed", None),
+    )
+
+
+def test_an_assistants_500_fails_the_tool_check(runner, configured, emulator, no_retry_wait):
+    c = configured
+    emulator.inject(Fault("GET", f"/v1/Assistants/{c.assistant}/Tools", status=500, times=None))
+    result = doctor(runner, c)
+    expect(
+        result, c, emulator,
+        assistant_tool=(FAIL, f"GET https://assistants.twilio.com/v1/Assistants/{c.assistant}/Tools failed: HTTP 500: Injected fault 500", RETRY_FIX),
+    )
+
+
+def test_a_503_on_the_variables_fails_that_check_only(runner, configured, emulator, no_retry_wait):
+    c = configured
+    emulator.inject(Fault("GET", f"/v1/Services/{c.service_sid}/Environments/{c.environment_sid}/Variables", status=503, times=None))
+    result = doctor(runner, c, "--json")
+    checks = json.loads(result.stdout)["checks"]
+    assert checks[8] == {
+        "check": "deployed variables", "status": FAIL, "detail": "Twilio answered HTTP 503, Twilio error 20503: Unable to fetch page: Injected fault 503", "fix": RETRY_FIX,
+    }
+    assert [check["status"] for check in checks] == [PASS] * 8 + [FAIL, PASS]
+    assert result.exit_code == 1
+
+
+# input
+
+
+def test_a_malformed_assistant_id_is_a_usage_error(runner, account_env, emulator, project):
+    result = invoke(runner, project, "doctor", "--assistant-id", "asst_1")
+    assert result.exit_code == 2
+    assert "'asst_1' is not an AI Assistant ID" in result.stderr
+    assert emulator.requests == []
