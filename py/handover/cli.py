@@ -238,7 +238,9 @@ def env_set(ctx, workspace_sid, workflow_sid, task_channel, service_sid, environ
         found_credentials, client = _credentials(project_dir)
     with _AccountErrors():
         if not no_verify:
-            problem = routing.check(client, workspace_sid, workflow_sid, task_channel or contract.TASK_CHANNEL.default)
+            # Without --task-channel the function keeps routing to the channel .env names, or its default.
+            channel = task_channel or envvars.read_local(project_dir / envvars.ENV_FILE).get(contract.TASK_CHANNEL.name) or contract.TASK_CHANNEL.default
+            problem = routing.check(client, workspace_sid, workflow_sid, channel)
             if problem:
                 raise click.ClickException(f"{problem.message} {problem.fix} Nothing was written.")
         if not local_only:

@@ -70,10 +70,10 @@ def _from(values: Mapping[str, str | None], source: str) -> Credentials | None:
 
 def load(project_dir: Path, environ: Mapping[str, str] | None = None) -> Credentials:
     """The credentials to use, or CredentialsError saying which variables to set."""
-    from dotenv import dotenv_values
+    from .envvars import ENV_FILE, read_local
 
     environ = os.environ if environ is None else environ
-    dotenv = dotenv_values(project_dir / ".env") if (project_dir / ".env").is_file() else {}
+    dotenv = read_local(project_dir / ENV_FILE)
     found = _from(environ, "the environment") or _from(dotenv, ".env")
     if found:
         return found

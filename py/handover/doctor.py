@@ -122,10 +122,9 @@ def check_flex(setup: Setup) -> Iterator[Check]:
 
 
 def check_local_configuration(setup: Setup) -> Iterator[Check]:
-    from dotenv import dotenv_values
+    from .envvars import ENV_FILE, read_local
 
-    env_file = setup.project_dir / ".env"
-    values = dotenv_values(env_file) if env_file.is_file() else {}
+    values = read_local(setup.project_dir / ENV_FILE)
     setup.local = {v.name: values[v.name] for v in contract.CONFIG_VARIABLES if values.get(v.name)}
     problems = [f"{v.name} is not set in .env" for v in (contract.WORKSPACE, contract.WORKFLOW) if v.name not in setup.local]
     problems += [f"{v.name} in .env is not {v.expected}" for v in contract.CONFIG_VARIABLES if v.name in setup.local and not v.accepts(setup.local[v.name])]

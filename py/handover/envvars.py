@@ -80,10 +80,15 @@ def _quoted(value: str) -> str:
     return value if re.fullmatch(r"[A-Za-z0-9_./:@+-]*", value) else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def local_actions(path: Path, values: dict[str, str]) -> dict[str, str]:
+def read_local(path: Path) -> dict[str, str | None]:
+    """The file's variables as python-dotenv reads them; none when there is no file."""
     from dotenv import dotenv_values
 
-    current = dotenv_values(path) if path.is_file() else {}
+    return dotenv_values(path) if path.is_file() else {}
+
+
+def local_actions(path: Path, values: dict[str, str]) -> dict[str, str]:
+    current = read_local(path)
     return {key: _action(current.get(key), value) for key, value in values.items()}
 
 

@@ -117,7 +117,6 @@ class Registration:
     action: str  # created, updated or unchanged (in a dry run: what would be done)
     tool_id: str | None
     definition: dict
-    attached: bool  # attached to the assistant (in a dry run: already attached)
     changed_fields: list[str] = field(default_factory=list)
     dry_run: bool = False
     writes: list[str] = field(default_factory=list)  # the write requests made, e.g. "POST /v1/Tools"
@@ -127,7 +126,6 @@ class Registration:
             "assistant_id": self.assistant_id,
             "action": self.action,
             "tool_id": self.tool_id,
-            "attached": self.attached,
             "changed_fields": self.changed_fields,
             "dry_run": self.dry_run,
             "writes": self.writes,
@@ -136,41 +134,52 @@ class Registration:
 
 
 class RegistrationFailed(Exception):
-    """A write failed; `registration.writes` lists the ones that were applied before it."""
+    """A write failed; the message lists the writes that were applied before it and what they left."""
 
-    def __init__(self, registration: Registration, error: AssistantsApiError):
+    def __init__(self, registration: Registration, error: AssistantsApiError, left: str):
         applied = ", ".join(registration.writes) or "nothing"
-        super().__init__(f"{str(error).rstrip('.')}. Applied before the failure: {applied}. Run the command again to finish; it picks up from there.")
+        super().__init__(f"{error}. Applied before the failure: {applied}. {left}")
         self.registration = registration
 
 
 def register(client, account_sid: str, assistant_id: str, wanted: dict, dry_run: bool = False) -> Registration:
     """Attach the tool to the assistant, creating or updating it only where it differs.
 
-    A tool identical to the wanted one but not attached (left by an earlier run that failed between
-    creating and attaching) is attached rather than created twice. A differing tool that is not
-    attached may serve another assistant, so it is never changed.
+    A tool this run created but could not attach is deleted again, so a failed run leaves nothing
+    behind and the next run starts over. Tools attached to other assistants are never looked at.
     """
     existing = find_tool(attached_tools(client, account_sid, assistant_id), wanted)
-    attached = existing is not None
-    if existing is None:
-        existing = next((t for t in _pages(client, f"{ASSISTANTS_API}/Tools", "tools") if not differing_fields(t, wanted)), None)
     changed = differing_fields(existing, wanted) if existing else list(COMPARED_FIELDS)
     action = CREATED if existing is None else UPDATED if changed else UNCHANGED
-    registration = Registration(assistant_id, action, existing and existing["id"], wanted, attached, changed, dry_run)
-    if dry_run:
+    registration = Registration(assistant_id, action, existing and existing["id"], wanted, changed, dry_run)
+    if dry_run or action == UNCHANGED:
+        return registration
+    rerun = "Run the command again; it writes only what is still missing."
+    if existing is not None:
+        try:
+            _call(client, "PUT", f"{ASSISTANTS_API}/Tools/{existing['id']}", wanted)
+        except AssistantsApiError as error:
+            raise RegistrationFailed(registration, error, rerun) from error
+        registration.writes.append(f"PUT /v1/Tools/{existing['id']}")
         return registration
     try:
-        if existing is None:
-            registration.tool_id = _call(client, "POST", f"{ASSISTANTS_API}/Tools", wanted)["id"]
-            registration.writes.append("POST /v1/Tools")
-        elif changed:
-            _call(client, "PUT", f"{ASSISTANTS_API}/Tools/{existing['id']}", wanted)
-            registration.writes.append(f"PUT /v1/Tools/{existing['id']}")
-        if not attached:
-            _call(client, "POST", f"{ASSISTANTS_API}/Assistants/{assistant_id}/Tools/{registration.tool_id}")
-            registration.writes.append(f"POST /v1/Assistants/{assistant_id}/Tools/{registration.tool_id}")
-            registration.attached = True
+        registration.tool_id = _call(client, "POST", f"{ASSISTANTS_API}/Tools", wanted)["id"]
     except AssistantsApiError as error:
-        raise RegistrationFailed(registration, error) from error
+        raise RegistrationFailed(registration, error, rerun) from error
+    registration.writes.append("POST /v1/Tools")
+    try:
+        _call(client, "POST", f"{ASSISTANTS_API}/Assistants/{assistant_id}/Tools/{registration.tool_id}")
+    except AssistantsApiError as error:
+        raise RegistrationFailed(registration, error, _roll_back(client, registration, rerun)) from error
+    registration.writes.append(f"POST /v1/Assistants/{assistant_id}/Tools/{registration.tool_id}")
     return registration
+
+
+def _roll_back(client, registration: Registration, rerun: str) -> str:
+    """Delete the tool a failed attach left unattached; what that left, for the error message."""
+    try:
+        _call(client, "DELETE", f"{ASSISTANTS_API}/Tools/{registration.tool_id}")
+    except AssistantsApiError:
+        return f"Tool {registration.tool_id} was created but is not attached, and deleting it failed: delete it in Console > AI Assistants > Tools, then run the command again."
+    registration.writes.append(f"DELETE /v1/Tools/{registration.tool_id}")
+    return f"The new tool was deleted again, so nothing is left behind. {rerun}"

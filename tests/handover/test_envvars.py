@@ -404,6 +404,19 @@ def test_a_missing_task_channel_lists_the_channels(env_set, emulator, account_en
     )
 
 
+def test_without_task_channel_the_channel_of_dotenv_is_checked(env_set, emulator, account_env, twilio, project, deployed, sids):
+    env_before = ENV_BEFORE + "FLEX_TASK_CHANNEL=email\n"
+    (project / ".env").write_text(env_before, encoding="utf-8")
+    result = env_set(*sids, "--service-sid", deployed.service_sid)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Workspace {twilio.account.workspace_sid} has no task channel 'email' (it has: default, chat, sms, voice). "
+        "Pass --task-channel with one of those, or create the channel in Console > TaskRouter > Task Channels. Nothing was written."
+    )
+    assert writes(emulator) == []
+    assert read_env(project) == env_before
+
+
 def test_no_verify_skips_the_routing_checks(env_set, emulator, account_env, project, deployed):
     result = env_set("--workspace-sid", MISSING_WORKSPACE, "--workflow-sid", MISSING_WORKFLOW, "--no-verify", "--service-sid", deployed.service_sid)
     assert result.exit_code == 0, result.output

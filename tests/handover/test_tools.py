@@ -123,7 +123,6 @@ def test_register_creates_and_attaches_the_tool(runner, account_env, emulator, p
     assert [(r.method, r.path) for r in emulator.requests] == [
         ("GET", f"/v1/Services/{deployed.service_sid}/Environments"),
         ("GET", f"/v1/Assistants/{assistant}/Tools"),
-        ("GET", "/v1/Tools"),
         ("POST", "/v1/Tools"),
         ("POST", f"/v1/Assistants/{assistant}/Tools/{tool_id}"),
     ]
@@ -195,7 +194,6 @@ def test_dry_run_of_a_change_names_the_fields(runner, account_env, emulator, pro
         "assistant_id": assistant,
         "action": "updated",
         "tool_id": tool_id,
-        "attached": True,
         "changed_fields": ["description"],
         "dry_run": True,
         "writes": [],
@@ -211,7 +209,6 @@ def test_register_json(runner, account_env, emulator, project, deployed, assista
         "assistant_id": assistant,
         "action": "created",
         "tool_id": tool_id,
-        "attached": True,
         "changed_fields": ["name", "description", "type", "enabled", "meta"],
         "dry_run": False,
         "writes": ["POST /v1/Tools", f"POST /v1/Assistants/{assistant}/Tools/{tool_id}"],
@@ -228,24 +225,12 @@ def test_a_given_url_needs_no_deployment(runner, account_env, emulator, project,
     assert not any(r.host.startswith("serverless.") for r in emulator.requests)
 
 
-# recovery of an earlier run
+# a failed run leaves nothing behind
 
 
-def test_an_identical_unattached_tool_is_attached_not_created_again(runner, account_env, emulator, project, deployed, assistant):
-    tool_id = create_tool(emulator, expected_definition(tool_url(deployed)))
-    result = register(runner, project, deployed, assistant)
-    assert result.exit_code == 0, result.output
-    assert writes(emulator) == [("POST", f"/v1/Assistants/{assistant}/Tools/{tool_id}", {})]
-    assert result.stdout.splitlines() == [
-        f"tool {tool_id}: unchanged on assistant {assistant}",
-        f"  POST /v1/Assistants/{assistant}/Tools/{tool_id}",
-    ]
-    assert attached(emulator, assistant) == [tool_id]
-
-
-def test_a_differing_unattached_tool_is_left_alone(runner, account_env, emulator, project, deployed, assistant):
-    other = expected_definition(tool_url(deployed), description="Another assistant's wording")
-    other_id = create_tool(emulator, other)
+def test_an_unattached_tool_of_the_account_is_left_alone(runner, account_env, emulator, project, deployed, assistant):
+    """Only the assistant's own tools are looked at: a tool of the account that it lacks is not reused."""
+    other_id = create_tool(emulator, expected_definition(tool_url(deployed)))
     result = register(runner, project, deployed, assistant)
     assert result.exit_code == 0, result.output
     tool_id = created_tool_id(emulator)
@@ -254,30 +239,51 @@ def test_a_differing_unattached_tool_is_left_alone(runner, account_env, emulator
         ("POST", "/v1/Tools", expected_definition(tool_url(deployed))),
         ("POST", f"/v1/Assistants/{assistant}/Tools/{tool_id}", {}),
     ]
-    assert emulator.table("assistant_tools")[other_id]["description"] == "Another assistant's wording"
     assert attached(emulator, assistant) == [tool_id]
 
 
-def test_a_failed_attach_says_what_was_applied_and_a_rerun_finishes(runner, account_env, emulator, project, deployed, assistant):
+def test_a_failed_attach_deletes_the_new_tool_and_a_rerun_starts_over(runner, account_env, emulator, project, deployed, assistant):
     emulator.inject(Fault("POST", f"/v1/Assistants/{assistant}/Tools/", status=500))
     result = register(runner, project, deployed, assistant)
     assert result.exit_code == 1
     tool_id = created_tool_id(emulator)
+    assert writes(emulator) == [
+        ("POST", "/v1/Tools", expected_definition(tool_url(deployed))),
+        ("POST", f"/v1/Assistants/{assistant}/Tools/{tool_id}", {}),
+        ("DELETE", f"/v1/Tools/{tool_id}", {}),
+    ]
     assert result.stdout == ""
     assert result.stderr.splitlines() == using(emulator, deployed) + [
         f"Error: POST {ASSISTANTS}/Assistants/{assistant}/Tools/{tool_id} failed: HTTP 500: Injected fault 500. "
-        "Applied before the failure: POST /v1/Tools. Run the command again to finish; it picks up from there."
+        f"Applied before the failure: POST /v1/Tools, DELETE /v1/Tools/{tool_id}. "
+        "The new tool was deleted again, so nothing is left behind. Run the command again; it writes only what is still missing."
     ]
-    assert attached(emulator, assistant) == []
+    assert tool_id not in emulator.table("assistant_tools")
     emulator.clear_traffic()
     again = register(runner, project, deployed, assistant)
     assert again.exit_code == 0, again.output
-    assert writes(emulator) == [("POST", f"/v1/Assistants/{assistant}/Tools/{tool_id}", {})]
-    assert attached(emulator, assistant) == [tool_id]
-    assert [t for t in emulator.table("assistant_tools").values() if t["meta"].get("url") == tool_url(deployed)] == [
-        emulator.table("assistant_tools")[tool_id]
+    new_id = created_tool_id(emulator)
+    assert writes(emulator) == [
+        ("POST", "/v1/Tools", expected_definition(tool_url(deployed))),
+        ("POST", f"/v1/Assistants/{assistant}/Tools/{new_id}", {}),
     ]
+    assert attached(emulator, assistant) == [new_id]
+    assert [t["id"] for t in emulator.table("assistant_tools").values() if t["meta"].get("url") == tool_url(deployed)] == [new_id]
     no_secret(emulator, result, again)
+
+
+def test_a_failed_attach_whose_rollback_fails_names_the_tool_left_behind(runner, account_env, emulator, project, deployed, assistant):
+    emulator.inject(Fault("POST", f"/v1/Assistants/{assistant}/Tools/", status=500))
+    emulator.inject(Fault("DELETE", "/v1/Tools/", status=403))  # not retried, unlike a 5xx
+    result = register(runner, project, deployed, assistant)
+    assert result.exit_code == 1
+    tool_id = created_tool_id(emulator)
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: POST {ASSISTANTS}/Assistants/{assistant}/Tools/{tool_id} failed: HTTP 500: Injected fault 500. "
+        "Applied before the failure: POST /v1/Tools. "
+        f"Tool {tool_id} was created but is not attached, and deleting it failed: delete it in Console > AI Assistants > Tools, then run the command again."
+    )
+    assert tool_id in emulator.table("assistant_tools") and attached(emulator, assistant) == []
 
 
 def test_a_failed_create_says_nothing_was_applied(runner, account_env, emulator, project, deployed, assistant):
@@ -286,7 +292,7 @@ def test_a_failed_create_says_nothing_was_applied(runner, account_env, emulator,
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == (
         f"Error: POST {ASSISTANTS}/Tools failed: HTTP 500: Injected fault 500. "
-        "Applied before the failure: nothing. Run the command again to finish; it picks up from there."
+        "Applied before the failure: nothing. Run the command again; it writes only what is still missing."
     )
     assert tool_url(deployed) not in [
         t["meta"].get("url") for t in emulator.table("assistant_tools").values()

@@ -116,6 +116,17 @@ def list_tools(call: Call):
     return page(call, "tools", tools)
 
 
+@route("assistants", "DELETE", "/v1/Tools/{id}")
+def delete_tool(call: Call):
+    """Deleting a tool detaches it from every assistant."""
+    tool = _tool(call, call.params["id"])
+    attachments = call.emulator.table("assistant_tool_attachments")
+    for key in [key for key, a in attachments.items() if a["tool_id"] == tool["id"]]:
+        del attachments[key]
+    del call.emulator.table("assistant_tools")[tool["id"]]
+    return 204, None
+
+
 @route("assistants", "GET", "/v1/Tools/{id}")
 def fetch_tool(call: Call):
     return 200, {**_tool(call, call.params["id"]), "policies": []}
