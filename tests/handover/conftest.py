@@ -45,6 +45,21 @@ def account_env(twilio, emulator, monkeypatch):
     return twilio
 
 
+API_KEY_SECRET = "api-key-secret-that-must-never-be-printed"
+
+
+@pytest.fixture
+def api_key(twilio, account_env, monkeypatch) -> str:
+    """Credentials as an API key of the account (secret API_KEY_SECRET) instead of the auth token; revoked after the test."""
+    key = "SK" + "5" * 32
+    twilio.emulator.account.api_keys[key] = API_KEY_SECRET
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+    monkeypatch.setenv("TWILIO_API_KEY", key)
+    monkeypatch.setenv("TWILIO_API_SECRET", API_KEY_SECRET)
+    yield key
+    del twilio.emulator.account.api_keys[key]
+
+
 @pytest.fixture
 def deployed(twilio, project) -> DeployedService:
     """The project copy deployed to a new service (a name of its own) with a dev environment."""

@@ -14,9 +14,8 @@ from handover.cli import cli
 from handover.credentials import Credentials
 from handover.emulator import Fault
 from handover.emulator.products import serverless
+from tests.handover.conftest import API_KEY_SECRET
 
-API_KEY = "SK" + "7" * 32
-API_SECRET = "api-secret-of-the-deployment-tests"
 MISSING_SERVICE = "ZS" + "0" * 32
 BUILD = "ZB" + "b" * 32
 OTHER_ACCOUNT = "AC" + "e" * 32
@@ -142,22 +141,12 @@ def test_each_source_beats_the_ones_after_it(env_set, emulator, account_env, pro
     ]
 
 
-@pytest.fixture
-def api_key(twilio, account_env, monkeypatch) -> str:
-    twilio.emulator.account.api_keys[API_KEY] = API_SECRET
-    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
-    monkeypatch.setenv("TWILIO_API_KEY", API_KEY)
-    monkeypatch.setenv("TWILIO_API_SECRET", API_SECRET)
-    yield API_KEY
-    del twilio.emulator.account.api_keys[API_KEY]
-
-
 def test_deploy_info_of_an_api_key_beats_the_accounts(env_set, emulator, api_key, project, deployed, decoy):
     write_deploy_info(project, {f"{emulator.account.sid}:us1": deploy_info_entry(decoy[1]), f"{api_key}:us1": deploy_info_entry(deployed.service_sid)})
     result = env_set("--dry-run")
     assert result.exit_code == 0, result.output
     assert service_note(result) == f"Using service {deployed.service_sid} (found by .twiliodeployinfo ({api_key}:us1))."
-    assert API_SECRET not in result.output
+    assert API_KEY_SECRET not in result.output
 
 
 def test_deploy_info_of_the_account_serves_an_api_key_too(env_set, emulator, api_key, project, deployed):

@@ -16,7 +16,7 @@ from handover.emulator import Fault, add_assistant, set_variable
 from handover.emulator.products import taskrouter
 from handover.emulator.products.serverless import add_environment, deploy_build
 from handover.project import deployed_files
-from tests.handover.conftest import writes
+from tests.handover.conftest import API_KEY_SECRET, writes
 
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
 FUNCTION = "functions/tools/flex-handover.js"
@@ -28,7 +28,6 @@ HOW_TO_SET = (
     "in the environment or in the project's .env."
 )
 NOT_CHECKED = "not checked: the credentials do not work"
-API_KEY, API_SECRET = "SK" + "d" * 32, "api-secret-of-the-doctor-tests-0"
 UNKNOWN_ASSISTANT = "aia_asst_00000000-0000-0000-0000-000000000000"
 CHECK_LINE = re.compile(r"^(PASS|WARN|FAIL)  ([a-z ]+): (.*)$")
 FIX_PREFIX = "      fix: "
@@ -241,16 +240,7 @@ def test_missing_credentials(runner, configured, emulator, monkeypatch):
     assert emulator.requests == []
 
 
-@pytest.fixture
-def api_key(emulator):
-    emulator.account.api_keys[API_KEY] = API_SECRET
-    yield API_KEY
-    del emulator.account.api_keys[API_KEY]
-
-
-def test_an_api_key_passes_without_reading_the_account(runner, configured, emulator, api_key, monkeypatch):
-    monkeypatch.setenv("TWILIO_API_KEY", api_key)
-    monkeypatch.setenv("TWILIO_API_SECRET", API_SECRET)
+def test_an_api_key_passes_without_reading_the_account(runner, configured, emulator, api_key):
     result = doctor(runner, configured)
     expect(
         result, configured, emulator, exit_code=0,
@@ -258,11 +248,10 @@ def test_an_api_key_passes_without_reading_the_account(runner, configured, emula
     )
     assert not any(r.host.startswith("api.") for r in emulator.requests)
     assert {r.auth_user for r in emulator.requests} == {api_key}
-    assert API_SECRET not in result.output
+    assert API_KEY_SECRET not in result.output
 
 
 def test_a_wrong_api_secret_fails_credentials(runner, configured, emulator, api_key, monkeypatch):
-    monkeypatch.setenv("TWILIO_API_KEY", api_key)
     monkeypatch.setenv("TWILIO_API_SECRET", "wrong-secret")
     result = doctor(runner, configured, "--json")
     assert result.exit_code == 1

@@ -20,8 +20,6 @@ from tests.handover.conftest import writes
 MISSING_WORKSPACE = "WS" + "0" * 32
 MISSING_WORKFLOW = "WW" + "0" * 32
 OLD_WORKFLOW = "WW" + "1" * 32
-API_KEY = "SK" + "5" * 32
-API_SECRET = "api-secret-that-must-never-be-printed"
 ENV_BEFORE = "# mine\nOTHER=kept\n"
 USAGE = "Usage: cli env set [OPTIONS]\nTry 'cli env set -h' for help.\n\n"
 
@@ -68,17 +66,6 @@ def other_workspace(twilio):
     yield workspace["sid"], workflow["sid"]
     emulator.table("workflows").pop(workflow["sid"])
     emulator.table("workspaces").pop(workspace["sid"])
-
-
-@pytest.fixture
-def api_key(twilio, account_env, monkeypatch) -> str:
-    """Credentials as an API key of the account instead of the auth token; the key is revoked after the test."""
-    twilio.emulator.account.api_keys[API_KEY] = API_SECRET
-    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
-    monkeypatch.setenv("TWILIO_API_KEY", API_KEY)
-    monkeypatch.setenv("TWILIO_API_SECRET", API_SECRET)
-    yield API_KEY
-    del twilio.emulator.account.api_keys[API_KEY]
 
 
 def variables_path(deployed) -> str:
