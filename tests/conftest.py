@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,6 +17,8 @@ from handover.localstack import start_runtime
 from handover.runtime import LocalRuntime
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+# The deployment's handover token in every runtime the tests start, and the one call_tool presents.
+HANDOVER_TOKEN = secrets.token_urlsafe(32)
 
 
 @dataclass
@@ -39,6 +42,7 @@ def runtimes(twilio: Twilio):
     started: dict[tuple, LocalRuntime] = {}
 
     def runtime(fork: bool = False, **config: str | None) -> LocalRuntime:
+        config = {"HANDOVER_TOKEN": HANDOVER_TOKEN, **config}
         key = (fork, tuple(sorted(config.items())))
         if key not in started:
             started[key] = start_runtime(PROJECT_DIR, twilio.emulator, twilio.proxy, twilio.account, fork=fork, **config)
@@ -77,9 +81,12 @@ def call_tool(
     method: str = "POST",
     form: bool = False,
     path: str = "/tools/flex-handover",
+    token: str | None = HANDOVER_TOKEN,
 ) -> Answer:
-    """Call a function over HTTP as an AI agent's webhook tool does."""
+    """Call a function over HTTP as an AI agent's webhook tool does; with the handover token unless token=None."""
     url, data, sent = runtime.url(path), None, dict(headers or {})
+    if token is not None:
+        sent.setdefault("X-Handover-Token", token)
     if method == "GET":
         url += "?" + urllib.parse.urlencode(body or {})
     elif form:

@@ -4,12 +4,16 @@
 // building the Flex Interactions request. No I/O and no work on require.
 'use strict';
 
+const crypto = require('crypto');
+
 const CONVERSATION_SESSION = /^(?:webhook:)?conversations__(IS[0-9a-fA-F]{32})\/(CH[0-9a-fA-F]{32})$/;
 const WEBCHAT_IDENTITY = /^FX[0-9A-Za-z]{1,64}$/;
 const MAX_IDENTITY_LENGTH = 256;
 const IDENTITY_TYPES = ['phone', 'whatsapp', 'email', 'user_id', 'flex_participant'];
 const HANDED_OFF_MESSAGE = "I have passed our conversation to a member of our team. They will reply here shortly.";
 const FAILED_MESSAGE = "I could not reach a member of our team just now.";
+const TOKEN_QUERY_PARAMETER = "token";
+const TOKEN_HEADER = "x-handover-token";
 
 const CONFIG = {
   FLEX_WORKSPACE_SID: {
@@ -29,6 +33,12 @@ const CONFIG = {
     expected: "a task channel unique name such as chat, sms or voice",
     requestOverride: null,
     defaultValue: "chat",
+  },
+  HANDOVER_TOKEN: {
+    pattern: /^[A-Za-z0-9_-]{43,128}$/,
+    expected: "43 to 128 URL-safe characters (`handover env set` makes one from 32 random bytes)",
+    requestOverride: null,
+    defaultValue: null,
   },
 };
 
@@ -79,7 +89,7 @@ function howToSet() {
 /** The routing configuration: workspace, workflow and task channel. */
 function readConfig(context, event) {
   const values = {};
-  for (const name of Object.keys(CONFIG)) {
+  for (const name of ['FLEX_WORKSPACE_SID', 'FLEX_WORKFLOW_SID', 'FLEX_TASK_CHANNEL']) {
     const result = configValue(context, event, name);
     if (!result.ok) return result;
     values[name] = result.value;
@@ -90,6 +100,65 @@ function readConfig(context, event) {
     workflowSid: values.FLEX_WORKFLOW_SID,
     taskChannel: values.FLEX_TASK_CHANNEL,
   };
+}
+
+/** The deployment's handover token: a 500 naming the fix when it is missing or malformed. */
+function readToken(context, event) {
+  const result = configValue(context, event, 'HANDOVER_TOKEN');
+  return result.ok ? { ok: true, token: result.value } : result;
+}
+
+/** Compare secrets in constant time: the SHA-256 digests have one length whatever was given. */
+function sameSecret(given, expected) {
+  const digest = (text) => crypto.createHash('sha256').update(text, 'utf8').digest();
+  return crypto.timingSafeEqual(digest(given), digest(expected));
+}
+
+/** The URL Twilio signs for this function: the deployment's domain and the function's path. */
+function signedUrl(context) {
+  return `https://${context.DOMAIN_NAME}${context.PATH}`;
+}
+
+/** The request's parameters as Twilio signs them: every form parameter, without the runtime's `request`. */
+function signedParameters(event) {
+  const parameters = {};
+  for (const [name, value] of Object.entries(event || {})) {
+    if (name !== 'request') parameters[name] = value;
+  }
+  return parameters;
+}
+
+/**
+ * Whether the caller may hand off: it presents the deployment's handover token (the `token` query
+ * parameter or the X-Handover-Token header), or a valid X-Twilio-Signature made with the account's
+ * auth token. `validateSignature` is the twilio library's validateRequest. Nothing secret is echoed.
+ */
+function authenticate({ context, event, token, validateSignature }) {
+  const presented = [event[TOKEN_QUERY_PARAMETER], headerOf(event, TOKEN_HEADER)].filter(
+    (value) => value !== undefined && value !== ''
+  );
+  if (presented.length > 0) {
+    const valid = presented.every((value) => typeof value === 'string' && sameSecret(value, token));
+    return valid
+      ? { ok: true, via: 'token' }
+      : failure(401, 'The handover token is not valid. Call the tool URL that `handover tool register` registered, with its current token.');
+  }
+  const signature = headerOf(event, 'x-twilio-signature');
+  if (signature !== undefined && signature !== '') {
+    const valid =
+      typeof signature === 'string' &&
+      typeof context.AUTH_TOKEN === 'string' &&
+      context.AUTH_TOKEN !== '' &&
+      validateSignature(context.AUTH_TOKEN, signature, signedUrl(context), signedParameters(event));
+    return valid
+      ? { ok: true, via: 'signature' }
+      : failure(401, 'The X-Twilio-Signature is not valid for this URL and these parameters.');
+  }
+  return failure(
+    401,
+    `This tool needs a credential: the ${TOKEN_QUERY_PARAMETER} query parameter of the tool URL, ` +
+      'the X-Handover-Token header, or a valid X-Twilio-Signature.'
+  );
 }
 
 /** The Conversations service and conversation of the `X-Session-Id` header. */
@@ -175,11 +244,13 @@ function handedOff(interactionSid) {
 }
 
 module.exports = {
+  authenticate,
   buildInteraction,
   handedOff,
   headerOf,
   parseIdentity,
   parseSession,
   readConfig,
+  readToken,
   twilioFailure,
 };

@@ -20,6 +20,11 @@ exports.handler = async function (context, event, callback) {
 };
 
 async function handOff(handover, context, event) {
+  // Who may call comes first: an unauthenticated request learns nothing and costs no Twilio call.
+  const secret = handover.readToken(context, event);
+  if (!secret.ok) return secret;
+  const caller = handover.authenticate({ context, event, token: secret.token, validateSignature: Twilio.validateRequest });
+  if (!caller.ok) return caller;
   const config = handover.readConfig(context, event);
   if (!config.ok) return config;
   const session = handover.parseSession(handover.headerOf(event, 'x-session-id'));

@@ -27,6 +27,7 @@ class ConfigVariable:
     expected: str  # what a well-formed value looks like, for error messages
     request_override: str | None = None  # the request parameter that may replace it per call
     default: str | None = None
+    secret: bool = False  # never printed, logged or put in an error message
 
     def accepts(self, value: str) -> bool:
         return re.fullmatch(self.pattern, value) is not None
@@ -53,13 +54,30 @@ TASK_CHANNEL = ConfigVariable(
     "a task channel unique name such as chat, sms or voice",
     default="chat",
 )
-CONFIG_VARIABLES = (WORKSPACE, WORKFLOW, TASK_CHANNEL)
+TOKEN = ConfigVariable(
+    "HANDOVER_TOKEN",
+    "The secret a caller presents to use the tool; `handover env set` generates it",
+    "^[A-Za-z0-9_-]{43,128}$",
+    "43 to 128 URL-safe characters (`handover env set` makes one from 32 random bytes)",
+    secret=True,
+)
+CONFIG_VARIABLES = (WORKSPACE, WORKFLOW, TASK_CHANNEL, TOKEN)
+
+# Where a caller puts the handover token: the tool URL's query (an AI Assistant tool cannot set
+# headers), or a header for callers that can.
+TOKEN_QUERY_PARAMETER = "token"
+TOKEN_HEADER = "X-Handover-Token"
+TOKEN_BYTES = 32
 
 # How an operator fixes a missing or malformed variable; named in the function's 500 answers.
 SET_VARIABLE_COMMAND = "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]"
 
 # An identity header is recorded as given, up to this many characters.
 MAX_IDENTITY_LENGTH = 256
+
+# What the AI tells the human agent; longer text is cut to these lengths, never rejected.
+MAX_REASON_LENGTH = 500
+MAX_SUMMARY_LENGTH = 4000
 
 HANDED_OFF_MESSAGE = "I have passed our conversation to a member of our team. They will reply here shortly."
 FAILED_MESSAGE = "I could not reach a member of our team just now."

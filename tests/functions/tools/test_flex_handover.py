@@ -10,6 +10,7 @@ import pytest
 from handover import contract
 from handover.emulator import Fault, add_conversation
 from handover.emulator.products import taskrouter
+from tests.conftest import HANDOVER_TOKEN
 
 INTERACTIONS = "POST /v1/Interactions"
 USER_LOOKUP = "GET /v1/Services/{ChatServiceSid}/Users/{Sid}"
@@ -202,6 +203,7 @@ def test_a_missing_session_is_rejected_without_an_api_call(emulator, runtime, ca
 def test_a_session_header_sent_twice_is_rejected_without_an_api_call(twilio, emulator, runtime):
     connection = http.client.HTTPConnection("127.0.0.1", runtime.port, timeout=30)
     connection.putrequest("POST", "/tools/flex-handover")
+    connection.putheader("X-Handover-Token", HANDOVER_TOKEN)
     connection.putheader("X-Session-Id", twilio.account.session_id)
     connection.putheader("X-Session-Id", twilio.account.session_id)
     connection.putheader("Content-Type", "application/json")
