@@ -12,6 +12,9 @@ const MAX_IDENTITY_LENGTH = 256;
 const IDENTITY_TYPES = ['phone', 'whatsapp', 'email', 'user_id', 'flex_participant'];
 const HANDED_OFF_MESSAGE = "I have passed our conversation to a member of our team. They will reply here shortly.";
 const FAILED_MESSAGE = "I could not reach a member of our team just now.";
+const MAX_REASON_LENGTH = 500;
+const MAX_SUMMARY_LENGTH = 4000;
+const HANDOFF_ATTRIBUTE = "handoff";
 const TOKEN_QUERY_PARAMETER = "token";
 const TOKEN_HEADER = "x-handover-token";
 
@@ -39,6 +42,12 @@ const CONFIG = {
     expected: "43 to 128 URL-safe characters (`handover env set` makes one from 32 random bytes)",
     requestOverride: null,
     defaultValue: null,
+  },
+  HANDOVER_ATTRIBUTES: {
+    pattern: /^\s*\{[\s\S]*\}\s*$/,
+    expected: "a JSON object",
+    requestOverride: null,
+    defaultValue: "{}",
   },
 };
 
@@ -94,12 +103,59 @@ function readConfig(context, event) {
     if (!result.ok) return result;
     values[name] = result.value;
   }
+  const attributes = configValue(context, event, 'HANDOVER_ATTRIBUTES');
+  if (!attributes.ok) return attributes;
+  const staticAttributes = parseObject(attributes.value);
+  if (staticAttributes === null) {
+    return failure(500, `HANDOVER_ATTRIBUTES is set but is not ${CONFIG.HANDOVER_ATTRIBUTES.expected}. ${howToSet()}`);
+  }
   return {
     ok: true,
     workspaceSid: values.FLEX_WORKSPACE_SID,
     workflowSid: values.FLEX_WORKFLOW_SID,
     taskChannel: values.FLEX_TASK_CHANNEL,
+    staticAttributes,
   };
+}
+
+/** The object a JSON text holds, or null when it holds anything else or does not parse. */
+function parseObject(text) {
+  try {
+    const value = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : null;
+  } catch (error) {
+    return null;
+  }
+}
+
+/** Text cut to a number of characters (code points, so no emoji is split in half). */
+function cut(text, limit) {
+  const characters = Array.from(text);
+  return characters.length > limit ? characters.slice(0, limit).join('') : text;
+}
+
+/**
+ * The AI's account of the handoff: `reason` and `summary`, strings cut to their limits. A missing one
+ * is empty: a customer who asked for a human is never kept from one for want of a reason.
+ */
+function parseContext(event) {
+  // The runtime spreads a JSON array body into numbered keys; a tool's input is always an object.
+  if (Object.keys(event).some((name) => /^\d+$/.test(name))) {
+    return failure(400, 'The request body must be a JSON object with the fields reason and summary, not an array.');
+  }
+  const fields = {};
+  for (const [name, limit] of [['reason', MAX_REASON_LENGTH], ['summary', MAX_SUMMARY_LENGTH]]) {
+    const value = event[name];
+    if (value === undefined || value === null) {
+      fields[name] = '';
+    } else if (typeof value === 'string') {
+      fields[name] = cut(value, limit);
+    } else {
+      const kind = Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+      return failure(400, `The field ${name} must be a string, got ${kind}.`);
+    }
+  }
+  return { ok: true, reason: fields.reason, summary: fields.summary };
 }
 
 /** The deployment's handover token: a 500 naming the fix when it is missing or malformed. */
@@ -201,7 +257,7 @@ function parseIdentity(value) {
 }
 
 /** The Interactions API request that hands the conversation to Flex. */
-function buildInteraction({ config, session, identity, customerName }) {
+function buildInteraction({ config, session, identity, customerName, handoff }) {
   const name = customerName || identity.address || 'Customer';
   return {
     channel: {
@@ -214,12 +270,16 @@ function buildInteraction({ config, session, identity, customerName }) {
         workspace_sid: config.workspaceSid,
         workflow_sid: config.workflowSid,
         task_channel_unique_name: config.taskChannel,
+        // The configured static attributes first: the keys this function sets win over them, and
+        // the AI's words stay under one key of their own.
         attributes: {
+          ...config.staticAttributes,
           from: name,
           customerName: name,
           customerAddress: identity.address,
           conversationSid: session.conversationSid,
           channelType: identity.channelType,
+          [HANDOFF_ATTRIBUTE]: handoff,
         },
       },
     },
@@ -248,6 +308,7 @@ module.exports = {
   buildInteraction,
   handedOff,
   headerOf,
+  parseContext,
   parseIdentity,
   parseSession,
   readConfig,

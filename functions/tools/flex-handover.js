@@ -29,13 +29,16 @@ async function handOff(handover, context, event) {
   if (!config.ok) return config;
   const session = handover.parseSession(handover.headerOf(event, 'x-session-id'));
   if (!session.ok) return session;
+  const said = handover.parseContext(event);
+  if (!said.ok) return said;
   const identity = handover.parseIdentity(handover.headerOf(event, 'x-identity'));
+  const handoff = { reason: said.reason, summary: said.summary, source: context.PATH, requestedAt: new Date().toISOString() };
 
   const client = context.getTwilioClient();
   const customerName = identity.lookupIdentity ? await webchatName(client, session, identity) : null;
   try {
     const interaction = await client.flexApi.v1.interaction.create(
-      handover.buildInteraction({ config, session, identity, customerName })
+      handover.buildInteraction({ config, session, identity, customerName, handoff })
     );
     return handover.handedOff(interaction.sid);
   } catch (error) {

@@ -61,7 +61,17 @@ TOKEN = ConfigVariable(
     "43 to 128 URL-safe characters (`handover env set` makes one from 32 random bytes)",
     secret=True,
 )
-CONFIG_VARIABLES = (WORKSPACE, WORKFLOW, TASK_CHANNEL, TOKEN)
+ATTRIBUTES = ConfigVariable(
+    "HANDOVER_ATTRIBUTES",
+    'Static task attributes for routing, a JSON object such as {"department":"support","priority":"normal"} (optional)',
+    r"^\s*\{[\s\S]*\}\s*$",
+    "a JSON object",
+    default="{}",
+)
+CONFIG_VARIABLES = (WORKSPACE, WORKFLOW, TASK_CHANNEL, TOKEN, ATTRIBUTES)
+
+# The task attribute under which the AI's account of the handoff lands; nothing else it sends reaches the task.
+HANDOFF_ATTRIBUTE = "handoff"
 
 # Where a caller puts the handover token: the tool URL's query (an AI Assistant tool cannot set
 # headers), or a header for callers that can.

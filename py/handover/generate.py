@@ -52,6 +52,9 @@ def _variables(generated: GeneratedFile) -> dict:
         "max_identity_length": contract.MAX_IDENTITY_LENGTH,
         "handed_off_message": contract.HANDED_OFF_MESSAGE,
         "failed_message": contract.FAILED_MESSAGE,
+        "max_reason_length": contract.MAX_REASON_LENGTH,
+        "max_summary_length": contract.MAX_SUMMARY_LENGTH,
+        "handoff_attribute": contract.HANDOFF_ATTRIBUTE,
         "token_query_parameter": contract.TOKEN_QUERY_PARAMETER,
         "token_header": contract.TOKEN_HEADER,
     }

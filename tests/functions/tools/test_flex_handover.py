@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -39,7 +40,28 @@ def only_interaction_request(emulator):
     return calls[0].body
 
 
-def expected_interaction(twilio, conversation_sid, channel_type, attributes, *, workspace=None, workflow=None, task_channel="chat"):
+class RecentTimestamp:
+    """Equal to an ISO 8601 UTC timestamp of the last minute: when the function received the call."""
+
+    def __eq__(self, other) -> bool:
+        try:
+            moment = datetime.strptime(other, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        except (TypeError, ValueError):
+            return False
+        return timedelta(0) <= datetime.now(timezone.utc) - moment < timedelta(minutes=1)
+
+    def __repr__(self) -> str:
+        return "<an ISO 8601 UTC timestamp of the last minute>"
+
+
+def handoff(reason: str = "", summary: str = "") -> dict:
+    """The task attribute that carries the AI's account of the handoff."""
+    return {"reason": reason, "summary": summary, "source": "/tools/flex-handover", "requestedAt": RecentTimestamp()}
+
+
+def expected_interaction(
+    twilio, conversation_sid, channel_type, attributes, *, workspace=None, workflow=None, task_channel="chat", said=None
+):
     return {
         "Channel": {
             "type": channel_type,
@@ -51,7 +73,12 @@ def expected_interaction(twilio, conversation_sid, channel_type, attributes, *, 
                 "workspace_sid": workspace or twilio.account.workspace_sid,
                 "workflow_sid": workflow or twilio.account.workflow_sid,
                 "task_channel_unique_name": task_channel,
-                "attributes": {**attributes, "conversationSid": conversation_sid, "channelType": channel_type},
+                "attributes": {
+                    **attributes,
+                    "conversationSid": conversation_sid,
+                    "channelType": channel_type,
+                    "handoff": said or handoff(),
+                },
             }
         },
     }
