@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from handover.emulator import Emulator, EmulatorProxy, FlexAccount, new_account, seed_flex_account, spec_directory
+from handover import contract
+from handover.emulator import Emulator, EmulatorProxy, FlexAccount, add_sync_map, new_account, seed_flex_account, spec_directory
 from handover.localstack import start_runtime
 from handover.runtime import LocalRuntime
 
@@ -32,6 +33,7 @@ class Twilio:
 def twilio() -> Twilio:
     emulator = Emulator(spec_directory(PROJECT_DIR), new_account())
     account = seed_flex_account(emulator)
+    add_sync_map(emulator, contract.CLAIM_MAP)  # as `handover env set` leaves a deployment
     with EmulatorProxy(emulator) as proxy:
         yield Twilio(emulator, proxy, account)
 

@@ -12,6 +12,11 @@ const MAX_IDENTITY_LENGTH = 256;
 const IDENTITY_TYPES = ['phone', 'whatsapp', 'email', 'user_id', 'flex_participant'];
 const HANDED_OFF_MESSAGE = "I have passed our conversation to a member of our team. They will reply here shortly.";
 const FAILED_MESSAGE = "I could not reach a member of our team just now.";
+const ALREADY_HANDED_OFF_MESSAGE = "A member of our team already has our conversation. They will reply here shortly.";
+const CLAIM_MAP = "handover-claims";
+const CLAIM_TTL_SECONDS = 86400;
+// Sync's answer to a second create of a Map item key.
+const DUPLICATE_KEY = { status: 409, code: 54208 };
 const MAX_REASON_LENGTH = 500;
 const MAX_SUMMARY_LENGTH = 4000;
 const HANDOFF_ATTRIBUTE = "handoff";
@@ -48,6 +53,12 @@ const CONFIG = {
     expected: "a JSON object",
     requestOverride: null,
     defaultValue: "{}",
+  },
+  SYNC_SERVICE_SID: {
+    pattern: /^(default|IS[0-9a-fA-F]{32})$/,
+    expected: "IS followed by 32 hex characters, or default",
+    requestOverride: null,
+    defaultValue: "default",
   },
 };
 
@@ -98,7 +109,7 @@ function howToSet() {
 /** The routing configuration: workspace, workflow and task channel. */
 function readConfig(context, event) {
   const values = {};
-  for (const name of ['FLEX_WORKSPACE_SID', 'FLEX_WORKFLOW_SID', 'FLEX_TASK_CHANNEL']) {
+  for (const name of ['FLEX_WORKSPACE_SID', 'FLEX_WORKFLOW_SID', 'FLEX_TASK_CHANNEL', 'SYNC_SERVICE_SID']) {
     const result = configValue(context, event, name);
     if (!result.ok) return result;
     values[name] = result.value;
@@ -114,6 +125,7 @@ function readConfig(context, event) {
     workspaceSid: values.FLEX_WORKSPACE_SID,
     workflowSid: values.FLEX_WORKFLOW_SID,
     taskChannel: values.FLEX_TASK_CHANNEL,
+    syncServiceSid: values.SYNC_SERVICE_SID,
     staticAttributes,
   };
 }
@@ -286,6 +298,31 @@ function buildInteraction({ config, session, identity, customerName, handoff }) 
   };
 }
 
+/** Where the conversation's claim lives, and the Sync Map item that claims it. */
+function claimOf({ config, session, handoff }) {
+  return {
+    serviceSid: config.syncServiceSid,
+    map: CLAIM_MAP,
+    item: {
+      key: session.conversationSid,
+      data: { state: 'pending', requestedAt: handoff.requestedAt, source: handoff.source },
+      itemTtl: CLAIM_TTL_SECONDS,
+    },
+  };
+}
+
+/** Whether a failed claim means another call claimed the conversation first. */
+function isClaimedAlready(error) {
+  return Boolean(error) && error.status === DUPLICATE_KEY.status && error.code === DUPLICATE_KEY.code;
+}
+
+/** The 200 answer to a call for a conversation that is handed off already (the SID when this instance knows it). */
+function alreadyHandedOff(interactionSid) {
+  const body = { status: 'already_handed_off', message: ALREADY_HANDED_OFF_MESSAGE };
+  if (interactionSid) body.interactionSid = interactionSid;
+  return { ok: true, statusCode: 200, body };
+}
+
 /** The 502 answer for a failed Twilio API call, with Twilio's error code and message. */
 function twilioFailure(error, what) {
   // Twilio's error codes are numbers; Node's network errors carry strings such as ECONNRESET.
@@ -304,10 +341,13 @@ function handedOff(interactionSid) {
 }
 
 module.exports = {
+  alreadyHandedOff,
   authenticate,
   buildInteraction,
+  claimOf,
   handedOff,
   headerOf,
+  isClaimedAlready,
   parseContext,
   parseIdentity,
   parseSession,

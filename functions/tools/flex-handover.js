@@ -19,6 +19,10 @@ exports.handler = async function (context, event, callback) {
   return callback(null, response);
 };
 
+// The interactions this instance created, by conversation: a warm instance names the interaction
+// in its answer to a duplicate call at no cost. A cold one answers without it.
+const knownInteractions = new Map();
+
 async function handOff(handover, context, event) {
   // Who may call comes first: an unauthenticated request learns nothing and costs no Twilio call.
   const secret = handover.readToken(context, event);
@@ -35,19 +39,63 @@ async function handOff(handover, context, event) {
   const handoff = { reason: said.reason, summary: said.summary, source: context.PATH, requestedAt: new Date().toISOString() };
 
   const client = context.getTwilioClient();
+  const claim = handover.claimOf({ config, session, handoff });
+  try {
+    await createClaim(client, claim);
+  } catch (error) {
+    if (handover.isClaimedAlready(error)) return handover.alreadyHandedOff(knownInteractions.get(session.conversationSid));
+    logFailure('claiming the conversation in Sync', error, session, config);
+    return handover.twilioFailure(error, 'Claiming the conversation');
+  }
   const customerName = identity.lookupIdentity ? await webchatName(client, session, identity) : null;
   try {
     const interaction = await client.flexApi.v1.interaction.create(
       handover.buildInteraction({ config, session, identity, customerName, handoff })
     );
+    knownInteractions.set(session.conversationSid, interaction.sid);
     return handover.handedOff(interaction.sid);
   } catch (error) {
-    console.error(
-      `flex-handover: Interactions API failed for conversation ${session.conversationSid} ` +
-        `(service ${session.serviceSid}, workflow ${config.workflowSid}): ${error.status || '-'} ${error.code || '-'} ${error.message}`
-    );
+    logFailure('Interactions API', error, session, config);
+    await releaseClaim(client, claim, session);
     return handover.twilioFailure(error, 'Creating the Flex interaction');
   }
+}
+
+/** Create the claim; a Sync Map that does not exist yet is made once, then the claim is tried again. */
+async function createClaim(client, claim) {
+  const maps = client.sync.v1.services(claim.serviceSid).syncMaps;
+  try {
+    return await maps(claim.map).syncMapItems.create(claim.item);
+  } catch (error) {
+    if (error.status !== 404) throw error;
+  }
+  try {
+    await maps.create({ uniqueName: claim.map });
+  } catch (error) {
+    // A concurrent first handoff made it: the map exists either way.
+    if (error.status !== 409) throw error;
+  }
+  return maps(claim.map).syncMapItems.create(claim.item);
+}
+
+/** Give the conversation back after a failed handoff, so that the next call can try again. */
+async function releaseClaim(client, claim, session) {
+  try {
+    await client.sync.v1.services(claim.serviceSid).syncMaps(claim.map).syncMapItems(claim.item.key).remove();
+  } catch (error) {
+    // The claim expires on its own; until then calls for this conversation answer already_handed_off.
+    console.error(
+      `flex-handover: could not release the claim of conversation ${session.conversationSid} ` +
+        `(Sync service ${claim.serviceSid}, map ${claim.map}): ${error.status || '-'} ${error.code || '-'}`
+    );
+  }
+}
+
+function logFailure(what, error, session, config) {
+  console.error(
+    `flex-handover: ${what} failed for conversation ${session.conversationSid} ` +
+      `(service ${session.serviceSid}, workflow ${config.workflowSid}): ${error.status || '-'} ${error.code || '-'} ${error.message}`
+  );
 }
 
 /** The web chat customer's friendly name; the handoff goes on without it if the lookup fails. */

@@ -68,7 +68,21 @@ ATTRIBUTES = ConfigVariable(
     "a JSON object",
     default="{}",
 )
-CONFIG_VARIABLES = (WORKSPACE, WORKFLOW, TASK_CHANNEL, TOKEN, ATTRIBUTES)
+SYNC_SERVICE = ConfigVariable(
+    "SYNC_SERVICE_SID",
+    "The Sync service that holds the handoff claims (optional; the account's default Sync service)",
+    "^(default|IS[0-9a-fA-F]{32})$",
+    "IS followed by 32 hex characters, or default",
+    default="default",
+)
+CONFIG_VARIABLES = (WORKSPACE, WORKFLOW, TASK_CHANNEL, TOKEN, ATTRIBUTES, SYNC_SERVICE)
+
+# Exactly one handoff per conversation: a Sync Map item keyed by the conversation SID is created
+# before the interaction (a second create of the key fails with 409/54208) and deleted if the
+# handoff fails. It expires after a day, so a claim abandoned by a killed invocation cannot block the
+# conversation for longer; a conversation Flex closes never comes back with the same SID.
+CLAIM_MAP = "handover-claims"
+CLAIM_TTL_SECONDS = 86400
 
 # The task attribute under which the AI's account of the handoff lands; nothing else it sends reaches the task.
 HANDOFF_ATTRIBUTE = "handoff"
@@ -91,3 +105,4 @@ MAX_SUMMARY_LENGTH = 4000
 
 HANDED_OFF_MESSAGE = "I have passed our conversation to a member of our team. They will reply here shortly."
 FAILED_MESSAGE = "I could not reach a member of our team just now."
+ALREADY_HANDED_OFF_MESSAGE = "A member of our team already has our conversation. They will reply here shortly."

@@ -52,9 +52,12 @@ def _variables(generated: GeneratedFile) -> dict:
         "max_identity_length": contract.MAX_IDENTITY_LENGTH,
         "handed_off_message": contract.HANDED_OFF_MESSAGE,
         "failed_message": contract.FAILED_MESSAGE,
+        "already_handed_off_message": contract.ALREADY_HANDED_OFF_MESSAGE,
         "max_reason_length": contract.MAX_REASON_LENGTH,
         "max_summary_length": contract.MAX_SUMMARY_LENGTH,
         "handoff_attribute": contract.HANDOFF_ATTRIBUTE,
+        "claim_map": contract.CLAIM_MAP,
+        "claim_ttl_seconds": contract.CLAIM_TTL_SECONDS,
         "token_query_parameter": contract.TOKEN_QUERY_PARAMETER,
         "token_header": contract.TOKEN_HEADER,
     }

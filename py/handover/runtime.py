@@ -42,8 +42,13 @@ class LocalRuntime:
         self.fork = fork
         self.port = free_port()
         self._directory = tempfile.TemporaryDirectory(prefix="twilio-run-")
-        self.log_path = Path(self._directory.name) / "twilio-run.log"
+        self.log_path = self.directory / "twilio-run.log"
         self._process: subprocess.Popen | None = None
+
+    @property
+    def directory(self) -> Path:
+        """The runtime's own temporary directory (its env file and log), removed when it stops."""
+        return Path(self._directory.name)
 
     @property
     def base_url(self) -> str:
@@ -57,9 +62,11 @@ class LocalRuntime:
         node = shutil.which("node")
         if node is None or not script.is_file():
             raise RuntimeStartError(f"twilio-run is not installed in {self.project_dir}: run `make install` (npm ci) first.")
-        env_path = Path(self._directory.name) / ".env"
+        env_path = self.directory / ".env"
         env_path.write_text("".join(f"{key}={value}\n" for key, value in self.env_file.items()), encoding="utf-8")
         command = [node, str(script), "start", "--cwd", str(self.project_dir), "--port", str(self.port), "--env", str(env_path)]
+        # Modules load once and stay, as in a warm deployed instance (twilio-run reloads them per call by default).
+        command.append("--no-live")
         if not self.fork:
             command.append("--no-fork-process")
         environment = {**os.environ, **self.process_env, "NO_UPDATE_NOTIFIER": "1", "FORCE_COLOR": "0"}

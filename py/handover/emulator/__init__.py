@@ -8,6 +8,7 @@ from pathlib import Path
 from .core import Account, Emulator, Fault, RecordedRequest, TwilioError
 from .products.assistants import add_assistant
 from .products.serverless import set_variable
+from .products.sync import add_sync_map, add_sync_map_item, default_sync_service, sync_map_items
 from .proxy import EmulatorProxy
 from .scenario import DeployedService, FlexAccount, add_conversation, new_account, seed_deployed_service, seed_flex_account
 from .spec import SPEC_PACKAGE_PATH, SpecNotFound, Violation
@@ -25,11 +26,15 @@ __all__ = [
     "Violation",
     "add_assistant",
     "add_conversation",
+    "add_sync_map",
+    "add_sync_map_item",
+    "default_sync_service",
     "new_account",
     "seed_deployed_service",
     "seed_flex_account",
     "set_variable",
     "spec_directory",
+    "sync_map_items",
 ]
 
 

@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qs
@@ -103,6 +103,7 @@ class Call:
     params: dict
     query: dict
     body: object
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case, e.g. "if-match"
 
     @property
     def base_url(self) -> str:
@@ -130,6 +131,18 @@ class Emulator:
         self.faults: list[Fault] = []
         self.resources: dict[str, dict[str, dict]] = {}
         self._counter = itertools.count(1)
+        self._clock_offset = 0.0
+
+    # Clock ---------------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The account's time: the wall clock plus what `advance` added (TTLs expire by it)."""
+        return datetime.now(timezone.utc) + timedelta(seconds=self._clock_offset)
+
+    def advance(self, seconds: float) -> None:
+        """Move the account's time forward, so that a test can let a TTL pass without sleeping."""
+        with self.lock:
+            self._clock_offset += seconds
 
     # State ---------------------------------------------------------------------------------------
 
@@ -142,13 +155,14 @@ class Emulator:
         return self.resources.setdefault(kind, {})
 
     def reset(self) -> None:
-        """Forget requests, violations, faults and every resource."""
+        """Forget requests, violations, faults and every resource, and set the clock back to the wall clock."""
         with self.lock:
             self.requests.clear()
             self.violations.clear()
             self.faults.clear()
             self.resources.clear()
             self._counter = itertools.count(1)
+            self._clock_offset = 0.0
 
     def clear_traffic(self) -> None:
         """Forget recorded requests and pending faults; keep resources and the violations seen so far."""
@@ -227,7 +241,10 @@ class Emulator:
         if handler is None:
             self._violation("unknown-endpoint", record, ["described by Twilio but not emulated"])
             return 404, not_found(record.path).body()
-        call = Call(self, record.method, record.host, record.path, operation.path_parameters, _query_dict(record.query), decoded)
+        call = Call(
+            self, record.method, record.host, record.path, operation.path_parameters, _query_dict(record.query), decoded,
+            {name.lower(): value for name, value in headers.items()},
+        )
         try:
             with self.lock:
                 status, response = handler(call)

@@ -14,6 +14,7 @@ from handover.emulator.products import taskrouter
 from tests.conftest import HANDOVER_TOKEN
 
 INTERACTIONS = "POST /v1/Interactions"
+CLAIM = "POST /v1/Services/{ServiceSid}/Maps/{MapSid}/Items"
 USER_LOOKUP = "GET /v1/Services/{ChatServiceSid}/Users/{Sid}"
 HANDED_OFF_MESSAGE = "I have passed our conversation to a member of our team. They will reply here shortly."
 FAILED_MESSAGE = "I could not reach a member of our team just now."
@@ -122,7 +123,7 @@ def test_identity_decides_the_channel_type_and_customer_attributes(twilio, emula
 
     assert_handed_off(answer, emulator)
     assert only_interaction_request(emulator) == expected_interaction(twilio, session["conversation_sid"], channel_type, attributes)
-    assert [call.operation for call in emulator.requests] == [INTERACTIONS]
+    assert [call.operation for call in emulator.requests] == [CLAIM, INTERACTIONS]
 
 
 def test_an_identity_longer_than_the_limit_is_recorded_truncated(twilio, emulator, runtime, call_tool, session):

@@ -13,6 +13,7 @@ import urllib.parse
 import pytest
 from twilio.request_validator import RequestValidator
 
+from handover.emulator import add_conversation
 from tests.conftest import HANDOVER_TOKEN
 
 # The domain the signature tests' runtime answers as, as a deployed environment's DOMAIN_NAME.
@@ -39,8 +40,10 @@ def deployed_runtime(runtimes):
 
 
 @pytest.fixture
-def session(twilio):
-    return {"X-Session-Id": twilio.account.session_id, "X-Identity": "+15551234567"}
+def session(twilio, emulator):
+    """The headers of a call for a fresh conversation: each test hands off a conversation of its own."""
+    conversation_sid = add_conversation(emulator, twilio.account)
+    return {"X-Session-Id": f"conversations__{twilio.account.service_sid}/{conversation_sid}", "X-Identity": "+15551234567"}
 
 
 def sign(twilio, url: str, params: dict) -> str:

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from handover.emulator import add_conversation
 from tests.functions.tools.test_flex_handover import RecentTimestamp
 
 INTERACTIONS = "POST /v1/Interactions"
@@ -20,8 +21,14 @@ def runtime(runtimes):
 
 
 @pytest.fixture
-def session(twilio):
-    return {"X-Session-Id": twilio.account.session_id, "X-Identity": "+15551234567"}
+def session(twilio, emulator):
+    """The headers of a call for a fresh conversation: each test hands off a conversation of its own."""
+    conversation_sid = add_conversation(emulator, twilio.account)
+    return {"X-Session-Id": f"conversations__{twilio.account.service_sid}/{conversation_sid}", "X-Identity": "+15551234567"}
+
+
+def conversation_of(session: dict) -> str:
+    return session["X-Session-Id"].rsplit("/", 1)[1]
 
 
 def task_attributes(emulator) -> dict:
@@ -38,7 +45,7 @@ def test_reason_summary_and_static_attributes_reach_the_task(twilio, emulator, r
         "from": "+15551234567",
         "customerName": "+15551234567",
         "customerAddress": "+15551234567",
-        "conversationSid": twilio.account.conversation_sid,
+        "conversationSid": conversation_of(session),
         "channelType": "sms",
         "handoff": {**said, "source": "/tools/flex-handover", "requestedAt": RecentTimestamp()},
     }
@@ -66,7 +73,7 @@ def test_the_ais_other_fields_never_reach_the_task(twilio, emulator, runtime, ca
         "department": "support",
         "priority": "normal",
         "channelType": "sms",
-        "conversationSid": twilio.account.conversation_sid,
+        "conversationSid": conversation_of(session),
     }
     assert attributes["handoff"]["reason"] == "refund"
     assert "attributes" not in attributes
@@ -80,7 +87,7 @@ def test_static_attributes_cannot_overwrite_the_keys_the_function_sets(twilio, e
     attributes = task_attributes(emulator)
     assert attributes["team"] == "a"
     assert (attributes["from"], attributes["customerName"], attributes["channelType"], attributes["conversationSid"]) == (
-        "+15551234567", "+15551234567", "sms", twilio.account.conversation_sid,
+        "+15551234567", "+15551234567", "sms", conversation_of(session),
     )
     assert attributes["handoff"] == {"reason": "refund", "summary": "", "source": "/tools/flex-handover", "requestedAt": RecentTimestamp()}
 
