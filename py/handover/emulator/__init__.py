@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .core import Account, Emulator, Fault, RecordedRequest, TwilioError
 from .products.assistants import add_assistant
+from .products.conversations import conversation_attributes, set_conversation_attributes
 from .products.serverless import set_variable
 from .products.sync import add_sync_map, add_sync_map_item, default_sync_service, sync_map_items
 from .proxy import EmulatorProxy
@@ -28,10 +29,12 @@ __all__ = [
     "add_conversation",
     "add_sync_map",
     "add_sync_map_item",
+    "conversation_attributes",
     "default_sync_service",
     "new_account",
     "seed_deployed_service",
     "seed_flex_account",
+    "set_conversation_attributes",
     "set_variable",
     "spec_directory",
     "sync_map_items",

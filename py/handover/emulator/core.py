@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
-from .spec import Spec, Violation
+from .spec import Operation, Spec, Violation
 
 Handler = Callable[["Call"], tuple[int, object]]
 ROUTES: dict[tuple[str, str, str], Handler] = {}
@@ -66,15 +66,28 @@ class RecordedRequest:
     body: object
     auth_user: str | None
     operation: str | None = None
+    # What the client got: None and None when the connection was dropped (before or after the handler ran).
     status: int | None = None
     response: object = None
+    # The handler's answer that a fault after handling kept from the client (dropped or replaced by an
+    # error), so that a test can see what Twilio did although the client never learnt it; None otherwise.
+    withheld: tuple[int, object] | None = None
     started: float = 0.0
     finished: float = 0.0
 
 
+DEFAULT_FAULT_CODES = {429: 20429, 500: 20500, 503: 20503}
+
+
 @dataclass
 class Fault:
-    """Make matching requests fail: an HTTP error, a delay before answering, or a dropped connection."""
+    """Make matching requests fail: a delay, then a dropped connection or else an HTTP error (or neither).
+
+    By default the fault strikes before the handler, so Twilio did nothing. With `after=True` the handler
+    runs first (the interaction is created, the item claimed) and the fault strikes its answer: the client
+    gets it late, gets the error instead, or loses the connection — the server did the work, the client
+    cannot know it.
+    """
 
     method: str
     path_contains: str
@@ -83,9 +96,14 @@ class Fault:
     delay: float = 0.0
     drop: bool = False
     times: int | None = 1  # None: every matching request
+    after: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         return method == self.method and self.path_contains in path and (self.times is None or self.times > 0)
+
+    def error(self) -> TwilioError:
+        code = self.code or DEFAULT_FAULT_CODES.get(self.status, 20001)
+        return TwilioError(self.status, code, f"Injected fault {self.status}")
 
 
 class DroppedConnection(Exception):
@@ -104,10 +122,15 @@ class Call:
     query: dict
     body: object
     headers: dict[str, str] = field(default_factory=dict)  # names in lower case, e.g. "if-match"
+    query_string: str = ""  # as sent: `query` keeps one value of each name, this keeps repeated ones
 
     @property
     def base_url(self) -> str:
         return f"https://{self.host}"
+
+    def query_values(self, name: str) -> list[str]:
+        """Every value of a repeatable query parameter (e.g. TaskRouter's AssignmentStatus), in order."""
+        return parse_qs(self.query_string).get(name, [])
 
 
 @dataclass
@@ -229,21 +252,23 @@ class Emulator:
             return 401, TwilioError(401, 20003, "Authentication Error - invalid username").body()
         # A fault fires only on a request Twilio would have served, so a rejected request cannot use it up.
         fault = self._take_fault(record.method, record.path)
-        if fault and fault.delay:
-            time.sleep(fault.delay)
-        if fault and fault.drop:
-            raise DroppedConnection(f"https://{record.host}{record.path}")
-        if fault and fault.status:
-            default_codes = {429: 20429, 500: 20500, 503: 20503}
-            code = fault.code or default_codes.get(fault.status, 20001)
-            return fault.status, TwilioError(fault.status, code, f"Injected fault {fault.status}").body()
+        if fault and not fault.after:
+            struck = _strike(fault, record)
+            if struck:
+                return struck
+        answer = self._run_handler(record, operation, headers, decoded)
+        if fault and fault.after:
+            return _strike_after(fault, record, answer)
+        return answer
+
+    def _run_handler(self, record: RecordedRequest, operation: Operation, headers: dict, decoded: dict) -> tuple[int, object]:
         handler = ROUTES.get((record.host.split(".")[0], record.method, operation.path_template))
         if handler is None:
             self._violation("unknown-endpoint", record, ["described by Twilio but not emulated"])
             return 404, not_found(record.path).body()
         call = Call(
             self, record.method, record.host, record.path, operation.path_parameters, _query_dict(record.query), decoded,
-            {name.lower(): value for name, value in headers.items()},
+            {name.lower(): value for name, value in headers.items()}, record.query,
         )
         try:
             with self.lock:
@@ -258,6 +283,22 @@ class Emulator:
     def _violation(self, kind: str, record: RecordedRequest, errors: list[str]) -> None:
         with self.lock:
             self.violations.append(Violation(kind, record.method, f"https://{record.host}{record.path}", errors))
+
+
+def _strike(fault: Fault, record: RecordedRequest) -> tuple[int, object] | None:
+    """Wait the fault's delay (outside the lock: other requests go on), then drop or answer its error; None: answer as usual."""
+    if fault.delay:
+        time.sleep(fault.delay)
+    if fault.drop:
+        raise DroppedConnection(f"https://{record.host}{record.path}")
+    return (fault.status, fault.error().body()) if fault.status else None
+
+
+def _strike_after(fault: Fault, record: RecordedRequest, answer: tuple[int, object]) -> tuple[int, object]:
+    """The handler's answer, late, or replaced, or never sent; what the client does not get is kept as `withheld`."""
+    if fault.drop or fault.status:
+        record.withheld = answer
+    return _strike(fault, record) or answer
 
 
 def _basic_credential(authorization: str | None) -> tuple[str | None, str | None]:
@@ -291,12 +332,20 @@ def fetched(call: Call, kind: str) -> tuple[int, dict]:
     return 200, item
 
 
+PAGING_PARAMETERS = ("PageSize", "Page", "PageToken")
+
+
 def page(call: Call, key: str, items: list[dict]) -> tuple[int, dict]:
-    """One page of a Twilio list response, linking to the pages before and after it."""
+    """One page of a Twilio list response, linking to the pages before and after it.
+
+    The links keep the request's filters, as Twilio's do, so that a client following next_page_url
+    reads on in the same filtered list.
+    """
     size, number = int(call.query.get("PageSize", 50)), int(call.query.get("Page", 0))
+    filters = [(name, value) for name, value in parse_qsl(call.query_string) if name not in PAGING_PARAMETERS]
 
     def url(page_number: int) -> str:
-        return f"{call.base_url}{call.path}?PageSize={size}&Page={page_number}"
+        return f"{call.base_url}{call.path}?{urlencode([*filters, ('PageSize', size), ('Page', page_number)])}"
 
     meta = {
         "page": number,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlencode
@@ -394,6 +395,97 @@ def test_delay_and_status_combine(client, emulator, flex, monkeypatch):
     emulator.inject(Fault("GET", "/Workspaces/", delay=1.0, status=503))
     assert client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0] == 503
     assert sleeps == [1.0]
+
+
+
+# Faults after the handler: Twilio did the work, the client does not learn it -------------------------------
+
+
+def test_a_fault_after_the_handler_drops_the_answer_of_work_done(client, emulator, flex):
+    emulator.inject(Fault("POST", "/v1/Interactions", drop=True, after=True))
+    with pytest.raises(DroppedConnection, match="https://flex-api.twilio.com/v1/Interactions"):
+        client.post(FLEX, "/v1/Interactions", interaction_body(flex))
+    (interaction,) = emulator.table("interactions").values()  # created all the same
+    (task,) = emulator.table("tasks").values()
+    assert interaction["routing"]["properties"]["sid"] == task["sid"]
+    dropped = emulator.requests[-1]
+    assert (dropped.status, dropped.response) == (None, None)  # the client got nothing
+    assert dropped.withheld == (201, interaction)  # what Twilio would have answered
+    assert dropped.operation == "POST /v1/Interactions"
+    assert emulator.violations == []
+
+
+def test_a_fault_after_the_handler_replaces_the_answer_with_its_error(client, emulator, flex):
+    fault = emulator.inject(Fault("POST", "/v1/Interactions", status=504, code=20504, after=True))
+    answer = client.post(FLEX, "/v1/Interactions", interaction_body(flex))
+    assert answer == (504, error_body(504, 20504, "Injected fault 504"))
+    (interaction,) = emulator.table("interactions").values()
+    recorded = emulator.requests[-1]
+    assert (recorded.status, recorded.response) == answer
+    assert recorded.withheld == (201, interaction)
+    assert fault.times == 0
+
+
+def test_a_fault_after_the_handler_delays_the_answer_once_the_work_is_done(client, emulator, flex, monkeypatch):
+    clock = SimpleNamespace(now=100.0, tasks_while_waiting=[])
+
+    def sleep(seconds):
+        clock.tasks_while_waiting.append(len(emulator.table("tasks")))
+        clock.now += seconds
+
+    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: clock.now, sleep=sleep))
+    emulator.inject(Fault("POST", "/v1/Interactions", delay=30.0, after=True))
+    status, interaction = client.post(FLEX, "/v1/Interactions", interaction_body(flex))
+    assert status == 201
+    assert clock.tasks_while_waiting == [1]  # the task existed while the client was still waiting
+    delayed = emulator.requests[-1]
+    assert (delayed.status, delayed.response, delayed.withheld) == (201, interaction, None)  # late, but delivered
+    assert (delayed.started, delayed.finished) == (100.0, 130.0)
+
+
+def test_a_delay_after_the_handler_does_not_hold_the_account(client, emulator, flex, monkeypatch):
+    """While one answer is held back, other requests are served: the delay is outside the emulator's lock."""
+    served = []
+
+    def sleep(seconds):
+        other = threading.Thread(target=lambda: served.append(client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0]))
+        other.start()
+        other.join(timeout=5)
+
+    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: 0.0, sleep=sleep))
+    emulator.inject(Fault("POST", "/v1/Interactions", delay=30.0, after=True))
+    assert client.post(FLEX, "/v1/Interactions", interaction_body(flex))[0] == 201
+    assert served == [200]
+
+
+def test_a_fault_after_the_handler_counts_down_its_times(client, emulator, flex):
+    fault = emulator.inject(Fault("POST", "/v1/Interactions", status=500, times=2, after=True))
+    statuses = [client.post(FLEX, "/v1/Interactions", interaction_body(flex))[0] for _ in range(3)]
+    assert statuses == [500, 500, 201]
+    assert fault.times == 0
+    assert len(emulator.table("tasks")) == 3  # every request did the work
+    assert [r.withheld is not None for r in emulator.requests] == [True, True, False]
+
+
+def test_a_fault_after_the_handler_strikes_a_refusal_too_but_not_a_rejected_request(client, emulator, flex, account):
+    """The handler's own 400 is an answer like any other; a request refused before the handler uses nothing up."""
+    fault = emulator.inject(Fault("POST", "/v1/Interactions", status=503, times=2, after=True))
+    intruder = Client(emulator, basic(account.sid, "wrong-token-" + "0" * 20))
+    assert intruder.post(FLEX, "/v1/Interactions", interaction_body(flex))[0] == 401
+    assert fault.times == 2
+    refused = client.post(FLEX, "/v1/Interactions", interaction_body(flex, channel_type="carrier-pigeon"))
+    assert refused[0] == 503
+    assert emulator.requests[-1].withheld[0] == 400
+    assert fault.times == 1
+    assert emulator.table("tasks") == {}
+
+
+def test_faults_strike_before_the_handler_by_default(client, emulator, flex):
+    fault = emulator.inject(Fault("POST", "/v1/Interactions", status=503))
+    assert fault.after is False
+    assert client.post(FLEX, "/v1/Interactions", interaction_body(flex))[0] == 503
+    assert emulator.table("interactions") == {} and emulator.table("tasks") == {}
+    assert emulator.requests[-1].withheld is None
 
 
 # Recording -------------------------------------------------------------------------------------------------

@@ -1,10 +1,34 @@
-"""Conversations: the service, conversations and users a handoff reads."""
+"""Conversations: the service, conversations and users a handoff reads, and the conversation it updates.
+
+A conversation's `attributes` is JSON text, kept and answered exactly as the client wrote it ("{}" when
+never set); an update's Attributes replaces it whole, as Twilio does: there is no merge. A path's
+conversation Sid may also be its unique name.
+"""
 
 from __future__ import annotations
 
-from ..core import Call, Emulator, not_found, now_iso, route
+import json
+import re
+from datetime import datetime, timedelta, timezone
+
+from ..core import Call, Emulator, TwilioError, not_found, now_iso, route, to_json_text
 
 BASE = "https://conversations.twilio.com/v1/Services"
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+CONVERSATION_SID = re.compile(r"CH[0-9a-fA-F]{32}")
+# ISO 8601 durations as the timers take them, e.g. PT1M, PT10M, P1DT12H.
+DURATION = re.compile(r"P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?")
+# Timers.* parameter → (its date in `timers`, the fewest minutes the description allows).
+TIMERS = {"Timers.Inactive": ("date_inactive", 1), "Timers.Closed": ("date_closed", 10)}
+# Update parameters that set one field as given.
+PLAIN_FIELDS = {
+    "FriendlyName": "friendly_name",
+    "Attributes": "attributes",
+    "MessagingServiceSid": "messaging_service_sid",
+    "State": "state",
+    "UniqueName": "unique_name",
+    "DateCreated": "date_created",
+}
 
 
 def add_service(emulator: Emulator, friendly_name: str) -> str:
@@ -15,6 +39,7 @@ def add_service(emulator: Emulator, friendly_name: str) -> str:
 
 def add_conversation(emulator: Emulator, service_sid: str, friendly_name: str, attributes: str = "{}") -> dict:
     sid = emulator.new_sid("CH")
+    url = f"{BASE}/{service_sid}/Conversations/{sid}"
     conversation = {
         "account_sid": emulator.account.sid,
         "chat_service_sid": service_sid,
@@ -27,12 +52,26 @@ def add_conversation(emulator: Emulator, service_sid: str, friendly_name: str, a
         "date_created": now_iso(),
         "date_updated": now_iso(),
         "timers": {},
-        "url": f"{BASE}/{service_sid}/Conversations/{sid}",
-        "links": {name.lower(): f"{BASE}/{service_sid}/Conversations/{sid}/{name}" for name in ("Participants", "Messages", "Webhooks")},
+        "url": url,
+        "links": {name.lower(): f"{url}/{name}" for name in ("Participants", "Messages", "Webhooks", "Export")},
         "bindings": None,
     }
     emulator.table("conversations")[sid] = conversation
     return conversation
+
+
+def set_conversation_attributes(emulator: Emulator, conversation_sid: str, attributes: dict) -> dict:
+    """Seed a conversation's attributes (as JSON text, like every client sends them); KeyError if there is no such conversation."""
+    with emulator.lock:
+        conversation = emulator.table("conversations")[conversation_sid]
+        conversation["attributes"] = to_json_text(attributes)
+        return conversation
+
+
+def conversation_attributes(emulator: Emulator, conversation_sid: str) -> dict:
+    """A conversation's attributes, parsed: what a test checks after the code under test updated them."""
+    with emulator.lock:
+        return json.loads(emulator.table("conversations")[conversation_sid]["attributes"])
 
 
 def add_user(emulator: Emulator, service_sid: str, identity: str, friendly_name: str | None) -> dict:
@@ -56,9 +95,56 @@ def add_user(emulator: Emulator, service_sid: str, identity: str, friendly_name:
     return user
 
 
-def conversation_in_service(emulator: Emulator, service_sid: str, sid: str) -> dict | None:
-    conversation = emulator.table("conversations").get(sid)
-    return conversation if conversation and conversation["chat_service_sid"] == service_sid else None
+def conversation_in_service(emulator: Emulator, service_sid: str, key: str) -> dict | None:
+    """The service's conversation whose SID or unique name is `key`."""
+    return next(
+        (c for c in emulator.table("conversations").values() if c["chat_service_sid"] == service_sid and key in (c["sid"], c["unique_name"])),
+        None,
+    )
+
+
+def _conversation(call: Call) -> dict:
+    conversation = conversation_in_service(call.emulator, call.params["ChatServiceSid"], call.params["Sid"])
+    if conversation is None:
+        raise not_found(call.path)
+    return conversation
+
+
+# Update rules -------------------------------------------------------------------------------------------------
+
+
+def _check_attributes(text: str) -> None:
+    try:
+        json.loads(text)
+    except ValueError:
+        raise TwilioError(400, 50304, "Attributes not valid JSON") from None
+
+
+def _check_unique_name(call: Call, conversation: dict, unique_name: str) -> None:
+    """A unique name must not look like a conversation SID, nor name another conversation of the service."""
+    if CONVERSATION_SID.fullmatch(unique_name):
+        raise TwilioError(400, 50390, "Unique name should not match conversation sid pattern")
+    holder = conversation_in_service(call.emulator, conversation["chat_service_sid"], unique_name)
+    if holder is not None and holder is not conversation:
+        raise TwilioError(409, 50353, "Conversation with provided unique name already exists")
+
+
+def _timer_dates(body: dict) -> dict[str, str]:
+    """The dates the Timers.* durations given set, counted from now."""
+    start = datetime.strptime(now_iso(), ISO_FORMAT).replace(tzinfo=timezone.utc)
+    dates = {}
+    for parameter, (date_field, fewest_minutes) in TIMERS.items():
+        if parameter not in body:
+            continue
+        match = DURATION.fullmatch(body[parameter])
+        duration = timedelta(**{unit: int(value or 0) for unit, value in match.groupdict().items()}) if match else None
+        if duration is None or duration < timedelta(minutes=fewest_minutes):
+            raise TwilioError(400, 20001, f"Invalid {parameter} {body[parameter]!r}: expected an ISO 8601 duration of at least {fewest_minutes} min")
+        dates[date_field] = (start + duration).strftime(ISO_FORMAT)
+    return dates
+
+
+# Routes ---------------------------------------------------------------------------------------------------------
 
 
 @route("conversations", "GET", "/v1/Services/{ChatServiceSid}/Users/{Sid}")
@@ -73,7 +159,28 @@ def fetch_user(call: Call):
 
 @route("conversations", "GET", "/v1/Services/{ChatServiceSid}/Conversations/{Sid}")
 def fetch_conversation(call: Call):
-    conversation = conversation_in_service(call.emulator, call.params["ChatServiceSid"], call.params["Sid"])
-    if conversation is None:
-        raise not_found(call.path)
+    return 200, _conversation(call)
+
+
+@route("conversations", "POST", "/v1/Services/{ChatServiceSid}/Conversations/{Sid}")
+def update_conversation(call: Call):
+    """Each field given replaces the conversation's (Attributes whole, as JSON text); date_updated moves to now unless given.
+
+    Everything is checked before anything changes. X-Twilio-Webhook-Enabled is accepted and changes
+    nothing here: the emulator sends no webhooks.
+    """
+    conversation, body = _conversation(call), call.body
+    if "Attributes" in body:
+        _check_attributes(body["Attributes"])
+    if "UniqueName" in body:
+        _check_unique_name(call, conversation, body["UniqueName"])
+    timers = _timer_dates(body)
+    conversation.update({field: body[parameter] for parameter, field in PLAIN_FIELDS.items() if parameter in body})
+    conversation["date_updated"] = body.get("DateUpdated", now_iso())
+    if timers:
+        conversation["timers"] = {**(conversation["timers"] or {}), **timers}
+    email = {part.lower(): body[f"Bindings.Email.{part}"] for part in ("Address", "Name") if f"Bindings.Email.{part}" in body}
+    if email:
+        bindings = conversation["bindings"] or {}
+        conversation["bindings"] = {**bindings, "email": {**bindings.get("email", {}), **email}}
     return 200, conversation

@@ -1,6 +1,19 @@
-"""TaskRouter: the workspace, workflow and task channels a handoff routes through, and its tasks."""
+"""TaskRouter: the workspace, workflow and task channels a handoff routes through, and its tasks.
+
+Tasks are searched as Twilio's `GET /v1/Workspaces/{WorkspaceSid}/Tasks` searches them, with a subset
+of TaskRouter's expression language (https://www.twilio.com/docs/taskrouter/expression-syntax) for
+EvaluateTaskAttributes: comparisons `key == constant` joined by AND (or `and`), where a key is an
+attribute name with dots into nested objects and a constant a quoted string, a number, true or false.
+A key the attributes lack is NULL, which equals nothing. Any other expression (OR, IN, HAS, !=,
+parentheses, array indices, …) is answered 400, saying it is outside the emulator's subset, rather
+than silently matching the wrong tasks.
+"""
 
 from __future__ import annotations
+
+import json
+import re
+from typing import Callable, Iterator
 
 from ..core import Call, Emulator, TwilioError, fetched, not_found, now_iso, page, route, to_json_text
 
@@ -116,6 +129,19 @@ def _in_workspace(call: Call, kind: str) -> dict:
     return item
 
 
+def require_routing(emulator: Emulator, workspace_sid: str, workflow_sid: str, channel_name: str) -> tuple[dict, dict]:
+    """The workflow and task channel a routing request names, or the 400 Twilio answers."""
+    if workspace_sid not in emulator.table("workspaces"):
+        raise TwilioError(400, 20001, f"Invalid workspace_sid: workspace {workspace_sid} not found")
+    workflow = emulator.table("workflows").get(workflow_sid)
+    if workflow is None or workflow["workspace_sid"] != workspace_sid:
+        raise TwilioError(400, 20001, f"Invalid workflow_sid: workflow {workflow_sid} not found in workspace {workspace_sid}")
+    channel = task_channel_named(emulator, workspace_sid, channel_name)
+    if channel is None:
+        raise TwilioError(400, 20001, f"Invalid task_channel_unique_name: no task channel {channel_name!r} in workspace {workspace_sid}")
+    return workflow, channel
+
+
 @route("taskrouter", "GET", "/v1/Workspaces")
 def list_workspaces(call: Call):
     return page(call, "workspaces", list(call.emulator.table("workspaces").values()))
@@ -136,23 +162,167 @@ def fetch_task(call: Call):
     return 200, _in_workspace(call, "tasks")
 
 
-@route("taskrouter", "GET", "/v1/Workspaces/{WorkspaceSid}/TaskChannels")
-def list_task_channels(call: Call):
+def _workspace_sid(call: Call) -> str:
+    """The path's WorkspaceSid, or Twilio's 404 when the account has no such workspace."""
     workspace_sid = call.params["WorkspaceSid"]
     if workspace_sid not in call.emulator.table("workspaces"):
         raise not_found(call.path)
+    return workspace_sid
+
+
+@route("taskrouter", "GET", "/v1/Workspaces/{WorkspaceSid}/TaskChannels")
+def list_task_channels(call: Call):
+    workspace_sid = _workspace_sid(call)
     channels = [c for c in call.emulator.table("task_channels").values() if c["workspace_sid"] == workspace_sid]
     return page(call, "channels", channels)
 
 
-def require_routing(emulator: Emulator, workspace_sid: str, workflow_sid: str, channel_name: str) -> tuple[dict, dict]:
-    """The workflow and task channel a routing request names, or the 400 Twilio answers."""
-    if workspace_sid not in emulator.table("workspaces"):
-        raise TwilioError(400, 20001, f"Invalid workspace_sid: workspace {workspace_sid} not found")
-    workflow = emulator.table("workflows").get(workflow_sid)
-    if workflow is None or workflow["workspace_sid"] != workspace_sid:
-        raise TwilioError(400, 20001, f"Invalid workflow_sid: workflow {workflow_sid} not found in workspace {workspace_sid}")
-    channel = task_channel_named(emulator, workspace_sid, channel_name)
-    if channel is None:
-        raise TwilioError(400, 20001, f"Invalid task_channel_unique_name: no task channel {channel_name!r} in workspace {workspace_sid}")
-    return workflow, channel
+@route("taskrouter", "GET", "/v1/Workspaces/{WorkspaceSid}/Tasks")
+def list_tasks(call: Call):
+    """The workspace's tasks that pass every filter the query gives, oldest first unless Ordering says otherwise."""
+    workspace_sid = _workspace_sid(call)
+    expression = call.query.get("EvaluateTaskAttributes")
+    comparisons = _parse_expression(expression) if expression is not None else []
+    ordering = _ordering(call.query.get("Ordering", "DateCreated:asc"))
+    statuses = {status for value in call.query_values("AssignmentStatus") for status in value.split(",")}
+    tasks = [
+        task
+        for task in call.emulator.table("tasks").values()
+        if task["workspace_sid"] == workspace_sid
+        and (not statuses or task["assignment_status"] in statuses)
+        and _passes_field_filters(call, task)
+        and _matches_expression(comparisons, json.loads(task["attributes"]))
+    ]
+    return page(call, "tasks", _ordered(tasks, ordering))
+
+
+# The query parameters that name one value of a task's field: the task must have exactly it.
+FIELD_FILTERS = {
+    "Priority": "priority",
+    "WorkflowSid": "workflow_sid",
+    "WorkflowName": "workflow_friendly_name",
+    "TaskQueueSid": "task_queue_sid",
+    "TaskQueueName": "task_queue_friendly_name",
+    "RoutingTarget": "routing_target",
+}
+
+
+def _passes_field_filters(call: Call, task: dict) -> bool:
+    for parameter, field_name in FIELD_FILTERS.items():
+        wanted = call.query.get(parameter)
+        if wanted is not None and str(task[field_name]) != wanted:
+            return False
+    has_addons = call.query.get("HasAddons")
+    return has_addons is None or (json.loads(task["addons"]) != {}) == (has_addons == "true")
+
+
+# Ordering ---------------------------------------------------------------------------------------------------
+
+ORDERING_FIELDS = {"DateCreated": "date_created", "Priority": "priority", "VirtualStartTime": "virtual_start_time"}
+
+
+def _ordering(text: str) -> list[tuple[str, bool]]:
+    """`Attribute:asc|desc` pairs, comma-separated, as (task field, descending); Twilio refuses DateCreated with VirtualStartTime."""
+    pairs = [part.strip().partition(":") for part in text.split(",")]
+    if any(name not in ORDERING_FIELDS or order not in ("asc", "desc") for name, _, order in pairs) or (
+        {"DateCreated", "VirtualStartTime"} <= {name for name, _, _ in pairs}
+    ):
+        raise TwilioError(400, 20001, f"Invalid Ordering {text!r}: expected Attribute:asc or Attribute:desc, "
+                          "comma-separated, Attribute one of DateCreated, Priority, VirtualStartTime, not DateCreated with VirtualStartTime")
+    return [(ORDERING_FIELDS[name], order == "desc") for name, _, order in pairs]
+
+
+def _ordered(tasks: list[dict], ordering: list[tuple[str, bool]]) -> list[dict]:
+    """`tasks` (in creation order) as ordered; sorting by the last key first, stably, leaves the first key deciding."""
+    created = {task["sid"]: position for position, task in enumerate(tasks)}
+    for field_name, descending in reversed(ordering):
+        tasks = sorted(tasks, key=_sort_key(field_name, created), reverse=descending)
+    return tasks
+
+
+def _sort_key(field_name: str, created: dict[str, int]) -> Callable[[dict], object]:
+    if field_name in ("date_created", "virtual_start_time"):
+        # Dates are to the second: creation order orders the tasks of one second, as a finer clock would.
+        return lambda task: (task[field_name], created[task["sid"]])
+    return lambda task: task[field_name]
+
+
+# EvaluateTaskAttributes ------------------------------------------------------------------------------------
+
+Operand = tuple[str, object]  # ("key", ["customer", "tier"]) or ("constant", "gold")
+
+TOKEN = re.compile(
+    r"""\s*(?:(?P<string>"[^"]*"|'[^']*')|(?P<number>-?\d+(?:\.\d+)?(?![\w.]))|(?P<equals>==)|(?P<word>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*))"""
+)
+CONJUNCTIONS = {"AND", "and"}
+# Words of the language beyond the subset: refused by name, never read as attribute keys.
+UNSUPPORTED_WORDS = {"OR", "or", "IN", "in", "NOT", "not", "HAS", "has", "CONTAINS", "contains", "eq", "ne"}
+SUBSET = "comparisons `key == constant` joined by AND (a constant is a quoted string, a number, true or false)"
+
+
+def _outside_subset(expression: str, reason: str) -> TwilioError:
+    return TwilioError(400, 20001, f"Invalid EvaluateTaskAttributes {expression!r}: {reason}; the emulator understands only {SUBSET}")
+
+
+def _tokens(expression: str) -> Iterator[tuple[str, str]]:
+    """(kind, text) of each token, read as the parser asks, so that the first thing outside the subset is the one named."""
+    position = 0
+    while expression[position:].strip():
+        match = TOKEN.match(expression, position)
+        if match is None:
+            raise _outside_subset(expression, f"cannot read {expression[position:].strip()[:20]!r}")
+        yield match.lastgroup, match.group(match.lastgroup)
+        position = match.end()
+
+
+def _operand(kind: str, text: str) -> Operand:
+    if kind == "string":
+        return "constant", text[1:-1]
+    if kind == "number":
+        return "constant", float(text) if "." in text else int(text)
+    if text in ("true", "false"):
+        return "constant", text == "true"
+    return "key", text.split(".")
+
+
+def _parse_expression(expression: str) -> list[tuple[Operand, Operand]]:
+    """The comparisons of an EvaluateTaskAttributes expression in the emulator's subset, or Twilio's 400."""
+    groups: list[list[tuple[str, str]]] = [[]]
+    for kind, text in _tokens(expression):
+        if kind == "word" and text in UNSUPPORTED_WORDS:
+            raise _outside_subset(expression, f"{text!r} is not supported")
+        if kind == "word" and text in CONJUNCTIONS:
+            groups.append([])
+        else:
+            groups[-1].append((kind, text))
+    comparisons = []
+    for group in groups:
+        if len(group) != 3 or group[1][0] != "equals" or "equals" in (group[0][0], group[2][0]):
+            raise _outside_subset(expression, f"expected `operand == operand`, got {' '.join(text for _, text in group)!r}")
+        comparisons.append((_operand(*group[0]), _operand(*group[2])))
+    return comparisons
+
+
+def _resolve(operand: Operand, attributes: dict) -> object:
+    """A constant's value, or the attribute a key names; None (TaskRouter's NULL) when the attributes lack it."""
+    kind, value = operand
+    if kind == "constant":
+        return value
+    for name in value:
+        if not isinstance(attributes, dict):
+            return None
+        attributes = attributes.get(name)
+    return attributes
+
+
+def _equal(left: object, right: object) -> bool:
+    """Scalar equality without Python's coercions: true is not 1, "1" is not 1, and NULL equals nothing."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        return left is right
+    if isinstance(left, (int, float)) and isinstance(right, (int, float)):
+        return left == right
+    return isinstance(left, str) and isinstance(right, str) and left == right
+
+
+def _matches_expression(comparisons: list[tuple[Operand, Operand]], attributes: dict) -> bool:
+    return all(_equal(_resolve(left, attributes), _resolve(right, attributes)) for left, right in comparisons)
