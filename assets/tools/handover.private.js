@@ -13,6 +13,10 @@ const IDENTITY_TYPES = ['phone', 'whatsapp', 'email', 'user_id', 'flex_participa
 const HANDED_OFF_MESSAGE = "I have passed our conversation to a member of our team. They will reply here shortly.";
 const FAILED_MESSAGE = "I could not reach a member of our team just now.";
 const ALREADY_HANDED_OFF_MESSAGE = "A member of our team already has our conversation. They will reply here shortly.";
+const TRY_AGAIN_MESSAGE = "I could not reach a member of our team just now. Please try again in a minute.";
+const RETRY_BASE_MS = 100;
+const RETRY_CAP_MS = 1000;
+const RELEASE_RESERVE_MS = 600;
 const CLAIM_MAP = "handover-claims";
 const CLAIM_TTL_SECONDS = 86400;
 // Sync's answer to a second create of a Map item key.
@@ -59,6 +63,18 @@ const CONFIG = {
     expected: "IS followed by 32 hex characters, or default",
     requestOverride: null,
     defaultValue: "default",
+  },
+  HANDOVER_DEADLINE_MS: {
+    pattern: /^[1-9][0-9]{2,3}$/,
+    expected: "a whole number of milliseconds from 100 to 9999",
+    requestOverride: null,
+    defaultValue: "8000",
+  },
+  HANDOVER_ATTEMPT_TIMEOUT_MS: {
+    pattern: /^[1-9][0-9]{1,3}$/,
+    expected: "a whole number of milliseconds from 10 to 9999",
+    requestOverride: null,
+    defaultValue: "2500",
   },
 };
 
@@ -109,7 +125,7 @@ function howToSet() {
 /** The routing configuration: workspace, workflow and task channel. */
 function readConfig(context, event) {
   const values = {};
-  for (const name of ['FLEX_WORKSPACE_SID', 'FLEX_WORKFLOW_SID', 'FLEX_TASK_CHANNEL', 'SYNC_SERVICE_SID']) {
+  for (const name of ['FLEX_WORKSPACE_SID', 'FLEX_WORKFLOW_SID', 'FLEX_TASK_CHANNEL', 'SYNC_SERVICE_SID', 'HANDOVER_DEADLINE_MS', 'HANDOVER_ATTEMPT_TIMEOUT_MS']) {
     const result = configValue(context, event, name);
     if (!result.ok) return result;
     values[name] = result.value;
@@ -126,6 +142,8 @@ function readConfig(context, event) {
     workflowSid: values.FLEX_WORKFLOW_SID,
     taskChannel: values.FLEX_TASK_CHANNEL,
     syncServiceSid: values.SYNC_SERVICE_SID,
+    deadlineMs: Number(values.HANDOVER_DEADLINE_MS),
+    attemptTimeoutMs: Number(values.HANDOVER_ATTEMPT_TIMEOUT_MS),
     staticAttributes,
   };
 }
@@ -298,17 +316,121 @@ function buildInteraction({ config, session, identity, customerName, handoff }) 
   };
 }
 
-/** Where the conversation's claim lives, and the Sync Map item that claims it. */
+/**
+ * Where the conversation's claim lives, and the Sync Map item that claims it. `claimId` tells this
+ * call's claim from another's when a create whose answer was lost is tried again.
+ */
 function claimOf({ config, session, handoff }) {
   return {
     serviceSid: config.syncServiceSid,
     map: CLAIM_MAP,
     item: {
       key: session.conversationSid,
-      data: { state: 'pending', requestedAt: handoff.requestedAt, source: handoff.source },
+      data: { state: 'pending', claimId: crypto.randomUUID(), requestedAt: handoff.requestedAt, source: handoff.source },
       itemTtl: CLAIM_TTL_SECONDS,
     },
   };
+}
+
+/** The TaskRouter expression that finds the task of this very handoff, should its interaction's answer be lost. */
+function taskSearchOf({ session, handoff }) {
+  return `conversationSid == ${JSON.stringify(session.conversationSid)} AND ${HANDOFF_ATTRIBUTE}.requestedAt == ${JSON.stringify(handoff.requestedAt)}`;
+}
+
+/** The conversation's attributes with the handoff recorded, every attribute already there kept. */
+function handedOffAttributes(current, interactionSid, handedOffAt) {
+  const attributes = parseObject(current || '{}') || {};
+  return { ...attributes, handedOff: true, interactionSid, handedOffAt };
+}
+
+/** A Twilio request's failure that may pass if tried again: throttling, a server error, or no answer at all. */
+function isRetryable(error) {
+  const status = error && error.status;
+  return typeof status !== 'number' || status === 429 || status >= 500;
+}
+
+/** Whether Twilio may have done the work of a failed request: it answered with a server error, or not at all. */
+function mayHaveSucceeded(error) {
+  const status = error && error.status;
+  return typeof status !== 'number' || status >= 500;
+}
+
+/** The wait before retry number `retry` (0 for the first): exponential, capped, with full jitter. */
+function backoffMs(retry, random = Math.random) {
+  return Math.floor(random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** retry));
+}
+
+/** The time left until the answer is due. */
+function deadlineOf(startedAt, config, now = Date.now) {
+  return { remainingMs: () => startedAt + config.deadlineMs - now(), attemptMs: config.attemptTimeoutMs };
+}
+
+/**
+ * Raised when no attempt is left before the deadline. `cause` is the last failure; `unsettled` says
+ * that the work may have been done although no answer said so.
+ */
+class OutOfTime extends Error {
+  constructor(cause, unsettled) {
+    super(`no time left to try again: ${(cause && cause.message) || 'no answer from Twilio'}`);
+    this.cause = cause;
+    this.unsettled = unsettled;
+  }
+}
+
+/**
+ * Run `attempt` until it succeeds, fails for good (a 4xx other than 429), or no further attempt can
+ * finish before the deadline less `reserveMs`. After a failure that may have done the work anyway,
+ * nothing is attempted again until `settle()` has answered: a value other than undefined is the
+ * result (the work was done), undefined means it was not; a failing `settle` is asked again later.
+ * A request that got no answer may still be running at Twilio, so `settle` is asked only once the
+ * attempt began two attempt timeouts ago, when that request has ended one way or the other.
+ */
+async function withRetries(attempt, deadline, { reserveMs = 0, settle } = {}) {
+  let unsettled = null; // the failed attempt whose outcome is not known: { error, startedAt }
+  for (let retry = 0; ; retry += 1) {
+    let failed;
+    let startedAt = Date.now();
+    try {
+      if (unsettled) {
+        const settled = await settleWhenEnded(settle, unsettled, deadline, reserveMs);
+        if (settled !== undefined) return settled;
+        unsettled = null;
+        startedAt = Date.now();
+      }
+      return await attempt();
+    } catch (error) {
+      failed = error;
+    }
+    if (failed instanceof OutOfTime) throw failed;
+    if (!unsettled && !isRetryable(failed)) throw failed;
+    if (!unsettled && settle && mayHaveSucceeded(failed)) unsettled = { error: failed, startedAt };
+    const wait = backoffMs(retry);
+    if (deadline.remainingMs() - reserveMs < wait + deadline.attemptMs) throw new OutOfTime(failed, Boolean(unsettled));
+    await sleep(wait);
+  }
+}
+
+/** `settle()`, once a request that got no answer has surely ended; OutOfTime when that is too late. */
+async function settleWhenEnded(settle, unsettled, deadline, reserveMs) {
+  const answered = typeof unsettled.error.status === 'number';
+  const wait = answered ? 0 : unsettled.startedAt + 2 * deadline.attemptMs - Date.now();
+  if (wait > 0) {
+    if (deadline.remainingMs() - reserveMs < wait + deadline.attemptMs) throw new OutOfTime(unsettled.error, true);
+    await sleep(wait);
+  }
+  return settle();
+}
+
+function sleep(milliseconds) {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+/** The 503 answer when Twilio could not be reached in time: nothing was handed off, and a retry may work. */
+function outOfTime(error, what) {
+  return failure(503, `${what} did not succeed in time: ${(error.cause && error.cause.message) || error.message}`, {
+    retryable: true,
+    message: TRY_AGAIN_MESSAGE,
+  });
 }
 
 /** Whether a failed claim means another call claimed the conversation first. */
@@ -341,17 +463,27 @@ function handedOff(interactionSid) {
 }
 
 module.exports = {
+  OutOfTime,
+  RELEASE_RESERVE_MS,
   alreadyHandedOff,
   authenticate,
+  backoffMs,
   buildInteraction,
   claimOf,
+  deadlineOf,
+  handedOffAttributes,
   handedOff,
   headerOf,
   isClaimedAlready,
+  isRetryable,
+  mayHaveSucceeded,
+  outOfTime,
   parseContext,
   parseIdentity,
   parseSession,
   readConfig,
   readToken,
+  taskSearchOf,
   twilioFailure,
+  withRetries,
 };

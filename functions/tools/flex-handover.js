@@ -10,8 +10,16 @@
  * @param {import('@twilio-labs/serverless-runtime-types/types').ServerlessCallback} callback
  */
 exports.handler = async function (context, event, callback) {
+  const startedAt = Date.now();
   const handover = require(Runtime.getAssets()['/tools/handover.js'].path);
-  const outcome = await handOff(handover, context, event);
+  let outcome;
+  try {
+    outcome = await handOff(handover, context, event, startedAt);
+  } catch (error) {
+    // A fault of this code, not of the request or of Twilio: said once in the log, never as a 200.
+    console.error(`flex-handover: unexpected failure: ${(error && error.stack) || error}`);
+    outcome = { statusCode: 500, body: { status: 'failed', error: 'The handover tool failed unexpectedly; its log says why.' } };
+  }
   const response = new Twilio.Response();
   response.setStatusCode(outcome.statusCode);
   response.appendHeader('Content-Type', 'application/json');
@@ -23,7 +31,7 @@ exports.handler = async function (context, event, callback) {
 // in its answer to a duplicate call at no cost. A cold one answers without it.
 const knownInteractions = new Map();
 
-async function handOff(handover, context, event) {
+async function handOff(handover, context, event, startedAt) {
   // Who may call comes first: an unauthenticated request learns nothing and costs no Twilio call.
   const secret = handover.readToken(context, event);
   if (!secret.ok) return secret;
@@ -36,28 +44,72 @@ async function handOff(handover, context, event) {
   const said = handover.parseContext(event);
   if (!said.ok) return said;
   const identity = handover.parseIdentity(handover.headerOf(event, 'x-identity'));
-  const handoff = { reason: said.reason, summary: said.summary, source: context.PATH, requestedAt: new Date().toISOString() };
+  const handoff = { reason: said.reason, summary: said.summary, source: context.PATH, requestedAt: new Date(startedAt).toISOString() };
 
-  const client = context.getTwilioClient();
+  const deadline = handover.deadlineOf(startedAt, config);
+  const client = context.getTwilioClient({ timeout: config.attemptTimeoutMs });
   const claim = handover.claimOf({ config, session, handoff });
-  try {
-    await createClaim(client, claim);
-  } catch (error) {
-    if (handover.isClaimedAlready(error)) return handover.alreadyHandedOff(knownInteractions.get(session.conversationSid));
-    logFailure('claiming the conversation in Sync', error, session, config);
-    return handover.twilioFailure(error, 'Claiming the conversation');
+  const claimed = await claimConversation(handover, client, claim, deadline);
+  if (!claimed.ok) {
+    if (claimed.duplicate) return handover.alreadyHandedOff(knownInteractions.get(session.conversationSid));
+    logFailure('Claiming the conversation in Sync', claimed.error, session, config);
+    if (claimed.mayExist) await releaseClaim(handover, client, claim, session, deadline);
+    return answerFailure(handover, claimed.error, 'Claiming the conversation');
   }
+
   const customerName = identity.lookupIdentity ? await webchatName(client, session, identity) : null;
+  const request = handover.buildInteraction({ config, session, identity, customerName, handoff });
+  let interaction;
   try {
-    const interaction = await client.flexApi.v1.interaction.create(
-      handover.buildInteraction({ config, session, identity, customerName, handoff })
-    );
-    knownInteractions.set(session.conversationSid, interaction.sid);
-    return handover.handedOff(interaction.sid);
+    interaction = await handover.withRetries(() => client.flexApi.v1.interaction.create(request), deadline, {
+      reserveMs: handover.RELEASE_RESERVE_MS,
+      settle: () => findInteraction(handover, client, config, session, handoff),
+    });
   } catch (error) {
-    logFailure('Interactions API', error, session, config);
-    await releaseClaim(client, claim, session);
-    return handover.twilioFailure(error, 'Creating the Flex interaction');
+    // Out of time with the last create's outcome unknown: one last look, in the time kept back.
+    const found = error instanceof handover.OutOfTime && error.unsettled ? await lastLook(handover, client, config, session, handoff) : undefined;
+    if (found) {
+      interaction = found;
+    } else {
+      logFailure('Interactions API', error, session, config);
+      await releaseClaim(handover, client, claim, session, deadline);
+      return answerFailure(handover, error, 'Creating the Flex interaction');
+    }
+  }
+  knownInteractions.set(session.conversationSid, interaction.sid);
+  await markConversation(handover, client, session, interaction.sid, deadline);
+  return handover.handedOff(interaction.sid);
+}
+
+function answerFailure(handover, error, what) {
+  return error instanceof handover.OutOfTime ? handover.outOfTime(error, what) : handover.twilioFailure(error, what);
+}
+
+/**
+ * Claim the conversation: { ok } when this call holds the claim, { duplicate } when another does.
+ * A create whose answer was lost may have made the claim: a later 409 is then checked against this
+ * call's claimId, so that the lost answer is not taken for another call's claim.
+ */
+async function claimConversation(handover, client, claim, deadline) {
+  const items = () => client.sync.v1.services(claim.serviceSid).syncMaps(claim.map).syncMapItems;
+  let mayExist = false;
+  const attempt = async () => {
+    try {
+      return await createClaim(client, claim);
+    } catch (error) {
+      if (handover.isClaimedAlready(error) && mayExist) {
+        const item = await items()(claim.item.key).fetch();
+        if (item.data && item.data.claimId === claim.item.data.claimId) return item;
+      }
+      mayExist = mayExist || handover.mayHaveSucceeded(error);
+      throw error;
+    }
+  };
+  try {
+    await handover.withRetries(attempt, deadline, { reserveMs: handover.RELEASE_RESERVE_MS });
+    return { ok: true };
+  } catch (error) {
+    return handover.isClaimedAlready(error) ? { ok: false, duplicate: true } : { ok: false, error, mayExist };
   }
 }
 
@@ -79,14 +131,63 @@ async function createClaim(client, claim) {
 }
 
 /** Give the conversation back after a failed handoff, so that the next call can try again. */
-async function releaseClaim(client, claim, session) {
+async function releaseClaim(handover, client, claim, session, deadline) {
+  const item = client.sync.v1.services(claim.serviceSid).syncMaps(claim.map).syncMapItems(claim.item.key);
   try {
-    await client.sync.v1.services(claim.serviceSid).syncMaps(claim.map).syncMapItems(claim.item.key).remove();
+    await handover.withRetries(async () => {
+      try {
+        await item.remove();
+      } catch (error) {
+        // Gone already: a retried delete whose first answer was lost, or never made.
+        if (error.status !== 404) throw error;
+      }
+    }, deadline);
   } catch (error) {
     // The claim expires on its own; until then calls for this conversation answer already_handed_off.
     console.error(
       `flex-handover: could not release the claim of conversation ${session.conversationSid} ` +
         `(Sync service ${claim.serviceSid}, map ${claim.map}): ${error.status || '-'} ${error.code || '-'}`
+    );
+  }
+}
+
+/**
+ * The interaction of this very handoff, found through its task, when the create's answer was lost;
+ * undefined when there is none. A failed search throws, so that nothing is created while unknown.
+ */
+async function findInteraction(handover, client, config, session, handoff) {
+  const tasks = await client.taskrouter.v1.workspaces(config.workspaceSid).tasks.list({
+    evaluateTaskAttributes: handover.taskSearchOf({ session, handoff }),
+    limit: 1,
+  });
+  const sid = tasks.length ? JSON.parse(tasks[0].attributes).flexInteractionSid : undefined;
+  return sid ? { sid } : undefined;
+}
+
+async function lastLook(handover, client, config, session, handoff) {
+  try {
+    return await findInteraction(handover, client, config, session, handoff);
+  } catch (error) {
+    return undefined;
+  }
+}
+
+/**
+ * Record the handoff on the conversation, every attribute already there kept, so that a channel
+ * webhook can stop giving the customer's messages to the AI. The handoff stands if this fails.
+ */
+async function markConversation(handover, client, session, interactionSid, deadline) {
+  const conversation = client.conversations.v1.services(session.serviceSid).conversations(session.conversationSid);
+  try {
+    await handover.withRetries(async () => {
+      const current = await conversation.fetch();
+      const attributes = handover.handedOffAttributes(current.attributes, interactionSid, new Date().toISOString());
+      return conversation.update({ attributes: JSON.stringify(attributes) });
+    }, deadline);
+  } catch (error) {
+    console.error(
+      `flex-handover: handed off conversation ${session.conversationSid} as ${interactionSid}, but could not mark ` +
+        `its attributes: ${error.status || '-'} ${error.code || '-'} ${error.message}`
     );
   }
 }

@@ -53,6 +53,10 @@ def _deployment_options(command):
     )(command)
 
 
+def _show_secrets_option(what: str):
+    return click.option("--show-secrets", is_flag=True, help=f"Print {what}; without it, it is never printed.")
+
+
 def _credentials(project_dir: Path):
     from . import credentials
 
@@ -78,6 +82,7 @@ class _AccountErrors:
         from .deployment import DeploymentNotFound
         from .project import ProjectFileInvalid
         from .sdk import rest_error
+        from .tokens import NoToken
         from .tools import AssistantNotFound, AssistantsApiError, AssistantsRetired
 
         if isinstance(error, TwilioException):
@@ -88,7 +93,7 @@ class _AccountErrors:
             ) from error
         if isinstance(error, RequestException):
             raise click.ClickException(f"Could not reach Twilio: {type(error).__name__}. Check your network or proxy, then run again.") from error
-        if isinstance(error, (DeploymentNotFound, NoBuild, ProjectFileInvalid, AssistantNotFound, AssistantsApiError, AssistantsRetired)):
+        if isinstance(error, (DeploymentNotFound, NoBuild, ProjectFileInvalid, AssistantNotFound, AssistantsApiError, AssistantsRetired, NoToken)):
             raise click.ClickException(str(error)) from error
         return False
 
@@ -213,11 +218,16 @@ def env() -> None:
 @click.option("--local-only", is_flag=True, help="Write .env only.")
 @click.option("--remote-only", is_flag=True, help="Write the deployed environment only.")
 @click.option("--no-verify", is_flag=True, help="Do not check the workspace, workflow and task channel against the account.")
+@click.option("--rotate-token", is_flag=True, help="Replace HANDOVER_TOKEN with a new one; tool URLs with the old one then get HTTP 401.")
+@_show_secrets_option("HANDOVER_TOKEN (a line HANDOVER_TOKEN=…, or handover_token in --json)")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def env_set(ctx, workspace_sid, workflow_sid, task_channel, service_sid, environment, local_only, remote_only, no_verify, dry_run, as_json) -> None:
+def env_set(ctx, workspace_sid, workflow_sid, task_channel, service_sid, environment, local_only, remote_only, no_verify, rotate_token, show_secrets, dry_run, as_json) -> None:
     """Set FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID (and FLEX_TASK_CHANNEL) in .env and on the deployed environment.
+
+    Also HANDOVER_TOKEN, the secret a caller of the tool presents: the deployed one, else the one in
+    .env, else a new one; --rotate-token makes a new one. Its value is printed only with --show-secrets.
 
     Only missing or changed values are written, so running it again changes nothing.
 
@@ -246,21 +256,26 @@ def env_set(ctx, workspace_sid, workflow_sid, task_channel, service_sid, environ
         if not local_only:
             located = _locate(client, project_dir, found_credentials, service_sid, environment)
         try:
-            result = envvars.set_variables(client, project_dir, values, located, local=not remote_only, dry_run=dry_run)
+            result = envvars.set_variables(
+                client, project_dir, values, located, local=not remote_only, dry_run=dry_run, rotate_token=rotate_token
+            )
         except envvars.EnvSetFailed as failure:
-            _print_env_set(failure.result, as_json)
+            _print_env_set(failure.result, as_json, show_secrets)
             raise click.ClickException(f"Stopped: {failure.result.error}. {printers.env_set_applied(failure.result)}") from failure
-    _print_env_set(result, as_json)
+    _print_env_set(result, as_json, show_secrets)
+    note = printers.env_set_token_note(result)
+    if note:
+        _echo_note(note)
     _echo_note(printers.env_set_summary(result))
 
 
-def _print_env_set(result, as_json: bool) -> None:
+def _print_env_set(result, as_json: bool, show_secrets: bool) -> None:
     from . import printers
 
     if as_json:
-        click.echo(json.dumps(result.as_json(), indent=2))
+        click.echo(json.dumps(result.as_json(show_secrets), indent=2))
     else:
-        for line in printers.env_set_lines(result):
+        for line in printers.env_set_lines(result, show_secrets):
             click.echo(line)
 
 
@@ -273,9 +288,13 @@ def tool() -> None:
 
 
 def _tool_options(command):
+    command = _show_secrets_option("the tool URL with its handover token (shown as token=<redacted> otherwise)")(command)
     command = click.option("--description", help="When the AI should use the tool (default: the description from Twilio's guide).")(command)
     command = click.option("--name", help='The tool\'s name (default: "Flex Agent Handover").')(command)
-    return click.option("--url", callback=_https_url, help="The tool's URL (default: https://<deployed domain>/tools/flex-handover).")(command)
+    return click.option(
+        "--url", callback=_https_url,
+        help="The tool's URL (default: https://<deployed domain>/tools/flex-handover); the handover token is added to it.",
+    )(command)
 
 
 def _https_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -287,13 +306,42 @@ def _https_url(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 
 def _tool_definition(ctx, url, name, description, service_sid, environment, client=None, found_credentials=None) -> dict:
-    from . import tools
+    """The tool, its URL carrying the deployment's handover token (with --url: the deployment's if found, else .env's).
 
-    if url is None:
-        if client is None:
-            found_credentials, client = _credentials(_project(ctx))
-        url = _locate(client, _project(ctx), found_credentials, service_sid, environment).url(tools.TOOL_PATH)
+    With --url and no credentials at all, no deployment is looked for: the token comes from .env.
+    """
+    from . import tokens, tools
+
+    project_dir = _project(ctx)
+    if client is None and (url is None or _has_credentials(project_dir)):
+        found_credentials, client = _credentials(project_dir)
+    located = None if client is None else _find_deployment(client, project_dir, found_credentials, service_sid, environment, required=url is None)
+    token, source = tokens.for_tool(client, located, None if url is None else project_dir)
+    _echo_note(f"Using HANDOVER_TOKEN from {source}.")
+    url = tokens.with_token(url or located.url(tools.TOOL_PATH), token)
     return tools.definition(url, name or tools.DEFAULT_NAME, description or tools.DEFAULT_DESCRIPTION)
+
+
+def _has_credentials(project_dir: Path) -> bool:
+    from . import credentials
+
+    try:
+        credentials.load(project_dir)
+    except credentials.CredentialsError:
+        return False
+    return True
+
+
+def _find_deployment(client, project_dir: Path, found_credentials, service_sid, environment, required: bool):
+    """The deployment; when not required, None if there is none."""
+    from .deployment import DeploymentNotFound
+
+    try:
+        return _locate(client, project_dir, found_credentials, service_sid, environment)
+    except DeploymentNotFound:
+        if required:
+            raise
+        return None
 
 
 @tool.command(context_settings=CONTEXT, short_help="Create or update the tool on an AI Assistant.")
@@ -303,8 +351,11 @@ def _tool_definition(ctx, url, name, description, service_sid, environment, clie
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def register(ctx, assistant_id, url, name, description, service_sid, environment, dry_run, as_json) -> None:
+def register(ctx, assistant_id, url, name, description, show_secrets, service_sid, environment, dry_run, as_json) -> None:
     """Attach the handover tool to an AI Assistant, creating or updating it only where it differs.
+
+    Its URL carries the deployed environment's HANDOVER_TOKEN (run `handover env set` first), shown as
+    token=<redacted> unless --show-secrets. After `handover env set --rotate-token`, run it again.
 
     Example: handover tool register --assistant-id aia_asst_xxx…
     """
@@ -319,9 +370,9 @@ def register(ctx, assistant_id, url, name, description, service_sid, environment
         except tools.RegistrationFailed as failure:
             raise click.ClickException(str(failure)) from failure
     if as_json:
-        click.echo(json.dumps(registration.as_json(), indent=2))
+        click.echo(json.dumps(registration.as_json(show_secrets), indent=2))
     else:
-        for line in printers.registration_lines(registration):
+        for line in printers.registration_lines(registration, show_secrets):
             click.echo(line)
     _echo_note("Dry run: nothing was written." if dry_run else f"{len(registration.writes)} write(s).")
 
@@ -337,20 +388,24 @@ def _assistant_id(value: str) -> str:
 @_deployment_options
 @click.option("--json", "as_json", is_flag=True, help="Print the definition as the Assistants API takes it.")
 @click.pass_context
-def show(ctx, url, name, description, service_sid, environment, as_json) -> None:
+def show(ctx, url, name, description, show_secrets, service_sid, environment, as_json) -> None:
     """Print the handover tool's definition, to paste into the Console's tool form.
 
-    Example: handover tool show --url https://example-1234-dev.twil.io/tools/flex-handover
+    The URL carries the handover token: --show-secrets prints it, to paste; without it, token=<redacted>.
+
+    Example: handover tool show --show-secrets
     """
-    from . import printers
+    from . import printers, tools
 
     with _AccountErrors():
         wanted = _tool_definition(ctx, url, name, description, service_sid, environment)
     if as_json:
-        click.echo(json.dumps(wanted, indent=2))
+        click.echo(json.dumps(wanted if show_secrets else tools.redacted(wanted), indent=2))
     else:
-        for line in printers.tool_console_fields(wanted):
+        for line in printers.tool_console_fields(wanted, show_secrets):
             click.echo(line)
+    if not show_secrets:
+        _echo_note("The URL's token is shown as <redacted>: run the same command with --show-secrets to print the URL to paste.")
 
 
 @cli.command(context_settings=CONTEXT, short_help="Check the whole setup, one line per check.")

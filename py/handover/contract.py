@@ -75,7 +75,28 @@ SYNC_SERVICE = ConfigVariable(
     "IS followed by 32 hex characters, or default",
     default="default",
 )
-CONFIG_VARIABLES = (WORKSPACE, WORKFLOW, TASK_CHANNEL, TOKEN, ATTRIBUTES, SYNC_SERVICE)
+# A Twilio Function is killed at 10 s: the handoff answers by the deadline, whatever Twilio does.
+DEADLINE = ConfigVariable(
+    "HANDOVER_DEADLINE_MS",
+    "How long a handoff may take before it answers 503 (optional, milliseconds; Functions stop at 10 s)",
+    "^[1-9][0-9]{2,3}$",
+    "a whole number of milliseconds from 100 to 9999",
+    default="8000",
+)
+ATTEMPT_TIMEOUT = ConfigVariable(
+    "HANDOVER_ATTEMPT_TIMEOUT_MS",
+    "How long one Twilio API request may take before it is retried (optional, milliseconds)",
+    "^[1-9][0-9]{1,3}$",
+    "a whole number of milliseconds from 10 to 9999",
+    default="2500",
+)
+CONFIG_VARIABLES = (WORKSPACE, WORKFLOW, TASK_CHANNEL, TOKEN, ATTRIBUTES, SYNC_SERVICE, DEADLINE, ATTEMPT_TIMEOUT)
+
+# Retries of a failed Twilio request: exponential backoff with full jitter, from this base up to this cap.
+RETRY_BASE_MS = 100
+RETRY_CAP_MS = 1000
+# Time kept back from the deadline to give the claim back after a failed handoff.
+RELEASE_RESERVE_MS = 600
 
 # Exactly one handoff per conversation: a Sync Map item keyed by the conversation SID is created
 # before the interaction (a second create of the key fails with 409/54208) and deleted if the
@@ -105,4 +126,5 @@ MAX_SUMMARY_LENGTH = 4000
 
 HANDED_OFF_MESSAGE = "I have passed our conversation to a member of our team. They will reply here shortly."
 FAILED_MESSAGE = "I could not reach a member of our team just now."
+TRY_AGAIN_MESSAGE = "I could not reach a member of our team just now. Please try again in a minute."
 ALREADY_HANDED_OFF_MESSAGE = "A member of our team already has our conversation. They will reply here shortly."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import time
 import urllib.error
@@ -10,13 +11,20 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit
 
-from . import contract
+from . import contract, tokens
 from .emulator import DeployedService, Emulator, EmulatorProxy, FlexAccount, RecordedRequest
 from .localstack import emulated_account, python_client_environment, start_runtime
 from .runtime import LocalRuntime
 
 TOOL_PATH = "/tools/flex-handover"
+TOKEN_FILE = "handover-token"
+# What the AI sends, as the tool's input schema asks for it.
+AI_INPUT = {
+    "reason": "The customer asks for a refund, which only a member of the team can grant.",
+    "summary": "Order 1042 arrived damaged. I explained the returns policy; the customer wants the money back now.",
+}
 
 
 @dataclass
@@ -27,29 +35,55 @@ class Step:
 
 @dataclass
 class ToolCall:
-    url: str
+    url: str = field(repr=False)  # carries the handover token
     headers: dict[str, str]
     body: dict
 
-    def curl(self) -> str:
-        parts = ["curl", "-sS", "-X", "POST", self.url]
+    def shown(self) -> list[str]:
+        """The request as printed: its token redacted."""
+        return [f"POST {tokens.redact_url(self.url)}"] + [f"{name}: {value}" for name, value in self.headers.items()] + [json.dumps(self.body)]
+
+    @property
+    def token(self) -> str:
+        [token] = tokens.tokens_in(self.url)
+        return token
+
+    def curl(self, token_file: Path) -> str:
+        """A shell command making this call that reads the token from `token_file`, so it never shows it."""
+        # Double quotes, so that the shell runs $(cat …); the rest of the URL is loopback, port and path.
+        url = '"' + self.url.replace(self.token, f"$(cat {shlex.quote(str(token_file))})") + '"'
+        parts = [shlex.join(["curl", "-sS", "-X", "POST"]), url]
         for name, value in self.headers.items():
-            parts += ["-H", f"{name}: {value}"]
-        parts += ["--data", json.dumps(self.body)]
-        return shlex.join(parts)
+            parts.append(shlex.join(["-H", f"{name}: {value}"]))
+        parts.append(shlex.join(["--data", json.dumps(self.body)]))
+        return " ".join(parts)
 
 
-def tool_call(runtime: LocalRuntime, account: FlexAccount) -> ToolCall:
-    """The request an AI Assistant's webhook tool makes for a Flex web chat customer."""
+def tool_call(runtime: LocalRuntime, account: FlexAccount, registered_url: str) -> ToolCall:
+    """The request an AI Assistant's webhook tool makes for a Flex web chat customer.
+
+    It calls the URL registered on the assistant, token and all, at the local runtime instead of the
+    deployed domain.
+    """
+    registered = urlsplit(registered_url)
     return ToolCall(
-        runtime.url(TOOL_PATH),
+        runtime.url(registered.path) + (f"?{registered.query}" if registered.query else ""),
         {
             "Content-Type": "application/json",
             "X-Session-Id": account.session_id,
             "X-Identity": f"flex_participant:{account.webchat_identity}",
         },
-        {},
+        AI_INPUT,
     )
+
+
+def write_token_file(runtime: LocalRuntime, token: str) -> Path:
+    """The token in a file only its owner can read, in the runtime's directory (removed when it stops)."""
+    path = runtime.directory / TOKEN_FILE
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(token)
+    return path
 
 
 def call_tool(call: ToolCall) -> tuple[int, dict]:
@@ -72,8 +106,20 @@ def _twilio_request_lines(request: RecordedRequest) -> list[str]:
     return lines
 
 
-def _requests_since(emulator: Emulator, before: int) -> list[str]:
-    return [line for request in emulator.requests[before:] for line in _twilio_request_lines(request)]
+def _requests_since(emulator: Emulator, before: int, *secret_values: str | None) -> list[str]:
+    """The requests made since `before`, as printed: the handover token (a variable's value, a URL's) redacted."""
+    return [tokens.redact(line, *secret_values) for request in emulator.requests[before:] for line in _twilio_request_lines(request)]
+
+
+def _variable_lines(variables: dict[str, str]) -> list[str]:
+    secret = {v.name for v in contract.CONFIG_VARIABLES if v.secret}
+    return [f"{key}={tokens.REDACTED if key in secret else value}" for key, value in variables.items()]
+
+
+def registered_url(emulator: Emulator, assistant_id: str) -> str:
+    """The URL of the tool attached to the assistant, as the assistant would call it."""
+    [attachment] = [a for a in emulator.table("assistant_tool_attachments").values() if a["assistant_id"] == assistant_id]
+    return emulator.table("assistant_tools")[attachment["tool_id"]]["meta"]["url"]
 
 
 @dataclass
@@ -108,34 +154,33 @@ def setup_steps(project_dir: Path, stage: Stage) -> Iterator[Step]:
     problem = routing.check(client, account.workspace_sid, account.workflow_sid, contract.TASK_CHANNEL.default)
     if problem:
         raise DemoFailed(problem.message)
-    # The demo leaves the project's .env alone: it writes the deployed environment only.
+    # The demo leaves the project's .env alone: it writes the deployed environment only (and, as
+    # `env set --remote-only` does, reuses a token .env has).
     result = envvars.set_variables(client, project_dir, values, located, local=False)
     yield Step(
         f"1. handover env set --workspace-sid {account.workspace_sid} --workflow-sid {account.workflow_sid} --remote-only",
-        printers.env_set_lines(result) + _requests_since(emulator, before),
+        printers.env_set_lines(result) + _requests_since(emulator, before, result.token),
     )
     before = len(emulator.requests)
-    registration = tools.register(client, emulator.account.sid, stage.assistant_id, tools.definition(located.url(tools.TOOL_PATH)))
+    token, _ = tokens.for_tool(client, located, None)
+    definition = tools.definition(tokens.with_token(located.url(tools.TOOL_PATH), token))
+    registration = tools.register(client, emulator.account.sid, stage.assistant_id, definition)
     yield Step(
         f"2. handover tool register --assistant-id {stage.assistant_id}",
-        printers.registration_lines(registration) + _requests_since(emulator, before),
+        printers.registration_lines(registration) + _requests_since(emulator, before, token),
     )
 
 
-def handoff_steps(stage: Stage, runtime: LocalRuntime, mode: str, variables: dict[str, str]) -> Iterator[Step]:
+def handoff_steps(stage: Stage, runtime: LocalRuntime, mode: str, variables: dict[str, str], call: ToolCall) -> Iterator[Step]:
     emulator, account = stage.emulator, stage.account
     yield Step(
         "3. twilio-run serves the deployed environment on this machine",
-        [f"Functions: twilio-run at {runtime.base_url} ({mode})"] + [f"{key}={value}" for key, value in variables.items()],
+        [f"Functions: twilio-run at {runtime.base_url} ({mode})"] + _variable_lines(variables),
     )
-    call = tool_call(runtime, account)
-    yield Step(
-        "4. The AI Assistant calls the handover tool",
-        [f"POST {call.url}"] + [f"{name}: {value}" for name, value in call.headers.items()] + [json.dumps(call.body)],
-    )
+    yield Step("4. The AI Assistant calls the handover tool", call.shown())
     before = len(emulator.requests)
     status, answer = call_tool(call)
-    yield Step("5. The function calls the Twilio API", _requests_since(emulator, before))
+    yield Step("5. The function calls the Twilio API", _requests_since(emulator, before, call.token))
     yield Step("6. The function answers the AI Assistant", [f"HTTP {status}"] + json.dumps(answer, indent=2).splitlines())
     if answer.get("status") == "handed_off":
         from twilio.rest import Client
@@ -177,11 +222,14 @@ def run(project_dir: Path, echo, keep_running: bool = False, fork: bool = False)
         runtime = start_runtime(project_dir, emulator, proxy, account, fork=fork, **variables)
         try:
             mode = "forked process per request" if fork else "in-process"
-            for step in handoff_steps(stage, runtime, mode, variables):
+            call = tool_call(runtime, account, registered_url(emulator, stage.assistant_id))
+            for step in handoff_steps(stage, runtime, mode, variables, call):
                 show(step)
             if keep_running:
-                echo("\nThe emulator and the runtime keep running. Hand off another conversation with:")
-                echo(f"   {tool_call(runtime, account).curl()}")
+                token_file = write_token_file(runtime, call.token)
+                echo("\nThe emulator and the runtime keep running. Call the handover tool again with:")
+                echo(f"   {call.curl(token_file)}")
+                echo(f"({token_file} holds the handover token, readable by you only.)")
                 echo("Press Ctrl-C to stop.")
                 try:
                     while True:

@@ -45,7 +45,28 @@ class Setup:
     flex_workspace: str | None = None
     local: dict[str, str] = field(default_factory=dict)
     local_complete: bool = False
+    routing_complete: bool = False  # the FLEX_* values are there and well-formed (the token may not be)
     deployment: object = None
+    remote: dict[str, str] | None = None  # the deployed variables, listed once
+    remote_failed: bool = False  # listing them failed (that check reported it)
+
+
+def _remote(setup: Setup) -> dict[str, str]:
+    """The deployed environment's variables, key → value; one listing for every check that needs them."""
+    from .envvars import remote_variables
+
+    if setup.remote is None:
+        setup.remote_failed = True
+        setup.remote = {key: variable.value for key, variable in remote_variables(setup.client, setup.deployment).items()}
+        setup.remote_failed = False
+    return setup.remote
+
+
+def _shown(variable: contract.ConfigVariable, value: str) -> str:
+    """How a value reads in a check: a secret's never does."""
+    from .tokens import REDACTED
+
+    return REDACTED if variable.secret else value
 
 
 def env_set_command(values: dict[str, str], *extra: str) -> str:
@@ -126,19 +147,25 @@ def check_local_configuration(setup: Setup) -> Iterator[Check]:
 
     values = read_local(setup.project_dir / ENV_FILE)
     setup.local = {v.name: values[v.name] for v in contract.CONFIG_VARIABLES if values.get(v.name)}
-    problems = [f"{v.name} is not set in .env" for v in (contract.WORKSPACE, contract.WORKFLOW) if v.name not in setup.local]
-    problems += [f"{v.name} in .env is not {v.expected}" for v in contract.CONFIG_VARIABLES if v.name in setup.local and not v.accepts(setup.local[v.name])]
-    setup.local_complete = not problems
-    if problems:
-        yield Check("local configuration", FAIL, "; ".join(problems), env_set_command({}, *_deployment_options(setup)))
+    required = (contract.WORKSPACE, contract.WORKFLOW, contract.TOKEN)
+    missing = [v for v in required if v.name not in setup.local]
+    malformed = [v for v in contract.CONFIG_VARIABLES if v.name in setup.local and not v.accepts(setup.local[v.name])]
+    setup.local_complete = not missing and not malformed
+    setup.routing_complete = not [v for v in missing + malformed if v is not contract.TOKEN]
+    if not setup.local_complete:
+        problems = [f"{v.name} is not set in .env" for v in missing] + [f"{v.name} in .env is not {v.expected}" for v in malformed]
+        # The SIDs .env already has well-formed go into the fix; the token never does (env set chooses it).
+        known = {v.name: setup.local[v.name] for v in (contract.WORKSPACE, contract.WORKFLOW) if v.name in setup.local and v not in malformed}
+        yield Check("local configuration", FAIL, "; ".join(problems), env_set_command(known, *_deployment_options(setup)))
         return
-    yield Check("local configuration", PASS, ", ".join(f"{name}={value}" for name, value in setup.local.items()) + " in .env")
+    variables = {v.name: v for v in contract.CONFIG_VARIABLES}
+    yield Check("local configuration", PASS, ", ".join(f"{name}={_shown(variables[name], value)}" for name, value in setup.local.items()) + " in .env")
 
 
 def check_routing(setup: Setup) -> Iterator[Check]:
     from . import routing
 
-    if not setup.local_complete:
+    if not setup.routing_complete:
         yield _not_checked("workspace and workflow", "the local configuration is incomplete")
         yield _not_checked("task channel", "the local configuration is incomplete")
         return
@@ -206,28 +233,36 @@ def check_deployed_functions(setup: Setup) -> Iterator[Check]:
         yield Check("deployed functions", PASS, "every deployed function equals its local file")
 
 
-def check_deployed_variables(setup: Setup) -> Iterator[Check]:
-    from . import envvars
+def _deployed_difference(variable: contract.ConfigVariable, remote: dict[str, str], local: str) -> str:
+    """How the deployed value differs from .env's; a secret's values are never shown."""
+    name = variable.name
+    if name not in remote:
+        return f"{name} is not set there" + ("" if variable.secret else f", .env has {local!r}")
+    if not variable.secret:
+        return f"{name} is {remote[name]!r} there, .env has {local!r}"
+    return f"{name} there is not {variable.expected}" if not variable.accepts(remote[name]) else f"{name} differs from .env"
 
+
+def check_deployed_variables(setup: Setup) -> Iterator[Check]:
     if setup.deployment is None:
         yield _not_checked("deployed variables", "no deployment found")
         return
     if not setup.local_complete:
         yield _not_checked("deployed variables", "the local configuration is incomplete")
         return
-    remote = {key: variable.value for key, variable in envvars.remote_variables(setup.client, setup.deployment).items()}
-    wrong = [
-        f"{name} is {'not set' if name not in remote else repr(remote[name])} there, .env has {value!r}"
-        for name, value in setup.local.items() if remote.get(name) != value
-    ]
-    if wrong:
-        yield Check("deployed variables", FAIL, "; ".join(wrong), env_set_command(setup.local, "--remote-only", *_deployment_options(setup)))
+    remote = _remote(setup)
+    differing = [v for v in contract.CONFIG_VARIABLES if v.name in setup.local and remote.get(v.name) != setup.local[v.name]]
+    if differing:
+        # A valid deployed token wins over .env's (tool URLs carry it), so that difference is fixed on the .env side.
+        deployed_token = contract.TOKEN in differing and contract.TOKEN.accepts(remote.get(contract.TOKEN.name) or "")
+        fix = env_set_command(setup.local, *([] if deployed_token else ["--remote-only"]), *_deployment_options(setup))
+        yield Check("deployed variables", FAIL, "; ".join(_deployed_difference(v, remote, setup.local[v.name]) for v in differing), fix)
     else:
         yield Check("deployed variables", PASS, f"{', '.join(setup.local)} are set on the environment as in .env")
 
 
 def check_assistant_tool(setup: Setup) -> Iterator[Check]:
-    from . import tools
+    from . import tokens, tools
 
     name = "assistant tool"
     if not setup.assistant_id:
@@ -245,18 +280,26 @@ def check_assistant_tool(setup: Setup) -> Iterator[Check]:
     if setup.deployment is None:
         yield _not_checked(name, f"assistant {setup.assistant_id} exists, but no deployment was found to compare its tool with")
         return
+    if setup.remote_failed:
+        yield _not_checked(name, "the deployed variables check failed")
+        return
     url = setup.deployment.url(tools.TOOL_PATH)
-    tool = next((t for t in attached if (t.get("meta") or {}).get("url") == url), None) or next(
-        (t for t in attached if t.get("name") == tools.DEFAULT_NAME), None
-    )
+    token = tokens.valid(_remote(setup).get(contract.TOKEN.name))
+    if token is None:
+        yield _not_checked(name, f"environment {setup.deployment.environment_sid} has no valid {contract.TOKEN.name} to compare its tool's with")
+        return
+    tool = next((t for t in attached if tools.calls(t, url)), None) or next((t for t in attached if t.get("name") == tools.DEFAULT_NAME), None)
     if tool is None:
         yield Check(name, FAIL, f"no tool of assistant {setup.assistant_id} calls {url}", register)
         return
     meta = tool.get("meta") or {}
+    carried = tokens.tokens_in(meta.get("url") or "")
     wrong = [
         problem
         for problem, is_wrong in (
-            (f"its URL is {meta.get('url')}, not {url}", meta.get("url") != url),
+            (f"its URL is {tokens.redact_url(meta.get('url') or '')}, not {url}", not tools.calls(tool, url)),
+            ("its URL carries no handover token", not carried),
+            (f"its URL's token is not the environment's {contract.TOKEN.name}", bool(carried) and carried != [token]),
             (f"its method is {meta.get('method')}, not POST", meta.get("method") != "POST"),
             ("it is disabled", tool.get("enabled") is not True),
         )
@@ -266,7 +309,7 @@ def check_assistant_tool(setup: Setup) -> Iterator[Check]:
     if wrong:
         yield Check(name, FAIL, f"{label}: " + "; ".join(wrong), register)
     else:
-        yield Check(name, PASS, f"{label} is attached to {setup.assistant_id} and POSTs to {url}")
+        yield Check(name, PASS, f"{label} is attached to {setup.assistant_id} and POSTs to {url} with the environment's {contract.TOKEN.name}")
 
 
 CHECKS: tuple[tuple[Callable[[Setup], Iterator[Check]], tuple[str, ...], bool], ...] = (

@@ -3,6 +3,10 @@
 Both sides are compared first and written only where a value differs, so a second identical run
 writes nothing. The deployed side takes one listing, then one create per missing key and one update
 per changed key; a write that fails stops the run and the result says exactly what was applied.
+
+HANDOVER_TOKEN is managed beside the given values: the deployed environment's valid token, else
+.env's, else a new one (always a new one when rotating), written to each side where it differs.
+Its value is kept out of the result's lines, its JSON (unless asked for) and its error.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import tokens
+from .contract import TOKEN
 from .deployment import Deployment
 from .sdk import listed
 
@@ -36,13 +42,30 @@ class EnvSetResult:
     local_file: str | None = None
     deployment: Deployment | None = None
     error: str | None = None  # why the run stopped part-way
+    token: str | None = field(default=None, repr=False)  # the HANDOVER_TOKEN written (or, in a dry run, to write)
+    token_is_new: bool = False  # made by this run rather than reused
+    token_rotated: bool = False
 
     @property
     def complete(self) -> bool:
         return self.error is None
 
-    def as_json(self) -> dict:
+    @property
+    def token_variable(self) -> VariableResult:
+        [variable] = [v for v in self.variables if v.key == TOKEN.name]
+        return variable
+
+    @property
+    def token_in_effect(self) -> str | None:
+        """The token .env or the environment holds after the run; None when it is nowhere (or only a dry run's)."""
+        if self.token is None or (self.dry_run and self.token_is_new):
+            return None
+        variable = self.token_variable
+        return self.token if {variable.local, variable.remote} & {CREATED, UPDATED, UNCHANGED} else None
+
+    def as_json(self, show_secrets: bool = False) -> dict:
         deployment = self.deployment
+        secrets = {"handover_token": self.token_in_effect} if show_secrets else {}
         return {
             "dry_run": self.dry_run,
             "complete": self.complete,
@@ -55,6 +78,7 @@ class EnvSetResult:
             },
             "variables": [{"key": v.key, "local": v.local, "remote": v.remote} for v in self.variables],
             "error": self.error,
+            **secrets,
         }
 
 
@@ -131,15 +155,26 @@ def set_variables(
     deployment: Deployment | None,
     local: bool = True,
     dry_run: bool = False,
+    rotate_token: bool = False,
 ) -> EnvSetResult:
-    """Write `values` into .env (when local) and onto the deployment (when given); see the module docstring."""
+    """Write `values` and HANDOVER_TOKEN into .env (when local) and onto the deployment (when given).
+
+    See the module docstring. .env's token is reused even when only the deployment is written.
+    """
     from requests import RequestException
     from twilio.base.exceptions import TwilioRestException
 
     env_file = project_dir / ENV_FILE
-    results = {key: VariableResult(key) for key in values}
-    result = EnvSetResult(list(results.values()), dry_run, ENV_FILE if local else None, deployment)
     existing = remote_variables(client, deployment) if deployment else {}
+    token, token_is_new = tokens.choose(
+        getattr(existing.get(TOKEN.name), "value", None), read_local(env_file).get(TOKEN.name), rotate=rotate_token
+    )
+    values = {**values, TOKEN.name: token}
+    results = {key: VariableResult(key) for key in values}
+    result = EnvSetResult(
+        list(results.values()), dry_run, ENV_FILE if local else None, deployment,
+        token=token, token_is_new=token_is_new, token_rotated=rotate_token,
+    )
     if local:
         for key, action in local_actions(env_file, values).items():
             results[key].local = action
@@ -169,6 +204,7 @@ def set_variables(
                 if isinstance(error, TwilioRestException)
                 else f"could not reach Twilio ({type(error).__name__})"
             )
-            result.error = f"setting {key} on environment {deployment.environment_sid} failed: {why}"
+            # Twilio's message might quote what was sent; the token never reaches the output that way.
+            result.error = tokens.redact(f"setting {key} on environment {deployment.environment_sid} failed: {why}", token)
             raise EnvSetFailed(result) from error
     return result

@@ -13,7 +13,8 @@ from .runtime import LocalRuntime
 def function_environment(emulator: Emulator, proxy: EmulatorProxy, account: FlexAccount, **config: str | None) -> dict[str, str]:
     """The env file of the runtime: credentials, the Flex configuration and the proxy.
 
-    `config` overrides FLEX_* values; None leaves a variable out.
+    `config` adds or overrides the function's variables (FLEX_*, HANDOVER_TOKEN: the function answers
+    500 without a token); None leaves a variable out.
     """
     client = proxy.client_environment()
     values = {

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from .envvars import EnvSetResult, UNCHANGED
-from .tools import Registration
+from .contract import TOKEN
+from .envvars import UNCHANGED, UPDATED, EnvSetResult
+from .tokens import redact_url
+from .tools import Registration, redacted
 
 DRY_RUN_WORDS = {"created": "to create", "updated": "to update", "unchanged": "unchanged"}
 
 
-def env_set_lines(result: EnvSetResult) -> list[str]:
+def env_set_lines(result: EnvSetResult, show_secrets: bool = False) -> list[str]:
     def word(action: str | None) -> str:
         return DRY_RUN_WORDS.get(action, action) if result.dry_run else action
 
@@ -18,10 +20,11 @@ def env_set_lines(result: EnvSetResult) -> list[str]:
     if result.deployment:
         sides.append((f"environment {result.deployment.domain_name}", "remote"))
     width = max(len(v.key) for v in result.variables)
+    secret = [f"{TOKEN.name}={result.token_in_effect}"] if show_secrets and result.token_in_effect else []
     return [
         f"{v.key.ljust(width)}  " + "  ".join(f"{label}: {word(getattr(v, side))}" for label, side in sides)
         for v in result.variables
-    ]
+    ] + secret
 
 
 def env_set_summary(result: EnvSetResult) -> str:
@@ -29,6 +32,20 @@ def env_set_summary(result: EnvSetResult) -> str:
         return "Dry run: nothing was written."
     changed = sum(1 for v in result.variables for action in (v.local, v.remote) if action not in (None, UNCHANGED))
     return f"{changed} write(s)." if changed else "Everything was already set; nothing was written."
+
+
+def env_set_token_note(result: EnvSetResult) -> str | None:
+    """What a rotated token means for the tool URLs already registered; None when nothing."""
+    if not result.token_rotated or result.dry_run:
+        return None
+    if result.token_variable.remote == UPDATED:
+        return (
+            f"{TOKEN.name} was rotated: tool URLs with the old token now get HTTP 401. "
+            "Run `handover tool register --assistant-id aia_asst_…` again to put the new one into the AI Assistant's tool."
+        )
+    if result.token_variable.remote is None:
+        return f"{TOKEN.name} was rotated in .env only; the deployed environment keeps its token."
+    return None
 
 
 def env_set_applied(result: EnvSetResult) -> str:
@@ -42,17 +59,21 @@ def env_set_applied(result: EnvSetResult) -> str:
     )
 
 
-def registration_lines(registration: Registration) -> list[str]:
+def registration_lines(registration: Registration, show_secrets: bool = False) -> list[str]:
     action = DRY_RUN_WORDS[registration.action] if registration.dry_run else registration.action
-    lines = [f"tool {registration.tool_id or '(new)'}: {action} on assistant {registration.assistant_id}"]
+    url = registration.definition["meta"]["url"]
+    lines = [
+        f"tool {registration.tool_id or '(new)'}: {action} on assistant {registration.assistant_id}",
+        f"  url: {url if show_secrets else redact_url(url)}",
+    ]
     if registration.action == "updated":
         lines.append(f"  fields that differ: {', '.join(registration.changed_fields)}")
     lines += [f"  {write}" for write in registration.writes]
     return lines
 
 
-def tool_console_fields(definition: dict) -> list[str]:
-    """The definition as the Console's tool form asks for it, field by field."""
-    meta = definition["meta"]
+def tool_console_fields(definition: dict, show_secrets: bool = False) -> list[str]:
+    """The definition as the Console's tool form asks for it, field by field; a value's further lines indented."""
+    meta = (definition if show_secrets else redacted(definition))["meta"]
     fields = [("Name", definition["name"]), ("Description", definition["description"]), ("Input", meta["input_schema"]), ("Method", meta["method"]), ("URL", meta["url"])]
-    return [f"{label + ':':<13}{value}" for label, value in fields]
+    return [f"{label + ':' if index == 0 else '':<13}{line}" for label, value in fields for index, line in enumerate(value.splitlines() or [""])]

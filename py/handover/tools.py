@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from . import contract
+from .tokens import redact_url, without_query
+
 TOOL_PATH = "/tools/flex-handover"
 TEMPLATE = "tool/flex-handover.json.j2"
 DEFAULT_NAME = "Flex Agent Handover"
@@ -24,11 +27,25 @@ RETIRED_STATUSES = (404, 410)
 
 
 def definition(url: str, name: str = DEFAULT_NAME, description: str = DEFAULT_DESCRIPTION) -> dict:
-    """The tool as the Assistants API takes it, rendered from templates/tool/flex-handover.json.j2."""
+    """The tool as the Assistants API takes it, rendered from templates/tool/flex-handover.json.j2.
+
+    `url` is called as it is: for the deployed function it carries the handover token.
+    """
     from .generate import template_environment
 
-    text = template_environment().get_template(TEMPLATE).render(name=name, description=description, url=url)
+    text = template_environment().get_template(TEMPLATE).render(
+        name=name,
+        description=description,
+        url=url,
+        max_reason_length=contract.MAX_REASON_LENGTH,
+        max_summary_length=contract.MAX_SUMMARY_LENGTH,
+    )
     return json.loads(text)
+
+
+def redacted(definition: dict) -> dict:
+    """The definition with its URL's token shown as <redacted>, for output."""
+    return {**definition, "meta": {**definition["meta"], "url": redact_url(definition["meta"]["url"])}}
 
 
 class AssistantsApiError(Exception):
@@ -54,7 +71,8 @@ def _call(client, method: str, url: str, body: dict | None = None) -> dict | Non
             message = json.loads(response.text).get("message", response.text)
         except (ValueError, AttributeError):
             message = response.text
-        raise AssistantsApiError(method, path, response.status_code, str(message)[:300])
+        # The tool's URL carries the handover token: an answer that quotes it is printed without it.
+        raise AssistantsApiError(method, path, response.status_code, redact_url(str(message)[:300]))
     return json.loads(response.text) if response.text else None
 
 
@@ -100,10 +118,15 @@ def attached_tools(client, account_sid: str, assistant_id: str) -> list[dict]:
         ) from error
 
 
+def calls(tool: dict, url: str) -> bool:
+    """Whether the tool calls this URL, whatever token (or other query) either carries."""
+    return without_query((tool.get("meta") or {}).get("url") or "") == without_query(url)
+
+
 def find_tool(tools: list[dict], wanted: dict) -> dict | None:
-    """The tool that is this handover tool: same name, else same URL."""
+    """The tool that is this handover tool: same name, else same URL without its query (a rotated token)."""
     return next((t for t in tools if t.get("name") == wanted["name"]), None) or next(
-        (t for t in tools if (t.get("meta") or {}).get("url") == wanted["meta"]["url"]), None
+        (t for t in tools if calls(t, wanted["meta"]["url"])), None
     )
 
 
@@ -116,12 +139,12 @@ class Registration:
     assistant_id: str
     action: str  # created, updated or unchanged (in a dry run: what would be done)
     tool_id: str | None
-    definition: dict
+    definition: dict = field(repr=False)  # its URL carries the handover token
     changed_fields: list[str] = field(default_factory=list)
     dry_run: bool = False
     writes: list[str] = field(default_factory=list)  # the write requests made, e.g. "POST /v1/Tools"
 
-    def as_json(self) -> dict:
+    def as_json(self, show_secrets: bool = False) -> dict:
         return {
             "assistant_id": self.assistant_id,
             "action": self.action,
@@ -129,7 +152,7 @@ class Registration:
             "changed_fields": self.changed_fields,
             "dry_run": self.dry_run,
             "writes": self.writes,
-            "definition": self.definition,
+            "definition": self.definition if show_secrets else redacted(self.definition),
         }
 
 

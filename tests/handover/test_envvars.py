@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from dotenv import dotenv_values
 
-from handover import credentials, envvars
+from handover import credentials, envvars, tokens
 from handover.cli import cli
 from handover.emulator import Fault, set_variable
 from handover.emulator.products import taskrouter
@@ -21,6 +21,8 @@ MISSING_WORKSPACE = "WS" + "0" * 32
 MISSING_WORKFLOW = "WW" + "0" * 32
 OLD_WORKFLOW = "WW" + "1" * 32
 ENV_BEFORE = "# mine\nOTHER=kept\n"
+TOKEN_A = "a" * 43
+TOKEN_B = "B-" + "b" * 41
 USAGE = "Usage: cli env set [OPTIONS]\nTry 'cli env set -h' for help.\n\n"
 
 
@@ -29,13 +31,25 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+def handover_tokens(emulator, project: Path) -> set[str]:
+    """Every valid handover token .env or any emulated environment holds."""
+    values = {v["value"] for v in emulator.table("serverless_variables").values() if v["key"] == "HANDOVER_TOKEN"}
+    values.add(dotenv_values(project / ".env").get("HANDOVER_TOKEN") if (project / ".env").exists() else None)
+    return {value for value in values if tokens.valid(value)}
+
+
 @pytest.fixture
 def env_set(runner, twilio, project):
-    """Run `handover env set` on the project copy; no run may print the auth token or an API key's secret."""
+    """Run `handover env set` on the project copy; no run may print the auth token or an API key's secret,
+    nor (without --show-secrets) a handover token it found or made."""
 
     def run(*args: str):
+        before = handover_tokens(twilio.emulator, project)
         result = runner.invoke(cli, ["--project-dir", str(project), "env", "set", *args], catch_exceptions=False)
-        for secret in (twilio.emulator.account.auth_token, *twilio.emulator.account.api_keys.values()):
+        secrets = {twilio.emulator.account.auth_token, *twilio.emulator.account.api_keys.values()}
+        if "--show-secrets" not in args:
+            secrets |= before | handover_tokens(twilio.emulator, project)
+        for secret in secrets:
             assert secret not in result.stdout and secret not in result.stderr
         return result
 
@@ -99,15 +113,25 @@ def read_env(project: Path) -> str | None:
     return path.read_text(encoding="utf-8") if path.exists() else None
 
 
+def local_token(project: Path) -> str:
+    return dotenv_values(project / ".env")["HANDOVER_TOKEN"]
+
+
+def remote_token(emulator, deployed) -> str:
+    return remote(emulator, deployed)["HANDOVER_TOKEN"]
+
+
 # The first run, a second identical one, a changed one -----------------------------------------------
 
 
-def test_first_run_creates_both_variables_on_both_sides(env_set, emulator, account_env, twilio, project, deployed, sids):
+def test_first_run_creates_the_variables_and_a_new_token_on_both_sides(env_set, emulator, account_env, twilio, project, deployed, sids):
     ws, ww = twilio.account.workspace_sid, twilio.account.workflow_sid
     result = env_set(*sids, "--service-sid", deployed.service_sid)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == lines(deployed, ("FLEX_WORKSPACE_SID", "created", "created"), ("FLEX_WORKFLOW_SID", "created", "created"))
-    assert result.stderr.splitlines() == [*notes(emulator, deployed), "4 write(s)."]
+    assert result.stdout.splitlines() == lines(
+        deployed, ("FLEX_WORKSPACE_SID", "created", "created"), ("FLEX_WORKFLOW_SID", "created", "created"), ("HANDOVER_TOKEN", "created", "created")
+    )
+    assert result.stderr.splitlines() == [*notes(emulator, deployed), "6 write(s)."]
     path = variables_path(deployed)
     assert [(r.method, r.path) for r in emulator.requests] == [
         ("GET", f"/v1/Workspaces/{ws}"),
@@ -117,43 +141,54 @@ def test_first_run_creates_both_variables_on_both_sides(env_set, emulator, accou
         ("GET", path),
         ("POST", path),
         ("POST", path),
+        ("POST", path),
     ]
+    token = remote_token(emulator, deployed)
+    assert tokens.valid(token) == token and len(token) == 43  # 32 random bytes, URL-safe
     assert writes(emulator) == [
         ("POST", path, {"Key": "FLEX_WORKSPACE_SID", "Value": ws}),
         ("POST", path, {"Key": "FLEX_WORKFLOW_SID", "Value": ww}),
+        ("POST", path, {"Key": "HANDOVER_TOKEN", "Value": token}),
     ]
-    assert remote(emulator, deployed) == {"FLEX_WORKSPACE_SID": ws, "FLEX_WORKFLOW_SID": ww}
-    assert read_env(project) == f"FLEX_WORKSPACE_SID={ws}\nFLEX_WORKFLOW_SID={ww}\n"
+    assert remote(emulator, deployed) == {"FLEX_WORKSPACE_SID": ws, "FLEX_WORKFLOW_SID": ww, "HANDOVER_TOKEN": token}
+    assert read_env(project) == f"FLEX_WORKSPACE_SID={ws}\nFLEX_WORKFLOW_SID={ww}\nHANDOVER_TOKEN={token}\n"
 
 
-def test_a_second_identical_run_writes_nothing(env_set, emulator, account_env, project, deployed, sids):
+def test_a_second_identical_run_writes_nothing_and_keeps_the_token(env_set, emulator, account_env, project, deployed, sids):
     assert env_set(*sids, "--service-sid", deployed.service_sid).exit_code == 0
-    written = read_env(project)
+    written, token = read_env(project), remote_token(emulator, deployed)
     emulator.clear_traffic()
     result = env_set(*sids, "--service-sid", deployed.service_sid)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == lines(
-        deployed, ("FLEX_WORKSPACE_SID", "unchanged", "unchanged"), ("FLEX_WORKFLOW_SID", "unchanged", "unchanged")
+        deployed,
+        ("FLEX_WORKSPACE_SID", "unchanged", "unchanged"),
+        ("FLEX_WORKFLOW_SID", "unchanged", "unchanged"),
+        ("HANDOVER_TOKEN", "unchanged", "unchanged"),
     )
     assert result.stderr.splitlines() == [*notes(emulator, deployed), "Everything was already set; nothing was written."]
     assert writes(emulator) == []
     assert read_env(project) == written
+    assert remote_token(emulator, deployed) == token
 
 
 def test_a_changed_workflow_is_one_update_on_each_side(env_set, emulator, account_env, twilio, project, deployed, sids, other_workflow):
     ws = twilio.account.workspace_sid
     assert env_set(*sids, "--service-sid", deployed.service_sid).exit_code == 0
-    zv = variable_sid(emulator, deployed, "FLEX_WORKFLOW_SID")
+    zv, token = variable_sid(emulator, deployed, "FLEX_WORKFLOW_SID"), remote_token(emulator, deployed)
     emulator.clear_traffic()
     result = env_set("--workspace-sid", ws, "--workflow-sid", other_workflow, "--service-sid", deployed.service_sid)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == lines(
-        deployed, ("FLEX_WORKSPACE_SID", "unchanged", "unchanged"), ("FLEX_WORKFLOW_SID", "updated", "updated")
+        deployed,
+        ("FLEX_WORKSPACE_SID", "unchanged", "unchanged"),
+        ("FLEX_WORKFLOW_SID", "updated", "updated"),
+        ("HANDOVER_TOKEN", "unchanged", "unchanged"),
     )
     assert result.stderr.splitlines()[-1] == "2 write(s)."
     assert writes(emulator) == [("POST", f"{variables_path(deployed)}/{zv}", {"Value": other_workflow})]
-    assert remote(emulator, deployed) == {"FLEX_WORKSPACE_SID": ws, "FLEX_WORKFLOW_SID": other_workflow}
-    assert read_env(project) == f"FLEX_WORKSPACE_SID={ws}\nFLEX_WORKFLOW_SID={other_workflow}\n"
+    assert remote(emulator, deployed) == {"FLEX_WORKSPACE_SID": ws, "FLEX_WORKFLOW_SID": other_workflow, "HANDOVER_TOKEN": token}
+    assert read_env(project) == f"FLEX_WORKSPACE_SID={ws}\nFLEX_WORKFLOW_SID={other_workflow}\nHANDOVER_TOKEN={token}\n"
 
 
 def test_task_channel_adds_flex_task_channel(env_set, emulator, account_env, twilio, project, deployed, sids):
@@ -165,15 +200,17 @@ def test_task_channel_adds_flex_task_channel(env_set, emulator, account_env, twi
         ("FLEX_WORKSPACE_SID", "created", "created"),
         ("FLEX_WORKFLOW_SID", "created", "created"),
         ("FLEX_TASK_CHANNEL", "created", "created"),
+        ("HANDOVER_TOKEN", "created", "created"),
     )
-    assert result.stderr.splitlines()[-1] == "6 write(s)."
-    path = variables_path(deployed)
+    assert result.stderr.splitlines()[-1] == "8 write(s)."
+    path, token = variables_path(deployed), remote_token(emulator, deployed)
     assert writes(emulator) == [
         ("POST", path, {"Key": "FLEX_WORKSPACE_SID", "Value": ws}),
         ("POST", path, {"Key": "FLEX_WORKFLOW_SID", "Value": ww}),
         ("POST", path, {"Key": "FLEX_TASK_CHANNEL", "Value": "sms"}),
+        ("POST", path, {"Key": "HANDOVER_TOKEN", "Value": token}),
     ]
-    assert read_env(project) == f"FLEX_WORKSPACE_SID={ws}\nFLEX_WORKFLOW_SID={ww}\nFLEX_TASK_CHANNEL=sms\n"
+    assert read_env(project) == f"FLEX_WORKSPACE_SID={ws}\nFLEX_WORKFLOW_SID={ww}\nFLEX_TASK_CHANNEL=sms\nHANDOVER_TOKEN={token}\n"
 
 
 def test_json_is_the_whole_result(env_set, emulator, account_env, twilio, deployed, sids):
@@ -192,10 +229,11 @@ def test_json_is_the_whole_result(env_set, emulator, account_env, twilio, deploy
         "variables": [
             {"key": "FLEX_WORKSPACE_SID", "local": "created", "remote": "created"},
             {"key": "FLEX_WORKFLOW_SID", "local": "created", "remote": "created"},
+            {"key": "HANDOVER_TOKEN", "local": "created", "remote": "created"},
         ],
         "error": None,
     }
-    assert result.stderr.splitlines() == [*notes(emulator, deployed), "4 write(s)."]
+    assert result.stderr.splitlines() == [*notes(emulator, deployed), "6 write(s)."]
 
 
 # Which side, and a dry run ---------------------------------------------------------------------------
@@ -207,7 +245,10 @@ def test_dry_run_writes_nothing_and_says_what_it_would_do(env_set, emulator, acc
     result = env_set(*sids, "--service-sid", deployed.service_sid, "--dry-run")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == lines(
-        deployed, ("FLEX_WORKSPACE_SID", "unchanged", "to create"), ("FLEX_WORKFLOW_SID", "to create", "to update")
+        deployed,
+        ("FLEX_WORKSPACE_SID", "unchanged", "to create"),
+        ("FLEX_WORKFLOW_SID", "to create", "to update"),
+        ("HANDOVER_TOKEN", "to create", "to create"),
     )
     assert result.stderr.splitlines() == [*notes(emulator, deployed), "Dry run: nothing was written."]
     assert writes(emulator) == []
@@ -231,6 +272,7 @@ def test_dry_run_json_of_the_remote_side_only(env_set, account_env, deployed, si
         "variables": [
             {"key": "FLEX_WORKSPACE_SID", "local": None, "remote": "created"},
             {"key": "FLEX_WORKFLOW_SID", "local": None, "remote": "created"},
+            {"key": "HANDOVER_TOKEN", "local": None, "remote": "created"},
         ],
         "error": None,
     }
@@ -243,21 +285,21 @@ def test_local_only_without_verification_needs_no_credentials_and_sends_nothing(
     ws, ww = twilio.account.workspace_sid, twilio.account.workflow_sid
     result = env_set(*sids, "--local-only", "--no-verify")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == ["FLEX_WORKSPACE_SID  .env: created", "FLEX_WORKFLOW_SID   .env: created"]
-    assert result.stderr == "2 write(s).\n"
+    assert result.stdout.splitlines() == ["FLEX_WORKSPACE_SID  .env: created", "FLEX_WORKFLOW_SID   .env: created", "HANDOVER_TOKEN      .env: created"]
+    assert result.stderr == "3 write(s).\n"
     assert emulator.requests == []
-    assert read_env(project) == f"FLEX_WORKSPACE_SID={ws}\nFLEX_WORKFLOW_SID={ww}\n"
+    assert read_env(project) == f"FLEX_WORKSPACE_SID={ws}\nFLEX_WORKFLOW_SID={ww}\nHANDOVER_TOKEN={local_token(project)}\n"
 
 
 def test_local_only_verifies_against_the_account_but_leaves_the_deployment(env_set, emulator, account_env, twilio, project, deployed, sids):
     ws, ww = twilio.account.workspace_sid, twilio.account.workflow_sid
     result = env_set(*sids, "--local-only", "--service-sid", deployed.service_sid)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == ["FLEX_WORKSPACE_SID  .env: created", "FLEX_WORKFLOW_SID   .env: created"]
-    assert result.stderr.splitlines() == [f"Using account {emulator.account.sid} (auth token, from the environment).", "2 write(s)."]
+    assert result.stdout.splitlines() == ["FLEX_WORKSPACE_SID  .env: created", "FLEX_WORKFLOW_SID   .env: created", "HANDOVER_TOKEN      .env: created"]
+    assert result.stderr.splitlines() == [f"Using account {emulator.account.sid} (auth token, from the environment).", "3 write(s)."]
     assert [(r.method, r.host) for r in emulator.requests] == [("GET", "taskrouter.twilio.com")] * 3
     assert remote(emulator, deployed) == {}
-    assert read_env(project) == f"FLEX_WORKSPACE_SID={ws}\nFLEX_WORKFLOW_SID={ww}\n"
+    assert read_env(project) == f"FLEX_WORKSPACE_SID={ws}\nFLEX_WORKFLOW_SID={ww}\nHANDOVER_TOKEN={local_token(project)}\n"
 
 
 def test_remote_only_leaves_dotenv_alone(env_set, emulator, account_env, twilio, project, deployed, sids):
@@ -267,9 +309,10 @@ def test_remote_only_leaves_dotenv_alone(env_set, emulator, account_env, twilio,
     assert result.stdout.splitlines() == [
         f"FLEX_WORKSPACE_SID  environment {deployed.domain_name}: created",
         f"FLEX_WORKFLOW_SID   environment {deployed.domain_name}: created",
+        f"HANDOVER_TOKEN      environment {deployed.domain_name}: created",
     ]
-    assert result.stderr.splitlines()[-1] == "2 write(s)."
-    assert [method for method, _, _ in writes(emulator)] == ["POST", "POST"]
+    assert result.stderr.splitlines()[-1] == "3 write(s)."
+    assert [method for method, _, _ in writes(emulator)] == ["POST", "POST", "POST"]
     assert read_env(project) == ENV_BEFORE
 
 
@@ -408,7 +451,9 @@ def test_no_verify_skips_the_routing_checks(env_set, emulator, account_env, proj
     result = env_set("--workspace-sid", MISSING_WORKSPACE, "--workflow-sid", MISSING_WORKFLOW, "--no-verify", "--service-sid", deployed.service_sid)
     assert result.exit_code == 0, result.output
     assert [r.host for r in emulator.requests if r.host == "taskrouter.twilio.com"] == []
-    assert remote(emulator, deployed) == {"FLEX_WORKSPACE_SID": MISSING_WORKSPACE, "FLEX_WORKFLOW_SID": MISSING_WORKFLOW}
+    assert remote(emulator, deployed) == {
+        "FLEX_WORKSPACE_SID": MISSING_WORKSPACE, "FLEX_WORKFLOW_SID": MISSING_WORKFLOW, "HANDOVER_TOKEN": local_token(project)
+    }
 
 
 # Failures while writing -------------------------------------------------------------------------------
@@ -421,25 +466,30 @@ def test_a_failed_write_says_what_was_applied_and_a_rerun_finishes(env_set, emul
     path = variables_path(deployed)
     result = env_set(*sids, "--service-sid", deployed.service_sid)
     assert result.exit_code == 1
-    assert result.stdout.splitlines() == lines(deployed, ("FLEX_WORKSPACE_SID", "created", "created"), ("FLEX_WORKFLOW_SID", "created", "failed"))
+    assert result.stdout.splitlines() == lines(
+        deployed, ("FLEX_WORKSPACE_SID", "created", "created"), ("FLEX_WORKFLOW_SID", "created", "failed"), ("HANDOVER_TOKEN", "created", "not applied")
+    )
     assert result.stderr.splitlines() == [
         *notes(emulator, deployed),
         f"Error: Stopped: setting FLEX_WORKFLOW_SID on environment {deployed.environment_sid} failed: HTTP 500, Twilio error 20500: "
         "Unable to update record: Injected fault 500. Applied: FLEX_WORKSPACE_SID in .env (created), FLEX_WORKFLOW_SID in .env (created), "
-        "FLEX_WORKSPACE_SID on the environment (created). Not applied on the environment: FLEX_WORKFLOW_SID. "
-        "Run the same command again to finish; it writes only what is still missing.",
+        "HANDOVER_TOKEN in .env (created), FLEX_WORKSPACE_SID on the environment (created). Not applied on the environment: "
+        "FLEX_WORKFLOW_SID, HANDOVER_TOKEN. Run the same command again to finish; it writes only what is still missing.",
     ]
     assert writes(emulator) == [("POST", path, {"Key": "FLEX_WORKSPACE_SID", "Value": ws}), ("POST", f"{path}/{zv}", {"Value": ww})]
     assert remote(emulator, deployed) == {"FLEX_WORKFLOW_SID": OLD_WORKFLOW, "FLEX_WORKSPACE_SID": ws}
-    assert read_env(project) == f"FLEX_WORKSPACE_SID={ws}\nFLEX_WORKFLOW_SID={ww}\n"
+    token = local_token(project)
+    assert read_env(project) == f"FLEX_WORKSPACE_SID={ws}\nFLEX_WORKFLOW_SID={ww}\nHANDOVER_TOKEN={token}\n"
 
     emulator.clear_traffic()
     again = env_set(*sids, "--service-sid", deployed.service_sid)
     assert again.exit_code == 0, again.output
-    assert again.stdout.splitlines() == lines(deployed, ("FLEX_WORKSPACE_SID", "unchanged", "unchanged"), ("FLEX_WORKFLOW_SID", "unchanged", "updated"))
-    assert again.stderr.splitlines()[-1] == "1 write(s)."
-    assert writes(emulator) == [("POST", f"{path}/{zv}", {"Value": ww})]
-    assert remote(emulator, deployed) == {"FLEX_WORKFLOW_SID": ww, "FLEX_WORKSPACE_SID": ws}
+    assert again.stdout.splitlines() == lines(
+        deployed, ("FLEX_WORKSPACE_SID", "unchanged", "unchanged"), ("FLEX_WORKFLOW_SID", "unchanged", "updated"), ("HANDOVER_TOKEN", "unchanged", "created")
+    )
+    assert again.stderr.splitlines()[-1] == "2 write(s)."
+    assert writes(emulator) == [("POST", f"{path}/{zv}", {"Value": ww}), ("POST", path, {"Key": "HANDOVER_TOKEN", "Value": token})]
+    assert remote(emulator, deployed) == {"FLEX_WORKFLOW_SID": ww, "FLEX_WORKSPACE_SID": ws, "HANDOVER_TOKEN": token}
 
 
 def test_a_failed_first_write_leaves_the_rest_not_applied_in_json(env_set, emulator, account_env, twilio, project, deployed, sids):
@@ -450,11 +500,13 @@ def test_a_failed_first_write_leaves_the_rest_not_applied_in_json(env_set, emula
     assert json.loads(result.stdout)["variables"] == [
         {"key": "FLEX_WORKSPACE_SID", "local": None, "remote": "failed"},
         {"key": "FLEX_WORKFLOW_SID", "local": None, "remote": "not applied"},
+        {"key": "HANDOVER_TOKEN", "local": None, "remote": "not applied"},
     ]
     assert (json.loads(result.stdout)["complete"], json.loads(result.stdout)["error"]) == (False, error)
+    assert "handover_token" not in json.loads(result.stdout)
     assert result.stderr.splitlines()[-1] == (
-        f"Error: Stopped: {error}. Applied: nothing. Not applied on the environment: FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID. "
-        "Run the same command again to finish; it writes only what is still missing."
+        f"Error: Stopped: {error}. Applied: nothing. Not applied on the environment: FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, "
+        "HANDOVER_TOKEN. Run the same command again to finish; it writes only what is still missing."
     )
     assert len(writes(emulator)) == 1
     assert remote(emulator, deployed) == {}
@@ -470,11 +522,12 @@ def test_a_dropped_connection_while_writing_says_what_was_applied(env_set, emula
     assert result.stdout.splitlines() == [
         f"FLEX_WORKSPACE_SID  environment {deployed.domain_name}: created",
         f"FLEX_WORKFLOW_SID   environment {deployed.domain_name}: failed",
+        f"HANDOVER_TOKEN      environment {deployed.domain_name}: not applied",
     ]
     assert result.stderr.splitlines()[-1] == (
         f"Error: Stopped: setting FLEX_WORKFLOW_SID on environment {deployed.environment_sid} failed: could not reach Twilio "
         "(ProxyError). Applied: FLEX_WORKSPACE_SID on the environment (created). Not applied on the environment: "
-        "FLEX_WORKFLOW_SID. Run the same command again to finish; it writes only what is still missing."
+        "FLEX_WORKFLOW_SID, HANDOVER_TOKEN. Run the same command again to finish; it writes only what is still missing."
     )
     assert remote(emulator, deployed) == {"FLEX_WORKFLOW_SID": OLD_WORKFLOW, "FLEX_WORKSPACE_SID": twilio.account.workspace_sid}
 
@@ -499,7 +552,7 @@ def test_an_api_key_secret_is_never_printed(env_set, emulator, api_key, twilio, 
     """The env_set fixture checks every run's output for the secret; these runs cover success and each failure."""
     result = env_set(*sids, "--service-sid", deployed.service_sid)
     assert result.exit_code == 0, result.output
-    assert result.stderr.splitlines() == [*notes(emulator, deployed, f"API key {api_key}"), "4 write(s)."]
+    assert result.stderr.splitlines() == [*notes(emulator, deployed, f"API key {api_key}"), "6 write(s)."]
     assert {r.auth_user for r in emulator.requests} == {api_key}
     refused = env_set("--workspace-sid", twilio.account.workspace_sid, "--workflow-sid", other_workspace[1])
     assert refused.exit_code == 1 and "it belongs to workspace" in refused.stderr
@@ -520,6 +573,173 @@ def test_a_rejected_secret_is_not_printed_either(env_set, emulator, account_env,
     )
     assert writes(emulator) == []
     assert "wrong-token-that-must-not-be-printed" not in result.output
+
+
+# The handover token -------------------------------------------------------------------------------------
+
+ROTATED = (
+    "HANDOVER_TOKEN was rotated: tool URLs with the old token now get HTTP 401. "
+    "Run `handover tool register --assistant-id aia_asst_…` again to put the new one into the AI Assistant's tool."
+)
+
+
+def configure(emulator, deployed, project, twilio, dotenv_token: str | None, deployed_token: str | None) -> None:
+    """The FLEX_* values on both sides, and the given tokens (None: not there)."""
+    ws, ww = twilio.account.workspace_sid, twilio.account.workflow_sid
+    (project / ".env").write_text(
+        f"FLEX_WORKSPACE_SID={ws}\nFLEX_WORKFLOW_SID={ww}\n" + (f"HANDOVER_TOKEN={dotenv_token}\n" if dotenv_token else ""), encoding="utf-8"
+    )
+    for key, value in (("FLEX_WORKSPACE_SID", ws), ("FLEX_WORKFLOW_SID", ww), ("HANDOVER_TOKEN", deployed_token)):
+        if value:
+            set_variable(emulator, deployed.service_sid, deployed.environment_sid, key, value)
+
+
+def token_row(deployed, local: str, remote_action: str) -> list[str]:
+    return lines(deployed, ("FLEX_WORKSPACE_SID", "unchanged", "unchanged"), ("FLEX_WORKFLOW_SID", "unchanged", "unchanged"), ("HANDOVER_TOKEN", local, remote_action))
+
+
+@pytest.mark.parametrize(
+    ("dotenv_token", "deployed_token", "local_action", "remote_action"),
+    [
+        pytest.param(None, TOKEN_A, "created", "unchanged", id="the-deployed-one-when-dotenv-lacks-it"),
+        pytest.param(TOKEN_A, None, "unchanged", "created", id="dotenvs-when-the-environment-lacks-it"),
+        # Registered tool URLs carry the deployed token, so .env follows it.
+        pytest.param(TOKEN_B, TOKEN_A, "updated", "unchanged", id="the-deployed-one-over-another-in-dotenv"),
+    ],
+)
+def test_an_existing_token_is_reused(env_set, emulator, account_env, twilio, project, deployed, sids, dotenv_token, deployed_token, local_action, remote_action):
+    configure(emulator, deployed, project, twilio, dotenv_token, deployed_token)
+    result = env_set(*sids, "--service-sid", deployed.service_sid)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == token_row(deployed, local_action, remote_action)
+    assert result.stderr.splitlines()[-1] == "1 write(s)."
+    assert writes(emulator) == ([] if deployed_token else [("POST", variables_path(deployed), {"Key": "HANDOVER_TOKEN", "Value": TOKEN_A})])
+    assert (local_token(project), remote_token(emulator, deployed)) == (TOKEN_A, TOKEN_A)
+
+
+def test_remote_only_reuses_the_dotenv_token_without_writing_dotenv(env_set, emulator, account_env, twilio, project, deployed, sids):
+    configure(emulator, deployed, project, twilio, TOKEN_A, None)
+    before = read_env(project)
+    result = env_set(*sids, "--service-sid", deployed.service_sid, "--remote-only")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == f"HANDOVER_TOKEN      environment {deployed.domain_name}: created"
+    assert writes(emulator) == [("POST", variables_path(deployed), {"Key": "HANDOVER_TOKEN", "Value": TOKEN_A})]
+    assert read_env(project) == before
+
+
+@pytest.mark.parametrize("malformed", ["too-short", "a" * 42, "a" * 43 + "=", ""])
+def test_a_malformed_token_on_either_side_is_replaced(env_set, emulator, account_env, twilio, project, deployed, sids, malformed):
+    configure(emulator, deployed, project, twilio, malformed, malformed)
+    result = env_set(*sids, "--service-sid", deployed.service_sid)
+    assert result.exit_code == 0, result.output
+    token = remote_token(emulator, deployed)
+    assert tokens.valid(token) == token and local_token(project) == token
+    action = "updated" if malformed else "created"
+    assert result.stdout.splitlines() == token_row(deployed, action, action)
+
+
+def test_rotate_token_replaces_it_on_both_sides_and_says_what_that_means(env_set, emulator, account_env, twilio, project, deployed, sids):
+    configure(emulator, deployed, project, twilio, TOKEN_A, TOKEN_A)
+    zv = variable_sid(emulator, deployed, "HANDOVER_TOKEN")
+    result = env_set(*sids, "--service-sid", deployed.service_sid, "--rotate-token")
+    assert result.exit_code == 0, result.output
+    token = remote_token(emulator, deployed)
+    assert token != TOKEN_A and tokens.valid(token) == token and local_token(project) == token
+    assert result.stdout.splitlines() == token_row(deployed, "updated", "updated")
+    assert result.stderr.splitlines() == [*notes(emulator, deployed), ROTATED, "2 write(s)."]
+    assert writes(emulator) == [("POST", f"{variables_path(deployed)}/{zv}", {"Value": token})]
+    assert TOKEN_A not in result.output
+
+
+def test_rotate_token_on_a_first_run_is_a_first_token(env_set, emulator, account_env, project, deployed, sids):
+    result = env_set(*sids, "--service-sid", deployed.service_sid, "--rotate-token")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [*notes(emulator, deployed), "6 write(s)."]
+    assert local_token(project) == remote_token(emulator, deployed)
+
+
+def test_rotate_token_local_only_leaves_the_deployed_token(env_set, emulator, account_env, twilio, project, deployed, sids):
+    configure(emulator, deployed, project, twilio, TOKEN_A, TOKEN_A)
+    result = env_set(*sids, "--local-only", "--no-verify", "--rotate-token")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "HANDOVER_TOKEN      .env: updated"
+    assert result.stderr.splitlines() == ["HANDOVER_TOKEN was rotated in .env only; the deployed environment keeps its token.", "1 write(s)."]
+    assert local_token(project) not in (TOKEN_A, None)
+    assert remote_token(emulator, deployed) == TOKEN_A
+
+
+def test_rotate_token_dry_run_writes_nothing(env_set, emulator, account_env, twilio, project, deployed, sids):
+    configure(emulator, deployed, project, twilio, TOKEN_A, TOKEN_A)
+    before = read_env(project)
+    result = env_set(*sids, "--service-sid", deployed.service_sid, "--rotate-token", "--dry-run", "--show-secrets")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == token_row(deployed, "to update", "to update")
+    assert result.stderr.splitlines() == [*notes(emulator, deployed), "Dry run: nothing was written."]
+    assert writes(emulator) == []
+    assert (read_env(project), remote_token(emulator, deployed)) == (before, TOKEN_A)
+
+
+def test_show_secrets_prints_the_token(env_set, emulator, account_env, project, deployed, sids):
+    result = env_set(*sids, "--service-sid", deployed.service_sid, "--show-secrets")
+    assert result.exit_code == 0, result.output
+    token = remote_token(emulator, deployed)
+    assert result.stdout.splitlines()[-1] == f"HANDOVER_TOKEN={token}"
+    assert len(result.stdout.splitlines()) == 4
+    assert token not in result.stderr
+
+
+def test_show_secrets_json_has_the_token_and_without_it_json_has_none(env_set, emulator, account_env, project, deployed, sids):
+    shown = env_set(*sids, "--service-sid", deployed.service_sid, "--show-secrets", "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["handover_token"] == remote_token(emulator, deployed) == local_token(project)
+    hidden = env_set(*sids, "--service-sid", deployed.service_sid, "--json")
+    assert hidden.exit_code == 0, hidden.output
+    assert "handover_token" not in json.loads(hidden.stdout)
+
+
+def test_show_secrets_in_a_dry_run_shows_only_a_token_that_exists(env_set, emulator, account_env, twilio, project, deployed, sids):
+    new = env_set(*sids, "--service-sid", deployed.service_sid, "--dry-run", "--show-secrets", "--json")
+    assert new.exit_code == 0, new.output
+    assert json.loads(new.stdout)["handover_token"] is None
+    configure(emulator, deployed, project, twilio, None, TOKEN_A)
+    existing = env_set(*sids, "--service-sid", deployed.service_sid, "--dry-run", "--show-secrets")
+    assert existing.exit_code == 0, existing.output
+    assert existing.stdout.splitlines()[-1] == f"HANDOVER_TOKEN={TOKEN_A}"
+
+
+def test_a_failed_token_write_names_the_key_but_never_the_token(env_set, emulator, account_env, twilio, project, deployed, sids):
+    configure(emulator, deployed, project, twilio, TOKEN_A, TOKEN_B)
+    zv = variable_sid(emulator, deployed, "HANDOVER_TOKEN")
+    emulator.inject(Fault("POST", f"/Variables/{zv}", status=500))
+    result = env_set(*sids, "--service-sid", deployed.service_sid, "--rotate-token", "--json")
+    assert result.exit_code == 1
+    output = json.loads(result.stdout)
+    assert output["variables"][-1] == {"key": "HANDOVER_TOKEN", "local": "updated", "remote": "failed"}
+    assert "handover_token" not in output
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Stopped: setting HANDOVER_TOKEN on environment {deployed.environment_sid} failed: HTTP 500, Twilio error 20500: "
+        "Unable to update record: Injected fault 500. Applied: HANDOVER_TOKEN in .env (updated). Not applied on the environment: "
+        "HANDOVER_TOKEN. Run the same command again to finish; it writes only what is still missing."
+    )
+    assert remote_token(emulator, deployed) == TOKEN_B
+    for secret in (TOKEN_A, TOKEN_B, local_token(project)):
+        assert secret not in result.output
+
+
+def test_a_failed_run_with_show_secrets_shows_a_token_only_where_it_was_written(env_set, emulator, account_env, project, deployed, sids):
+    emulator.inject(Fault("POST", variables_path(deployed), status=400, code=20001))
+    written = env_set(*sids, "--service-sid", deployed.service_sid, "--show-secrets")
+    assert written.exit_code == 1
+    assert written.stdout.splitlines()[-2:] == [
+        f"HANDOVER_TOKEN      .env: created  environment {deployed.domain_name}: not applied",
+        f"HANDOVER_TOKEN={local_token(project)}",
+    ]
+    (project / ".env").unlink()
+    emulator.inject(Fault("POST", variables_path(deployed), status=400, code=20001))
+    nowhere = env_set(*sids, "--service-sid", deployed.service_sid, "--remote-only", "--show-secrets")
+    assert nowhere.exit_code == 1
+    assert nowhere.stdout.splitlines()[-1] == f"HANDOVER_TOKEN      environment {deployed.domain_name}: not applied"
+    assert remote(emulator, deployed) == {}
 
 
 # .env writing -----------------------------------------------------------------------------------------

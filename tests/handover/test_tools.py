@@ -10,7 +10,7 @@ from twilio.rest import Client
 
 from handover import tools
 from handover.cli import cli
-from handover.emulator import Fault, add_assistant
+from handover.emulator import Fault, add_assistant, set_variable
 from tests.handover.conftest import writes
 
 ASSISTANTS = "https://assistants.twilio.com/v1"
@@ -19,6 +19,18 @@ DESCRIPTION = (
     "to let another customer service agent handle the conversation."
 )
 UNKNOWN_ASSISTANT = "aia_asst_00000000-0000-0000-0000-000000000000"
+TOKEN = "T" * 43  # the deployed environment's HANDOVER_TOKEN
+DOTENV_TOKEN = "D" * 43
+INPUT_SCHEMA = (
+    "export type Data = {\n"
+    "  /** Why you hand the conversation to a human agent, in a sentence or two (at most 500 characters; longer text is cut). */\n"
+    "  reason: string;\n"
+    "  /** What the customer wanted and what was already tried, for the agent who takes over (at most 4000 characters; longer text is cut). */\n"
+    "  summary?: string;\n"
+    "};"
+)
+NO_TOKEN_FIX = "Run `handover env set --workspace-sid WS… --workflow-sid WW…` first; it makes one."
+REDACTED_NOTE = "The URL's token is shown as <redacted>: run the same command with --show-secrets to print the URL to paste."
 STUDIO_PATH = (
     "AI Assistants (a Developer Preview, retired by Twilio in July 2026) appears retired for this account. "
     "Hand off through a Studio flow instead, as Twilio Agent Connect does: see the README, "
@@ -36,6 +48,14 @@ def assistant(emulator) -> str:
     return add_assistant(emulator, "Customer care")["id"]
 
 
+@pytest.fixture
+def token(emulator, deployed) -> str:
+    """HANDOVER_TOKEN on the deployed environment, as `handover env set` leaves it."""
+    set_variable(emulator, deployed.service_sid, deployed.environment_sid, "HANDOVER_TOKEN", TOKEN)
+    emulator.clear_traffic()
+    return TOKEN
+
+
 def invoke(runner: CliRunner, project, *args: str):
     return runner.invoke(cli, ["--project-dir", str(project), *args], catch_exceptions=False)
 
@@ -44,8 +64,12 @@ def register(runner, project, deployed, assistant: str, *args: str):
     return invoke(runner, project, "tool", "register", "--assistant-id", assistant, "--service-sid", deployed.service_sid, *args)
 
 
-def tool_url(deployed) -> str:
-    return f"https://{deployed.domain_name}/tools/flex-handover"
+def tool_url(deployed, token: str = TOKEN) -> str:
+    return f"https://{deployed.domain_name}/tools/flex-handover?token={token}"
+
+
+def shown_url(deployed) -> str:
+    return f"https://{deployed.domain_name}/tools/flex-handover?token=<redacted>"
 
 
 def expected_definition(url: str, name: str = "Flex Agent Handover", description: str = DESCRIPTION) -> dict:
@@ -54,16 +78,17 @@ def expected_definition(url: str, name: str = "Flex Agent Handover", description
         "description": description,
         "type": "WEBHOOK",
         "enabled": True,
-        "meta": {"url": url, "method": "POST", "input_schema": "{}"},
+        "meta": {"url": url, "method": "POST", "input_schema": INPUT_SCHEMA},
     }
 
 
 def using(emulator, deployed) -> list[str]:
-    """The notes on stderr of a command that located the deployment by --service-sid."""
+    """The notes on stderr of a command that located the deployment by --service-sid and took its token."""
     return [
         f"Using account {emulator.account.sid} (auth token, from the environment).",
         f"Using service {deployed.service_sid} (found by --service-sid).",
         f"Using environment {deployed.environment_sid} at https://{deployed.domain_name}.",
+        f"Using HANDOVER_TOKEN from environment {deployed.environment_sid}.",
     ]
 
 
@@ -87,16 +112,33 @@ def create_tool(emulator, definition: dict) -> str:
 
 def no_secret(emulator, *results) -> None:
     for result in results:
-        assert emulator.account.auth_token not in result.stdout + result.stderr
+        for secret in (emulator.account.auth_token, TOKEN, DOTENV_TOKEN):
+            assert secret not in result.stdout + result.stderr
 
 
 # definition()
 
 
 def test_the_definition_is_the_template_rendered():
-    assert tools.definition("https://example-1234-dev.twil.io/tools/flex-handover") == expected_definition(
-        "https://example-1234-dev.twil.io/tools/flex-handover"
+    assert tools.definition(f"https://example-1234-dev.twil.io/tools/flex-handover?token={TOKEN}") == expected_definition(
+        f"https://example-1234-dev.twil.io/tools/flex-handover?token={TOKEN}"
     )
+
+
+def test_the_input_schema_names_the_contracts_limits(monkeypatch):
+    from handover import contract
+
+    monkeypatch.setattr(contract, "MAX_REASON_LENGTH", 7)
+    monkeypatch.setattr(contract, "MAX_SUMMARY_LENGTH", 9)
+    schema = tools.definition("https://x.twil.io/t")["meta"]["input_schema"]
+    assert "(at most 7 characters; longer text is cut)" in schema.splitlines()[1]
+    assert "(at most 9 characters; longer text is cut)" in schema.splitlines()[3]
+
+
+def test_redacted_shows_no_token_and_keeps_the_rest():
+    definition = expected_definition(f"https://x.twil.io/t?a=1&token={TOKEN}")
+    assert tools.redacted(definition) == expected_definition("https://x.twil.io/t?a=1&token=<redacted>")
+    assert definition["meta"]["url"] == f"https://x.twil.io/t?a=1&token={TOKEN}"
 
 
 def test_the_definition_keeps_quotes_and_markup_in_the_name_and_description():
@@ -107,7 +149,7 @@ def test_the_definition_keeps_quotes_and_markup_in_the_name_and_description():
 # register: create, then nothing, then update
 
 
-def test_register_creates_and_attaches_the_tool(runner, account_env, emulator, project, deployed, assistant):
+def test_register_creates_and_attaches_the_tool(runner, account_env, emulator, project, deployed, token, assistant):
     result = register(runner, project, deployed, assistant)
     assert result.exit_code == 0, result.output
     tool_id = created_tool_id(emulator)
@@ -115,6 +157,7 @@ def test_register_creates_and_attaches_the_tool(runner, account_env, emulator, p
     assert writes(emulator) == [("POST", "/v1/Tools", definition), ("POST", f"/v1/Assistants/{assistant}/Tools/{tool_id}", {})]
     assert result.stdout.splitlines() == [
         f"tool {tool_id}: created on assistant {assistant}",
+        f"  url: {shown_url(deployed)}",
         "  POST /v1/Tools",
         f"  POST /v1/Assistants/{assistant}/Tools/{tool_id}",
     ]
@@ -122,6 +165,7 @@ def test_register_creates_and_attaches_the_tool(runner, account_env, emulator, p
     assert attached(emulator, assistant) == [tool_id]
     assert [(r.method, r.path) for r in emulator.requests] == [
         ("GET", f"/v1/Services/{deployed.service_sid}/Environments"),
+        ("GET", f"/v1/Services/{deployed.service_sid}/Environments/{deployed.environment_sid}/Variables"),
         ("GET", f"/v1/Assistants/{assistant}/Tools"),
         ("POST", "/v1/Tools"),
         ("POST", f"/v1/Assistants/{assistant}/Tools/{tool_id}"),
@@ -129,14 +173,14 @@ def test_register_creates_and_attaches_the_tool(runner, account_env, emulator, p
     no_secret(emulator, result)
 
 
-def test_register_again_writes_nothing(runner, account_env, emulator, project, deployed, assistant):
+def test_register_again_writes_nothing(runner, account_env, emulator, project, deployed, token, assistant):
     assert register(runner, project, deployed, assistant).exit_code == 0
     tool_id = created_tool_id(emulator)
     emulator.clear_traffic()
     result = register(runner, project, deployed, assistant)
     assert result.exit_code == 0, result.output
     assert writes(emulator) == []
-    assert result.stdout.splitlines() == [f"tool {tool_id}: unchanged on assistant {assistant}"]
+    assert result.stdout.splitlines() == [f"tool {tool_id}: unchanged on assistant {assistant}", f"  url: {shown_url(deployed)}"]
     assert result.stderr.splitlines() == using(emulator, deployed) + ["0 write(s)."]
     assert attached(emulator, assistant) == [tool_id]
 
@@ -145,16 +189,18 @@ def test_register_again_writes_nothing(runner, account_env, emulator, project, d
     ("option", "value", "changed"),
     [("--description", "Hand over when asked for a person.", "description"), ("--url", "https://handover.example.com/flex", "meta")],
 )
-def test_a_changed_input_updates_the_tool_in_one_put(runner, account_env, emulator, project, deployed, assistant, option, value, changed):
+def test_a_changed_input_updates_the_tool_in_one_put(runner, account_env, emulator, project, deployed, token, assistant, option, value, changed):
     assert register(runner, project, deployed, assistant).exit_code == 0
     tool_id = created_tool_id(emulator)
     emulator.clear_traffic()
     result = register(runner, project, deployed, assistant, option, value)
     assert result.exit_code == 0, result.output
-    wanted = expected_definition(value if option == "--url" else tool_url(deployed), description=value if option == "--description" else DESCRIPTION)
+    url = f"{value}?token={TOKEN}" if option == "--url" else tool_url(deployed)
+    wanted = expected_definition(url, description=value if option == "--description" else DESCRIPTION)
     assert writes(emulator) == [("PUT", f"/v1/Tools/{tool_id}", wanted)]
     assert result.stdout.splitlines() == [
         f"tool {tool_id}: updated on assistant {assistant}",
+        f"  url: {url.replace(TOKEN, '<redacted>')}",
         f"  fields that differ: {changed}",
         f"  PUT /v1/Tools/{tool_id}",
     ]
@@ -163,27 +209,27 @@ def test_a_changed_input_updates_the_tool_in_one_put(runner, account_env, emulat
     assert attached(emulator, assistant) == [tool_id]
 
 
-def test_a_renamed_tool_is_found_by_its_url_and_updated(runner, account_env, emulator, project, deployed, assistant):
+def test_a_renamed_tool_is_found_by_its_url_and_updated(runner, account_env, emulator, project, deployed, token, assistant):
     assert register(runner, project, deployed, assistant).exit_code == 0
     tool_id = created_tool_id(emulator)
     emulator.clear_traffic()
     result = register(runner, project, deployed, assistant, "--name", "Talk to a person")
     assert result.exit_code == 0, result.output
     assert writes(emulator) == [("PUT", f"/v1/Tools/{tool_id}", expected_definition(tool_url(deployed), name="Talk to a person"))]
-    assert result.stdout.splitlines()[:2] == [f"tool {tool_id}: updated on assistant {assistant}", "  fields that differ: name"]
+    assert result.stdout.splitlines()[::2] == [f"tool {tool_id}: updated on assistant {assistant}", "  fields that differ: name"]
     assert attached(emulator, assistant) == [tool_id]
 
 
-def test_dry_run_writes_nothing(runner, account_env, emulator, project, deployed, assistant):
+def test_dry_run_writes_nothing(runner, account_env, emulator, project, deployed, token, assistant):
     result = register(runner, project, deployed, assistant, "--dry-run")
     assert result.exit_code == 0, result.output
     assert writes(emulator) == []
-    assert result.stdout.splitlines() == [f"tool (new): to create on assistant {assistant}"]
+    assert result.stdout.splitlines() == [f"tool (new): to create on assistant {assistant}", f"  url: {shown_url(deployed)}"]
     assert result.stderr.splitlines() == using(emulator, deployed) + ["Dry run: nothing was written."]
     assert attached(emulator, assistant) == []
 
 
-def test_dry_run_of_a_change_names_the_fields(runner, account_env, emulator, project, deployed, assistant):
+def test_dry_run_of_a_change_names_the_fields(runner, account_env, emulator, project, deployed, token, assistant):
     assert register(runner, project, deployed, assistant).exit_code == 0
     tool_id = created_tool_id(emulator)
     emulator.clear_traffic()
@@ -197,11 +243,11 @@ def test_dry_run_of_a_change_names_the_fields(runner, account_env, emulator, pro
         "changed_fields": ["description"],
         "dry_run": True,
         "writes": [],
-        "definition": expected_definition(tool_url(deployed), description="Other"),
+        "definition": expected_definition(shown_url(deployed), description="Other"),
     }
 
 
-def test_register_json(runner, account_env, emulator, project, deployed, assistant):
+def test_register_json(runner, account_env, emulator, project, deployed, token, assistant):
     result = register(runner, project, deployed, assistant, "--json")
     assert result.exit_code == 0, result.output
     tool_id = created_tool_id(emulator)
@@ -212,23 +258,29 @@ def test_register_json(runner, account_env, emulator, project, deployed, assista
         "changed_fields": ["name", "description", "type", "enabled", "meta"],
         "dry_run": False,
         "writes": ["POST /v1/Tools", f"POST /v1/Assistants/{assistant}/Tools/{tool_id}"],
-        "definition": expected_definition(tool_url(deployed)),
+        "definition": expected_definition(shown_url(deployed)),
     }
     no_secret(emulator, result)
 
 
-def test_a_given_url_needs_no_deployment(runner, account_env, emulator, project, assistant):
+def test_a_given_url_without_a_deployment_takes_the_token_of_dotenv(runner, account_env, emulator, project, assistant):
+    (project / ".env").write_text(f"HANDOVER_TOKEN={DOTENV_TOKEN}\n", encoding="utf-8")
     url = f"https://handover.example.com/{assistant}"
     result = invoke(runner, project, "tool", "register", "--assistant-id", assistant, "--url", url)
     assert result.exit_code == 0, result.output
-    assert writes(emulator)[0] == ("POST", "/v1/Tools", expected_definition(url))
+    assert writes(emulator)[0] == ("POST", "/v1/Tools", expected_definition(f"{url}?token={DOTENV_TOKEN}"))
     assert not any(r.host.startswith("serverless.") for r in emulator.requests)
+    assert result.stderr.splitlines() == [
+        f"Using account {emulator.account.sid} (auth token, from the environment).", "Using HANDOVER_TOKEN from .env.", "2 write(s).",
+    ]
+    assert result.stdout.splitlines()[1] == f"  url: {url}?token=<redacted>"
+    no_secret(emulator, result)
 
 
 # a failed run leaves nothing behind
 
 
-def test_an_unattached_tool_of_the_account_is_left_alone(runner, account_env, emulator, project, deployed, assistant):
+def test_an_unattached_tool_of_the_account_is_left_alone(runner, account_env, emulator, project, deployed, token, assistant):
     """Only the assistant's own tools are looked at: a tool of the account that it lacks is not reused."""
     other_id = create_tool(emulator, expected_definition(tool_url(deployed)))
     result = register(runner, project, deployed, assistant)
@@ -242,7 +294,7 @@ def test_an_unattached_tool_of_the_account_is_left_alone(runner, account_env, em
     assert attached(emulator, assistant) == [tool_id]
 
 
-def test_a_failed_attach_deletes_the_new_tool_and_a_rerun_starts_over(runner, account_env, emulator, project, deployed, assistant):
+def test_a_failed_attach_deletes_the_new_tool_and_a_rerun_starts_over(runner, account_env, emulator, project, deployed, token, assistant):
     emulator.inject(Fault("POST", f"/v1/Assistants/{assistant}/Tools/", status=500))
     result = register(runner, project, deployed, assistant)
     assert result.exit_code == 1
@@ -272,7 +324,7 @@ def test_a_failed_attach_deletes_the_new_tool_and_a_rerun_starts_over(runner, ac
     no_secret(emulator, result, again)
 
 
-def test_a_failed_attach_whose_rollback_fails_names_the_tool_left_behind(runner, account_env, emulator, project, deployed, assistant):
+def test_a_failed_attach_whose_rollback_fails_names_the_tool_left_behind(runner, account_env, emulator, project, deployed, token, assistant):
     emulator.inject(Fault("POST", f"/v1/Assistants/{assistant}/Tools/", status=500))
     emulator.inject(Fault("DELETE", "/v1/Tools/", status=403))  # not retried, unlike a 5xx
     result = register(runner, project, deployed, assistant)
@@ -286,7 +338,7 @@ def test_a_failed_attach_whose_rollback_fails_names_the_tool_left_behind(runner,
     assert tool_id in emulator.table("assistant_tools") and attached(emulator, assistant) == []
 
 
-def test_a_failed_create_says_nothing_was_applied(runner, account_env, emulator, project, deployed, assistant):
+def test_a_failed_create_says_nothing_was_applied(runner, account_env, emulator, project, deployed, token, assistant):
     emulator.inject(Fault("POST", "/v1/Tools", status=500))
     result = register(runner, project, deployed, assistant)
     assert result.exit_code == 1
@@ -303,7 +355,7 @@ def test_a_failed_create_says_nothing_was_applied(runner, account_env, emulator,
 # the account says no
 
 
-def test_an_unknown_assistant(runner, account_env, emulator, project, deployed):
+def test_an_unknown_assistant(runner, account_env, emulator, project, deployed, token):
     result = register(runner, project, deployed, UNKNOWN_ASSISTANT)
     assert result.exit_code == 1
     assert result.stdout == ""
@@ -315,7 +367,7 @@ def test_an_unknown_assistant(runner, account_env, emulator, project, deployed):
 
 
 @pytest.mark.parametrize("status", [410, 404])
-def test_retired_assistants_api(runner, account_env, emulator, project, deployed, assistant, status):
+def test_retired_assistants_api(runner, account_env, emulator, project, deployed, token, assistant, status):
     emulator.inject(Fault("GET", "/v1/Assistants", status=status, times=None))
     result = register(runner, project, deployed, assistant)
     assert result.exit_code == 1
@@ -330,7 +382,7 @@ def test_retired_assistants_api(runner, account_env, emulator, project, deployed
     ]
 
 
-def test_a_410_on_the_assistants_tools_alone_reads_as_retired(runner, account_env, emulator, project, deployed, assistant):
+def test_a_410_on_the_assistants_tools_alone_reads_as_retired(runner, account_env, emulator, project, deployed, token, assistant):
     emulator.inject(Fault("GET", f"/v1/Assistants/{assistant}/Tools", status=410, times=None))
     result = register(runner, project, deployed, assistant)
     assert result.exit_code == 1
@@ -338,7 +390,7 @@ def test_a_410_on_the_assistants_tools_alone_reads_as_retired(runner, account_en
     assert writes(emulator) == []
 
 
-def test_an_assistants_error_that_is_not_a_retirement_is_reported_as_it_is(runner, account_env, emulator, project, deployed, assistant):
+def test_an_assistants_error_that_is_not_a_retirement_is_reported_as_it_is(runner, account_env, emulator, project, deployed, token, assistant):
     emulator.inject(Fault("GET", "/v1/Assistants", status=403, code=20403, times=None))
     result = register(runner, project, deployed, assistant)
     assert result.exit_code == 1
@@ -381,36 +433,76 @@ def test_missing_credentials_are_a_usage_error_before_any_request(runner, accoun
 # show
 
 
-def test_show_prints_the_console_fields(runner, emulator, project):
-    url = "https://example-1234-dev.twil.io/tools/flex-handover"
-    result = invoke(runner, project, "tool", "show", "--url", url)
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [
+def console_fields(url: str) -> list[str]:
+    return [
         "Name:        Flex Agent Handover",
         f"Description: {DESCRIPTION}",
-        "Input:       {}",
+        "Input:       export type Data = {",
+        *[" " * 13 + line for line in INPUT_SCHEMA.splitlines()[1:]],
         "Method:      POST",
         f"URL:         {url}",
     ]
-    assert result.stderr == ""
+
+
+@pytest.fixture
+def no_credentials(account_env, monkeypatch):
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID")
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+
+
+def test_show_prints_the_console_fields_with_the_token_redacted(runner, emulator, project, no_credentials):
+    (project / ".env").write_text(f"HANDOVER_TOKEN={DOTENV_TOKEN}\n", encoding="utf-8")
+    url = "https://example-1234-dev.twil.io/tools/flex-handover"
+    result = invoke(runner, project, "tool", "show", "--url", url)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == console_fields(f"{url}?token=<redacted>")
+    assert result.stderr.splitlines() == ["Using HANDOVER_TOKEN from .env.", REDACTED_NOTE]
     assert emulator.requests == []
+    no_secret(emulator, result)
 
 
-def test_show_json_is_the_definition(runner, emulator, project):
+def test_show_secrets_prints_the_url_to_paste(runner, emulator, project, no_credentials):
+    (project / ".env").write_text(f"HANDOVER_TOKEN={DOTENV_TOKEN}\n", encoding="utf-8")
+    url = "https://example-1234-dev.twil.io/tools/flex-handover"
+    result = invoke(runner, project, "tool", "show", "--url", url, "--show-secrets")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == console_fields(f"{url}?token={DOTENV_TOKEN}")
+    assert result.stderr.splitlines() == ["Using HANDOVER_TOKEN from .env."]
+
+
+def test_show_json_is_the_definition_with_the_token_redacted(runner, emulator, project, no_credentials):
+    (project / ".env").write_text(f"HANDOVER_TOKEN={DOTENV_TOKEN}\n", encoding="utf-8")
     url = "https://example-1234-dev.twil.io/tools/flex-handover"
     result = invoke(runner, project, "tool", "show", "--url", url, "--name", "Handover", "--description", "When stuck.", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == expected_definition(url, "Handover", "When stuck.")
+    assert json.loads(result.stdout) == expected_definition(f"{url}?token=<redacted>", "Handover", "When stuck.")
+    assert result.stderr.splitlines() == ["Using HANDOVER_TOKEN from .env.", REDACTED_NOTE]
+    shown = invoke(runner, project, "tool", "show", "--url", url, "--json", "--show-secrets")
+    assert json.loads(shown.stdout) == expected_definition(f"{url}?token={DOTENV_TOKEN}")
     assert emulator.requests == []
 
 
-def test_show_without_url_looks_up_the_deployed_domain(runner, account_env, emulator, project, deployed):
+def test_show_without_url_looks_up_the_deployed_domain_and_token(runner, account_env, emulator, project, deployed, token):
     result = invoke(runner, project, "tool", "show", "--service-sid", deployed.service_sid, "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == expected_definition(tool_url(deployed))
-    assert result.stderr.splitlines() == using(emulator, deployed)
-    assert [(r.method, r.path) for r in emulator.requests] == [("GET", f"/v1/Services/{deployed.service_sid}/Environments")]
+    assert json.loads(result.stdout) == expected_definition(shown_url(deployed))
+    assert result.stderr.splitlines() == using(emulator, deployed) + [REDACTED_NOTE]
+    assert [(r.method, r.path) for r in emulator.requests] == [
+        ("GET", f"/v1/Services/{deployed.service_sid}/Environments"),
+        ("GET", f"/v1/Services/{deployed.service_sid}/Environments/{deployed.environment_sid}/Variables"),
+    ]
     no_secret(emulator, result)
+    shown = invoke(runner, project, "tool", "show", "--service-sid", deployed.service_sid, "--show-secrets")
+    assert shown.stdout.splitlines()[-1] == f"URL:         {tool_url(deployed)}"
+
+
+def test_show_with_url_and_credentials_prefers_the_deployed_token(runner, account_env, emulator, project, deployed, token):
+    (project / ".env").write_text(f"HANDOVER_TOKEN={DOTENV_TOKEN}\n", encoding="utf-8")
+    url = "https://handover.example.com/flex"
+    result = invoke(runner, project, "tool", "show", "--url", url, "--service-sid", deployed.service_sid, "--json", "--show-secrets")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["meta"]["url"] == f"{url}?token={TOKEN}"
+    assert result.stderr.splitlines() == using(emulator, deployed)
 
 
 def test_show_without_url_or_deployment_says_how_to_deploy(runner, account_env, emulator, project):
@@ -422,3 +514,102 @@ def test_show_without_url_or_deployment_says_how_to_deploy(runner, account_env, 
         "Deploy with `twilio serverless:deploy` (or `npm run deploy`), or pass --service-sid ZS…."
     )
     assert emulator.requests == []
+
+
+def test_show_without_any_token_says_to_run_env_set(runner, emulator, project, no_credentials):
+    (project / ".env").write_text("HANDOVER_TOKEN=too-short\n", encoding="utf-8")
+    result = invoke(runner, project, "tool", "show", "--url", "https://x.twil.io/tools/flex-handover")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: No valid HANDOVER_TOKEN in .env, and the tool URL must carry the deployment's. {NO_TOKEN_FIX}\n"
+    )
+    assert emulator.requests == []
+
+
+# the token in the URL
+
+
+def test_register_without_a_deployed_token_says_to_run_env_set_and_writes_nothing(runner, account_env, emulator, project, deployed, assistant):
+    (project / ".env").write_text(f"HANDOVER_TOKEN={DOTENV_TOKEN}\n", encoding="utf-8")  # not used: the deployment's is needed
+    result = register(runner, project, deployed, assistant)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == using(emulator, deployed)[:3] + [
+        f"Error: No valid HANDOVER_TOKEN on environment {deployed.environment_sid}, and the tool URL must carry the deployment's. {NO_TOKEN_FIX}"
+    ]
+    assert writes(emulator) == []
+    assert not any(r.host.startswith("assistants.") for r in emulator.requests)
+    no_secret(emulator, result)
+
+
+def test_register_with_a_url_and_no_token_anywhere_says_to_run_env_set(runner, account_env, emulator, project, deployed, assistant):
+    set_variable(emulator, deployed.service_sid, deployed.environment_sid, "HANDOVER_TOKEN", "malformed")
+    result = register(runner, project, deployed, assistant, "--url", "https://handover.example.com/flex")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: No valid HANDOVER_TOKEN on environment {deployed.environment_sid} or in .env, and the tool URL must carry the "
+        f"deployment's. {NO_TOKEN_FIX}"
+    )
+    assert writes(emulator) == []
+    assert not any(r.host.startswith("assistants.") for r in emulator.requests)
+
+
+def test_register_with_a_url_and_a_deployment_without_token_takes_the_token_of_dotenv(runner, account_env, emulator, project, deployed, assistant):
+    (project / ".env").write_text(f"HANDOVER_TOKEN={DOTENV_TOKEN}\n", encoding="utf-8")
+    url = "https://handover.example.com/flex"
+    result = register(runner, project, deployed, assistant, "--url", url)
+    assert result.exit_code == 0, result.output
+    assert writes(emulator)[0] == ("POST", "/v1/Tools", expected_definition(f"{url}?token={DOTENV_TOKEN}"))
+    assert result.stderr.splitlines() == using(emulator, deployed)[:3] + ["Using HANDOVER_TOKEN from .env.", "2 write(s)."]
+
+
+def test_a_token_in_the_given_url_is_replaced_by_the_deployed_one(runner, account_env, emulator, project, deployed, token, assistant):
+    result = register(runner, project, deployed, assistant, "--url", "https://handover.example.com/flex?team=a&token=old")
+    assert result.exit_code == 0, result.output
+    assert writes(emulator)[0] == ("POST", "/v1/Tools", expected_definition(f"https://handover.example.com/flex?team=a&token={TOKEN}"))
+
+
+def test_a_rotated_token_updates_the_tool_in_one_put(runner, account_env, emulator, project, deployed, token, assistant):
+    assert register(runner, project, deployed, assistant, "--name", "Talk to a person").exit_code == 0
+    tool_id = created_tool_id(emulator)
+    rotated = "R" * 43
+    set_variable(emulator, deployed.service_sid, deployed.environment_sid, "HANDOVER_TOKEN", rotated)
+    emulator.clear_traffic()
+    result = register(runner, project, deployed, assistant)  # found by its URL without the token, renamed back
+    assert result.exit_code == 0, result.output
+    assert writes(emulator) == [("PUT", f"/v1/Tools/{tool_id}", expected_definition(tool_url(deployed, rotated)))]
+    assert result.stdout.splitlines() == [
+        f"tool {tool_id}: updated on assistant {assistant}",
+        f"  url: {shown_url(deployed)}",
+        "  fields that differ: name, meta",
+        f"  PUT /v1/Tools/{tool_id}",
+    ]
+    assert attached(emulator, assistant) == [tool_id]
+    assert rotated not in result.output
+    no_secret(emulator, result)
+
+
+def test_register_show_secrets_prints_the_url_with_its_token(runner, account_env, emulator, project, deployed, token, assistant):
+    result = register(runner, project, deployed, assistant, "--show-secrets", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [f"tool (new): to create on assistant {assistant}", f"  url: {tool_url(deployed)}"]
+    as_json = register(runner, project, deployed, assistant, "--show-secrets", "--dry-run", "--json")
+    assert json.loads(as_json.stdout)["definition"] == expected_definition(tool_url(deployed))
+
+
+def test_an_assistants_error_that_quotes_the_url_is_printed_without_its_token():
+    class Refusal:
+        status_code = 400
+        text = json.dumps({"message": f"meta.url https://x.twil.io/tools/flex-handover?token={TOKEN} is not allowed"})
+
+    class AssistantsRefusing:
+        def request(self, method, url, data=None, headers=None):
+            return Refusal()
+
+    with pytest.raises(tools.AssistantsApiError) as raised:
+        tools.attached_tools(AssistantsRefusing(), "AC" + "0" * 32, "aia_asst_1")
+    assert str(raised.value) == (
+        f"GET {ASSISTANTS}/Assistants/aia_asst_1/Tools failed: HTTP 400: "
+        "meta.url https://x.twil.io/tools/flex-handover?token=<redacted> is not allowed"
+    )

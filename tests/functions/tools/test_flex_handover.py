@@ -15,6 +15,8 @@ from tests.conftest import HANDOVER_TOKEN
 
 INTERACTIONS = "POST /v1/Interactions"
 CLAIM = "POST /v1/Services/{ServiceSid}/Maps/{MapSid}/Items"
+READ_CONVERSATION = "GET /v1/Services/{ChatServiceSid}/Conversations/{Sid}"
+MARK_CONVERSATION = "POST /v1/Services/{ChatServiceSid}/Conversations/{Sid}"
 USER_LOOKUP = "GET /v1/Services/{ChatServiceSid}/Users/{Sid}"
 HANDED_OFF_MESSAGE = "I have passed our conversation to a member of our team. They will reply here shortly."
 FAILED_MESSAGE = "I could not reach a member of our team just now."
@@ -123,7 +125,7 @@ def test_identity_decides_the_channel_type_and_customer_attributes(twilio, emula
 
     assert_handed_off(answer, emulator)
     assert only_interaction_request(emulator) == expected_interaction(twilio, session["conversation_sid"], channel_type, attributes)
-    assert [call.operation for call in emulator.requests] == [CLAIM, INTERACTIONS]
+    assert [call.operation for call in emulator.requests] == [CLAIM, INTERACTIONS, READ_CONVERSATION, MARK_CONVERSATION]
 
 
 def test_an_identity_longer_than_the_limit_is_recorded_truncated(twilio, emulator, runtime, call_tool, session):
@@ -367,9 +369,9 @@ def test_the_task_channel_comes_from_configuration(twilio, emulator, runtimes, c
 # Twilio API failures -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("status", "code"), [(500, 20500), (503, 20503), (429, 20429)])
-def test_a_twilio_error_is_a_502_with_twilios_code_and_message(emulator, runtime, call_tool, session, status, code):
-    emulator.inject(Fault("POST", "/v1/Interactions", status=status))
+@pytest.mark.parametrize(("status", "code"), [(400, 20001), (403, 20403), (404, 20404)])
+def test_a_twilio_refusal_is_a_502_with_twilios_code_and_message_and_no_retry(emulator, runtime, call_tool, session, status, code):
+    emulator.inject(Fault("POST", "/v1/Interactions", status=status, code=code))
 
     answer = call_tool(runtime, {"X-Session-Id": session["header"], "X-Identity": "+15551234567"})
 
@@ -381,6 +383,7 @@ def test_a_twilio_error_is_a_502_with_twilios_code_and_message(emulator, runtime
         "twilioCode": code,
         "twilioStatus": status,
     }
+    assert len(emulator.calls(operation=INTERACTIONS)) == 1
     assert emulator.table("interactions").get(answer.body.get("interactionSid")) is None
     failure_lines = [line for line in runtime.log().splitlines() if f"for conversation {session['conversation_sid']}" in line]
     assert len(failure_lines) == 1
@@ -405,21 +408,11 @@ def test_twilio_rejecting_the_routing_is_a_502_that_says_why(emulator, runtime, 
     }
 
 
-def test_a_dropped_connection_is_a_502_without_a_twilio_code(emulator, runtime, call_tool, session):
-    emulator.inject(Fault("POST", "/v1/Interactions", drop=True))
-
-    answer = call_tool(runtime, {"X-Session-Id": session["header"], "X-Identity": "+15551234567"})
-
-    assert answer.status == 502
-    assert (answer.body["status"], answer.body["twilioCode"], answer.body["twilioStatus"]) == ("failed", None, None)
-    assert answer.body["error"].startswith("Creating the Flex interaction failed: ")
-
-
 # Secrets and runtime modes -------------------------------------------------------------------------
 
 
 def test_the_auth_token_never_reaches_answers_or_logs(twilio, emulator, runtime, call_tool, session):
-    emulator.inject(Fault("POST", "/v1/Interactions", status=500))
+    emulator.inject(Fault("POST", "/v1/Interactions", status=400))
     answers = [
         call_tool(runtime, {"X-Session-Id": session["header"], "X-Identity": "+15551234567"}),
         call_tool(runtime, {"X-Session-Id": "garbage"}),

@@ -19,6 +19,8 @@ CLAIM = "POST /v1/Services/{ServiceSid}/Maps/{MapSid}/Items"
 RELEASE = "DELETE /v1/Services/{ServiceSid}/Maps/{MapSid}/Items/{Key}"
 CREATE_MAP = "POST /v1/Services/{ServiceSid}/Maps"
 INTERACTIONS = "POST /v1/Interactions"
+READ_CONVERSATION = "GET /v1/Services/{ChatServiceSid}/Conversations/{Sid}"
+MARK_CONVERSATION = "POST /v1/Services/{ChatServiceSid}/Conversations/{Sid}"
 ALREADY = "A member of our team already has our conversation. They will reply here shortly."
 
 
@@ -45,13 +47,13 @@ def test_a_handoff_claims_the_conversation_then_creates_the_interaction(twilio, 
     answer = call_tool(runtime, headers_for(twilio, conversation), {"reason": "refund"})
 
     assert answer.status == 200, answer.body
-    assert [r.operation for r in emulator.requests] == [CLAIM, INTERACTIONS]
+    assert [r.operation for r in emulator.requests] == [CLAIM, INTERACTIONS, READ_CONVERSATION, MARK_CONVERSATION]
     [claim] = emulator.calls(operation=CLAIM)
     assert claim.path == f"/v1/Services/default/Maps/{contract.CLAIM_MAP}/Items"
-    requested_at = claim.body["Data"]["requestedAt"]
+    data = claim.body["Data"]
     assert claim.body == {
         "Key": conversation,
-        "Data": {"state": "pending", "requestedAt": requested_at, "source": "/tools/flex-handover"},
+        "Data": {"state": "pending", "claimId": data["claimId"], "requestedAt": data["requestedAt"], "source": "/tools/flex-handover"},
         "ItemTtl": contract.CLAIM_TTL_SECONDS,
     }
     assert set(sync_map_items(emulator, contract.CLAIM_MAP)) >= {conversation}
@@ -128,7 +130,7 @@ def test_the_first_handoff_of_an_account_makes_the_claim_map(twilio, emulator, r
     answer = call_tool(runtime, headers_for(twilio, conversation))
 
     assert answer.status == 200, answer.body
-    assert [(r.operation, r.status) for r in emulator.requests] == [(CLAIM, 404), (CREATE_MAP, 201), (CLAIM, 201), (INTERACTIONS, 201)]
+    assert [(r.operation, r.status) for r in emulator.requests][:4] == [(CLAIM, 404), (CREATE_MAP, 201), (CLAIM, 201), (INTERACTIONS, 201)]
     assert emulator.calls(operation=CREATE_MAP)[0].body == {"UniqueName": contract.CLAIM_MAP}
 
 
