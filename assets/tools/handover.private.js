@@ -18,6 +18,7 @@ const RETRY_BASE_MS = 100;
 const RETRY_CAP_MS = 1000;
 const RELEASE_RESERVE_MS = 600;
 const CLAIM_MAP = "handover-claims";
+const CLAIM_PENDING_TTL_SECONDS = 60;
 const CLAIM_TTL_SECONDS = 86400;
 // Sync's answer to a second create of a Map item key.
 const DUPLICATE_KEY = { status: 409, code: 54208 };
@@ -327,9 +328,14 @@ function claimOf({ config, session, handoff }) {
     item: {
       key: session.conversationSid,
       data: { state: 'pending', claimId: crypto.randomUUID(), requestedAt: handoff.requestedAt, source: handoff.source },
-      itemTtl: CLAIM_TTL_SECONDS,
+      itemTtl: CLAIM_PENDING_TTL_SECONDS,
     },
   };
+}
+
+/** The claim once the interaction exists: it names the interaction and lasts the day. */
+function handedOffClaim(claim, interactionSid) {
+  return { data: { ...claim.item.data, state: 'handed_off', interactionSid }, itemTtl: CLAIM_TTL_SECONDS };
 }
 
 /** The TaskRouter expression that finds the task of this very handoff, should its interaction's answer be lost. */
@@ -472,6 +478,7 @@ module.exports = {
   claimOf,
   deadlineOf,
   handedOffAttributes,
+  handedOffClaim,
   handedOff,
   headerOf,
   isClaimedAlready,

@@ -77,7 +77,10 @@ async function handOff(handover, context, event, startedAt) {
     }
   }
   knownInteractions.set(session.conversationSid, interaction.sid);
-  await markConversation(handover, client, session, interaction.sid, deadline);
+  await Promise.all([
+    confirmClaim(handover, client, claim, session, interaction.sid, deadline),
+    markConversation(handover, client, session, interaction.sid, deadline),
+  ]);
   return handover.handedOff(interaction.sid);
 }
 
@@ -147,6 +150,19 @@ async function releaseClaim(handover, client, claim, session, deadline) {
     console.error(
       `flex-handover: could not release the claim of conversation ${session.conversationSid} ` +
         `(Sync service ${claim.serviceSid}, map ${claim.map}): ${error.status || '-'} ${error.code || '-'}`
+    );
+  }
+}
+
+/** Keep the claim for the day, naming the interaction. If this fails the claim lapses after a minute. */
+async function confirmClaim(handover, client, claim, session, interactionSid, deadline) {
+  const item = client.sync.v1.services(claim.serviceSid).syncMaps(claim.map).syncMapItems(claim.item.key);
+  try {
+    await handover.withRetries(() => item.update(handover.handedOffClaim(claim, interactionSid)), deadline);
+  } catch (error) {
+    console.error(
+      `flex-handover: handed off conversation ${session.conversationSid} as ${interactionSid}, but could not ` +
+        `keep its claim: ${error.status || '-'} ${error.code || '-'} ${error.message}`
     );
   }
 }

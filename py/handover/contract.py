@@ -100,9 +100,11 @@ RELEASE_RESERVE_MS = 600
 
 # Exactly one handoff per conversation: a Sync Map item keyed by the conversation SID is created
 # before the interaction (a second create of the key fails with 409/54208) and deleted if the
-# handoff fails. It expires after a day, so a claim abandoned by a killed invocation cannot block the
-# conversation for longer; a conversation Flex closes never comes back with the same SID.
+# handoff fails. While pending it lives a minute, so that a claim left behind (a killed invocation,
+# a create that landed after the function gave up) blocks the conversation no longer; once the
+# interaction exists it is kept a day. A conversation Flex closes never comes back with the same SID.
 CLAIM_MAP = "handover-claims"
+CLAIM_PENDING_TTL_SECONDS = 60
 CLAIM_TTL_SECONDS = 86400
 
 # The task attribute under which the AI's account of the handoff lands; nothing else it sends reaches the task.

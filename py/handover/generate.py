@@ -61,6 +61,7 @@ def _variables(generated: GeneratedFile) -> dict:
         "retry_cap_ms": contract.RETRY_CAP_MS,
         "release_reserve_ms": contract.RELEASE_RESERVE_MS,
         "claim_map": contract.CLAIM_MAP,
+        "claim_pending_ttl_seconds": contract.CLAIM_PENDING_TTL_SECONDS,
         "claim_ttl_seconds": contract.CLAIM_TTL_SECONDS,
         "token_query_parameter": contract.TOKEN_QUERY_PARAMETER,
         "token_header": contract.TOKEN_HEADER,

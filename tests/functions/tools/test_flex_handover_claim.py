@@ -14,13 +14,12 @@ import pytest
 
 from handover import contract
 from handover.emulator import Fault, add_conversation, sync_map_items
+from tests.functions.tools.test_flex_handover import CONFIRM_CLAIM, HANDOFF_REQUESTS, handoff_requests
 
 CLAIM = "POST /v1/Services/{ServiceSid}/Maps/{MapSid}/Items"
 RELEASE = "DELETE /v1/Services/{ServiceSid}/Maps/{MapSid}/Items/{Key}"
 CREATE_MAP = "POST /v1/Services/{ServiceSid}/Maps"
 INTERACTIONS = "POST /v1/Interactions"
-READ_CONVERSATION = "GET /v1/Services/{ChatServiceSid}/Conversations/{Sid}"
-MARK_CONVERSATION = "POST /v1/Services/{ChatServiceSid}/Conversations/{Sid}"
 ALREADY = "A member of our team already has our conversation. They will reply here shortly."
 
 
@@ -47,13 +46,19 @@ def test_a_handoff_claims_the_conversation_then_creates_the_interaction(twilio, 
     answer = call_tool(runtime, headers_for(twilio, conversation), {"reason": "refund"})
 
     assert answer.status == 200, answer.body
-    assert [r.operation for r in emulator.requests] == [CLAIM, INTERACTIONS, READ_CONVERSATION, MARK_CONVERSATION]
+    assert handoff_requests(emulator) == HANDOFF_REQUESTS
     [claim] = emulator.calls(operation=CLAIM)
     assert claim.path == f"/v1/Services/default/Maps/{contract.CLAIM_MAP}/Items"
     data = claim.body["Data"]
     assert claim.body == {
         "Key": conversation,
         "Data": {"state": "pending", "claimId": data["claimId"], "requestedAt": data["requestedAt"], "source": "/tools/flex-handover"},
+        "ItemTtl": contract.CLAIM_PENDING_TTL_SECONDS,
+    }
+    [confirmed] = emulator.calls(operation=CONFIRM_CLAIM)
+    assert confirmed.path == f"/v1/Services/default/Maps/{contract.CLAIM_MAP}/Items/{conversation}"
+    assert confirmed.body == {
+        "Data": {**data, "state": "handed_off", "interactionSid": answer.body["interactionSid"]},
         "ItemTtl": contract.CLAIM_TTL_SECONDS,
     }
     assert set(sync_map_items(emulator, contract.CLAIM_MAP)) >= {conversation}
@@ -104,11 +109,11 @@ def test_a_claim_that_cannot_be_released_blocks_until_it_expires(twilio, emulato
     assert f"could not release the claim of conversation {conversation}" in runtime.log()
 
     assert call_tool(runtime, headers_for(twilio, conversation)).body == {"status": "already_handed_off", "message": ALREADY}
-    emulator.advance(contract.CLAIM_TTL_SECONDS + 1)
+    emulator.advance(contract.CLAIM_PENDING_TTL_SECONDS + 1)
     try:
         answer = call_tool(runtime, headers_for(twilio, conversation))
     finally:
-        emulator.advance(-(contract.CLAIM_TTL_SECONDS + 1))
+        emulator.advance(-(contract.CLAIM_PENDING_TTL_SECONDS + 1))
     assert (answer.status, answer.body["status"]) == (200, "handed_off")
 
 

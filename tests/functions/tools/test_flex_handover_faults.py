@@ -1,0 +1,122 @@
+"""Surviving Twilio's faults: each call of a handoff, failing once or for good in each way Twilio fails.
+
+Whatever happens the answer comes within the deadline, and it is one of two outcomes: exactly one
+interaction and 200, or no interaction, the claim given back and 503 `retryable`. Never two
+interactions. The runtime here has a short deadline and attempt timeout, so the matrix runs fast.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from handover import contract
+from handover.emulator import Fault, add_conversation, conversation_attributes, sync_map_items
+
+DEADLINE_MS, ATTEMPT_TIMEOUT_MS = 1500, 200
+PAST_THE_TIMEOUT = 0.3  # seconds: Twilio answers, but after the client gave up
+TRY_AGAIN = "I could not reach a member of our team just now. Please try again in a minute."
+
+# Each way a Twilio request fails: before Twilio did anything, or after it did the work.
+KINDS = {
+    "429": {"status": 429},
+    "500": {"status": 500},
+    "503": {"status": 503},
+    "slow": {"delay": PAST_THE_TIMEOUT},  # Twilio does the work, the answer comes too late
+    "dropped": {"drop": True},  # the connection breaks before Twilio does anything
+    "dropped-after-work": {"drop": True, "after": True},  # Twilio did the work, the answer is lost
+}
+# Each call of a handoff, as (method, a part of its path); {conversation} is the test's conversation.
+POSITIONS = {
+    "claim": ("POST", f"/Maps/{contract.CLAIM_MAP}/Items"),
+    "interaction": ("POST", "/v1/Interactions"),
+    "read-conversation": ("GET", "/Conversations/{conversation}"),
+    "mark-conversation": ("POST", "/Conversations/{conversation}"),
+}
+# The faults after which the interaction got made anyway: its task tells the function so, and a
+# persistent one still ends in a handoff. (A claim whose answers never arrive cannot be told from
+# another call's claim, so it is given back and the call answers 503.)
+WORK_DONE_ANYWAY = {"slow", "dropped-after-work"}
+
+
+@pytest.fixture(scope="module")
+def runtime(runtimes):
+    return runtimes(HANDOVER_DEADLINE_MS=str(DEADLINE_MS), HANDOVER_ATTEMPT_TIMEOUT_MS=str(ATTEMPT_TIMEOUT_MS))
+
+
+@pytest.fixture
+def conversation(twilio, emulator) -> str:
+    return add_conversation(emulator, twilio.account)
+
+
+def interactions_of(emulator, conversation_sid: str) -> list[dict]:
+    return [i for i in emulator.table("interactions").values() if i["channel"] and conversation_sid in i["routing"]["properties"]["attributes"]]
+
+
+def expected_status(position: str, kind: str, persistent: bool) -> int:
+    if not persistent or position.endswith("conversation") or (position == "interaction" and kind in WORK_DONE_ANYWAY):
+        return 200
+    return 503
+
+
+@pytest.mark.parametrize("persistent", [False, True], ids=["once", "persistent"])
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("position", list(POSITIONS))
+def test_every_fault_ends_in_one_interaction_or_none_within_the_deadline(
+    twilio, emulator, runtime, call_tool, conversation, position, kind, persistent
+):
+    method, path = POSITIONS[position]
+    emulator.inject(Fault(method, path.format(conversation=conversation), times=None if persistent else 1, **KINDS[kind]))
+    headers = {"X-Session-Id": f"conversations__{twilio.account.service_sid}/{conversation}", "X-Identity": "+15551234567"}
+
+    started = time.monotonic()
+    answer = call_tool(runtime, headers, {"reason": "refund"})
+    elapsed = time.monotonic() - started
+
+    assert elapsed < DEADLINE_MS / 1000 + 0.5, f"answered after {elapsed:.2f} s"
+    assert answer.status == expected_status(position, kind, persistent), answer.body
+    created = interactions_of(emulator, conversation)
+    if answer.status == 200:
+        assert answer.body["status"] == "handed_off"
+        assert [i["sid"] for i in created] == [answer.body["interactionSid"]]
+    else:
+        assert answer.body == {"status": "failed", "retryable": True, "error": answer.body["error"], "message": TRY_AGAIN}
+        assert created == []
+        assert_claim_given_back(emulator, conversation)
+
+
+def assert_claim_given_back(emulator, conversation: str) -> None:
+    """No claim is left, but a claim create that lands after the function gave up (Twilio still working
+    on a slow request): it stays pending, so it lapses within the pending TTL."""
+    time.sleep(PAST_THE_TIMEOUT)
+    left = sync_map_items(emulator, contract.CLAIM_MAP).get(conversation)
+    if left is not None:
+        assert left["data"]["state"] == "pending"
+        expires = datetime.strptime(left["date_expires"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        assert expires - emulator.now() <= timedelta(seconds=contract.CLAIM_PENDING_TTL_SECONDS)
+
+
+def test_a_conversation_that_cannot_be_marked_is_still_handed_off_and_logged(twilio, emulator, runtime, call_tool, conversation):
+    emulator.inject(Fault("POST", f"/Conversations/{conversation}", status=400, code=50304))
+    headers = {"X-Session-Id": f"conversations__{twilio.account.service_sid}/{conversation}", "X-Identity": "+15551234567"}
+
+    answer = call_tool(runtime, headers)
+
+    assert (answer.status, answer.body["status"]) == (200, "handed_off")
+    assert f"handed off conversation {conversation} as {answer.body['interactionSid']}, but could not mark its attributes" in runtime.log()
+    assert "handedOff" not in conversation_attributes(emulator, conversation)
+
+
+def test_a_503_names_what_failed_and_the_ai_may_try_again(twilio, emulator, runtime, call_tool, conversation):
+    emulator.inject(Fault("POST", "/v1/Interactions", status=503, times=None))
+    headers = {"X-Session-Id": f"conversations__{twilio.account.service_sid}/{conversation}", "X-Identity": "+15551234567"}
+
+    answer = call_tool(runtime, headers)
+
+    assert answer.status == 503
+    assert answer.body["error"] == "Creating the Flex interaction did not succeed in time: Injected fault 503"
+    emulator.clear_traffic()
+    again = call_tool(runtime, headers)
+    assert (again.status, again.body["status"]) == (200, "handed_off")
