@@ -15,11 +15,11 @@ from twilio.request_validator import RequestValidator
 
 from handover.emulator import add_conversation
 from tests.conftest import HANDOVER_TOKEN
+from tests.functions.tools.test_flex_handover import INTERACTIONS
 
 # The domain the signature tests' runtime answers as, as a deployed environment's DOMAIN_NAME.
 DOMAIN_NAME = "flex-handover-1234-dev.twil.io"
 SIGNED_URL = f"https://{DOMAIN_NAME}/tools/flex-handover"
-INTERACTIONS = "POST /v1/Interactions"
 MISSING = (
     "This tool needs a credential: the token query parameter of the tool URL, the X-Handover-Token header, "
     "or a valid X-Twilio-Signature."

@@ -14,13 +14,11 @@ import pytest
 
 from handover import contract
 from handover.emulator import Fault, add_conversation, sync_map_items
-from tests.functions.tools.test_flex_handover import CONFIRM_CLAIM, HANDOFF_REQUESTS, handoff_requests
+from tests.functions.tools.test_flex_handover import CLAIM, CONFIRM_CLAIM, HANDOFF_REQUESTS, INTERACTIONS, handoff_requests
 
-CLAIM = "POST /v1/Services/{ServiceSid}/Maps/{MapSid}/Items"
 RELEASE = "DELETE /v1/Services/{ServiceSid}/Maps/{MapSid}/Items/{Key}"
 CREATE_MAP = "POST /v1/Services/{ServiceSid}/Maps"
-INTERACTIONS = "POST /v1/Interactions"
-ALREADY = "A member of our team already has our conversation. They will reply here shortly."
+ALREADY = contract.ALREADY_HANDED_OFF_MESSAGE
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from handover.emulator import Fault, add_conversation, conversation_attributes, 
 
 DEADLINE_MS, ATTEMPT_TIMEOUT_MS = 1500, 200
 PAST_THE_TIMEOUT = 0.3  # seconds: Twilio answers, but after the client gave up
-TRY_AGAIN = "I could not reach a member of our team just now. Please try again in a minute."
+TRY_AGAIN = contract.TRY_AGAIN_MESSAGE
 
 # Each way a Twilio request fails: before Twilio did anything, or after it did the work.
 KINDS = {
