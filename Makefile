@@ -1,11 +1,12 @@
 # Two commands do everything on a fresh machine with Python 3.11+, Node 20+ and make:
 #   make demo   hand a conversation to Flex end to end on the embedded Twilio emulator
 #   make test   the whole test suite
+#   make bench  measure the handoff (round trips, latency, cold start, a burst) into bench/
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test generate validate clean
+.PHONY: install demo test bench generate validate clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -28,6 +29,10 @@ demo: install
 
 test: install
 	$(BIN)/pytest
+
+# Results, report and chart in bench/ (committed: the README quotes them); under 5 minutes on 2 cores.
+bench: install
+	$(BIN)/handover bench --out bench
 
 generate: install
 	$(BIN)/handover generate

@@ -202,6 +202,51 @@ def demo(ctx: click.Context, keep_running: bool, fork: bool) -> None:
         raise click.ClickException(str(error)) from error
 
 
+@cli.command(context_settings=CONTEXT, short_help="Measure round trips, latency, cold start and a burst.")
+@click.option("--quick", is_flag=True, help="Tiny counts (10 calls, a burst of 5): a smoke test, not figures to quote.")
+@click.option("--latency-ms", type=click.IntRange(0, 1000), metavar="MS", help="The emulated time of one Twilio round trip (default 50).")
+@click.option("--calls", type=click.IntRange(1, 1000), metavar="N", help="Handoffs per latency series (default 200; 10 with --quick).")
+@click.option("--burst", type=click.IntRange(1, 300), metavar="N", help="Conversations in the burst, 3 calls each (default 100; 5 with --quick).")
+@click.option("--out", type=click.Path(file_okay=False), metavar="DIR", help="Where results.json, report.md and latency.png go (default: bench/ in the project).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of the summary.")
+@click.pass_context
+def bench(ctx: click.Context, quick: bool, latency_ms: int | None, calls: int | None, burst: int | None, out: str | None, as_json: bool) -> None:
+    """Benchmark the handoff through the real local runtime and the emulator, on loopback only.
+
+    Round trips to Twilio per outcome against their floor, handoff latency in-process and forked (and the
+    overhead above Twilio's time), the function's cold start, a burst of concurrent duplicate calls (exactly
+    once), and the Python commands. Writes results.json, report.md and latency.png. Exit 1 when a check
+    fails (a wrong answer, more or fewer interactions than conversations in the burst, a spec violation).
+
+    Example: handover bench --quick --out /tmp/bench
+    """
+    from subprocess import SubprocessError
+
+    from .bench import runner
+    from .bench.node import NodeFailed
+    from .bench.report import summary_lines
+    from .emulator import SpecNotFound
+    from .runtime import RuntimeStartError
+
+    project_dir = _project(ctx)
+    settings = runner.settings_for(quick, latency_ms, calls, burst)
+    try:
+        results = runner.run(project_dir, settings, _echo_note)
+    except (SpecNotFound, RuntimeStartError, NodeFailed, SubprocessError, TimeoutError) as error:
+        raise click.ClickException(f"The benchmark stopped: {error}") from error
+    paths = runner.write(results, Path(out) if out else project_dir / "bench")
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    else:
+        for line in summary_lines(results):
+            click.echo(line)
+    _echo_note("Wrote " + ", ".join(str(path) for path in paths.values()) + ".")
+    for problem in results["problems"]:
+        _echo_note(f"Problem: {problem}")
+    if results["problems"]:
+        ctx.exit(1)
+
+
 @cli.group(context_settings=CONTEXT, short_help="Set the handover's variables, locally and deployed.")
 def env() -> None:
     """The handover's environment variables, in .env and on the deployed Functions environment.

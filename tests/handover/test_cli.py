@@ -19,9 +19,9 @@ REPO = Path(__file__).resolve().parents[2]
 FUNCTION = "functions/tools/flex-handover.js"
 ASSET = "assets/tools/handover.private.js"
 # Every command a user runs, as typed after `handover`.
-COMMANDS = ("generate", "validate", "demo", "env set", "tool register", "tool show", "doctor")
+COMMANDS = ("generate", "validate", "demo", "bench", "env set", "tool register", "tool show", "doctor")
 GROUPS = ("env", "tool")
-TOP_LEVEL = ("generate", "validate", "demo", "env", "tool", "doctor")
+TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "doctor")
 
 
 @pytest.fixture

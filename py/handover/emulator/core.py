@@ -152,6 +152,9 @@ class Emulator:
         self.requests: list[RecordedRequest] = []
         self.violations: list[Violation] = []
         self.faults: list[Fault] = []
+        # Seconds every request waits before it is served, as a round trip to Twilio would (`handover bench`
+        # sets it; 0 answers at once). Waited outside the lock, so concurrent requests overlap as on Twilio.
+        self.latency = 0.0
         self.resources: dict[str, dict[str, dict]] = {}
         self._counter = itertools.count(1)
         self._clock_offset = 0.0
@@ -224,6 +227,8 @@ class Emulator:
         with self.lock:
             self.requests.append(record)
         try:
+            if self.latency:
+                time.sleep(self.latency)
             status, response = self._answer(record, headers, body)
         finally:
             record.finished = time.monotonic()

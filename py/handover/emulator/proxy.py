@@ -23,6 +23,9 @@ TWILIO_DOMAIN = "twilio.com"
 
 class _TwilioHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # An answer goes out in two writes (head, then body): with Nagle's algorithm the body waited for
+    # the client's delayed ACK, up to 40 ms a request.
+    disable_nagle_algorithm = True
     server: "_ProxyServer"
     tunnel_host: str | None = None
 
@@ -74,6 +77,9 @@ class _TwilioHandler(BaseHTTPRequestHandler):
 
 class _ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a burst of concurrent clients (every Twilio request opens its
+    # own tunnel) overflowed it, and the dropped connections waited 1 s or 3 s for TCP to try again.
+    request_queue_size = 128
 
     def __init__(self, emulator: Emulator, tls: ssl.SSLContext):
         super().__init__(("127.0.0.1", 0), _TwilioHandler)

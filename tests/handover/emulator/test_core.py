@@ -372,14 +372,20 @@ def test_dropped_connection_fault_raises(client, emulator, flex):
     assert client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0] == 200
 
 
-def test_delay_fault_waits_before_answering(client, emulator, flex, monkeypatch):
-    clock = SimpleNamespace(now=100.0, sleeps=[])
+@pytest.fixture
+def clock(monkeypatch) -> SimpleNamespace:
+    """The emulator's clock, made up: it starts at 100.0 and each sleep moves it on, without waiting."""
+    made_up = SimpleNamespace(now=100.0, sleeps=[])
 
     def sleep(seconds):
-        clock.sleeps.append(seconds)
-        clock.now += seconds
+        made_up.sleeps.append(seconds)
+        made_up.now += seconds
 
-    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: clock.now, sleep=sleep))
+    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: made_up.now, sleep=sleep))
+    return made_up
+
+
+def test_delay_fault_waits_before_answering(client, emulator, flex, clock):
     emulator.inject(Fault("GET", "/Workspaces/", delay=2.5))
     assert client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0] == 200
     assert clock.sleeps == [2.5]
@@ -396,6 +402,37 @@ def test_delay_and_status_combine(client, emulator, flex, monkeypatch):
     assert client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0] == 503
     assert sleeps == [1.0]
 
+
+def test_latency_delays_every_request_within_its_recorded_time(client, emulator, flex, clock):
+    emulator.latency = 0.05
+    assert client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0] == 200
+    assert client.get(TASKROUTER, f"/v1/Workspaces/{'WS' + '0' * 32}")[0] == 404
+    assert clock.sleeps == [0.05, 0.05]  # every request, answered or refused
+    assert [(r.started, r.finished) for r in emulator.requests] == [(100.0, 100.05), (100.05, 100.1)]
+
+
+def test_no_latency_by_default(client, emulator, flex, monkeypatch):
+    sleeps = []
+    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: 0.0, sleep=sleeps.append))
+    assert emulator.latency == 0.0
+    assert client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0] == 200
+    assert sleeps == []
+
+
+def test_latency_is_waited_outside_the_lock_so_concurrent_requests_overlap(client, emulator, flex, monkeypatch):
+    served, waits = [], []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        if len(waits) == 1:  # while the first request waits, another one is served
+            other = threading.Thread(target=lambda: served.append(client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0]))
+            other.start()
+            other.join(timeout=5)
+
+    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: 0.0, sleep=sleep))
+    emulator.latency = 30.0
+    assert client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0] == 200
+    assert (served, waits) == ([200], [30.0, 30.0])
 
 
 # Faults after the handler: Twilio did the work, the client does not learn it -------------------------------

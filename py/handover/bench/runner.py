@@ -1,0 +1,191 @@
+"""`handover bench`: every scenario in turn, on loopback, bounded in count and time; the results as a dict."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
+from functools import partial
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .. import contract, tokens
+from ..emulator import add_sync_map
+from ..localstack import emulated_account, start_runtime
+from ..project import read_package_json
+from . import commands, handoffs, node
+from .calls import Caller
+
+# How long a latency series may issue calls (it reports how many it made), and a burst may take.
+SERIES_BUDGET_SECONDS = 110.0
+BURST_TIMEOUT_SECONDS = 120.0
+OVERHEAD_GOAL_MS = 5.0
+# Below this, the emulator's proxy adds a TCP delayed-ACK stall of its own to each request (see report).
+STALL_FREE_LATENCY_MS = 40
+
+
+@dataclass(frozen=True)
+class Settings:
+    latency_ms: int = 50
+    calls: int = 200  # handoffs per latency series, on distinct conversations
+    refused_calls: int = 50  # 401s per series: the runtime's own cost
+    burst_conversations: int = 100
+    calls_per_conversation: int = 3
+    cold_start_runs: int = 5
+    help_runs: int = 5
+    client_requests: int = 20
+    quick: bool = False
+
+
+FULL = Settings()
+QUICK = Settings(calls=10, refused_calls=3, burst_conversations=5, cold_start_runs=1, help_runs=1, client_requests=3, quick=True)
+
+
+def settings_for(quick: bool, latency_ms: int | None = None, calls: int | None = None, burst: int | None = None) -> Settings:
+    """The full or quick profile, with what the user gave instead."""
+    given = {"latency_ms": latency_ms, "calls": calls, "burst_conversations": burst}
+    return replace(QUICK if quick else FULL, **{name: value for name, value in given.items() if value is not None})
+
+
+def machine(project_dir: Path) -> dict:
+    """What the figures were taken on."""
+    node_version = subprocess.run([shutil.which("node") or "node", "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "node": node_version.removeprefix("v"),
+        "twilio_node": read_package_json(project_dir / "node_modules/twilio").get("version"),
+        "twilio_run": read_package_json(project_dir / "node_modules/twilio-run").get("version"),
+    }
+
+
+def _cpu_model() -> str | None:
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return platform.processor() or None
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), None)
+
+
+def run(project_dir: Path, settings: Settings, note: Callable[[str], None]) -> dict:
+    """Run every scenario; `note` hears the progress. The results say what went wrong in `problems`."""
+    started = time.monotonic()
+    results: dict = {
+        "schema_version": 1,
+        "taken_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine(project_dir),
+        "settings": asdict(settings),
+    }
+    if settings.latency_ms < STALL_FREE_LATENCY_MS:
+        note(f"Below {STALL_FREE_LATENCY_MS} ms, the emulator's proxy adds a TCP delayed-ACK stall to each request: the overhead figures will include it.")
+    note(f"Cold start: {settings.cold_start_runs} fresh Node process(es) loading the function…")
+    results["cold_start"] = node.cold_start(project_dir, settings.cold_start_runs)
+    note(f"`handover --help`: {settings.help_runs} fresh process(es)…")
+    results["commands"] = {"help": commands.help_startup(settings.help_runs)}
+    with emulated_account(project_dir) as (emulator, proxy, account):
+        add_sync_map(emulator, contract.CLAIM_MAP)  # as `handover env set` leaves a deployment
+        emulator.latency = settings.latency_ms / 1000
+        note("`handover env set` and `handover tool register`, twice each, against the emulator…")
+        results["commands"]["account"] = commands.account_commands(project_dir, emulator, proxy, account)
+        note(f"The twilio client alone: {settings.client_requests} sequential requests…")
+        results["client_request"] = node.client_request_cost(project_dir, emulator, proxy, account, settings.client_requests)
+        token = tokens.new()
+        series = partial(handoffs.latency, calls=settings.calls, refused_calls=settings.refused_calls, latency_ms=settings.latency_ms,
+                         budget_seconds=SERIES_BUDGET_SECONDS)
+        with _serving(project_dir, emulator, proxy, account, token, False, note) as stage:
+            note("Round trips per outcome…")
+            results["round_trips"] = handoffs.round_trips(stage)
+            note(f"Latency (in-process): {settings.calls} handoffs, one at a time…")
+            results["latency"] = {"in_process": series(stage)}
+            note(f"Burst: {settings.burst_conversations} conversations × {settings.calls_per_conversation} calls at once…")
+            results["burst"] = handoffs.burst(stage, settings.burst_conversations, settings.calls_per_conversation, BURST_TIMEOUT_SECONDS)
+        with _serving(project_dir, emulator, proxy, account, token, True, note) as stage:
+            note(f"Latency (forked): {settings.calls} handoffs, one at a time…")
+            results["latency"]["forked"] = series(stage)
+        results["violations"] = [str(violation) for violation in emulator.violations]
+    results["overhead"] = overhead_breakdown(results)
+    results["problems"] = problems(results)
+    results["ok"] = not results["problems"]
+    results["wall_seconds"] = round(time.monotonic() - started, 1)
+    return results
+
+
+@contextmanager
+def _serving(project_dir: Path, emulator, proxy, account, token: str, fork: bool, note: Callable[[str], None]) -> Iterator[handoffs.Stage]:
+    """twilio-run (forked per call, or in-process) against the emulated account, stopped at the end."""
+    note(f"Starting twilio-run ({'forked' if fork else 'in-process'})…")
+    runtime = start_runtime(project_dir, emulator, proxy, account, fork=fork, HANDOVER_TOKEN=token)
+    try:
+        yield handoffs.Stage(emulator, account, Caller(runtime.port, token, account.service_sid))
+    finally:
+        runtime.stop()
+
+
+def overhead_breakdown(results: dict) -> dict:
+    """The in-process overhead per handoff against its goal, and where it goes (p50s of separate measurements)."""
+    series, client = results["latency"]["in_process"], results["client_request"]
+    measured = series["overhead_ms"].get("p50", 0.0)
+    runtime_hop = series["refused_call_ms"].get("p50", 0.0)
+    per_request, tunnel = client["twilio_client_ms"].get("p50", 0.0), client["bare_https_ms"].get("p50", 0.0)
+    rounds = series["sequential_rounds"]
+    return {
+        "goal_ms": OVERHEAD_GOAL_MS,
+        "p50_ms": measured,
+        "p95_ms": series["overhead_ms"].get("p95", 0.0),
+        "met": measured < OVERHEAD_GOAL_MS,
+        "missed_by_ms": round(max(0.0, measured - OVERHEAD_GOAL_MS), 2),
+        "runtime_hop_ms": runtime_hop,
+        "sequential_requests": rounds,
+        "tunnel_per_request_ms": tunnel,
+        "twilio_client_per_request_ms": round(per_request - tunnel, 2),
+        "function_code_ms": round(measured - runtime_hop - rounds * per_request, 2),
+    }
+
+
+def problems(results: dict) -> list[str]:
+    """Everything that makes the run fail: a wrong answer, a lost exactly-once, an eager import, a spec violation."""
+    found = [
+        f"{row['outcome']}: HTTP {row['http_status']}, expected {row['expected_status']}"
+        for row in results["round_trips"] if row["http_status"] != row["expected_status"]
+    ]
+    for mode, series in results["latency"].items():
+        if series["unexpected_answers"]:
+            found.append(f"latency ({mode}): unexpected answers {series['unexpected_answers']}")
+        if series["completed"] < series["calls"]:
+            found.append(f"latency ({mode}): {series['completed']} of {series['calls']} handoffs within {SERIES_BUDGET_SECONDS:.0f} s")
+    burst = results["burst"]
+    if not burst["exactly_once"]:
+        found.append(
+            f"burst: exactly once broken: {burst['interactions']} interactions for {burst['conversations']} conversations "
+            f"({burst['conversations_with_one_interaction']} with exactly one)"
+        )
+    if results["commands"]["help"]["imports_twilio"]:
+        found.append("`handover --help` imported the twilio SDK: an import is not lazy")
+    for row in results["commands"]["account"]:
+        if row["exit_code"]:
+            found.append(f"{row['command']} ({row['run']} run) exited {row['exit_code']}: {row['error']}")
+        elif row["run"] == "second" and row["writes"]:
+            found.append(f"{row['command']}: the second run wrote {row['writes']} time(s); it should write nothing")
+    found += [f"Twilio OpenAPI violation: {violation}" for violation in results["violations"]]
+    return found
+
+
+def write(results: dict, out: Path) -> dict[str, Path]:
+    """results.json, report.md and latency.png in `out`; their paths."""
+    from . import chart, report
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"results": out / "results.json", "report": out / "report.md", "chart": out / "latency.png"}
+    paths["results"].write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    paths["report"].write_text(report.markdown(results, paths["chart"].name), encoding="utf-8")
+    chart.write(results, paths["chart"])
+    return paths
+
