@@ -497,27 +497,22 @@ def delete_variable(emulator, c: Configured, key: str) -> None:
     del variables[sid]
 
 
-def test_a_deployed_variable_missing(runner, configured, emulator):
+OTHER_WORKFLOW = "WW" + "1" * 32
+
+
+@pytest.mark.parametrize("deployed_value", [None, OTHER_WORKFLOW], ids=["missing", "different"])
+def test_a_deployed_variable_missing_or_other_than_dotenv(runner, configured, emulator, deployed_value):
     c = configured
-    delete_variable(emulator, c, "FLEX_WORKFLOW_SID")
+    if deployed_value is None:
+        delete_variable(emulator, c, "FLEX_WORKFLOW_SID")
+    else:
+        set_variable(emulator, c.service_sid, c.environment_sid, "FLEX_WORKFLOW_SID", deployed_value)
     result = doctor(runner, c)
+    there = "not set" if deployed_value is None else repr(deployed_value)
     expect(
         result, c, emulator,
         deployed_variables=(
-            FAIL, f"FLEX_WORKFLOW_SID is not set there, .env has {c.workflow!r}",
-            f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --remote-only --service-sid {c.service_sid}",
-        ),
-    )
-
-
-def test_a_deployed_variable_that_differs_from_dotenv(runner, configured, emulator):
-    c, other = configured, "WW" + "1" * 32
-    set_variable(emulator, c.service_sid, c.environment_sid, "FLEX_WORKFLOW_SID", other)
-    result = doctor(runner, c)
-    expect(
-        result, c, emulator,
-        deployed_variables=(
-            FAIL, f"FLEX_WORKFLOW_SID is {other!r} there, .env has {c.workflow!r}",
+            FAIL, f"FLEX_WORKFLOW_SID is {there} there, .env has {c.workflow!r}",
             f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --remote-only --service-sid {c.service_sid}",
         ),
     )
