@@ -9,6 +9,7 @@ from .core import Account, Emulator, Fault, RecordedRequest, TwilioError
 from .products.assistants import add_assistant
 from .products.conversations import conversation_attributes, set_conversation_attributes
 from .products.serverless import set_variable
+from .products.studio import add_flow, studio_executions
 from .products.sync import add_sync_map, add_sync_map_item, default_sync_service, sync_map_items
 from .proxy import EmulatorProxy
 from .scenario import DeployedService, FlexAccount, add_conversation, new_account, seed_deployed_service, seed_flex_account
@@ -27,6 +28,7 @@ __all__ = [
     "Violation",
     "add_assistant",
     "add_conversation",
+    "add_flow",
     "add_sync_map",
     "add_sync_map_item",
     "conversation_attributes",
@@ -37,6 +39,7 @@ __all__ = [
     "set_conversation_attributes",
     "set_variable",
     "spec_directory",
+    "studio_executions",
     "sync_map_items",
 ]
 
