@@ -227,7 +227,7 @@ function authenticate({ context, event, token, validateSignature }) {
   if (presented.length > 0) {
     const valid = presented.every((value) => typeof value === 'string' && sameSecret(value, token));
     return valid
-      ? { ok: true, via: 'token' }
+      ? { ok: true }
       : failure(401, 'The handover token is not valid. Call the tool URL that `handover tool register` registered, with its current token.');
   }
   const signature = headerOf(event, 'x-twilio-signature');
@@ -238,7 +238,7 @@ function authenticate({ context, event, token, validateSignature }) {
       context.AUTH_TOKEN !== '' &&
       validateSignature(context.AUTH_TOKEN, signature, signedUrl(context), signedParameters(event));
     return valid
-      ? { ok: true, via: 'signature' }
+      ? { ok: true }
       : failure(401, 'The X-Twilio-Signature is not valid for this URL and these parameters.');
   }
   return failure(
@@ -362,13 +362,13 @@ function mayHaveSucceeded(error) {
 }
 
 /** The wait before retry number `retry` (0 for the first): exponential, capped, with full jitter. */
-function backoffMs(retry, random = Math.random) {
-  return Math.floor(random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** retry));
+function backoffMs(retry) {
+  return Math.floor(Math.random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** retry));
 }
 
 /** The time left until the answer is due. */
-function deadlineOf(startedAt, config, now = Date.now) {
-  return { remainingMs: () => startedAt + config.deadlineMs - now(), attemptMs: config.attemptTimeoutMs };
+function deadlineOf(startedAt, config) {
+  return { remainingMs: () => startedAt + config.deadlineMs - Date.now(), attemptMs: config.attemptTimeoutMs };
 }
 
 /**
@@ -473,7 +473,6 @@ module.exports = {
   RELEASE_RESERVE_MS,
   alreadyHandedOff,
   authenticate,
-  backoffMs,
   buildInteraction,
   claimOf,
   deadlineOf,
@@ -482,7 +481,6 @@ module.exports = {
   handedOff,
   headerOf,
   isClaimedAlready,
-  isRetryable,
   mayHaveSucceeded,
   outOfTime,
   parseContext,

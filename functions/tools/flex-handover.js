@@ -28,8 +28,15 @@ exports.handler = async function (context, event, callback) {
 };
 
 // The interactions this instance created, by conversation: a warm instance names the interaction
-// in its answer to a duplicate call at no cost. A cold one answers without it.
+// in its answer to a duplicate call at no cost. A cold one answers without it. The newest few
+// thousand are kept, so that a long-lived instance does not grow without end.
 const knownInteractions = new Map();
+const KNOWN_INTERACTIONS_KEPT = 5000;
+
+function remember(conversationSid, interactionSid) {
+  knownInteractions.set(conversationSid, interactionSid);
+  if (knownInteractions.size > KNOWN_INTERACTIONS_KEPT) knownInteractions.delete(knownInteractions.keys().next().value);
+}
 
 async function handOff(handover, context, event, startedAt) {
   // Who may call comes first: an unauthenticated request learns nothing and costs no Twilio call.
@@ -76,7 +83,7 @@ async function handOff(handover, context, event, startedAt) {
       return answerFailure(handover, error, 'Creating the Flex interaction');
     }
   }
-  knownInteractions.set(session.conversationSid, interaction.sid);
+  remember(session.conversationSid, interaction.sid);
   await Promise.all([
     confirmClaim(handover, client, claim, session, interaction.sid, deadline),
     markConversation(handover, client, session, interaction.sid, deadline),

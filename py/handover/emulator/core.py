@@ -321,8 +321,19 @@ def _query_dict(query: str) -> dict:
     return {key: values[-1] for key, values in parse_qs(query).items()}
 
 
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # Twilio's dates: UTC, to the second
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime(ISO_FORMAT)
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, ISO_FORMAT).replace(tzinfo=timezone.utc)
+
+
 def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso(datetime.now(timezone.utc))
 
 
 def to_json_text(value: object) -> str:

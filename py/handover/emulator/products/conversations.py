@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-from ..core import Call, Emulator, TwilioError, not_found, now_iso, route, to_json_text
+from ..core import Call, Emulator, TwilioError, iso, not_found, now_iso, parse_iso, route, to_json_text
 
 BASE = "https://conversations.twilio.com/v1/Services"
-ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 CONVERSATION_SID = re.compile(r"CH[0-9a-fA-F]{32}")
 # ISO 8601 durations as the timers take them, e.g. PT1M, PT10M, P1DT12H.
 DURATION = re.compile(r"P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?")
@@ -131,7 +130,7 @@ def _check_unique_name(call: Call, conversation: dict, unique_name: str) -> None
 
 def _timer_dates(body: dict) -> dict[str, str]:
     """The dates the Timers.* durations given set, counted from now."""
-    start = datetime.strptime(now_iso(), ISO_FORMAT).replace(tzinfo=timezone.utc)
+    start = parse_iso(now_iso())
     dates = {}
     for parameter, (date_field, fewest_minutes) in TIMERS.items():
         if parameter not in body:
@@ -140,7 +139,7 @@ def _timer_dates(body: dict) -> dict[str, str]:
         duration = timedelta(**{unit: int(value or 0) for unit, value in match.groupdict().items()}) if match else None
         if duration is None or duration < timedelta(minutes=fewest_minutes):
             raise TwilioError(400, 20001, f"Invalid {parameter} {body[parameter]!r}: expected an ISO 8601 duration of at least {fewest_minutes} min")
-        dates[date_field] = (start + duration).strftime(ISO_FORMAT)
+        dates[date_field] = iso(start + duration)
     return dates
 
 

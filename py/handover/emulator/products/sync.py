@@ -12,10 +12,10 @@ first time it is named (as Twilio provisions it), or a service's SID or unique n
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from ..core import Call, Emulator, TwilioError, not_found, page, route
+from ..core import Call, Emulator, TwilioError, iso, not_found, page, parse_iso, route
 
 BASE = "https://sync.twilio.com/v1/Services"
 DEFAULT_SERVICE = "default"
@@ -27,10 +27,6 @@ CREATED_BY = "system"  # what Twilio writes for an object created through the RE
 # Time -------------------------------------------------------------------------------------------------
 
 
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _now(emulator: Emulator) -> datetime:
     """The emulator's time to the second, as Sync's dates have it; expiry dates count from it."""
     return emulator.now().replace(microsecond=0)
@@ -38,12 +34,12 @@ def _now(emulator: Emulator) -> datetime:
 
 def _expiry(emulator: Emulator, ttl: int) -> str | None:
     """The `date_expires` of a TTL given now: a TTL of 0 means the object does not expire."""
-    return _iso(_now(emulator) + timedelta(seconds=ttl)) if ttl else None
+    return iso(_now(emulator) + timedelta(seconds=ttl)) if ttl else None
 
 
 def _expired(emulator: Emulator, resource: dict) -> bool:
     expires = resource["date_expires"]
-    return expires is not None and datetime.strptime(expires, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) <= emulator.now()
+    return expires is not None and parse_iso(expires) <= emulator.now()
 
 
 def _forget_expired(emulator: Emulator) -> None:
@@ -70,7 +66,7 @@ def default_sync_service(emulator: Emulator) -> dict:
 def _new_default_service(emulator: Emulator) -> dict:
     sid = emulator.new_sid("IS")
     url = f"{BASE}/{sid}"
-    now = _iso(_now(emulator))
+    now = iso(_now(emulator))
     service = {
         "sid": sid,
         "unique_name": DEFAULT_SERVICE,
@@ -119,7 +115,7 @@ def sync_map_items(emulator: Emulator, map_name: str) -> dict[str, dict]:
 def _new_map(emulator: Emulator, service_sid: str, unique_name: str | None, ttl: int) -> dict:
     sid = emulator.new_sid("MP")
     url = f"{BASE}/{service_sid}/Maps/{sid}"
-    now = _iso(_now(emulator))
+    now = iso(_now(emulator))
     sync_map = {
         "sid": sid,
         "unique_name": unique_name,
@@ -139,7 +135,7 @@ def _new_map(emulator: Emulator, service_sid: str, unique_name: str | None, ttl:
 
 
 def _new_item(emulator: Emulator, sync_map: dict, key: str, data: dict, ttl: int) -> dict:
-    now = _iso(_now(emulator))
+    now = iso(_now(emulator))
     item = {
         "key": key,
         "account_sid": emulator.account.sid,
@@ -221,7 +217,7 @@ def _collection_ttl(call: Call, sync_map: dict) -> None:
     """An Item's CollectionTtl restarts its Map's TTL (a keep-alive); the alias Ttl belongs to the Item here."""
     ttl = _checked_ttl(call.body.get("CollectionTtl"))
     if ttl is not None:
-        sync_map.update(date_expires=_expiry(call.emulator, ttl), date_updated=_iso(_now(call.emulator)))
+        sync_map.update(date_expires=_expiry(call.emulator, ttl), date_updated=iso(_now(call.emulator)))
 
 
 def _check_data(data: dict) -> None:
@@ -280,7 +276,7 @@ def update_map(call: Call):
     sync_map = _map(call, call.params["Sid"])
     ttl = _ttl(call.body, "CollectionTtl")
     if ttl is not None:
-        sync_map.update(date_expires=_expiry(call.emulator, ttl), date_updated=_iso(_now(call.emulator)))
+        sync_map.update(date_expires=_expiry(call.emulator, ttl), date_updated=iso(_now(call.emulator)))
     return 200, sync_map
 
 
@@ -343,7 +339,7 @@ def update_map_item(call: Call):
         item["data"] = json.loads(json.dumps(call.body["Data"]))
     if ttl is not None:
         item["date_expires"] = _expiry(call.emulator, ttl)
-    item.update(revision=str(int(item["revision"]) + 1), date_updated=_iso(_now(call.emulator)))
+    item.update(revision=str(int(item["revision"]) + 1), date_updated=iso(_now(call.emulator)))
     return 200, item
 
 
