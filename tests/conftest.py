@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from handover import contract
-from handover.emulator import Emulator, EmulatorProxy, FlexAccount, add_sync_map, new_account, seed_flex_account, spec_directory
+from handover.emulator import Emulator, EmulatorProxy, FlexAccount, add_flow, add_sync_map, new_account, seed_flex_account, spec_directory
 from handover.localstack import start_runtime
 from handover.runtime import LocalRuntime
 
@@ -36,6 +36,20 @@ def twilio() -> Twilio:
     add_sync_map(emulator, contract.CLAIM_MAP)  # as `handover env set` leaves a deployment
     with EmulatorProxy(emulator) as proxy:
         yield Twilio(emulator, proxy, account)
+
+
+@pytest.fixture(scope="session")
+def studio_flow(twilio: Twilio) -> str:
+    """The SID of a published Studio handoff flow of the account, which the studio-handover tool starts."""
+    trigger = {"name": "Trigger", "type": "trigger", "properties": {"offset": {"x": 0, "y": 0}}, "transitions": [{"event": "incomingRequest", "next": "SendToAgent"}]}
+    send_to_flex = {
+        "name": "SendToAgent",
+        "type": "send-to-flex",
+        "properties": {"workflow": twilio.account.workflow_sid, "attributes": "{{flow.data.HandoffData.attributes | to_json}}"},
+        "transitions": [],
+    }
+    definition = {"description": "Agent Handoff", "initial_state": "Trigger", "flags": {"allow_concurrent_calls": True}, "states": [trigger, send_to_flex]}
+    return add_flow(twilio.emulator, "Agent Handoff", definition)["sid"]
 
 
 @pytest.fixture(scope="session")

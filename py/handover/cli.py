@@ -333,12 +333,16 @@ def tool() -> None:
 
 
 def _tool_options(command):
+    command = click.option(
+        "--kind", type=click.Choice(["flex", "studio"]), default="flex", show_default=True,
+        help="Which tool: flex hands off through the Interactions API, studio through the Studio handoff flow.",
+    )(command)
     command = _show_secrets_option("the tool URL with its handover token (shown as token=<redacted> otherwise)")(command)
     command = click.option("--description", help="When the AI should use the tool (default: the description from Twilio's guide).")(command)
-    command = click.option("--name", help='The tool\'s name (default: "Flex Agent Handover").')(command)
+    command = click.option("--name", help='The tool\'s name (default: "Flex Agent Handover", or "Studio Agent Handover" with --kind studio).')(command)
     return click.option(
         "--url", callback=_https_url,
-        help="The tool's URL (default: https://<deployed domain>/tools/flex-handover); the handover token is added to it.",
+        help="The tool's URL (default: https://<deployed domain>/tools/flex-handover, or studio-handover with --kind studio); the handover token is added to it.",
     )(command)
 
 
@@ -350,7 +354,7 @@ def _https_url(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return value
 
 
-def _tool_definition(ctx, url, name, description, service_sid, environment, client=None, found_credentials=None) -> dict:
+def _tool_definition(ctx, kind, url, name, description, service_sid, environment, client=None, found_credentials=None) -> dict:
     """The tool, its URL carrying the deployment's handover token (with --url: the deployment's if found, else .env's).
 
     With --url and no credentials at all, no deployment is looked for: the token comes from .env.
@@ -363,8 +367,9 @@ def _tool_definition(ctx, url, name, description, service_sid, environment, clie
     located = None if client is None else _find_deployment(client, project_dir, found_credentials, service_sid, environment, required=url is None)
     token, source = tokens.for_tool(client, located, None if url is None else project_dir)
     _echo_note(f"Using HANDOVER_TOKEN from {source}.")
-    url = tokens.with_token(url or located.url(tools.TOOL_PATH), token)
-    return tools.definition(url, name or tools.DEFAULT_NAME, description or tools.DEFAULT_DESCRIPTION)
+    tool_kind = tools.KINDS[kind]
+    url = tokens.with_token(url or located.url(tool_kind.path), token)
+    return tools.definition(url, name or tool_kind.default_name, description or tools.DEFAULT_DESCRIPTION)
 
 
 def _has_credentials(project_dir: Path) -> bool:
@@ -396,7 +401,7 @@ def _find_deployment(client, project_dir: Path, found_credentials, service_sid, 
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def register(ctx, assistant_id, url, name, description, show_secrets, service_sid, environment, dry_run, as_json) -> None:
+def register(ctx, assistant_id, kind, url, name, description, show_secrets, service_sid, environment, dry_run, as_json) -> None:
     """Attach the handover tool to an AI Assistant, creating or updating it only where it differs.
 
     Its URL carries the deployed environment's HANDOVER_TOKEN (run `handover env set` first), shown as
@@ -409,7 +414,7 @@ def register(ctx, assistant_id, url, name, description, show_secrets, service_si
     project_dir = _project(ctx)
     found_credentials, client = _credentials(project_dir)
     with _AccountErrors():
-        wanted = _tool_definition(ctx, url, name, description, service_sid, environment, client, found_credentials)
+        wanted = _tool_definition(ctx, kind, url, name, description, service_sid, environment, client, found_credentials)
         try:
             registration = tools.register(client, found_credentials.account_sid, assistant_id, wanted, dry_run=dry_run)
         except tools.RegistrationFailed as failure:
@@ -433,7 +438,7 @@ def _assistant_id(value: str) -> str:
 @_deployment_options
 @click.option("--json", "as_json", is_flag=True, help="Print the definition as the Assistants API takes it.")
 @click.pass_context
-def show(ctx, url, name, description, show_secrets, service_sid, environment, as_json) -> None:
+def show(ctx, kind, url, name, description, show_secrets, service_sid, environment, as_json) -> None:
     """Print the handover tool's definition, to paste into the Console's tool form.
 
     The URL carries the handover token: --show-secrets prints it, to paste; without it, token=<redacted>.
@@ -443,7 +448,7 @@ def show(ctx, url, name, description, show_secrets, service_sid, environment, as
     from . import printers, tools
 
     with _AccountErrors():
-        wanted = _tool_definition(ctx, url, name, description, service_sid, environment)
+        wanted = _tool_definition(ctx, kind, url, name, description, service_sid, environment)
     if as_json:
         click.echo(json.dumps(wanted if show_secrets else tools.redacted(wanted), indent=2))
     else:
@@ -451,6 +456,168 @@ def show(ctx, url, name, description, show_secrets, service_sid, environment, as
             click.echo(line)
     if not show_secrets:
         _echo_note("The URL's token is shown as <redacted>: run the same command with --show-secrets to print the URL to paste.")
+
+
+@cli.group(context_settings=CONTEXT, short_help="Generate, validate and deploy the Studio handoff flow.")
+def studio() -> None:
+    """The Studio handoff flow of Twilio Agent Connect (and of the studio-handover tool).
+
+    Example: handover studio deploy --friendly-name "Agent Handoff"
+    """
+
+
+_FLOW_FILE_HELP = "The flow definition file (default: studio/agent-handoff.json in the project)."
+
+
+def _flow_path(ctx: click.Context, given: str | None) -> Path:
+    from .studio import render
+
+    return Path(given) if given else _project(ctx) / render.FLOW_FILE
+
+
+@studio.command("generate", context_settings=CONTEXT, short_help="Render the flow definition from its template.")
+@click.option("--workflow-sid", metavar="WW…", callback=_sid_option("WW", "a TaskRouter workflow SID"), help="The workflow of both Send to Flex widgets (default: FLEX_WORKFLOW_SID in .env).")
+@click.option("--task-channel", metavar="NAME|TC…", help="The messaging task channel (default: FLEX_TASK_CHANNEL in .env, else chat); a name is looked up in the workspace.")
+@click.option("--voice-task-channel", metavar="NAME|TC…", help="The voice task channel (default: voice).")
+@click.option("--workspace-sid", metavar="WS…", callback=_sid_option("WS", "a TaskRouter workspace SID"), help="Where task channel names are looked up (default: FLEX_WORKSPACE_SID in .env).")
+@click.option("--attributes", metavar="JSON", help="Static task attributes, a JSON object (default: HANDOVER_ATTRIBUTES in .env, else none).")
+@click.option("--call-without-handoff", type=click.Choice(["hangup", "flex"]), default="hangup", show_default=True, help="What a call that ends without handoff data gets: hung up, or sent to Flex anyway.")
+@click.option("--out", metavar="FILE", help="Where to write the flow; - for stdout (default: studio/agent-handoff.json).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the file differs from what these parameters render.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result (file, parameters, whether it changed) as JSON.")
+@click.pass_context
+def studio_generate(ctx, workflow_sid, task_channel, voice_task_channel, workspace_sid, attributes, call_without_handoff, out, check, as_json) -> None:
+    """Render the Studio handoff flow (voice and messaging paths) into studio/agent-handoff.json.
+
+    Send to Flex takes task channel SIDs: names are looked up in the workspace (this needs
+    credentials); TC SIDs need nothing. Commit the file, like the generated functions.
+
+    Example: handover studio generate --workflow-sid WWxxx… --task-channel chat
+    """
+    from . import envvars
+    from .studio import render
+
+    project_dir = _project(ctx)
+    if check and out == "-":
+        raise click.UsageError("--check compares a file: give --out FILE, or leave --out out.")
+    given = render.GivenParameters(workspace_sid, workflow_sid, task_channel, voice_task_channel, attributes, call_without_handoff)
+    env = envvars.read_local(project_dir / envvars.ENV_FILE)
+    with _AccountErrors():
+        try:
+            parameters = render.resolve(given, env, lambda: _credentials(project_dir)[1])
+            text = render.file_text(render.definition(parameters))
+        except render.ParametersInvalid as error:
+            raise click.UsageError(str(error)) from error
+    if out == "-":
+        click.echo(text, nl=False)
+        return
+    path = Path(out) if out else project_dir / render.FLOW_FILE
+    current = path.read_text(encoding="utf-8") if path.is_file() else None
+    differs = current != text
+    if not check and differs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps({"file": str(path), "check": check, "differs" if check else "written": differs, "parameters": parameters.as_json()}, indent=2))
+    if check and differs:
+        _echo_note(f"{path}: differs from what these parameters render; run `handover studio generate` (with the same options).")
+        ctx.exit(1)
+    if not as_json:
+        click.echo(str(path))
+    _echo_note(f"{path}: {'up to date' if not differs else 'written'} (workflow {parameters.workflow_sid}, messaging channel {parameters.messaging_channel_sid}, voice channel {parameters.voice_channel_sid}).")
+
+
+@studio.command("validate", context_settings=CONTEXT, short_help="Check the flow locally, then with Studio.")
+@click.option("--file", "file_", metavar="FILE", help=_FLOW_FILE_HELP)
+@click.option("--friendly-name", default="Agent Handoff", show_default=True, help="The name Studio validates the flow under.")
+@click.option("--local-only", is_flag=True, help="Run the local checks only (no credentials, no request).")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@click.pass_context
+def studio_validate(ctx, file_, friendly_name, local_only, as_json) -> None:
+    """Check the flow: transitions, reachability, the trigger, widget properties, SIDs and attribute JSON, then Studio's POST /v2/Flows/Validate.
+
+    Studio is asked only when the local checks pass. Exit 1 when a problem is found.
+
+    Example: handover studio validate --local-only
+    """
+    from .studio import deploy as flow_deploy
+    from .studio import render
+
+    path = _flow_path(ctx, file_)
+    try:
+        flow = render.read_flow(path)
+    except render.FlowFileInvalid as error:
+        raise click.ClickException(str(error)) from error
+    problems, by = flow_deploy.local_problems(flow), "the local checks"
+    if not problems and not local_only:
+        client = _credentials(_project(ctx))[1]
+        with _AccountErrors():
+            problems, by = flow_deploy.studio_problems(client, friendly_name, flow), "Studio's validation"
+    if as_json:
+        click.echo(json.dumps({"file": str(path), "valid": not problems, "checked_by": by if problems else ("the local checks" if local_only else "the local checks and Studio"), "problems": problems}, indent=2))
+    else:
+        for problem in problems:
+            click.echo(problem)
+    if problems:
+        _echo_note(f"{path}: {len(problems)} problem(s) found by {by}.")
+        ctx.exit(1)
+    _echo_note(f"{path}: valid ({'local checks only' if local_only else 'local checks and Studio'}).")
+
+
+@studio.command("deploy", context_settings=CONTEXT, short_help="Create or update the flow, and wire its SID.")
+@click.option("--file", "file_", metavar="FILE", help=_FLOW_FILE_HELP)
+@click.option("--friendly-name", default="Agent Handoff", show_default=True, help="The flow's name in Studio; the flow of this name is updated, else one is created.")
+@click.option("--from-address", metavar="+E.164|MG…", help="Also set STUDIO_FROM_ADDRESS, the address the studio-handover tool starts executions from.")
+@_deployment_options
+@click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def studio_deploy(ctx, file_, friendly_name, from_address, service_sid, environment, dry_run, as_json) -> None:
+    """Validate the flow, create it (published) or update it where it differs, and set TWILIO_STUDIO_HANDOFF_FLOW_SID.
+
+    The SID goes into .env and onto the deployed Functions environment (when there is one), through
+    the same code as `handover env set`. Running it again writes nothing. Prints the SID and the line
+    for a Twilio Agent Connect .env.
+
+    Example: handover studio deploy --from-address +15551234567
+    """
+    from . import contract
+    from .studio import deploy as flow_deploy
+    from .studio import render
+
+    if from_address is not None and not contract.STUDIO_FROM.accepts(from_address):
+        raise click.BadParameter(f"{from_address!r} is not {contract.STUDIO_FROM.expected}.", param_hint="'--from-address'")
+    project_dir = _project(ctx)
+    path = _flow_path(ctx, file_)
+    try:
+        flow = render.read_flow(path)
+    except render.FlowFileInvalid as error:
+        raise click.ClickException(str(error)) from error
+    found_credentials, client = _credentials(project_dir)
+    with _AccountErrors():
+        located = _find_deployment(client, project_dir, found_credentials, service_sid, environment, required=service_sid is not None)
+        if located is None:
+            _echo_note("No Functions deployment found: the flow SID goes into .env only.")
+        try:
+            result = flow_deploy.deploy(client, project_dir, flow, friendly_name, located, from_address, dry_run=dry_run)
+        except (flow_deploy.FlowInvalid, flow_deploy.FlowNameAmbiguous) as error:
+            raise click.ClickException(f"{error}\nNothing was written.") from error
+        except flow_deploy.DeployFailed as failure:
+            _print_studio_deploy(failure.deployment, as_json, notes=False)
+            raise click.ClickException(str(failure)) from failure
+    _print_studio_deploy(result, as_json)
+
+
+def _print_studio_deploy(result, as_json: bool, notes: bool = True) -> None:
+    from . import printers
+
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=2))
+    else:
+        for line in printers.studio_deploy_lines(result):
+            click.echo(line)
+    for note in printers.studio_deploy_notes(result) if notes else []:
+        _echo_note(note)
 
 
 @cli.command(context_settings=CONTEXT, short_help="Check the whole setup, one line per check.")

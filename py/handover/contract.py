@@ -17,6 +17,18 @@ def is_sid(prefix: str, value: str) -> bool:
     return re.fullmatch(sid_pattern(prefix), value) is not None
 
 
+# The tools an AI agent calls, by the name of their function (functions/tools/<name>.js): one hands the
+# conversation to Flex through the Interactions API, the other through a Studio flow (Twilio Agent Connect's
+# handoff flow).
+FLEX_HANDOVER = "flex-handover"
+STUDIO_HANDOVER = "studio-handover"
+TOOLS = (FLEX_HANDOVER, STUDIO_HANDOVER)
+
+# How an operator fixes a missing or malformed variable; named in the function's 500 answers.
+SET_VARIABLE_COMMAND = "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]"
+STUDIO_DEPLOY_COMMAND = "handover studio deploy [--from-address +1…]"
+
+
 @dataclass(frozen=True)
 class ConfigVariable:
     """An environment variable of the deployed Functions service."""
@@ -28,6 +40,8 @@ class ConfigVariable:
     request_override: str | None = None  # the request parameter that may replace it per call
     default: str | None = None
     secret: bool = False  # never printed, logged or put in an error message
+    tools: tuple[str, ...] = TOOLS  # the tools that read it: the others run without it
+    set_by: str = SET_VARIABLE_COMMAND  # the command that sets it, named when it is missing or malformed
 
     def accepts(self, value: str) -> bool:
         return re.fullmatch(self.pattern, value) is not None
@@ -39,6 +53,7 @@ WORKSPACE = ConfigVariable(
     sid_pattern("WS"),
     "WS followed by 32 hex characters",
     request_override="FlexWorkspaceSid",
+    tools=(FLEX_HANDOVER,),
 )
 WORKFLOW = ConfigVariable(
     "FLEX_WORKFLOW_SID",
@@ -46,6 +61,7 @@ WORKFLOW = ConfigVariable(
     sid_pattern("WW"),
     "WW followed by 32 hex characters",
     request_override="FlexWorkflowSid",
+    tools=(FLEX_HANDOVER,),
 )
 TASK_CHANNEL = ConfigVariable(
     "FLEX_TASK_CHANNEL",
@@ -53,6 +69,7 @@ TASK_CHANNEL = ConfigVariable(
     "^[A-Za-z0-9_-]{1,64}$",
     "a task channel unique name such as chat, sms or voice",
     default="chat",
+    tools=(FLEX_HANDOVER,),
 )
 TOKEN = ConfigVariable(
     "HANDOVER_TOKEN",
@@ -90,7 +107,32 @@ ATTEMPT_TIMEOUT = ConfigVariable(
     "a whole number of milliseconds from 10 to 9999",
     default="2500",
 )
-CONFIG_VARIABLES = (WORKSPACE, WORKFLOW, TASK_CHANNEL, TOKEN, ATTRIBUTES, SYNC_SERVICE, DEADLINE, ATTEMPT_TIMEOUT)
+STUDIO_FLOW = ConfigVariable(
+    "TWILIO_STUDIO_HANDOFF_FLOW_SID",
+    "The Studio flow that hands conversations to Flex (the Twilio Agent Connect handoff flow); `handover studio deploy` sets it",
+    sid_pattern("FW"),
+    "FW followed by 32 hex characters",
+    tools=(STUDIO_HANDOVER,),
+    set_by=STUDIO_DEPLOY_COMMAND,
+)
+STUDIO_FROM = ConfigVariable(
+    "STUDIO_FROM_ADDRESS",
+    "The address the Studio execution comes from ({{flow.channel.address}}): your Twilio phone number as +E.164, "
+    "whatsapp:+E.164, or a Messaging Service SID MG…",
+    r"^(?:\+[1-9][0-9]{1,14}|whatsapp:\+[1-9][0-9]{1,14}|MG[0-9a-fA-F]{32})$",
+    "a Twilio phone number as +E.164 (such as +15551234567), whatsapp:+E.164, or MG followed by 32 hex characters",
+    tools=(STUDIO_HANDOVER,),
+    set_by=STUDIO_DEPLOY_COMMAND,
+)
+CONFIG_VARIABLES = (
+    WORKSPACE, WORKFLOW, TASK_CHANNEL, TOKEN, ATTRIBUTES, SYNC_SERVICE, DEADLINE, ATTEMPT_TIMEOUT, STUDIO_FLOW, STUDIO_FROM,
+)
+
+
+def variables_of(tool: str) -> tuple[ConfigVariable, ...]:
+    """The variables a tool reads, in the order of CONFIG_VARIABLES."""
+    return tuple(variable for variable in CONFIG_VARIABLES if tool in variable.tools)
+
 
 # Retries of a failed Twilio request: exponential backoff with full jitter, from this base up to this cap.
 RETRY_BASE_MS = 100
@@ -115,9 +157,6 @@ HANDOFF_ATTRIBUTE = "handoff"
 TOKEN_QUERY_PARAMETER = "token"
 TOKEN_HEADER = "X-Handover-Token"
 TOKEN_BYTES = 32
-
-# How an operator fixes a missing or malformed variable; named in the function's 500 answers.
-SET_VARIABLE_COMMAND = "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]"
 
 # An identity header is recorded as given, up to this many characters.
 MAX_IDENTITY_LENGTH = 256

@@ -255,8 +255,12 @@ def check_deployed_variables(setup: Setup) -> Iterator[Check]:
     if differing:
         # A valid deployed token wins over .env's (tool URLs carry it), so that difference is fixed on the .env side.
         deployed_token = contract.TOKEN in differing and contract.TOKEN.accepts(remote.get(contract.TOKEN.name) or "")
-        fix = env_set_command(setup.local, *([] if deployed_token else ["--remote-only"]), *_deployment_options(setup))
-        yield Check("deployed variables", FAIL, "; ".join(_deployed_difference(v, remote, setup.local[v.name]) for v in differing), fix)
+        fixes = []
+        if [v for v in differing if v.set_by == contract.SET_VARIABLE_COMMAND]:
+            fixes.append(env_set_command(setup.local, *([] if deployed_token else ["--remote-only"]), *_deployment_options(setup)))
+        if [v for v in differing if v.set_by == contract.STUDIO_DEPLOY_COMMAND]:
+            fixes.append(" ".join(["handover studio deploy", *_deployment_options(setup)]))
+        yield Check("deployed variables", FAIL, "; ".join(_deployed_difference(v, remote, setup.local[v.name]) for v in differing), "; then ".join(fixes))
     else:
         yield Check("deployed variables", PASS, f"{', '.join(setup.local)} are set on the environment as in .env")
 
@@ -312,6 +316,47 @@ def check_assistant_tool(setup: Setup) -> Iterator[Check]:
         yield Check(name, PASS, f"{label} is attached to {setup.assistant_id} and POSTs to {url} with the environment's {contract.TOKEN.name}")
 
 
+def check_studio_flow(setup: Setup) -> Iterator[Check]:
+    """The Studio path: the flow TWILIO_STUDIO_HANDOFF_FLOW_SID names exists, is published, and routes to the workflow."""
+    from twilio.base.exceptions import TwilioRestException
+
+    from .studio.checks import send_to_flex_workflows
+
+    flow_sid = setup.local.get(contract.STUDIO_FLOW.name)
+    deploy = " ".join(["handover studio deploy", *_deployment_options(setup)])
+    if not flow_sid or not contract.STUDIO_FLOW.accepts(flow_sid):
+        reason = "is not set in .env" if not flow_sid else f"in .env is not {contract.STUDIO_FLOW.expected}"
+        yield Check("studio flow", WARN, f"not checked: {contract.STUDIO_FLOW.name} {reason} (only the Studio path needs it)", deploy)
+        yield _not_checked("studio flow routing", "no Studio flow to check")
+        return
+    try:
+        flow = setup.client.studio.v2.flows(flow_sid).fetch()
+    except TwilioRestException as error:
+        if error.status != 404:
+            raise
+        yield Check("studio flow", FAIL, f"Studio flow {flow_sid} ({contract.STUDIO_FLOW.name} in .env) does not exist in this account", deploy)
+        yield _not_checked("studio flow routing", "the flow does not exist")
+        return
+    if flow.status != "published":
+        yield Check("studio flow", FAIL, f"Studio flow {flow_sid} ({flow.friendly_name!r}) is a {flow.status}: executions run only a published flow", deploy)
+    else:
+        yield Check("studio flow", PASS, f"Studio flow {flow_sid} ({flow.friendly_name!r}) is published, revision {flow.revision}")
+    routes = send_to_flex_workflows(flow.definition or {})
+    if not routes:
+        yield Check("studio flow routing", FAIL, f"Studio flow {flow_sid} has no Send to Flex widget", f"handover studio generate, then {deploy}")
+        return
+    if not setup.routing_complete:
+        yield _not_checked("studio flow routing", "the local configuration is incomplete")
+        return
+    workflow_sid = setup.local[contract.WORKFLOW.name]
+    wrong = {name: routed for name, routed in routes.items() if routed != workflow_sid}
+    if wrong:
+        detail = "; ".join(f"Send to Flex widget {name!r} routes to {routed}" for name, routed in wrong.items())
+        yield Check("studio flow routing", FAIL, f"{detail}, not to {contract.WORKFLOW.name} {workflow_sid}", f"handover studio generate, then {deploy}")
+    else:
+        yield Check("studio flow routing", PASS, f"every Send to Flex widget ({', '.join(routes)}) routes to workflow {workflow_sid}")
+
+
 CHECKS: tuple[tuple[Callable[[Setup], Iterator[Check]], tuple[str, ...], bool], ...] = (
     # (check, the names of the checks it reports, needs an account the credentials opened)
     (check_credentials, ("credentials",), False),
@@ -323,6 +368,7 @@ CHECKS: tuple[tuple[Callable[[Setup], Iterator[Check]], tuple[str, ...], bool], 
     (check_deployed_functions, ("deployed functions",), True),
     (check_deployed_variables, ("deployed variables",), True),
     (check_assistant_tool, ("assistant tool",), True),
+    (check_studio_flow, ("studio flow", "studio flow routing"), True),
 )
 
 

@@ -47,8 +47,9 @@ def _variables(generated: GeneratedFile) -> dict:
             f"Do not edit: change the template and run `{COMMAND}`."
         ),
         "contract_version": contract.CONTRACT_VERSION,
-        "config_variables": contract.CONFIG_VARIABLES,
-        "set_variable_command": contract.SET_VARIABLE_COMMAND,
+        # Each tool's own variables first (they read fewer tools): the function checks them in this order.
+        "config_variables": sorted(contract.CONFIG_VARIABLES, key=lambda variable: len(variable.tools)),
+        "studio_deploy_command": contract.STUDIO_DEPLOY_COMMAND,
         "max_identity_length": contract.MAX_IDENTITY_LENGTH,
         "handed_off_message": contract.HANDED_OFF_MESSAGE,
         "failed_message": contract.FAILED_MESSAGE,

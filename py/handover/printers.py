@@ -77,3 +77,28 @@ def tool_console_fields(definition: dict, show_secrets: bool = False) -> list[st
     meta = (definition if show_secrets else redacted(definition))["meta"]
     fields = [("Name", definition["name"]), ("Description", definition["description"]), ("Input", meta["input_schema"]), ("Method", meta["method"]), ("URL", meta["url"])]
     return [f"{label + ':' if index == 0 else '':<13}{line}" for label, value in fields for index, line in enumerate(value.splitlines() or [""])]
+
+
+def studio_deploy_lines(result) -> list[str]:
+    """The flow's SID and what happened to it, then the variables that wire it (as `env set` prints them)."""
+    action = DRY_RUN_WORDS[result.action] if result.dry_run else result.action
+    revision = f", revision {result.revision}" if result.revision else ""
+    lines = [f"flow {result.flow_sid or '(new)'}: {action} as {result.friendly_name!r}{revision}"]
+    lines += [f"  {write}" for write in result.writes]
+    if result.variables is not None:
+        lines += env_set_lines(result.variables)
+    return lines
+
+
+def studio_deploy_notes(result) -> list[str]:
+    notes = []
+    if result.tac_line():
+        notes.append(f"For Twilio Agent Connect, put this line in its .env: {result.tac_line()}")
+    elif result.dry_run:
+        notes.append("The flow's SID is known once it is created: run without --dry-run.")
+    flow_writes = len(result.writes)
+    if result.dry_run:
+        notes.append("Dry run: nothing was written.")
+    else:
+        notes.append(f"Flow: {flow_writes} write(s). Variables: {env_set_summary(result.variables) if result.variables else 'none set.'}")
+    return notes

@@ -13,9 +13,24 @@ from dataclasses import dataclass, field
 from . import contract
 from .tokens import redact_url, without_query
 
-TOOL_PATH = "/tools/flex-handover"
 TEMPLATE = "tool/flex-handover.json.j2"
-DEFAULT_NAME = "Flex Agent Handover"
+
+
+@dataclass(frozen=True)
+class ToolKind:
+    """One of the project's handover tools: the function it calls and the name it is registered under."""
+
+    path: str
+    default_name: str
+
+
+# flex: the Interactions API directly; studio: the Studio handoff flow (the Twilio Agent Connect path).
+KINDS = {
+    "flex": ToolKind("/tools/flex-handover", "Flex Agent Handover"),
+    "studio": ToolKind("/tools/studio-handover", "Studio Agent Handover"),
+}
+TOOL_PATH = KINDS["flex"].path
+DEFAULT_NAME = KINDS["flex"].default_name
 DEFAULT_DESCRIPTION = (
     "You MUST use this if you don't know how to fulfill the request "
     "to let another customer service agent handle the conversation."

@@ -19,9 +19,9 @@ REPO = Path(__file__).resolve().parents[2]
 FUNCTION = "functions/tools/flex-handover.js"
 ASSET = "assets/tools/handover.private.js"
 # Every command a user runs, as typed after `handover`.
-COMMANDS = ("generate", "validate", "demo", "bench", "env set", "tool register", "tool show", "doctor")
-GROUPS = ("env", "tool")
-TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "doctor")
+COMMANDS = ("generate", "validate", "demo", "bench", "env set", "tool register", "tool show", "doctor", "studio generate", "studio validate", "studio deploy")
+GROUPS = ("env", "tool", "studio")
+TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "studio", "doctor")
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_generate_check_passes_on_the_real_project(runner):
     result = invoke(runner, REPO, "generate", "--check")
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert result.stderr == "0 file(s) differ; 2 generated in all.\n"
+    assert result.stderr == "0 file(s) differ; 4 generated in all.\n"
 
 
 def test_generate_check_passes_on_a_clean_copy(runner, project):
@@ -80,7 +80,7 @@ def test_generate_rewrites_the_hand_edited_file_then_check_passes(runner, projec
     result = invoke(runner, project, "generate")
     assert result.exit_code == 0, result.output
     assert result.stdout == f"{FUNCTION}\n"
-    assert result.stderr == "1 file(s) written; 2 generated in all.\n"
+    assert result.stderr == "1 file(s) written; 4 generated in all.\n"
     assert edited.read_text(encoding="utf-8") == generate.render_all()[FUNCTION]
     assert invoke(runner, project, "generate", "--check").exit_code == 0
 
@@ -91,7 +91,7 @@ def test_generate_twice_writes_nothing_the_second_time(runner, project):
     result = invoke(runner, project, "generate")
     assert result.exit_code == 0
     assert result.stdout == ""
-    assert result.stderr == "0 file(s) written; 2 generated in all.\n"
+    assert result.stderr == "0 file(s) written; 4 generated in all.\n"
 
 
 def test_generate_json_lists_the_written_files(runner, project):

@@ -72,12 +72,14 @@ def test_a_fresh_deployment_passes(runner, account_env, emulator, project, deplo
     assert result.stdout == ""
     assert result.stderr.splitlines() == using(emulator, deployed) + ["All functions and assets are valid and deployed as they are."]
     build = emulator.table("serverless_builds")[deployed.build_sid]
-    [function] = build["function_versions"]
     assert [(r.method, r.path) for r in emulator.requests] == [
         ("GET", f"/v1/Services/{deployed.service_sid}/Environments"),
         ("GET", f"/v1/Services/{deployed.service_sid}/Builds/{deployed.build_sid}"),
-        ("GET", f"/v1/Services/{deployed.service_sid}/Functions/{function['function_sid']}/Versions/{function['sid']}/Content"),
+    ] + [
+        ("GET", f"/v1/Services/{deployed.service_sid}/Functions/{function['function_sid']}/Versions/{function['sid']}/Content")
+        for function in build["function_versions"]
     ]
+    assert len(build["function_versions"]) == 2
     assert writes(emulator) == []
     assert emulator.account.auth_token not in result.output
 
@@ -105,22 +107,25 @@ def test_a_function_deployed_from_another_source_differs(runner, account_env, em
     redeploy(emulator, deployed, [f if f.kind == "asset" else Uploaded(f.kind, f.path, f.visibility, f.content + "\n") for f in uploads(project)])
     result = validate(runner, project, deployed, "--json")
     assert result.exit_code == 1
-    assert json.loads(result.stdout) == [{"path": "/tools/flex-handover", "problem": "function differs from the deployed version"}]
-    assert result.stderr.splitlines()[-1] == f"1 problem(s) found. {DEPLOY_FIX}"
+    assert json.loads(result.stdout) == [
+        {"path": "/tools/flex-handover", "problem": "function differs from the deployed version"},
+        {"path": "/tools/studio-handover", "problem": "function differs from the deployed version"},
+    ]
+    assert result.stderr.splitlines()[-1] == f"2 problem(s) found. {DEPLOY_FIX}"
 
 
 @pytest.mark.parametrize(
-    ("kind", "visibility", "line"),
+    ("kind", "visibility", "lines"),
     [
-        ("function", "protected", "/tools/flex-handover: function differs from the deployed version"),
-        ("asset", "public", "/tools/handover.js: asset differs from the deployed version"),
+        ("function", "protected", ["/tools/flex-handover: function differs from the deployed version", "/tools/studio-handover: function differs from the deployed version"]),
+        ("asset", "public", ["/tools/handoff.js: asset differs from the deployed version", "/tools/handover.js: asset differs from the deployed version"]),
     ],
 )
-def test_a_file_deployed_with_another_visibility_differs(runner, account_env, emulator, project, deployed, kind, visibility, line):
+def test_a_file_deployed_with_another_visibility_differs(runner, account_env, emulator, project, deployed, kind, visibility, lines):
     redeploy(emulator, deployed, [Uploaded(f.kind, f.path, visibility if f.kind == kind else f.visibility, f.content) for f in uploads(project)])
     result = validate(runner, project, deployed)
     assert result.exit_code == 1
-    assert result.stdout.splitlines() == [line]
+    assert result.stdout.splitlines() == lines
 
 
 def test_a_local_file_with_windows_line_endings_equals_what_the_toolkit_uploaded(runner, account_env, emulator, project, deployed):
@@ -166,9 +171,9 @@ def test_an_asset_missing_from_the_build(runner, account_env, emulator, project,
     redeploy(emulator, deployed, [f for f in uploads(project) if f.kind == "function"])
     result = validate(runner, project, deployed)
     assert result.exit_code == 1
-    assert result.stdout.splitlines() == ["/tools/handover.js: asset is in the project but not deployed"]
+    assert result.stdout.splitlines() == ["/tools/handoff.js: asset is in the project but not deployed", "/tools/handover.js: asset is in the project but not deployed"]
     build_requests = [r.path for r in emulator.requests if "/Content" in r.path]
-    assert len(build_requests) == 1, "only functions have their content read"
+    assert len(build_requests) == 2, "only functions have their content read"
 
 
 def test_an_environment_without_a_build_says_to_deploy(runner, account_env, emulator, project, deployed):

@@ -53,6 +53,7 @@ class Configured:
     workspace: str
     workflow: str
     token: str  # HANDOVER_TOKEN, in .env, on the environment and in the tool's URL
+    flow_sid: str  # the Studio handoff flow, TWILIO_STUDIO_HANDOFF_FLOW_SID in .env and on the environment
 
     @property
     def url(self) -> str:
@@ -75,10 +76,15 @@ def configured(runner, account_env, emulator, project, deployed) -> Configured:
     register = invoke(runner, project, "tool", "register", "--assistant-id", assistant, "--service-sid", deployed.service_sid)
     assert register.exit_code == 0, register.output
     [created] = [r for r in emulator.requests if (r.method, r.path) == ("POST", "/v1/Tools")]
+    studio_generate = invoke(runner, project, "studio", "generate")
+    assert studio_generate.exit_code == 0, studio_generate.output
+    studio_deploy = invoke(runner, project, "studio", "deploy", "--friendly-name", f"Agent Handoff {deployed.service_sid}", "--service-sid", deployed.service_sid)
+    assert studio_deploy.exit_code == 0, studio_deploy.output
     emulator.clear_traffic()
+    env = dotenv_values(project / ".env")
     return Configured(
         project, deployed.service_sid, deployed.environment_sid, deployed.domain_name, assistant, created.response["id"],
-        account.workspace_sid, account.workflow_sid, dotenv_values(project / ".env")["HANDOVER_TOKEN"],
+        account.workspace_sid, account.workflow_sid, env["HANDOVER_TOKEN"], env["TWILIO_STUDIO_HANDOFF_FLOW_SID"],
     )
 
 
@@ -106,7 +112,9 @@ def healthy(c: Configured, emulator) -> dict[str, tuple[str, str, str | None]]:
     return {
         "credentials": (PASS, f"account {emulator.account.sid} (auth token, from the environment)", None),
         "flex": (PASS, f"the Flex configuration is readable; Flex routes through workspace {c.workspace}", None),
-        "local configuration": (PASS, f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={c.workflow}, HANDOVER_TOKEN=<redacted> in .env", None),
+        "local configuration": (
+            PASS, f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={c.workflow}, HANDOVER_TOKEN=<redacted>, TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid} in .env", None,
+        ),
         "workspace and workflow": (PASS, f"workflow {c.workflow} is in workspace {c.workspace}", None),
         "task channel": (PASS, f"workspace {c.workspace} has task channel 'chat'", None),
         "generated files": (PASS, "the functions and assets match their templates", None),
@@ -114,10 +122,14 @@ def healthy(c: Configured, emulator) -> dict[str, tuple[str, str, str | None]]:
             PASS, f"service {c.service_sid} (found by --service-sid); environment {c.environment_sid} at https://{c.domain_name}", None,
         ),
         "deployed functions": (PASS, "every deployed function equals its local file", None),
-        "deployed variables": (PASS, "FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, HANDOVER_TOKEN are set on the environment as in .env", None),
+        "deployed variables": (
+            PASS, "FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, HANDOVER_TOKEN, TWILIO_STUDIO_HANDOFF_FLOW_SID are set on the environment as in .env", None,
+        ),
         "assistant tool": (
             PASS, f"tool {c.tool_id} (Flex Agent Handover) is attached to {c.assistant} and POSTs to {c.url} with the environment's HANDOVER_TOKEN", None,
         ),
+        "studio flow": (PASS, f"Studio flow {c.flow_sid} ('Agent Handoff {c.service_sid}') is published, revision 1", None),
+        "studio flow routing": (PASS, f"every Send to Flex widget (call_to_flex, messaging_to_flex) routes to workflow {c.workflow}", None),
     }
 
 
@@ -137,7 +149,8 @@ def expect_tool_fails(result, c: Configured, emulator, detail: str) -> None:
 
 
 def write_env(c: Configured, text: str) -> None:
-    (c.project / ".env").write_text(text, encoding="utf-8")
+    """.env with this text, and the Studio flow's SID as the configured account has it."""
+    (c.project / ".env").write_text(f"{text}TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid}\n", encoding="utf-8")
 
 
 def configure(emulator, c: Configured, **values: str) -> None:
@@ -169,6 +182,7 @@ def test_the_healthy_report_reads_one_line_per_check(runner, configured, emulato
     assert [line.split(":")[0] for line in result.stdout.splitlines()] == [
         "PASS  credentials", "PASS  flex", "PASS  local configuration", "PASS  workspace and workflow", "PASS  task channel",
         "PASS  generated files", "PASS  deployment", "PASS  deployed functions", "PASS  deployed variables", "PASS  assistant tool",
+        "PASS  studio flow", "PASS  studio flow routing",
     ]
 
 
@@ -227,6 +241,8 @@ def test_a_wrong_auth_token_fails_credentials_and_skips_the_account_checks(runne
         deployed_functions=(WARN, NOT_CHECKED, None),
         deployed_variables=(WARN, NOT_CHECKED, None),
         assistant_tool=(WARN, NOT_CHECKED, None),
+        studio_flow=(WARN, NOT_CHECKED, None),
+        studio_flow_routing=(WARN, NOT_CHECKED, None),
     )
     assert "wrong-token-that-must-not-be-printed" not in result.output
     assert [(r.method, r.path) for r in emulator.requests] == [("GET", f"/2010-04-01/Accounts/{emulator.account.sid}.json")]
@@ -247,6 +263,8 @@ def test_missing_credentials(runner, configured, emulator, monkeypatch):
         deployed_functions=(WARN, NOT_CHECKED, None),
         deployed_variables=(WARN, NOT_CHECKED, None),
         assistant_tool=(WARN, NOT_CHECKED, None),
+        studio_flow=(WARN, NOT_CHECKED, None),
+        studio_flow_routing=(WARN, NOT_CHECKED, None),
     )
     assert emulator.requests == []
 
@@ -274,7 +292,7 @@ def test_a_wrong_api_secret_fails_credentials(runner, configured, emulator, api_
         "HTTP 401, Twilio error 20003: Unable to fetch page: Authentication Error - invalid username",
         "fix": "Check them in Console > Account > API keys & tokens (an API key must belong to this account).",
     }
-    assert [c["status"] for c in checks] == [FAIL, WARN, PASS, WARN, WARN, PASS, WARN, WARN, WARN, WARN]
+    assert [c["status"] for c in checks] == [FAIL, WARN, PASS, WARN, WARN, PASS, WARN, WARN, WARN, WARN, WARN, WARN]
     assert [(r.method, r.path) for r in emulator.requests] == [("GET", "/v1/Services")]
 
 
@@ -290,7 +308,7 @@ def test_a_suspended_account_fails_credentials(runner, configured, emulator):
     assert report(result.stdout)[0] == (
         "credentials", FAIL, f"account {emulator.account.sid} is suspended", "Reactivate the account in the Console, or use another one.",
     )
-    assert [status for _, status, _, _ in report(result.stdout)] == [FAIL, WARN, PASS, WARN, WARN, PASS, WARN, WARN, WARN, WARN]
+    assert [status for _, status, _, _ in report(result.stdout)] == [FAIL, WARN, PASS, WARN, WARN, PASS, WARN, WARN, WARN, WARN, WARN, WARN]
     assert result.exit_code == 1
     assert writes(emulator) == []
 
@@ -333,6 +351,7 @@ def test_dotenv_without_the_flex_values(runner, configured, emulator, env, detai
         workspace_and_workflow=(WARN, incomplete, None),
         task_channel=(WARN, incomplete, None),
         deployed_variables=(WARN, incomplete, None),
+        studio_flow_routing=(WARN, incomplete, None),
     )
 
 
@@ -342,7 +361,7 @@ def test_a_workspace_that_does_not_exist(runner, configured, emulator):
     result = doctor(runner, c)
     expect(
         result, c, emulator,
-        local_configuration=(PASS, f"FLEX_WORKSPACE_SID={missing}, FLEX_WORKFLOW_SID={c.workflow}, HANDOVER_TOKEN=<redacted> in .env", None),
+        local_configuration=(PASS, f"FLEX_WORKSPACE_SID={missing}, FLEX_WORKFLOW_SID={c.workflow}, HANDOVER_TOKEN=<redacted>, TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid} in .env", None),
         workspace_and_workflow=(
             FAIL, f"TaskRouter workspace {missing} does not exist in this account.",
             'Use the workspace of your Flex instance: Console > TaskRouter > Workspaces ("Flex Task Assignment"). '
@@ -370,13 +389,22 @@ def test_a_workflow_of_another_workspace(runner, configured, emulator, other_wor
     result = doctor(runner, c)
     expect(
         result, c, emulator,
-        local_configuration=(PASS, f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={workflow}, HANDOVER_TOKEN=<redacted> in .env", None),
+        local_configuration=(PASS, f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={workflow}, HANDOVER_TOKEN=<redacted>, TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid} in .env", None),
         workspace_and_workflow=(
             FAIL, f"TaskRouter workflow {workflow} is not in workspace {c.workspace}: it belongs to workspace {workspace}.",
             f"Use a workflow of workspace {c.workspace}: Console > TaskRouter > Workspaces > {c.workspace} > Workflows. "
             f"Then run handover env set --workspace-sid WS… --workflow-sid WW… --service-sid {c.service_sid}.",
         ),
         task_channel=(WARN, "not checked: the workspace or workflow is wrong", None),
+        studio_flow_routing=routes_elsewhere(c, workflow),
+    )
+
+
+def routes_elsewhere(c: Configured, workflow: str) -> tuple[str, str, str]:
+    """The studio flow routing check when .env names another workflow than the deployed flow's."""
+    return (
+        FAIL, f"Send to Flex widget 'call_to_flex' routes to {c.workflow}; Send to Flex widget 'messaging_to_flex' routes to {c.workflow}, "
+        f"not to FLEX_WORKFLOW_SID {workflow}", f"handover studio generate, then handover studio deploy --service-sid {c.service_sid}",
     )
 
 
@@ -385,16 +413,16 @@ def test_a_workspace_flex_does_not_route_through_is_a_warning(runner, configured
     configure(emulator, c, FLEX_WORKSPACE_SID=workspace, FLEX_WORKFLOW_SID=workflow)
     result = doctor(runner, c)
     expect(
-        result, c, emulator, exit_code=0,
-        local_configuration=(PASS, f"FLEX_WORKSPACE_SID={workspace}, FLEX_WORKFLOW_SID={workflow}, HANDOVER_TOKEN=<redacted> in .env", None),
+        result, c, emulator,
+        local_configuration=(PASS, f"FLEX_WORKSPACE_SID={workspace}, FLEX_WORKFLOW_SID={workflow}, HANDOVER_TOKEN=<redacted>, TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid} in .env", None),
         workspace_and_workflow=(
             WARN, f"workflow {workflow} is in workspace {workspace}, but Flex routes through workspace {c.workspace}",
             f"Unless you route to this workspace on purpose, run handover env set --workspace-sid {c.workspace} "
             f"--workflow-sid WW… --service-sid {c.service_sid}.",
         ),
         task_channel=(PASS, f"workspace {workspace} has task channel 'chat'", None),
+        studio_flow_routing=routes_elsewhere(c, workflow),
     )
-    assert result.stderr == "No check failed; see the warnings.\n"
 
 
 def test_a_task_channel_the_workspace_does_not_have(runner, configured, emulator):
@@ -404,7 +432,7 @@ def test_a_task_channel_the_workspace_does_not_have(runner, configured, emulator
     expect(
         result, c, emulator,
         local_configuration=(
-            PASS, f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={c.workflow}, FLEX_TASK_CHANNEL=email, HANDOVER_TOKEN=<redacted> in .env", None,
+            PASS, f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={c.workflow}, FLEX_TASK_CHANNEL=email, HANDOVER_TOKEN=<redacted>, TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid} in .env", None,
         ),
         task_channel=(
             FAIL, f"Workspace {c.workspace} has no task channel 'email' (it has: default, chat, sms, voice).",
@@ -412,7 +440,7 @@ def test_a_task_channel_the_workspace_does_not_have(runner, configured, emulator
             f"--service-sid {c.service_sid} with one of those, or create the channel 'email' in Console > TaskRouter > Task Channels.",
         ),
         deployed_variables=(
-            PASS, "FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, FLEX_TASK_CHANNEL, HANDOVER_TOKEN are set on the environment as in .env", None,
+            PASS, "FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, FLEX_TASK_CHANNEL, HANDOVER_TOKEN, TWILIO_STUDIO_HANDOFF_FLOW_SID are set on the environment as in .env", None,
         ),
     )
 
@@ -529,8 +557,9 @@ def test_the_fix_names_the_environment_doctor_checked(runner, configured, emulat
         "check": "deployed variables",
         "status": FAIL,
         "detail": f"FLEX_WORKSPACE_SID is not set there, .env has {c.workspace!r}; FLEX_WORKFLOW_SID is not set there, .env has {c.workflow!r}; "
-        "HANDOVER_TOKEN is not set there",
-        "fix": f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --remote-only --service-sid {c.service_sid} --environment stage",
+        f"HANDOVER_TOKEN is not set there; TWILIO_STUDIO_HANDOFF_FLOW_SID is not set there, .env has {c.flow_sid!r}",
+        "fix": f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --remote-only --service-sid {c.service_sid} --environment stage; "
+        f"then handover studio deploy --service-sid {c.service_sid} --environment stage",
     }
     assert checks["deployment"]["detail"] == f"service {c.service_sid} (found by --service-sid); environment {stage['sid']} at https://{stage['domain_name']}"
     assert result.exit_code == 1
@@ -627,7 +656,7 @@ def test_a_rotated_token_fails_the_tool_until_it_is_registered_again(runner, con
     assert register.exit_code == 0, register.output
     emulator.clear_traffic()
     again = doctor(runner, c)
-    assert report(again.stdout)[-1] == (
+    assert report(again.stdout)[-3] == (
         "assistant tool", PASS,
         f"tool {c.tool_id} (Renamed in the Console) is attached to {c.assistant} and POSTs to {c.url} with the environment's HANDOVER_TOKEN", None,
     )
@@ -763,11 +792,11 @@ def test_a_503_on_the_variables_fails_that_check_only(runner, configured, emulat
     emulator.inject(Fault("GET", f"/v1/Services/{c.service_sid}/Environments/{c.environment_sid}/Variables", status=503, times=None))
     result = doctor(runner, c, "--json")
     checks = json.loads(result.stdout)["checks"]
-    assert checks[8:] == [
+    assert checks[8:10] == [
         {"check": "deployed variables", "status": FAIL, "detail": "Twilio answered HTTP 503, Twilio error 20503: Unable to fetch page: Injected fault 503", "fix": RETRY_FIX},
         {"check": "assistant tool", "status": WARN, "detail": "not checked: the deployed variables check failed", "fix": None},
     ]
-    assert [check["status"] for check in checks] == [PASS] * 8 + [FAIL, WARN]
+    assert [check["status"] for check in checks] == [PASS] * 8 + [FAIL, WARN, PASS, PASS]
     assert result.exit_code == 1
 
 
@@ -779,3 +808,60 @@ def test_a_malformed_assistant_id_is_a_usage_error(runner, account_env, emulator
     assert result.exit_code == 2
     assert "'asst_1' is not an AI Assistant ID" in result.stderr
     assert emulator.requests == []
+
+
+# the Studio path
+
+
+def studio_deploy_fix(c: Configured) -> str:
+    return f"handover studio deploy --service-sid {c.service_sid}"
+
+
+def test_without_a_studio_flow_the_studio_checks_are_warnings(runner, configured, emulator):
+    c = configured
+    (c.project / ".env").write_text(f"FLEX_WORKSPACE_SID={c.workspace}\nFLEX_WORKFLOW_SID={c.workflow}\nHANDOVER_TOKEN={c.token}\n", encoding="utf-8")
+    emulator.table("serverless_variables").pop(next(
+        sid for sid, v in emulator.table("serverless_variables").items() if v["environment_sid"] == c.environment_sid and v["key"] == "TWILIO_STUDIO_HANDOFF_FLOW_SID"
+    ))
+    result = doctor(runner, c)
+    expect(
+        result, c, emulator, exit_code=0,
+        local_configuration=(PASS, f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={c.workflow}, HANDOVER_TOKEN=<redacted> in .env", None),
+        deployed_variables=(PASS, "FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, HANDOVER_TOKEN are set on the environment as in .env", None),
+        studio_flow=(WARN, "not checked: TWILIO_STUDIO_HANDOFF_FLOW_SID is not set in .env (only the Studio path needs it)", studio_deploy_fix(c)),
+        studio_flow_routing=(WARN, "not checked: no Studio flow to check", None),
+    )
+    assert result.stderr == "No check failed; see the warnings.\n"
+
+
+def test_a_studio_flow_that_does_not_exist(runner, configured, emulator):
+    c = configured
+    emulator.table("studio_flows").pop(c.flow_sid)
+    expect(
+        doctor(runner, c), c, emulator,
+        studio_flow=(FAIL, f"Studio flow {c.flow_sid} (TWILIO_STUDIO_HANDOFF_FLOW_SID in .env) does not exist in this account", studio_deploy_fix(c)),
+        studio_flow_routing=(WARN, "not checked: the flow does not exist", None),
+    )
+
+
+def test_a_draft_studio_flow(runner, configured, emulator):
+    c = configured
+    emulator.table("studio_flows")[c.flow_sid]["status"] = "draft"
+    expect(
+        doctor(runner, c), c, emulator,
+        studio_flow=(FAIL, f"Studio flow {c.flow_sid} ('Agent Handoff {c.service_sid}') is a draft: executions run only a published flow", studio_deploy_fix(c)),
+    )
+
+
+def test_a_studio_flow_that_routes_to_another_workflow(runner, configured, emulator):
+    c = configured
+    other_workflow = "WW" + "7" * 32
+    flow = emulator.table("studio_flows")[c.flow_sid]["definition"]
+    next(state for state in flow["states"] if state["name"] == "messaging_to_flex")["properties"]["workflow"] = other_workflow
+    expect(
+        doctor(runner, c), c, emulator,
+        studio_flow_routing=(
+            FAIL, f"Send to Flex widget 'messaging_to_flex' routes to {other_workflow}, not to FLEX_WORKFLOW_SID {c.workflow}",
+            f"handover studio generate, then {studio_deploy_fix(c)}",
+        ),
+    )

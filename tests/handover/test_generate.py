@@ -17,11 +17,16 @@ FUNCTION = "functions/tools/flex-handover.js"
 ASSET = "assets/tools/handover.private.js"
 FUNCTION_TEMPLATE = "functions/tools/flex-handover.js.j2"
 ASSET_TEMPLATE = "assets/tools/handover.private.js.j2"
+STUDIO_FUNCTION = "functions/tools/studio-handover.js"
+HANDOFF_ASSET = "assets/tools/handoff.private.js"
+EVERY_FILE = sorted([FUNCTION, STUDIO_FUNCTION, HANDOFF_ASSET, ASSET])
 
 
-def test_generated_files_lists_both_templates_and_their_outputs():
+def test_generated_files_lists_every_template_and_its_output():
     assert generate.generated_files() == [
         generate.GeneratedFile(FUNCTION_TEMPLATE, FUNCTION),
+        generate.GeneratedFile(f"{STUDIO_FUNCTION}.j2", STUDIO_FUNCTION),
+        generate.GeneratedFile(f"{HANDOFF_ASSET}.j2", HANDOFF_ASSET),
         generate.GeneratedFile(ASSET_TEMPLATE, ASSET),
     ]
     for generated in generate.generated_files():
@@ -30,7 +35,7 @@ def test_generated_files_lists_both_templates_and_their_outputs():
 
 def test_render_all_renders_every_generated_file():
     rendered = generate.render_all()
-    assert sorted(rendered) == [ASSET, FUNCTION]
+    assert sorted(rendered) == EVERY_FILE
     assert all(text.strip() for text in rendered.values())
 
 
@@ -61,7 +66,7 @@ def test_the_repository_has_no_differing_generated_file():
 
 def test_write_into_an_empty_project_creates_the_files_and_returns_them(tmp_path):
     written = generate.write(tmp_path)
-    assert sorted(written) == [ASSET, FUNCTION]
+    assert sorted(written) == EVERY_FILE
     rendered = generate.render_all()
     for output in written:
         assert (tmp_path / output).read_text(encoding="utf-8") == rendered[output]
@@ -94,7 +99,7 @@ def test_differing_lists_a_hand_edited_file_and_a_missing_file(tmp_path):
 
 
 def test_differing_lists_every_file_of_an_empty_project(tmp_path):
-    assert sorted(generate.differing(tmp_path)) == [ASSET, FUNCTION]
+    assert sorted(generate.differing(tmp_path)) == EVERY_FILE
 
 
 def test_differing_writes_nothing(tmp_path):
@@ -117,8 +122,10 @@ def test_rendered_asset_holds_the_contracts_messages_and_limits():
     assert f'const HANDED_OFF_MESSAGE = "{contract.HANDED_OFF_MESSAGE}";' in asset
     assert f'const FAILED_MESSAGE = "{contract.FAILED_MESSAGE}";' in asset
     # tojson writes < and > as \u003c and \u003e; the JavaScript string is the command all the same.
-    literal = re.search(r"const SET_VARIABLE_COMMAND = (\"[^\"]*\");", asset).group(1)
-    assert json.loads(literal) == contract.SET_VARIABLE_COMMAND
+    for variable in contract.CONFIG_VARIABLES:
+        entry = asset.split(f"  {variable.name}: {{\n", 1)[1].split("\n  },", 1)[0]
+        literal = re.search(r'setBy: ("[^"]*"),', entry).group(1)
+        assert json.loads(literal) == variable.set_by
 
 
 def test_rendered_function_names_the_contract_version():
@@ -136,7 +143,7 @@ def test_templates_read_contract_py_when_rendering(monkeypatch):
     assert f"pattern: /{contract.sid_pattern('WS')}/," not in rendered[ASSET]
     assert "const MAX_IDENTITY_LENGTH = 77;" in rendered[ASSET]
     assert "Contract version 42:" in rendered[FUNCTION]
-    assert generate.differing(REPO) == [FUNCTION, ASSET]
+    assert generate.differing(REPO) == [FUNCTION, STUDIO_FUNCTION, ASSET]
 
 
 def test_a_missing_template_variable_raises_undefined_error(monkeypatch):

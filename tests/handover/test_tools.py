@@ -613,3 +613,35 @@ def test_an_assistants_error_that_quotes_the_url_is_printed_without_its_token():
         f"GET {ASSISTANTS}/Assistants/aia_asst_1/Tools failed: HTTP 400: "
         "meta.url https://x.twil.io/tools/flex-handover?token=<redacted> is not allowed"
     )
+
+
+# --kind studio
+
+
+def test_register_kind_studio_attaches_the_studio_tool_beside_the_flex_one(runner, account_env, emulator, project, deployed, token, assistant):
+    assert register(runner, project, deployed, assistant).exit_code == 0
+    flex_tool = created_tool_id(emulator)
+    emulator.clear_traffic()
+
+    result = register(runner, project, deployed, assistant, "--kind", "studio")
+
+    assert result.exit_code == 0, result.output
+    studio_tool = created_tool_id(emulator)
+    url = f"https://{deployed.domain_name}/tools/studio-handover?token={TOKEN}"
+    assert writes(emulator) == [
+        ("POST", "/v1/Tools", expected_definition(url, name="Studio Agent Handover")),
+        ("POST", f"/v1/Assistants/{assistant}/Tools/{studio_tool}", {}),
+    ]
+    assert result.stdout.splitlines()[:2] == [
+        f"tool {studio_tool}: created on assistant {assistant}",
+        f"  url: https://{deployed.domain_name}/tools/studio-handover?token=<redacted>",
+    ]
+    assert sorted(attached(emulator, assistant)) == sorted([flex_tool, studio_tool])
+    no_secret(emulator, result)
+
+
+def test_show_kind_studio_prints_the_studio_tool(runner, account_env, emulator, project, deployed, token):
+    result = invoke(runner, project, "tool", "show", "--kind", "studio", "--service-sid", deployed.service_sid, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == expected_definition(f"https://{deployed.domain_name}/tools/studio-handover?token=<redacted>", name="Studio Agent Handover")
+    assert writes(emulator) == []

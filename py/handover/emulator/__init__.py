@@ -8,12 +8,14 @@ from pathlib import Path
 from .core import Account, Emulator, Fault, RecordedRequest, TwilioError
 from .products.assistants import add_assistant
 from .products.conversations import conversation_attributes, set_conversation_attributes
+from .products.orchestrator import add_orchestrated_conversation
 from .products.serverless import set_variable
 from .products.studio import add_flow, studio_executions
 from .products.sync import add_sync_map, add_sync_map_item, default_sync_service, sync_map_items
 from .proxy import EmulatorProxy
 from .scenario import DeployedService, FlexAccount, add_conversation, new_account, seed_deployed_service, seed_flex_account
 from .spec import SPEC_PACKAGE_PATH, SpecNotFound, Violation
+from .studio_flow import FlowRun, FlowRunError, run_call, run_execution, run_rest
 
 __all__ = [
     "Account",
@@ -22,6 +24,8 @@ __all__ = [
     "EmulatorProxy",
     "Fault",
     "FlexAccount",
+    "FlowRun",
+    "FlowRunError",
     "RecordedRequest",
     "SpecNotFound",
     "TwilioError",
@@ -29,11 +33,15 @@ __all__ = [
     "add_assistant",
     "add_conversation",
     "add_flow",
+    "add_orchestrated_conversation",
     "add_sync_map",
     "add_sync_map_item",
     "conversation_attributes",
     "default_sync_service",
     "new_account",
+    "run_call",
+    "run_execution",
+    "run_rest",
     "seed_deployed_service",
     "seed_flex_account",
     "set_conversation_attributes",

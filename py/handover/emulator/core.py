@@ -10,18 +10,21 @@ import base64
 import hashlib
 import itertools
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
-from urllib.parse import parse_qs, parse_qsl, urlencode
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode
 
 from .spec import Operation, Spec, Violation
 
 Handler = Callable[["Call"], tuple[int, object]]
 ROUTES: dict[tuple[str, str, str], Handler] = {}
+# Operations Twilio serves but its installed OpenAPI description does not describe: (host, method, path template) → handler.
+ASSUMED_ROUTES: dict[tuple[str, str, str], Handler] = {}
 
 
 def route(host: str, method: str, path_template: str) -> Callable[[Handler], Handler]:
@@ -32,6 +35,47 @@ def route(host: str, method: str, path_template: str) -> Callable[[Handler], Han
         return handler
 
     return register
+
+
+def assumed_route(host: str, method: str, path_template: str) -> Callable[[Handler], Handler]:
+    """Register a handler for an operation the installed description lacks; its module's docstring must say what is assumed and why.
+
+    It answers only when the description has no operation for the request. Such a request is
+    authenticated, recorded (with its `operation`) and struck by faults like any other, and is no
+    violation; nothing checks it or its answer against a schema, since none is installed.
+    """
+
+    def register(handler: Handler) -> Handler:
+        ASSUMED_ROUTES[(host, method, path_template)] = handler
+        return handler
+
+    return register
+
+
+@dataclass(frozen=True)
+class AssumedOperation:
+    path_template: str
+    handler: Handler
+    path_parameters: dict[str, str]
+
+
+def find_assumed(method: str, host: str, path: str) -> AssumedOperation | None:
+    """The assumed operation a request names, a literal path segment beating a parameter; None if there is none."""
+    product = host.split(".")[0]
+    templates = sorted(
+        (template for (host_name, method_name, template) in ASSUMED_ROUTES if (host_name, method_name) == (product, method)),
+        key=lambda template: template.count("{"),
+    )
+    for template in templates:
+        match = _template_pattern(template).match(path)
+        if match:
+            parameters = {name: unquote(value) for name, value in match.groupdict().items()}
+            return AssumedOperation(template, ASSUMED_ROUTES[(product, method, template)], parameters)
+    return None
+
+
+def _template_pattern(path_template: str) -> re.Pattern:
+    return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path_template)) + "$")
 
 
 class TwilioError(Exception):
@@ -245,6 +289,9 @@ class Emulator:
     def _answer(self, record: RecordedRequest, headers: dict, body: bytes) -> tuple[int, object]:
         operation = self.spec.find(record.method, record.host, record.path)
         if operation is None:
+            assumed = find_assumed(record.method, record.host, record.path)
+            if assumed is not None:
+                return self._answer_assumed(record, assumed, headers, body)
             self._violation("unknown-endpoint", record, ["not in Twilio's OpenAPI description"])
             return 404, not_found(record.path).body()
         record.operation = f"{record.method} {operation.path_template}"
@@ -254,14 +301,32 @@ class Emulator:
             self._violation("request", record, errors)
             return 400, TwilioError(400, 20001, "Invalid request: " + "; ".join(errors)).body()
         if self.authenticate(headers.get("authorization")) is None:
-            return 401, TwilioError(401, 20003, "Authentication Error - invalid username").body()
+            return 401, _authentication_error()
+        return self._served(record, lambda: self._run_handler(record, operation, headers, decoded))
+
+    def _answer_assumed(self, record: RecordedRequest, assumed: AssumedOperation, headers: dict, body: bytes) -> tuple[int, object]:
+        record.operation = f"{record.method} {assumed.path_template}"
+        try:
+            record.body = _assumed_body(body)
+        except ValueError as error:
+            return 400, TwilioError(400, 20001, f"Invalid request: {error}").body()
+        if self.authenticate(headers.get("authorization")) is None:
+            return 401, _authentication_error()
+        call = Call(
+            self, record.method, record.host, record.path, assumed.path_parameters, _query_dict(record.query), record.body,
+            {name.lower(): value for name, value in headers.items()}, record.query,
+        )
+        return self._served(record, lambda: _run_assumed(assumed.handler, call))
+
+    def _served(self, record: RecordedRequest, serve: Callable[[], tuple[int, object]]) -> tuple[int, object]:
+        """`serve`'s answer, with the first matching fault struck before or after it."""
         # A fault fires only on a request Twilio would have served, so a rejected request cannot use it up.
         fault = self._take_fault(record.method, record.path)
         if fault and not fault.after:
             struck = _strike(fault, record)
             if struck:
                 return struck
-        answer = self._run_handler(record, operation, headers, decoded)
+        answer = serve()
         if fault and fault.after:
             return _strike_after(fault, record, answer)
         return answer
@@ -288,6 +353,24 @@ class Emulator:
     def _violation(self, kind: str, record: RecordedRequest, errors: list[str]) -> None:
         with self.lock:
             self.violations.append(Violation(kind, record.method, f"https://{record.host}{record.path}", errors))
+
+
+def _run_assumed(handler: Handler, call: Call) -> tuple[int, object]:
+    """An assumed operation's answer, under the account's lock; a TwilioError it raises as Twilio's error body."""
+    try:
+        with call.emulator.lock:
+            return handler(call)
+    except TwilioError as error:
+        return error.status, error.body()
+
+
+def _authentication_error() -> dict:
+    return TwilioError(401, 20003, "Authentication Error - invalid username").body()
+
+
+def _assumed_body(body: bytes) -> object:
+    """An assumed operation's body: JSON, as Twilio's v2 APIs take (no description says more); ValueError if it is not."""
+    return json.loads(body) if body else {}
 
 
 def _strike(fault: Fault, record: RecordedRequest) -> tuple[int, object] | None:

@@ -254,8 +254,8 @@ def test_an_api_key_reaches_the_variables(twilio_with_api_key, emulator, deploye
 
 def test_the_build_lists_the_project_as_deployed(twilio, emulator, deployed, account):
     build = twilio.serverless.v1.services(deployed.service_sid).builds(deployed.build_sid).fetch()
-    (function_version,) = emulator.table("serverless_function_versions").values()
-    (asset_version,) = emulator.table("serverless_asset_versions").values()
+    function_versions = sorted(emulator.table("serverless_function_versions").values(), key=lambda v: v["path"])
+    asset_versions = sorted(emulator.table("serverless_asset_versions").values(), key=lambda v: v["path"])
     url = f"{SERVICES}/{deployed.service_sid}/Builds/{deployed.build_sid}"
     common = {"account_sid": account.sid, "service_sid": deployed.service_sid, "date_created": NOW}
     dependencies = json.loads((PROJECT_DIR / "package.json").read_text())["dependencies"]
@@ -267,22 +267,12 @@ def test_the_build_lists_the_project_as_deployed(twilio, emulator, deployed, acc
             "service_sid": deployed.service_sid,
             "status": "completed",
             "asset_versions": [
-                {
-                    **common,
-                    "sid": asset_version["sid"],
-                    "asset_sid": asset_version["asset_sid"],
-                    "path": "/tools/handover.js",
-                    "visibility": "PRIVATE",
-                }
+                {**common, "sid": version["sid"], "asset_sid": version["asset_sid"], "path": path, "visibility": "PRIVATE"}
+                for version, path in zip(asset_versions, ["/tools/handoff.js", "/tools/handover.js"], strict=True)
             ],
             "function_versions": [
-                {
-                    **common,
-                    "sid": function_version["sid"],
-                    "function_sid": function_version["function_sid"],
-                    "path": "/tools/flex-handover",
-                    "visibility": "PUBLIC",
-                }
+                {**common, "sid": version["sid"], "function_sid": version["function_sid"], "path": path, "visibility": "PUBLIC"}
+                for version, path in zip(function_versions, ["/tools/flex-handover", "/tools/studio-handover"], strict=True)
             ],
             "dependencies": [{"name": name, "version": version} for name, version in dependencies.items()],
             "runtime": "node22",
@@ -293,7 +283,7 @@ def test_the_build_lists_the_project_as_deployed(twilio, emulator, deployed, acc
         },
     )
     assert (build.status, build.runtime) == ("completed", "node22")
-    assert [v["path"] for v in build.function_versions] == ["/tools/flex-handover"]
+    assert sorted(v["path"] for v in build.function_versions) == ["/tools/flex-handover", "/tools/studio-handover"]
     assert {"name": "@twilio/runtime-handler", "version": dependencies["@twilio/runtime-handler"]} in build.dependencies
 
 
@@ -303,8 +293,13 @@ def test_an_unknown_build_or_one_of_another_service_is_404(twilio, emulator, ref
         assert refused(twilio.serverless.v1.services(service_sid).builds(build_sid).fetch)[:2] == (404, 20404)
 
 
+def flex_handover_version(emulator) -> dict:
+    (version,) = [v for v in emulator.table("serverless_function_versions").values() if v["path"] == "/tools/flex-handover"]
+    return version
+
+
 def test_a_function_version_and_its_content(twilio, emulator, deployed, account):
-    (version,) = emulator.table("serverless_function_versions").values()
+    version = flex_handover_version(emulator)
     function_sid = version["function_sid"]
     url = f"{SERVICES}/{deployed.service_sid}/Functions/{function_sid}/Versions/{version['sid']}"
     versions = twilio.serverless.v1.services(deployed.service_sid).functions(function_sid).function_versions
@@ -330,8 +325,8 @@ def test_a_function_version_and_its_content(twilio, emulator, deployed, account)
 
 
 def test_a_function_version_under_the_wrong_parents_is_404(twilio, emulator, refused, deployed):
-    (version,) = emulator.table("serverless_function_versions").values()
-    (asset,) = emulator.table("serverless_assets").values()
+    version = flex_handover_version(emulator)
+    asset = next(iter(emulator.table("serverless_assets").values()))
     other = serverless.add_service(emulator, "other-service")
     for service_sid, function_sid in [(other["sid"], version["function_sid"]), (deployed.service_sid, asset["sid"])]:
         versions = twilio.serverless.v1.services(service_sid).functions(function_sid).function_versions(version["sid"])
@@ -378,7 +373,7 @@ def test_files_deploy_with_the_toolkits_paths_and_visibility(twilio, emulator, t
 
 
 def test_a_new_deploy_reuses_the_function_of_the_same_path(twilio, emulator, deployed, tmp_path):
-    (first,) = emulator.table("serverless_function_versions").values()
+    first = flex_handover_version(emulator)
     (tmp_path / "v2.js").write_text("// v2")
     second_version = DeployedFile("function", "/tools/flex-handover", "public", tmp_path / "v2.js")
     build = serverless.deploy_build(emulator, deployed.service_sid, deployed.environment_sid, [second_version])
@@ -391,4 +386,4 @@ def test_a_new_deploy_reuses_the_function_of_the_same_path(twilio, emulator, dep
     versions = service.functions(first["function_sid"]).function_versions
     assert versions(second["sid"]).function_version_content().fetch().content == "// v2"
     assert versions(first["sid"]).function_version_content().fetch().content == FLEX_HANDOVER_SOURCE
-    assert len(emulator.table("serverless_functions")) == 1
+    assert len(emulator.table("serverless_functions")) == 2  # flex-handover and studio-handover, each once

@@ -1,6 +1,8 @@
-"""The emulated Studio v2 API (Flows, Flow Validate, Executions), through the real proxy with the real twilio Python SDK."""
+"""The emulated Studio v2 API (Flows, Flow Validate, Executions and their Context), through the real proxy with the real twilio Python SDK."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from twilio.base.exceptions import TwilioException
@@ -181,3 +183,75 @@ def test_an_execution_of_another_flow_is_404(twilio, emulator, refused):
     first, second = (add_flow(emulator, name, definition()) for name in ("one", "two"))
     execution = twilio.studio.v2.flows(first["sid"]).executions.create(to=CUSTOMER, from_=SENDER)
     assert refused(twilio.studio.v2.flows(second["sid"]).executions(execution.sid).fetch)[:2] == (404, 20404)
+
+
+def test_executions_are_listed_oldest_first_within_the_date_filters(twilio, emulator, account):
+    flow, other = (add_flow(emulator, name, definition()) for name in ("Agent handoff", "other"))
+    executions = twilio.studio.v2.flows(flow["sid"]).executions
+    first, second = (executions.create(to=CUSTOMER, from_=SENDER, parameters={"n": n}) for n in (1, 2))
+    twilio.studio.v2.flows(other["sid"]).executions.create(to=CUSTOMER, from_=SENDER)
+    stored = emulator.table("studio_executions")
+    stored[first.sid]["date_created"] = "2026-03-01T10:00:00Z"
+    stored[second.sid]["date_created"] = "2026-03-01T10:05:00Z"
+
+    assert [e.sid for e in executions.list()] == [first.sid, second.sid]
+    status, answer = last_answer(emulator)
+    assert (status, answer["executions"]) == (200, [stored[first.sid], stored[second.sid]])
+    assert answer["meta"]["key"] == "executions"
+    since = datetime(2026, 3, 1, 10, 5, tzinfo=timezone.utc)
+    assert [e.sid for e in executions.list(date_created_from=since)] == [second.sid]
+    assert emulator.requests[-1].query == "DateCreatedFrom=2026-03-01T10%3A05%3A00Z"
+    assert [e.sid for e in executions.list(date_created_to=since)] == [first.sid]
+    assert [e.sid for e in executions.list(date_created_from=since - timedelta(seconds=1), date_created_to=since)] == []
+    assert [e.sid for e in executions.list(date_created_from=since + timedelta(seconds=1))] == []
+
+
+def test_an_offset_in_a_date_filter_is_honoured(twilio, emulator):
+    flow = add_flow(emulator, "Agent handoff", definition())
+    execution = twilio.studio.v2.flows(flow["sid"]).executions.create(to=CUSTOMER, from_=SENDER)
+    emulator.table("studio_executions")[execution.sid]["date_created"] = "2026-03-01T10:00:00Z"
+    listed = twilio.studio.v2.flows(flow["sid"]).executions.list
+    assert [e.sid for e in listed(date_created_from="2026-03-01T05:00:00-05:00")] == [execution.sid]
+    assert [e.sid for e in listed(date_created_from="2026-03-01T05:00:01-05:00")] == []
+
+
+def test_the_executions_of_an_unknown_flow_are_404(twilio, emulator):
+    with pytest.raises(TwilioException):
+        twilio.studio.v2.flows(UNKNOWN_FLOW).executions.list()
+    assert (emulator.requests[-1].status, emulator.requests[-1].response["code"]) == (404, 20404)
+
+
+def test_an_executions_context_holds_the_parameters_as_flow_data(twilio, emulator, account):
+    flow = add_flow(emulator, "Agent handoff", definition())
+    execution = twilio.studio.v2.flows(flow["sid"]).executions.create(to=CUSTOMER, from_=SENDER, parameters=HANDOFF)
+
+    fetched = twilio.studio.v2.flows(flow["sid"]).executions(execution.sid).execution_context().fetch()
+
+    url = f"{FLOWS}/{flow['sid']}/Executions/{execution.sid}/Context"
+    expected = {
+        "account_sid": account.sid,
+        "context": {
+            "flow": {"flow_sid": flow["sid"], "channel": {"address": SENDER}, "data": HANDOFF},
+            "contact": {"channel": {"address": CUSTOMER}},
+        },
+        "flow_sid": flow["sid"],
+        "execution_sid": execution.sid,
+        "url": url,
+    }
+    assert last_answer(emulator) == (200, expected)
+    assert emulator.requests[-1].operation == "GET /v2/Flows/{FlowSid}/Executions/{ExecutionSid}/Context"
+    assert (fetched.execution_sid, fetched.context["flow"]["data"]) == (execution.sid, HANDOFF)
+
+
+def test_the_context_of_an_unknown_execution_or_one_of_another_flow_is_404(twilio, emulator, refused):
+    first, second = (add_flow(emulator, name, definition()) for name in ("one", "two"))
+    execution = twilio.studio.v2.flows(first["sid"]).executions.create(to=CUSTOMER, from_=SENDER)
+    assert refused(twilio.studio.v2.flows(second["sid"]).executions(execution.sid).execution_context().fetch)[:2] == (404, 20404)
+    assert refused(twilio.studio.v2.flows(first["sid"]).executions("FN" + "0" * 32).execution_context().fetch)[:2] == (404, 20404)
+
+
+def test_a_date_filter_that_is_not_a_date_is_400(twilio, emulator, refused):
+    flow = add_flow(emulator, "Agent handoff", definition())
+    assert refused(lambda: twilio.studio.v2.flows(flow["sid"]).executions.list(date_created_from="yesterday")) == (
+        400, 20001, "Invalid date-time: yesterday",
+    )

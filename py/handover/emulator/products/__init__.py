@@ -1,3 +1,3 @@
 """Emulated Twilio products. Importing this package registers their routes."""
 
-from . import api, assistants, conversations, flex, serverless, studio, sync, taskrouter  # noqa: F401
+from . import api, assistants, conversations, flex, orchestrator, serverless, studio, sync, taskrouter  # noqa: F401

@@ -1,4 +1,4 @@
-"""Studio v2: Flows, their validation, and Executions — the handoff path of Twilio Agent Connect.
+"""Studio v2: Flows, their validation, and Executions with their context — the handoff path of Twilio Agent Connect.
 
 TAC hands a conversation to a person with `POST /v2/Flows/{FlowSid}/Executions` (To, From, and
 Parameters `{"HandoffData": {...}}`), which the flow reads as `{{flow.data.HandoffData.…}}`; the
@@ -12,8 +12,9 @@ failure (https://www.twilio.com/docs/api/errors/81022). Validate, create and upd
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
-from ..core import Call, Emulator, TwilioError, not_found, now_iso, page, route
+from ..core import Call, Emulator, TwilioError, not_found, now_iso, page, parse_iso, route
 
 BASE = "https://studio.twilio.com/v2/Flows"
 INVALID_DEFINITION = 81022
@@ -178,12 +179,59 @@ def create_execution(call: Call):
     return 201, _new_execution(call.emulator, flow, call.body)
 
 
+@route("studio", "GET", "/v2/Flows/{FlowSid}/Executions")
+def list_executions(call: Call):
+    """The Flow's Executions, oldest first, created from DateCreatedFrom (inclusive) to DateCreatedTo (exclusive).
+
+    Twilio documents neither the order of the list nor whether an unknown Flow lists empty or is 404;
+    the emulator answers 404, as for the Flow's other resources.
+    """
+    flow = _flow(call, call.params["FlowSid"])
+    since, until = (_moment(call.query.get(name)) for name in ("DateCreatedFrom", "DateCreatedTo"))
+    listed = [
+        execution
+        for execution in call.emulator.table("studio_executions").values()
+        if execution["flow_sid"] == flow["sid"]
+        and (since is None or parse_iso(execution["date_created"]) >= since)
+        and (until is None or parse_iso(execution["date_created"]) < until)
+    ]
+    return page(call, "executions", listed)
+
+
 @route("studio", "GET", "/v2/Flows/{FlowSid}/Executions/{Sid}")
 def fetch_execution(call: Call):
-    execution = call.emulator.table("studio_executions").get(call.params["Sid"])
+    return 200, _execution(call, call.params["Sid"])
+
+
+@route("studio", "GET", "/v2/Flows/{FlowSid}/Executions/{ExecutionSid}/Context")
+def fetch_execution_context(call: Call):
+    """What the Execution's widgets read, `flow.data` (the Parameters) among it."""
+    execution = _execution(call, call.params["ExecutionSid"])
+    return 200, {
+        "account_sid": execution["account_sid"],
+        "context": execution["context"],
+        "flow_sid": execution["flow_sid"],
+        "execution_sid": execution["sid"],
+        "url": execution["links"]["execution_context"],
+    }
+
+
+def _execution(call: Call, sid: str) -> dict:
+    execution = call.emulator.table("studio_executions").get(sid)
     if execution is None or execution["flow_sid"] != call.params["FlowSid"]:
         raise not_found(call.path)
-    return 200, execution
+    return execution
+
+
+def _moment(text: str | None) -> datetime | None:
+    """A date-time filter as Twilio takes it (`2026-01-01T12:00:00Z`, or with an offset such as -05:00); None if absent."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise TwilioError(400, 20001, f"Invalid date-time: {text}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _new_execution(emulator: Emulator, flow: dict, body: dict) -> dict:

@@ -1,0 +1,1 @@
+"""The Studio handoff path of Twilio Agent Connect: the flow's definition, its checks and its deployment."""
