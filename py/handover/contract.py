@@ -129,11 +129,6 @@ CONFIG_VARIABLES = (
 )
 
 
-def variables_of(tool: str) -> tuple[ConfigVariable, ...]:
-    """The variables a tool reads, in the order of CONFIG_VARIABLES."""
-    return tuple(variable for variable in CONFIG_VARIABLES if tool in variable.tools)
-
-
 # Retries of a failed Twilio request: exponential backoff with full jitter, from this base up to this cap.
 RETRY_BASE_MS = 100
 RETRY_CAP_MS = 1000
