@@ -511,7 +511,7 @@ def studio_generate(ctx, workflow_sid, task_channel, voice_task_channel, workspa
     if out == "-":
         click.echo(text, nl=False)
         return
-    path = Path(out) if out else project_dir / render.FLOW_FILE
+    path = _flow_path(ctx, out)
     current = path.read_text(encoding="utf-8") if path.is_file() else None
     differs = current != text
     if not check and differs:

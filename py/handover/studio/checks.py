@@ -96,7 +96,7 @@ def json_object_problem(text: str) -> str | None:
     problem too: the task would get only one of the values.
     """
     try:
-        value = json.loads(_fill_liquid(text), object_pairs_hook=_object_without_repeats)
+        value = _filled_json(text)
     except _RepeatedKey as repeated:
         return f"its attributes set {repeated.key!r} twice; the task would get only one of the values"
     except ValueError as error:
@@ -107,12 +107,17 @@ def json_object_problem(text: str) -> str | None:
 def repeated_key(text: str) -> str | None:
     """The first key a Liquid template of a JSON object sets twice, if any."""
     try:
-        json.loads(_fill_liquid(text), object_pairs_hook=_object_without_repeats)
+        _filled_json(text)
     except _RepeatedKey as repeated:
         return repeated.key
     except ValueError:
         return None
     return None
+
+
+def _filled_json(text: str) -> object:
+    """The JSON value a Liquid template stands for; _RepeatedKey or ValueError when it is none."""
+    return json.loads(_fill_liquid(text), object_pairs_hook=_object_without_repeats)
 
 
 class _RepeatedKey(Exception):

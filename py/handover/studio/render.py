@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import contract
+from .checks import repeated_key
 
 TEMPLATE = "studio/agent-handoff.json.j2"
 FLOW_FILE = "studio/agent-handoff.json"
@@ -43,6 +44,10 @@ class FlowParameters:
         }
 
 
+class FlowFileInvalid(Exception):
+    """The flow file is missing or not JSON; the message says what to run."""
+
+
 class ParametersInvalid(Exception):
     """A parameter is missing or malformed; the message says which and how to give it."""
 
@@ -66,8 +71,6 @@ def definition(parameters: FlowParameters) -> dict:
         messaging_failed_message=MESSAGING_FAILED_MESSAGE,
     )
     flow = json.loads(text)
-    from .checks import repeated_key
-
     for state in flow["states"]:
         taken = repeated_key(state["properties"]["attributes"]) if state["type"] == "send-to-flex" else None
         if taken is not None:
@@ -88,10 +91,6 @@ def read_flow(path: Path) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except ValueError as error:
         raise FlowFileInvalid(f"{path} is not JSON ({error}). Run `{COMMAND}` to write it again.") from error
-
-
-class FlowFileInvalid(Exception):
-    pass
 
 
 # Parameters ------------------------------------------------------------------------------------------
