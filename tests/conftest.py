@@ -33,7 +33,8 @@ class Twilio:
 def twilio() -> Twilio:
     emulator = Emulator(spec_directory(PROJECT_DIR), new_account())
     account = seed_flex_account(emulator)
-    add_sync_map(emulator, contract.CLAIM_MAP)  # as `handover env set` leaves a deployment
+    for claim_map in contract.CLAIM_MAPS:  # as `handover env set` leaves a deployment
+        add_sync_map(emulator, claim_map)
     with EmulatorProxy(emulator) as proxy:
         yield Twilio(emulator, proxy, account)
 

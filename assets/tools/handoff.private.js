@@ -2,8 +2,9 @@
 //
 // The handoff every handover tool makes, whatever it hands the conversation to: who may call, the
 // configuration and the request, the conversation claimed in Sync, the delivery made once (retried,
-// and looked for when an answer is lost), the claim kept or given back, the conversation marked, one
-// log line per failure, and the answer. A tool says only what it delivers (see `respond`); the pure
+// and looked for when an answer is lost) with the handoff recorded on the conversation beside it, the
+// claim given back when it fails or taken over when a call left it stranded, one log line per failure,
+// and the answer. A tool says only what it delivers (see `respond`); the pure
 // helpers come in as `handover` (assets/tools/handover.private.js). No work on require.
 'use strict';
 
@@ -12,8 +13,7 @@
  *
  * `tool` is what is particular to the tool:
  * - `name`: its name ('flex-handover'), which its configuration is read for and its log lines start with;
- * - `sidName`: what its answer and its claim call the SID of what it delivered ('interactionSid');
- * - `attributeName`: the conversation attribute that records that SID;
+ * - `sidName`: what its answer calls the SID of what it delivered ('interactionSid');
  * - `delivering`: what its answers call the delivery ('Creating the Flex interaction');
  * - `api`: what its log calls the API it delivers through ('Interactions API');
  * - `routeOf(config)`: where it delivers to, for the log ('workflow WW…');
@@ -22,7 +22,7 @@
  * - `find(run, request)`: what this very handoff delivered, `{ sid }` or undefined, after a delivery whose
  *   answer was lost; it throws when it cannot tell, so that nothing is delivered while that is unknown;
  * - `fixFor(error, run)` (optional): what to do about a delivery Twilio refused, for the 502 answer.
- * `run` holds { handover, tool, client, config, session, identity, handoff, claim, deadline }.
+ * `run` holds { handover, tool, client, config, session, identity, handoff, claim, deadline, customerName }.
  * `Twilio` is the runtime's global of that name (its Response and validateRequest).
  */
 async function respond({ Twilio, handover, tool, context, event, startedAt }) {
@@ -85,17 +85,38 @@ async function handOff({ Twilio, handover, tool, context, event, startedAt }) {
     claim: handover.claimOf({ config, session, handoff }),
     deadline: handover.deadlineOf(startedAt, config),
   };
-  const claimed = await claimConversation(run);
+  // First round: the claim, and beside it what the delivery needs (the conversation's attributes, to
+  // record the handoff beside the delivery; the web chat name), so that the delivery is the second
+  // and last round of a first handoff.
+  const [claimed, conversation, customerName] = await Promise.all([
+    claimConversation(run),
+    readConversation(run),
+    identity.lookupIdentity ? webchatName(run) : null,
+  ]);
+  if (claimed.duplicate) return answerDuplicate({ ...run, customerName }, conversation);
   if (!claimed.ok) {
-    if (claimed.duplicate) return handover.alreadyHandedOff(tool.sidName, recall(tool, session.conversationSid));
     logFailure(run, 'Claiming the conversation in Sync', claimed.error);
     if (claimed.mayExist) await releaseClaim(run);
     return answerFailure(run, claimed.error, 'Claiming the conversation');
   }
+  // A handoff of the day recorded by an earlier version of this function, which no claim here stands for:
+  // the conversation is not handed off again, and the new claim stands for it from now on. (A record of
+  // this version's without its claim is one a failed handoff is taking back.)
+  const record = conversation && handover.handoffRecordOf(conversation.attributes, Date.now());
+  if (record && record.claimId === null) return handover.alreadyHandedOff(tool.sidName, recall(tool, session.conversationSid));
+  return deliver({ ...run, customerName }, conversation);
+}
 
-  const customerName = identity.lookupIdentity ? await webchatName(run) : null;
-  const request = tool.build({ ...run, customerName });
+/**
+ * Deliver the conversation under this call's claim, recording the handoff on the conversation beside
+ * it. A failed delivery gives the claim back and takes the record back, so that the next call can try.
+ */
+async function deliver(run, conversation) {
+  const { handover, tool, session } = run;
+  const request = tool.build(run);
+  const marking = conversation ? markConversation(run, conversation) : null;
   let delivered;
+  let failure;
   try {
     delivered = await handover.withRetries(() => tool.deliver(run, request), run.deadline, {
       reserveMs: handover.RELEASE_RESERVE_MS,
@@ -103,17 +124,19 @@ async function handOff({ Twilio, handover, tool, context, event, startedAt }) {
     });
   } catch (error) {
     // Out of time with the last delivery's outcome unknown: one last look, in the time kept back.
-    const found = error instanceof handover.OutOfTime && error.unsettled ? await lastLook(run, request) : undefined;
-    if (found) {
-      delivered = found;
-    } else {
-      logFailure(run, tool.api, error);
-      await releaseClaim(run);
-      return answerFailure(run, error, tool.delivering, tool.fixFor && tool.fixFor(error, run));
-    }
+    delivered = error instanceof handover.OutOfTime && error.unsettled ? await lastLook(run, request) : undefined;
+    failure = error;
+  }
+  if (marking) await marking;
+  if (!delivered) {
+    logFailure(run, tool.api, failure);
+    // The record is taken back even when its write seemed to fail: its answer may have been lost.
+    await Promise.all([releaseClaim(run), marking ? unmarkConversation(run, conversation) : null]);
+    return answerFailure(run, failure, tool.delivering, tool.fixFor && tool.fixFor(failure, run));
   }
   remember(tool, session.conversationSid, delivered.sid);
-  await Promise.all([confirmClaim(run, delivered.sid), markConversation(run, delivered.sid)]);
+  // The attributes could not be read beside the claim: read and record them now.
+  if (!conversation) await markConversation(run, null);
   return handover.handedOff(tool.sidName, delivered.sid);
 }
 
@@ -122,19 +145,92 @@ function answerFailure({ handover }, error, what, fix) {
 }
 
 /**
+ * The answer to a call whose claim another call holds. The conversation's record of the handoff, read
+ * beside the claim, settles it. Without one, the claim itself: a young one belongs to a call still under
+ * way; one older than any call lives was left by a call that stopped before it delivered, and is taken
+ * over (one conditional write, so that of several such calls exactly one goes on), unless what it was
+ * for turns out delivered after all.
+ */
+async function answerDuplicate(run, conversation) {
+  const { handover, tool, session, deadline } = run;
+  const alreadyHandedOff = (sid) => handover.alreadyHandedOff(tool.sidName, sid || recall(tool, session.conversationSid));
+  if (conversation && handover.handoffRecordOf(conversation.attributes, Date.now())) return alreadyHandedOff();
+  let held;
+  try {
+    held = await handover.withRetries(() => claimItem(run).fetch(), deadline);
+  } catch (error) {
+    // Given back since the create was refused: the call that held it failed, and this one may try again.
+    if (error.status === 404) return handover.tryAgain('Another call for this conversation gave up handing it off just now; call again.');
+    logFailure(run, 'Reading the claim of the conversation', error);
+    return alreadyHandedOff();
+  }
+  if (!handover.isStranded(held, Date.now())) return alreadyHandedOff();
+
+  const earlier = { ...run, handoff: { ...run.handoff, requestedAt: held.data && held.data.requestedAt } };
+  let found;
+  try {
+    found = await handover.withRetries(() => tool.find(earlier, tool.build(earlier)), deadline);
+  } catch (error) {
+    logFailure(run, 'Looking for the delivery of a stranded claim', error);
+    return handover.tryAgain('Could not tell whether an earlier call handed this conversation off; call again.');
+  }
+  if (found) return alreadyHandedOff(found.sid);
+  const takenOver = await takeOver(run, held);
+  if (!takenOver.ok) {
+    if (takenOver.lost) return alreadyHandedOff();
+    logFailure(run, 'Taking over a stranded claim', takenOver.error);
+    return answerFailure(run, takenOver.error, 'Taking over the claim of the conversation');
+  }
+  console.warn(
+    `${tool.name}: took over the claim of conversation ${session.conversationSid}, left at ` +
+      `${held.data && held.data.requestedAt} by a call that did not hand it off`
+  );
+  return deliver(run, conversation);
+}
+
+/**
+ * Replace a stranded claim with this call's, if no other call replaced it first (If-Match on its revision):
+ * { ok }, { lost } when another call did, or { error }. A write whose answer was lost is checked by claimId.
+ */
+async function takeOver(run, held) {
+  const { handover, claim, deadline } = run;
+  const item = claimItem(run);
+  let mayHaveWritten = false;
+  const attempt = async () => {
+    try {
+      return await item.update({ data: claim.item.data, itemTtl: claim.item.itemTtl, ifMatch: held.revision });
+    } catch (error) {
+      if (error.status === 412 && mayHaveWritten) {
+        const current = await item.fetch();
+        if (current.data && current.data.claimId === claim.item.data.claimId) return current;
+      }
+      mayHaveWritten = mayHaveWritten || handover.mayHaveSucceeded(error);
+      throw error;
+    }
+  };
+  try {
+    await handover.withRetries(attempt, deadline, { reserveMs: handover.RELEASE_RESERVE_MS });
+    return { ok: true };
+  } catch (error) {
+    // 412: another call replaced it first; 404: the claim lapsed or was given back, and a call claims anew.
+    return error.status === 412 || error.status === 404 ? { ok: false, lost: true } : { ok: false, error };
+  }
+}
+
+/**
  * Claim the conversation: { ok } when this call holds the claim, { duplicate } when another does.
  * A create whose answer was lost may have made the claim: a later 409 is then checked against this
  * call's claimId, so that the lost answer is not taken for another call's claim.
  */
-async function claimConversation({ handover, client, claim, deadline }) {
-  const items = () => client.sync.v1.services(claim.serviceSid).syncMaps(claim.map).syncMapItems;
+async function claimConversation(run) {
+  const { handover, client, claim, deadline } = run;
   let mayExist = false;
   const attempt = async () => {
     try {
       return await createClaim(client, claim);
     } catch (error) {
       if (handover.isClaimedAlready(error) && mayExist) {
-        const item = await items()(claim.item.key).fetch();
+        const item = await claimItem(run).fetch();
         if (item.data && item.data.claimId === claim.item.data.claimId) return item;
       }
       mayExist = mayExist || handover.mayHaveSucceeded(error);
@@ -184,24 +280,10 @@ async function releaseClaim(run) {
       }
     }, deadline);
   } catch (error) {
-    // The claim expires on its own; until then calls for this conversation answer already_handed_off.
+    // Left standing, the claim is taken over by a call once it is older than any call lives.
     console.error(
       `${tool.name}: could not release the claim of conversation ${session.conversationSid} ` +
         `(Sync service ${claim.serviceSid}, map ${claim.map}): ${error.status || '-'} ${error.code || '-'}`
-    );
-  }
-}
-
-/** Keep the claim for the day, naming what was delivered. If this fails the claim lapses after a minute. */
-async function confirmClaim(run, sid) {
-  const { handover, tool, claim, session, deadline } = run;
-  const item = claimItem(run);
-  try {
-    await handover.withRetries(() => item.update(handover.handedOffClaim(claim, { [tool.sidName]: sid })), deadline);
-  } catch (error) {
-    console.error(
-      `${tool.name}: handed off conversation ${session.conversationSid} as ${sid}, but could not ` +
-        `keep its claim: ${error.status || '-'} ${error.code || '-'} ${error.message}`
     );
   }
 }
@@ -215,22 +297,52 @@ async function lastLook(run, request) {
   }
 }
 
+function conversationOf({ client, session }) {
+  return client.conversations.v1.services(session.serviceSid).conversations(session.conversationSid);
+}
+
+/** The conversation, read once beside the claim; null when that fails (it is read again after the delivery). */
+async function readConversation(run) {
+  try {
+    return await conversationOf(run).fetch();
+  } catch (error) {
+    return null;
+  }
+}
+
 /**
- * Record the handoff on the conversation, every attribute already there kept, so that a channel
- * webhook can stop giving the customer's messages to the AI. The handoff stands if this fails.
+ * Record the handoff on the conversation (every attribute already there kept, so that a channel webhook
+ * can stop giving the customer's messages to the AI): from `conversation` as read beside the claim, else
+ * read now. The handoff stands if this fails.
  */
-async function markConversation({ handover, tool, client, session, deadline }, sid) {
-  const conversation = client.conversations.v1.services(session.serviceSid).conversations(session.conversationSid);
+async function markConversation(run, conversation) {
+  const { handover, tool, session, claim, deadline } = run;
   try {
     await handover.withRetries(async () => {
-      const current = await conversation.fetch();
-      const attributes = handover.handedOffAttributes(current.attributes, { [tool.attributeName]: sid }, new Date().toISOString());
-      return conversation.update({ attributes: JSON.stringify(attributes) });
+      const current = conversation || (await conversationOf(run).fetch());
+      return conversationOf(run).update({ attributes: JSON.stringify(handover.handedOffAttributes(current.attributes, claim)) });
     }, deadline);
   } catch (error) {
     console.error(
-      `${tool.name}: handed off conversation ${session.conversationSid} as ${sid}, but could not mark ` +
-        `its attributes: ${error.status || '-'} ${error.code || '-'} ${error.message}`
+      `${tool.name}: could not record the handoff of conversation ${session.conversationSid} in its attributes: ` +
+        `${error.status || '-'} ${error.code || '-'} ${error.message}`
+    );
+  }
+}
+
+/** Take back the record of a handoff that failed, so that nothing tells the conversation's webhooks otherwise. */
+async function unmarkConversation(run, conversation) {
+  const { handover, tool, session, claim, deadline } = run;
+  try {
+    await handover.withRetries(async () => {
+      const current = await conversationOf(run).fetch();
+      const attributes = handover.unmarkedAttributes(current.attributes, conversation.attributes, claim);
+      return attributes && conversationOf(run).update({ attributes: JSON.stringify(attributes) });
+    }, deadline);
+  } catch (error) {
+    console.error(
+      `${tool.name}: could not take back the handoff record of conversation ${session.conversationSid}, ` +
+        `which was not handed off: ${error.status || '-'} ${error.code || '-'} ${error.message}`
     );
   }
 }

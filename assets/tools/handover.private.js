@@ -17,9 +17,12 @@ const TRY_AGAIN_MESSAGE = "I could not reach a member of our team just now. Plea
 const RETRY_BASE_MS = 100;
 const RETRY_CAP_MS = 1000;
 const RELEASE_RESERVE_MS = 600;
-const CLAIM_MAP = "handover-claims";
-const CLAIM_PENDING_TTL_SECONDS = 60;
+const CLAIM_MAP_PREFIX = "handover-claims-";
+const CLAIM_SHARDS = 16;
 const CLAIM_TTL_SECONDS = 86400;
+const CLAIM_STRANDED_AFTER_MS = 120 * 1000;
+// The attributes that record the handoff on the conversation.
+const MARK_KEYS = ['handedOff', 'handedOffAt', 'handoffClaimId'];
 // Sync's answer to a second create of a Map item key.
 const DUPLICATE_KEY = { status: 409, code: 54208 };
 const MAX_REASON_LENGTH = 500;
@@ -409,24 +412,43 @@ function isExecutionOf(executionContext, { session, handoff }) {
 }
 
 /**
- * Where the conversation's claim lives, and the Sync Map item that claims it. `claimId` tells this
- * call's claim from another's when a create whose answer was lost is tried again.
+ * The Sync Map of a conversation's claim: one of CLAIM_SHARDS, by the first 4 bytes of the SHA-256
+ * of its SID, so that an account's handoffs spread over as many objects (Sync limits each one's rate).
+ */
+function claimMapOf(conversationSid) {
+  const shard = crypto.createHash('sha256').update(conversationSid, 'utf8').digest().readUInt32BE(0) % CLAIM_SHARDS;
+  return `${CLAIM_MAP_PREFIX}${String(shard).padStart(2, '0')}`;
+}
+
+/**
+ * Where the conversation's claim lives, and the Sync Map item that claims it for the day. `claimId`
+ * tells this call's claim from another's when a create whose answer was lost is tried again.
  */
 function claimOf({ config, session, handoff }) {
   return {
     serviceSid: config.syncServiceSid,
-    map: CLAIM_MAP,
+    map: claimMapOf(session.conversationSid),
     item: {
       key: session.conversationSid,
-      data: { state: 'pending', claimId: crypto.randomUUID(), requestedAt: handoff.requestedAt, source: handoff.source },
-      itemTtl: CLAIM_PENDING_TTL_SECONDS,
+      data: { claimId: crypto.randomUUID(), requestedAt: handoff.requestedAt, source: handoff.source },
+      itemTtl: CLAIM_TTL_SECONDS,
     },
   };
 }
 
-/** The claim once the handoff is made: it names what was delivered ({ interactionSid } or { executionSid }) and lasts the day. */
-function handedOffClaim(claim, delivered) {
-  return { data: { ...claim.item.data, state: 'handed_off', ...delivered }, itemTtl: CLAIM_TTL_SECONDS };
+/** When a claim was made: its requestedAt, else when Sync created it; NaN when neither says. */
+function claimedAtMs(item) {
+  const requestedAt = Date.parse(item && item.data && item.data.requestedAt);
+  return Number.isNaN(requestedAt) ? Date.parse(item && item.dateCreated) : requestedAt;
+}
+
+/**
+ * Whether a claim the conversation does not record was left by a call that stopped before it delivered:
+ * it is older than any call can run. A claim whose age is unknown counts as stranded.
+ */
+function isStranded(item, nowMs) {
+  const claimedAt = claimedAtMs(item);
+  return Number.isNaN(claimedAt) || nowMs - claimedAt >= CLAIM_STRANDED_AFTER_MS;
 }
 
 /** The TaskRouter expression that finds the task of this very handoff, should its interaction's answer be lost. */
@@ -435,12 +457,38 @@ function taskSearchOf({ session, handoff }) {
 }
 
 /**
- * The conversation's attributes with the handoff recorded, naming what was delivered ({ interactionSid }
- * or { studioExecutionSid }), every attribute already there kept.
+ * The conversation's attributes with the handoff recorded (handedOff, handedOffAt and the claim that
+ * makes it, written beside the delivery, before its SID is known), every attribute already there kept.
  */
-function handedOffAttributes(current, delivered, handedOffAt) {
+function handedOffAttributes(current, claim) {
   const attributes = parseObject(current || '{}') || {};
-  return { ...attributes, handedOff: true, ...delivered, handedOffAt };
+  return { ...attributes, handedOff: true, handedOffAt: claim.item.data.requestedAt, handoffClaimId: claim.item.data.claimId };
+}
+
+/**
+ * The attributes after a failed handoff took its record back: `current` without what `claim` recorded,
+ * the record that `before` held (an older handoff's) restored; null when `current` records another claim.
+ */
+function unmarkedAttributes(current, before, claim) {
+  const attributes = parseObject(current || '{}') || {};
+  if (attributes.handoffClaimId !== claim.item.data.claimId) return null;
+  const previous = parseObject(before || '{}') || {};
+  for (const key of MARK_KEYS) {
+    if (key in previous) attributes[key] = previous[key];
+    else delete attributes[key];
+  }
+  return attributes;
+}
+
+/**
+ * The conversation's record of a handoff of the last day, `{ claimId }`, or null when it has none. A
+ * record of an earlier version of this function names what it delivered instead: its claimId is null.
+ */
+function handoffRecordOf(current, nowMs) {
+  const attributes = parseObject(current || '{}') || {};
+  const handedOffAt = Date.parse(attributes.handedOffAt);
+  const recent = attributes.handedOff === true && !Number.isNaN(handedOffAt) && nowMs - handedOffAt < CLAIM_TTL_SECONDS * 1000;
+  return recent ? { claimId: typeof attributes.handoffClaimId === 'string' ? attributes.handoffClaimId : null } : null;
 }
 
 /** A Twilio request's failure that may pass if tried again: throttling, a server error, or no answer at all. */
@@ -527,10 +575,12 @@ function sleep(milliseconds) {
 
 /** The 503 answer when Twilio could not be reached in time: nothing was handed off, and a retry may work. */
 function outOfTime(error, what) {
-  return failure(503, `${what} did not succeed in time: ${(error.cause && error.cause.message) || error.message}`, {
-    retryable: true,
-    message: TRY_AGAIN_MESSAGE,
-  });
+  return tryAgain(`${what} did not succeed in time: ${(error.cause && error.cause.message) || error.message}`);
+}
+
+/** The 503 answer of a call that handed nothing off, when a retry may: `error` says why. */
+function tryAgain(error) {
+  return failure(503, error, { retryable: true, message: TRY_AGAIN_MESSAGE });
 }
 
 /** Whether a failed claim means another call claimed the conversation first. */
@@ -576,11 +626,12 @@ module.exports = {
   deadlineOf,
   executionSearchOf,
   handedOffAttributes,
-  handedOffClaim,
+  handoffRecordOf,
   handedOff,
   headerOf,
   isClaimedAlready,
   isExecutionOf,
+  isStranded,
   mayHaveSucceeded,
   outOfTime,
   parseContext,
@@ -589,6 +640,8 @@ module.exports = {
   readConfig,
   readToken,
   taskSearchOf,
+  tryAgain,
   twilioFailure,
+  unmarkedAttributes,
   withRetries,
 };

@@ -22,7 +22,6 @@ exports.handler = async function (context, event, callback) {
 const FLEX_INTERACTION = {
   name: 'flex-handover',
   sidName: 'interactionSid',
-  attributeName: 'interactionSid',
   delivering: 'Creating the Flex interaction',
   api: 'Interactions API',
   routeOf: (config) => `workflow ${config.workflowSid}`,

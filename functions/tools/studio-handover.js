@@ -25,7 +25,6 @@ const STUDIO_DEPLOY_COMMAND = "handover studio deploy [--from-address +1\u2026]"
 const STUDIO_EXECUTION = {
   name: 'studio-handover',
   sidName: 'executionSid',
-  attributeName: 'studioExecutionSid',
   delivering: 'Starting the Studio handoff flow',
   api: 'Studio Executions API',
   routeOf: (config) => `flow ${config.flowSid}`,

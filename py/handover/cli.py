@@ -202,21 +202,27 @@ def demo(ctx: click.Context, keep_running: bool, fork: bool) -> None:
         raise click.ClickException(str(error)) from error
 
 
-@cli.command(context_settings=CONTEXT, short_help="Measure round trips, latency, cold start and a burst.")
+@cli.command(context_settings=CONTEXT, short_help="Measure round trips, latency, cold start, a burst and a spike at Twilio's limits.")
 @click.option("--quick", is_flag=True, help="Tiny counts (10 calls, a burst of 5): a smoke test, not figures to quote.")
 @click.option("--latency-ms", type=click.IntRange(0, 1000), metavar="MS", help="The emulated time of one Twilio round trip (default 50).")
 @click.option("--calls", type=click.IntRange(1, 1000), metavar="N", help="Handoffs per latency series (default 200; 10 with --quick).")
 @click.option("--burst", type=click.IntRange(1, 300), metavar="N", help="Conversations in the burst, 3 calls each (default 100; 5 with --quick).")
+@click.option("--spike", type=click.IntRange(1, 5000), metavar="N", help="Conversations in the spike at Twilio's limits, 3 calls each (default 1000; 20 with --quick).")
+@click.option("--time-scale", type=click.FloatRange(1, 100), metavar="T", help="Run the spike T times slower than Twilio's time, limits scaled alike (default 6; 1 with --quick).")
 @click.option("--out", type=click.Path(file_okay=False), metavar="DIR", help="Where results.json, report.md and latency.png go (default: bench/ in the project).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of the summary.")
 @click.pass_context
-def bench(ctx: click.Context, quick: bool, latency_ms: int | None, calls: int | None, burst: int | None, out: str | None, as_json: bool) -> None:
+def bench(
+    ctx: click.Context, quick: bool, latency_ms: int | None, calls: int | None, burst: int | None, spike: int | None,
+    time_scale: float | None, out: str | None, as_json: bool,
+) -> None:
     """Benchmark the handoff through the real local runtime and the emulator, on loopback only.
 
     Round trips to Twilio per outcome against their floor, handoff latency in-process and forked (and the
     overhead above Twilio's time), the function's cold start, a burst of concurrent duplicate calls (exactly
-    once), and the Python commands. Writes results.json, report.md and latency.png. Exit 1 when a check
-    fails (a wrong answer, more or fewer interactions than conversations in the burst, a spec violation).
+    once), the sustained rate Twilio's documented limits allow and a spike at those limits, and the Python
+    commands. Writes results.json, report.md and latency.png. Exit 1 when a check fails (a wrong answer, a
+    conversation with no task or with two, a spec violation), never because the machine was slow.
 
     Example: handover bench --quick --out /tmp/bench
     """
@@ -229,7 +235,7 @@ def bench(ctx: click.Context, quick: bool, latency_ms: int | None, calls: int | 
     from .runtime import RuntimeStartError
 
     project_dir = _project(ctx)
-    settings = runner.settings_for(quick, latency_ms, calls, burst)
+    settings = runner.settings_for(quick, latency_ms, calls, burst, spike, time_scale)
     try:
         results = runner.run(project_dir, settings, _echo_note)
     except (SpecNotFound, RuntimeStartError, NodeFailed, SubprocessError, TimeoutError) as error:
@@ -274,6 +280,9 @@ def env_set(ctx, workspace_sid, workflow_sid, task_channel, service_sid, environ
     Also HANDOVER_TOKEN, the secret a caller of the tool presents: the deployed one, else the one in
     .env, else a new one; --rotate-token makes a new one. Its value is printed only with --show-secrets.
 
+    Unless --local-only, it also creates the 16 Sync Maps that hold the handoff claims
+    (handover-claims-00 … 15) where SYNC_SERVICE_SID's Sync service (default: the account's) lacks them.
+
     Only missing or changed values are written, so running it again changes nothing.
 
     Example: handover env set --workspace-sid WSxxx… --workflow-sid WWxxx…
@@ -302,8 +311,10 @@ def env_set(ctx, workspace_sid, workflow_sid, task_channel, service_sid, environ
             located = _locate(client, project_dir, found_credentials, service_sid, environment)
         try:
             result = envvars.set_variables(
-                client, project_dir, values, located, local=not remote_only, dry_run=dry_run, rotate_token=rotate_token
+                client, project_dir, values, located, local=not remote_only, dry_run=dry_run, rotate_token=rotate_token, claim_maps=True
             )
+        except envvars.SyncServiceProblem as problem:
+            raise click.ClickException(f"{problem} Nothing was written.") from problem
         except envvars.EnvSetFailed as failure:
             _print_env_set(failure.result, as_json, show_secrets)
             raise click.ClickException(f"Stopped: {failure.result.error}. {printers.env_set_applied(failure.result)}") from failure

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -136,13 +137,36 @@ RETRY_CAP_MS = 1000
 RELEASE_RESERVE_MS = 600
 
 # Exactly one handoff per conversation: a Sync Map item keyed by the conversation SID is created
-# before the interaction (a second create of the key fails with 409/54208) and deleted if the
-# handoff fails. While pending it lives a minute, so that a claim left behind (a killed invocation,
-# a create that landed after the function gave up) blocks the conversation no longer; once the
-# interaction exists it is kept a day. A conversation Flex closes never comes back with the same SID.
-CLAIM_MAP = "handover-claims"
-CLAIM_PENDING_TTL_SECONDS = 60
+# before the delivery (a second create of the key fails with 409/54208) and deleted if the handoff
+# fails. It is the handoff's only Sync write and lives a day, so that a repeated call within the day
+# is refused by that create alone. Sync allows 20 writes (and 20 reads) a second per Map, items
+# included, with a 10 s burst: the claims are spread over CLAIM_SHARDS Maps by a hash of the
+# conversation SID, so that an account's handoffs are not funnelled through one object. The shard
+# count is part of the contract: changing it would let a claim in the old shard go unseen.
+# (16 Maps fit in one second of Sync's creation limit, 20 new objects a second per service.)
+CLAIM_MAP_PREFIX = "handover-claims-"
+CLAIM_SHARDS = 16
 CLAIM_TTL_SECONDS = 86400
+# A claim this old that the conversation does not record as handed off was left by a call that
+# stopped between claim and delivery (a Function lives 10 s at most): a later call may take it over.
+CLAIM_STRANDED_AFTER_SECONDS = 120
+
+
+def claim_shard(conversation_sid: str) -> int:
+    """The shard of a conversation's claim: the first 4 bytes of the SHA-256 of its SID, modulo CLAIM_SHARDS."""
+    return int.from_bytes(hashlib.sha256(conversation_sid.encode("utf-8")).digest()[:4], "big") % CLAIM_SHARDS
+
+
+def claim_map_name(shard: int) -> str:
+    return f"{CLAIM_MAP_PREFIX}{shard:02d}"
+
+
+def claim_map_of(conversation_sid: str) -> str:
+    """The unique name of the Sync Map that holds a conversation's claim."""
+    return claim_map_name(claim_shard(conversation_sid))
+
+
+CLAIM_MAPS = tuple(claim_map_name(shard) for shard in range(CLAIM_SHARDS))
 
 # The task attribute under which the AI's account of the handoff lands; nothing else it sends reaches the task.
 HANDOFF_ATTRIBUTE = "handoff"

@@ -265,6 +265,55 @@ def check_deployed_variables(setup: Setup) -> Iterator[Check]:
         yield Check("deployed variables", PASS, f"{', '.join(setup.local)} are set on the environment as in .env")
 
 
+def check_sync_claim_maps(setup: Setup) -> Iterator[Check]:
+    """The 16 Sync Maps of the handoff claims exist in the configured Sync service (read as `env set` reads it)."""
+    from .envvars import ENV_FILE, SyncServiceProblem, existing_claim_maps, sync_service_of
+
+    name = "sync claim maps"
+    remote: dict[str, str] = {}
+    if setup.deployment is not None:
+        if setup.remote_failed:
+            yield _not_checked(name, "the deployed variables check failed")
+            return
+        remote = _remote(setup)
+    variable = contract.SYNC_SERVICE
+    deployed = remote.get(variable.name)
+    try:
+        service, where = sync_service_of(None, deployed, setup.local.get(variable.name))
+    except SyncServiceProblem:
+        if not deployed:  # .env's value, which the local configuration check failed
+            yield _not_checked(name, f"{variable.name} in {ENV_FILE} is not {variable.expected}")
+        else:
+            yield Check(
+                name, FAIL, f"{variable.name} on the environment is {deployed!r}, not {variable.expected}: the function answers every call with HTTP 500",
+                _sync_service_fix(setup),
+            )
+        return
+    try:
+        there = existing_claim_maps(setup.client, service, where)
+    except SyncServiceProblem:
+        yield Check(name, FAIL, f"Sync service {service} ({where}) does not exist in this account: no handoff can claim a conversation", _sync_service_fix(setup))
+        return
+    missing = [claim_map for claim_map in contract.CLAIM_MAPS if claim_map not in there]
+    total = len(contract.CLAIM_MAPS)
+    if missing:
+        yield Check(
+            name, WARN,
+            f"{len(missing)} of the {total} claim Maps are missing from Sync service {service} ({where}): {', '.join(missing)}. "
+            "The function creates a missing one on its first handoff, but a burst of first handoffs can exceed Sync's 20 new objects a second",
+            f"Run {' '.join([contract.SET_VARIABLE_COMMAND, *_deployment_options(setup)])} to create them.",
+        )
+    else:
+        yield Check(name, PASS, f"all {total} claim Maps ({contract.CLAIM_MAPS[0]} … {contract.CLAIM_MAPS[-1]}) exist in Sync service {service} ({where})")
+
+
+def _sync_service_fix(setup: Setup) -> str:
+    from .envvars import SYNC_SERVICE_FIX
+
+    env_set = " ".join([contract.SET_VARIABLE_COMMAND, *_deployment_options(setup)])
+    return f"{SYNC_SERVICE_FIX} Change it in .env and deploy (`twilio serverless:deploy` uploads .env's variables), then run {env_set} to create the claim Maps."
+
+
 def check_assistant_tool(setup: Setup) -> Iterator[Check]:
     from . import tokens, tools
 
@@ -367,6 +416,7 @@ CHECKS: tuple[tuple[Callable[[Setup], Iterator[Check]], tuple[str, ...], bool], 
     (check_deployment, ("deployment",), True),
     (check_deployed_functions, ("deployed functions",), True),
     (check_deployed_variables, ("deployed variables",), True),
+    (check_sync_claim_maps, ("sync claim maps",), True),
     (check_assistant_tool, ("assistant tool",), True),
     (check_studio_flow, ("studio flow", "studio flow routing"), True),
 )

@@ -61,9 +61,10 @@ def _variables(generated: GeneratedFile) -> dict:
         "retry_base_ms": contract.RETRY_BASE_MS,
         "retry_cap_ms": contract.RETRY_CAP_MS,
         "release_reserve_ms": contract.RELEASE_RESERVE_MS,
-        "claim_map": contract.CLAIM_MAP,
-        "claim_pending_ttl_seconds": contract.CLAIM_PENDING_TTL_SECONDS,
+        "claim_map_prefix": contract.CLAIM_MAP_PREFIX,
+        "claim_shards": contract.CLAIM_SHARDS,
         "claim_ttl_seconds": contract.CLAIM_TTL_SECONDS,
+        "claim_stranded_after_seconds": contract.CLAIM_STRANDED_AFTER_SECONDS,
         "token_query_parameter": contract.TOKEN_QUERY_PARAMETER,
         "token_header": contract.TOKEN_HEADER,
     }

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .contract import TOKEN
-from .envvars import UNCHANGED, UPDATED, EnvSetResult
+from .contract import CLAIM_MAP_PREFIX, TOKEN
+from .envvars import CREATED, FAILED, NOT_APPLIED, UNCHANGED, UPDATED, EnvSetResult
 from .tokens import redact_url
 from .tools import Registration, redacted
 
@@ -21,17 +21,29 @@ def env_set_lines(result: EnvSetResult, show_secrets: bool = False) -> list[str]
         sides.append((f"environment {result.deployment.domain_name}", "remote"))
     width = max(len(v.key) for v in result.variables)
     secret = [f"{TOKEN.name}={result.token_in_effect}"] if show_secrets and result.token_in_effect else []
-    return [
+    variables = [
         f"{v.key.ljust(width)}  " + "  ".join(f"{label}: {word(getattr(v, side))}" for label, side in sides)
         for v in result.variables
-    ] + secret
+    ]
+    return variables + _claim_map_lines(result, width, word) + secret
+
+
+def _claim_map_lines(result: EnvSetResult, width: int, word) -> list[str]:
+    """A line per claim Map created (or to create, failed, not applied), then one for those already there."""
+    if result.claim_maps is None:
+        return []
+    where = f"Sync service {result.sync_service}"
+    lines = [f"{m.name.ljust(width)}  {where}: {word(m.action)}" for m in result.claim_maps if m.action != UNCHANGED]
+    there = result.claim_maps_with(UNCHANGED)
+    if there:
+        lines.append(f"{(CLAIM_MAP_PREFIX + '*').ljust(width)}  {where}: unchanged ({len(there)} of {len(result.claim_maps)} already there)")
+    return lines
 
 
 def env_set_summary(result: EnvSetResult) -> str:
     if result.dry_run:
         return "Dry run: nothing was written."
-    changed = sum(1 for v in result.variables for action in (v.local, v.remote) if action not in (None, UNCHANGED))
-    return f"{changed} write(s)." if changed else "Everything was already set; nothing was written."
+    return f"{result.writes} write(s)." if result.writes else "Everything was already set; nothing was written."
 
 
 def env_set_token_note(result: EnvSetResult) -> str | None:
@@ -49,13 +61,19 @@ def env_set_token_note(result: EnvSetResult) -> str | None:
 
 
 def env_set_applied(result: EnvSetResult) -> str:
-    """What a run that stopped part-way applied, side by side."""
+    """What a run that stopped part-way applied, side by side, and the claim Maps it did not make."""
     applied = [f"{v.key} in {result.local_file} ({v.local})" for v in result.variables if v.local not in (None, UNCHANGED)]
-    applied += [f"{v.key} on the environment ({v.remote})" for v in result.variables if v.remote in ("created", "updated")]
-    not_applied = [v.key for v in result.variables if v.remote in ("failed", "not applied")]
+    applied += [f"{v.key} on the environment ({v.remote})" for v in result.variables if v.remote in (CREATED, UPDATED)]
+    created = result.claim_maps_with(CREATED)
+    if created:
+        applied.append(f"Sync Maps {', '.join(created)} (created)")
+    not_applied = [v.key for v in result.variables if v.remote in (FAILED, NOT_APPLIED)]
+    missing = result.claim_maps_with(FAILED, NOT_APPLIED)
     return (
-        f"Applied: {', '.join(applied) or 'nothing'}. Not applied on the environment: {', '.join(not_applied)}. "
-        "Run the same command again to finish; it writes only what is still missing."
+        f"Applied: {', '.join(applied) or 'nothing'}."
+        + (f" Not applied on the environment: {', '.join(not_applied)}." if not_applied else "")
+        + (f" Not created in Sync service {result.sync_service}: {', '.join(missing)}." if missing else "")
+        + " Run the same command again to finish; it writes only what is still missing."
     )
 
 

@@ -11,13 +11,13 @@ from click.testing import CliRunner
 
 from handover.bench import runner, stats
 from handover.cli import cli
-from tests.functions.tools.test_flex_handover import CLAIM, HANDOFF_REQUESTS, INTERACTIONS, USER_LOOKUP
+from tests.functions.tools.test_flex_handover import CLAIM, HANDOFF_REQUESTS, READ_CONVERSATION, USER_LOOKUP
 
 REPO = Path(__file__).resolve().parents[2]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TOP_LEVEL_KEYS = {
     "schema_version", "taken_at", "machine", "settings", "cold_start", "commands", "client_request", "latency",
-    "round_trips", "burst", "violations", "overhead", "problems", "ok", "wall_seconds",
+    "round_trips", "burst", "scale", "violations", "overhead", "problems", "ok", "wall_seconds",
 }
 PERCENTILE_KEYS = {"count", "p50", "p95", "p99", "mean", "max"}
 
@@ -51,8 +51,8 @@ def test_the_results_are_well_formed(results):
     for mode in ("in_process", "forked"):
         series = results["latency"][mode]
         assert series["completed"] == series["calls"] == runner.QUICK.calls
-        assert series["sequential_rounds"] == 4
-        assert series["rounds_times_latency_ms"] == 4 * runner.QUICK.latency_ms
+        assert series["sequential_rounds"] == 2
+        assert series["rounds_times_latency_ms"] == 2 * runner.QUICK.latency_ms
         for figures in (series["wall_ms"], series["twilio_busy_ms"], series["overhead_ms"], series["refused_call_ms"]):
             assert set(figures) == PERCENTILE_KEYS and all(isinstance(value, (int, float)) for value in figures.values())
         assert len(series["samples"]["wall_ms"]) == len(series["samples"]["overhead_ms"]) == series["completed"]
@@ -74,19 +74,38 @@ def test_the_burst_makes_exactly_one_interaction_per_conversation(results):
 def test_the_round_trips_are_the_ones_the_emulator_counted(results):
     rows = {row["key"]: row for row in results["round_trips"]}
     assert all(row["requests"] == len(row["operations"]) for row in rows.values())
-    phone = rows["first_handoff_phone"]["operations"]
-    assert (phone[:2], sorted(phone[2:])) == HANDOFF_REQUESTS
-    webchat = rows["first_handoff_webchat"]["operations"]
-    assert (webchat[:3], sorted(webchat[3:])) == ([CLAIM, USER_LOOKUP, INTERACTIONS], HANDOFF_REQUESTS[1])
-    assert rows["duplicate"]["operations"] == [CLAIM]
+    assert sorted(rows["first_handoff_phone"]["operations"]) == HANDOFF_REQUESTS
+    assert sorted(rows["first_handoff_webchat"]["operations"]) == sorted([*HANDOFF_REQUESTS, USER_LOOKUP])
+    assert sorted(rows["duplicate"]["operations"]) == sorted([CLAIM, READ_CONVERSATION])
     assert rows["rejected_input"]["operations"] == rows["unauthenticated"]["operations"] == []
-    assert {key: (row["http_status"], row["sequential_rounds"], row["floor_requests"]) for key, row in rows.items()} == {
-        "first_handoff_phone": (200, 4, 2),
-        "first_handoff_webchat": (200, 5, 3),
-        "duplicate": (200, 1, 1),
-        "rejected_input": (400, 0, 0),
-        "unauthenticated": (401, 0, 0),
+    assert {key: (row["http_status"], row["sequential_rounds"], row["floor_requests"], row["floor_rounds"]) for key, row in rows.items()} == {
+        "first_handoff_phone": (200, 2, 2, 2),
+        "first_handoff_webchat": (200, 2, 3, 2),
+        "duplicate": (200, 1, 1, 1),
+        "rejected_input": (400, 0, 0, 0),
+        "unauthenticated": (401, 0, 0, 0),
     }
+
+
+def test_the_spike_runs_at_twilios_limits_and_hands_off_every_conversation_once(results):
+    scale = results["scale"]
+    assert scale["limits"] == {
+        "sync_object_reads_per_second": 20.0, "sync_object_writes_per_second": 20.0, "sync_burst_window_seconds": 10.0,
+        "sync_creations_per_second": 20.0, "account_concurrency": 100, "time_scale": 1.0,
+    }
+    spike = scale["spike"]
+    conversations = runner.QUICK.spike_conversations
+    assert (spike["conversations"], spike["calls"], spike["time_scale"]) == (conversations, 3 * conversations, runner.QUICK.time_scale)
+    assert (spike["tasks"], spike["conversations_with_one_task"], spike["lost"], spike["duplicated"]) == (conversations, conversations, 0, 0)
+    assert spike["answers"].get("200 handed_off") == conversations
+    assert spike["sync_requests"] >= spike["calls"]  # every call claims in Sync
+
+
+def test_the_sustained_rate_follows_from_the_documented_limits(results):
+    sustained = results["scale"]["sustained"]
+    # 16 claim Maps × 20 writes/s, 3 claim creates per handoff; 4 + 2 × 2 requests of 50 ms each under 100 in flight.
+    assert sustained["bounds_per_second"] == {"sync_writes": round(16 * 20 / 3, 1), "sync_reads": 160.0, "rest_concurrency": 250.0}
+    assert (sustained["binding"], sustained["handoffs_per_second"]) == ("sync_writes", round(16 * 20 / 3, 1))
 
 
 def test_the_python_commands_are_measured(results):
@@ -105,9 +124,10 @@ def test_the_report_and_the_chart_are_written(quick_run, results):
     _, out = quick_run
     report = (out / "report.md").read_text(encoding="utf-8")
     for heading in ("# Handover benchmark", "## Round trips to Twilio per outcome", "## Latency of a handoff", "## In-function overhead",
-                    "## Cold start", "## Burst", "## The Python commands"):
+                    "## Cold start", "## Burst", "## At contact-center scale: Twilio's documented limits", "## The Python commands"):
         assert heading in report
     assert "**Quick run**" in report and "**Exactly once holds**" in report and "](latency.png)" in report
+    assert "**Every conversation got exactly one task**" in report
     assert (out / "latency.png").read_bytes().startswith(PNG_SIGNATURE)
 
 
@@ -117,11 +137,28 @@ def test_a_broken_exactly_once_is_a_problem(results):
     assert runner.problems(broken) == ["burst: exactly once broken: 6 interactions for 5 conversations (4 with exactly one)"]
 
 
+@pytest.mark.parametrize(("lost", "duplicated"), [(1, 0), (0, 2)])
+def test_a_lost_or_duplicated_handoff_in_the_spike_is_a_problem(results, lost, duplicated):
+    broken = json.loads(json.dumps(results))
+    broken["scale"]["spike"] |= {"lost": lost, "duplicated": duplicated, "tasks": 20 - lost + duplicated}
+    assert runner.problems(broken) == [
+        f"spike: {lost} conversation(s) without a task, {duplicated} with more than one ({20 - lost + duplicated} tasks for 20 conversations)"
+    ]
+
+
+def test_a_slow_spike_is_no_problem(results):
+    """Answers that came late, or 503s of a machine too slow for its time scale, are figures, not a broken guarantee."""
+    slow = json.loads(json.dumps(results))
+    slow["scale"]["spike"] |= {"server_errors": 3, "unanswered": 1, "latency_twilio_ms": {"all": {"p99": 9000.0}}}
+    assert runner.problems(slow) == []
+
+
 def test_quick_and_given_counts_make_the_settings():
     assert runner.settings_for(quick=False) == runner.FULL
     assert (runner.FULL.latency_ms, runner.FULL.calls, runner.FULL.burst_conversations) == (50, 200, 100)
-    given = runner.settings_for(quick=True, latency_ms=80, burst=7)
+    given = runner.settings_for(quick=True, latency_ms=80, burst=7, spike=30, time_scale=2.5)
     assert (given.quick, given.latency_ms, given.calls, given.burst_conversations) == (True, 80, runner.QUICK.calls, 7)
+    assert (given.spike_conversations, given.time_scale, runner.FULL.spike_conversations, runner.FULL.spike_window_seconds) == (30, 2.5, 1000, 10.0)
 
 
 # stats -----------------------------------------------------------------------------------------------
@@ -144,6 +181,12 @@ def test_sequential_rounds_count_side_by_side_requests_once():
     assert stats.sequential_rounds([claim, interaction, confirm, read, write]) == 4
     assert stats.sequential_rounds([(0, 1)]) == 1
     assert stats.sequential_rounds([]) == 0
+
+
+def test_peak_overlap_counts_the_intervals_open_at_once():
+    assert stats.peak_overlap([(0, 2), (1, 3), (2, 4), (5, 6)]) == 2  # one ending as another starts does not overlap it
+    assert stats.peak_overlap([(0, 10), (1, 2), (1, 3)]) == 3
+    assert stats.peak_overlap([]) == 0
 
 
 def test_idle_parts_add_up_to_the_overhead():

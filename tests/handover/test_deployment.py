@@ -138,6 +138,7 @@ def test_each_source_beats_the_ones_after_it(env_set, emulator, account_env, pro
         *by_name,
         f"/v1/Services/{deployed.service_sid}/Environments",
         f"/v1/Services/{deployed.service_sid}/Environments/{deployed.environment_sid}/Variables",
+        "/v1/Services/default/Maps",  # the Sync claim Maps env set makes sure of
     ]
 
 
@@ -246,7 +247,7 @@ def test_environment_by_suffix_unique_name_or_sid(env_set, emulator, account_env
     result = env_set("--dry-run", "--service-sid", deployed.service_sid, "--environment", value)
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[2] == f"Using environment {stage['sid']} at https://{stage['domain_name']}."
-    assert listed_paths(emulator)[-1] == f"/v1/Services/{deployed.service_sid}/Environments/{stage['sid']}/Variables"
+    assert listed_paths(emulator)[-2:] == [f"/v1/Services/{deployed.service_sid}/Environments/{stage['sid']}/Variables", "/v1/Services/default/Maps"]
     assert result.stdout.splitlines()[0].endswith(f"environment {stage['domain_name']}: to create")
 
 

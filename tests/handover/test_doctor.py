@@ -11,13 +11,14 @@ import pytest
 from click.testing import CliRunner
 from dotenv import dotenv_values
 
-from handover import credentials
+from handover import contract, credentials
 from handover.cli import cli
 from handover.emulator import Fault, add_assistant, set_variable
 from handover.emulator.products import taskrouter
 from handover.emulator.products.serverless import add_environment, deploy_build
 from handover.project import deployed_files
 from tests.handover.conftest import API_KEY_SECRET, writes
+from tests.handover.test_envvars import add_maps, sync_service  # noqa: F401 (a fixture)
 
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
 FUNCTION = "functions/tools/flex-handover.js"
@@ -33,6 +34,7 @@ UNKNOWN_ASSISTANT = "aia_asst_00000000-0000-0000-0000-000000000000"
 CHECK_LINE = re.compile(r"^(PASS|WARN|FAIL)  ([a-z ]+): (.*)$")
 FIX_PREFIX = "      fix: "
 TOKEN_EXPECTED = "43 to 128 URL-safe characters (`handover env set` makes one from 32 random bytes)"
+ALL_CLAIM_MAPS = "all 16 claim Maps (handover-claims-00 … handover-claims-15)"
 
 
 @pytest.fixture
@@ -125,6 +127,7 @@ def healthy(c: Configured, emulator) -> dict[str, tuple[str, str, str | None]]:
         "deployed variables": (
             PASS, "FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, HANDOVER_TOKEN, TWILIO_STUDIO_HANDOFF_FLOW_SID are set on the environment as in .env", None,
         ),
+        "sync claim maps": (PASS, ALL_CLAIM_MAPS + " exist in Sync service default (the account's default)", None),
         "assistant tool": (
             PASS, f"tool {c.tool_id} (Flex Agent Handover) is attached to {c.assistant} and POSTs to {c.url} with the environment's HANDOVER_TOKEN", None,
         ),
@@ -181,8 +184,8 @@ def test_the_healthy_report_reads_one_line_per_check(runner, configured, emulato
     assert result.stdout.splitlines()[0] == f"PASS  credentials: account {emulator.account.sid} (auth token, from the environment)"
     assert [line.split(":")[0] for line in result.stdout.splitlines()] == [
         "PASS  credentials", "PASS  flex", "PASS  local configuration", "PASS  workspace and workflow", "PASS  task channel",
-        "PASS  generated files", "PASS  deployment", "PASS  deployed functions", "PASS  deployed variables", "PASS  assistant tool",
-        "PASS  studio flow", "PASS  studio flow routing",
+        "PASS  generated files", "PASS  deployment", "PASS  deployed functions", "PASS  deployed variables", "PASS  sync claim maps",
+        "PASS  assistant tool", "PASS  studio flow", "PASS  studio flow routing",
     ]
 
 
@@ -240,6 +243,7 @@ def test_a_wrong_auth_token_fails_credentials_and_skips_the_account_checks(runne
         deployment=(WARN, NOT_CHECKED, None),
         deployed_functions=(WARN, NOT_CHECKED, None),
         deployed_variables=(WARN, NOT_CHECKED, None),
+        sync_claim_maps=(WARN, NOT_CHECKED, None),
         assistant_tool=(WARN, NOT_CHECKED, None),
         studio_flow=(WARN, NOT_CHECKED, None),
         studio_flow_routing=(WARN, NOT_CHECKED, None),
@@ -262,6 +266,7 @@ def test_missing_credentials(runner, configured, emulator, monkeypatch):
         deployment=(WARN, NOT_CHECKED, None),
         deployed_functions=(WARN, NOT_CHECKED, None),
         deployed_variables=(WARN, NOT_CHECKED, None),
+        sync_claim_maps=(WARN, NOT_CHECKED, None),
         assistant_tool=(WARN, NOT_CHECKED, None),
         studio_flow=(WARN, NOT_CHECKED, None),
         studio_flow_routing=(WARN, NOT_CHECKED, None),
@@ -292,7 +297,7 @@ def test_a_wrong_api_secret_fails_credentials(runner, configured, emulator, api_
         "HTTP 401, Twilio error 20003: Unable to fetch page: Authentication Error - invalid username",
         "fix": "Check them in Console > Account > API keys & tokens (an API key must belong to this account).",
     }
-    assert [c["status"] for c in checks] == [FAIL, WARN, PASS, WARN, WARN, PASS, WARN, WARN, WARN, WARN, WARN, WARN]
+    assert [c["status"] for c in checks] == [FAIL, WARN, PASS, WARN, WARN, PASS, WARN, WARN, WARN, WARN, WARN, WARN, WARN]
     assert [(r.method, r.path) for r in emulator.requests] == [("GET", "/v1/Services")]
 
 
@@ -308,7 +313,7 @@ def test_a_suspended_account_fails_credentials(runner, configured, emulator):
     assert report(result.stdout)[0] == (
         "credentials", FAIL, f"account {emulator.account.sid} is suspended", "Reactivate the account in the Console, or use another one.",
     )
-    assert [status for _, status, _, _ in report(result.stdout)] == [FAIL, WARN, PASS, WARN, WARN, PASS, WARN, WARN, WARN, WARN, WARN, WARN]
+    assert [status for _, status, _, _ in report(result.stdout)] == [FAIL, WARN, PASS, WARN, WARN, PASS, WARN, WARN, WARN, WARN, WARN, WARN, WARN]
     assert result.exit_code == 1
     assert writes(emulator) == []
 
@@ -792,11 +797,12 @@ def test_a_503_on_the_variables_fails_that_check_only(runner, configured, emulat
     emulator.inject(Fault("GET", f"/v1/Services/{c.service_sid}/Environments/{c.environment_sid}/Variables", status=503, times=None))
     result = doctor(runner, c, "--json")
     checks = json.loads(result.stdout)["checks"]
-    assert checks[8:10] == [
+    assert checks[8:11] == [
         {"check": "deployed variables", "status": FAIL, "detail": "Twilio answered HTTP 503, Twilio error 20503: Unable to fetch page: Injected fault 503", "fix": RETRY_FIX},
+        {"check": "sync claim maps", "status": WARN, "detail": "not checked: the deployed variables check failed", "fix": None},
         {"check": "assistant tool", "status": WARN, "detail": "not checked: the deployed variables check failed", "fix": None},
     ]
-    assert [check["status"] for check in checks] == [PASS] * 8 + [FAIL, WARN, PASS, PASS]
+    assert [check["status"] for check in checks] == [PASS] * 8 + [FAIL, WARN, WARN, PASS, PASS]
     assert result.exit_code == 1
 
 
@@ -864,4 +870,113 @@ def test_a_studio_flow_that_routes_to_another_workflow(runner, configured, emula
             FAIL, f"Send to Flex widget 'messaging_to_flex' routes to {other_workflow}, not to FLEX_WORKFLOW_SID {c.workflow}",
             f"handover studio generate, then {studio_deploy_fix(c)}",
         ),
+    )
+
+
+# the Sync claim Maps
+
+
+def env_set_fix(c: Configured) -> str:
+    return f"handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>] --service-sid {c.service_sid}"
+
+
+def sync_service_fix(c: Configured) -> str:
+    return (
+        "Set SYNC_SERVICE_SID to the IS SID of one of the account's Sync services (Console > Sync > Services), or remove it to use the "
+        "account's default Sync service. Change it in .env and deploy (`twilio serverless:deploy` uploads .env's variables), then run "
+        f"{env_set_fix(c)} to create the claim Maps."
+    )
+
+
+def test_missing_claim_maps_are_a_warning_that_env_set_fixes(runner, configured, emulator, sync_service):
+    c = configured
+    missing = ["handover-claims-02", "handover-claims-07", "handover-claims-15"]
+    add_maps(emulator, sync_service, [name for name in contract.CLAIM_MAPS if name not in missing])
+    set_variable(emulator, c.service_sid, c.environment_sid, "SYNC_SERVICE_SID", sync_service)
+    result = doctor(runner, c)
+    expect(
+        result, c, emulator, exit_code=0,
+        sync_claim_maps=(
+            WARN,
+            f"3 of the 16 claim Maps are missing from Sync service {sync_service} (SYNC_SERVICE_SID on the environment): "
+            "handover-claims-02, handover-claims-07, handover-claims-15. The function creates a missing one on its first handoff, "
+            "but a burst of first handoffs can exceed Sync's 20 new objects a second",
+            f"Run {env_set_fix(c)} to create them.",
+        ),
+    )
+    assert result.stderr == "No check failed; see the warnings.\n"
+    assert [(r.method, r.path) for r in emulator.requests if r.host == "sync.twilio.com"] == [("GET", f"/v1/Services/{sync_service}/Maps")]
+
+    fixed = invoke(runner, c.project, "env", "set", "--workspace-sid", c.workspace, "--workflow-sid", c.workflow, "--service-sid", c.service_sid)
+    assert fixed.exit_code == 0, fixed.output
+    emulator.clear_traffic()
+    expect(
+        doctor(runner, c), c, emulator, exit_code=0,
+        sync_claim_maps=(PASS, f"{ALL_CLAIM_MAPS} exist in Sync service {sync_service} (SYNC_SERVICE_SID on the environment)", None),
+    )
+
+
+def test_a_sync_service_without_any_claim_map(runner, configured, emulator, sync_service):
+    c = configured
+    write_env(c, f"FLEX_WORKSPACE_SID={c.workspace}\nFLEX_WORKFLOW_SID={c.workflow}\nHANDOVER_TOKEN={c.token}\nSYNC_SERVICE_SID={sync_service}\n")
+    set_variable(emulator, c.service_sid, c.environment_sid, "SYNC_SERVICE_SID", sync_service)
+    result = doctor(runner, c, "--json")
+    assert result.exit_code == 0, result.output
+    [check] = [check for check in json.loads(result.stdout)["checks"] if check["check"] == "sync claim maps"]
+    assert check["status"] == WARN
+    assert check["detail"].startswith(f"16 of the 16 claim Maps are missing from Sync service {sync_service} (SYNC_SERVICE_SID on the environment): ")
+
+
+def test_without_a_deployment_the_sync_service_of_dotenv_is_checked(runner, configured, emulator, sync_service):
+    c = configured
+    add_maps(emulator, sync_service, contract.CLAIM_MAPS)
+    write_env(c, f"FLEX_WORKSPACE_SID={c.workspace}\nFLEX_WORKFLOW_SID={c.workflow}\nHANDOVER_TOKEN={c.token}\nSYNC_SERVICE_SID={sync_service}\n")
+    result = doctor(runner, c, "--service-sid", "ZS" + "0" * 32, service=False)
+    [line] = [line for line in result.stdout.splitlines() if line.startswith(("PASS  sync", "WARN  sync", "FAIL  sync"))]
+    assert line == f"PASS  sync claim maps: {ALL_CLAIM_MAPS} exist in Sync service {sync_service} (SYNC_SERVICE_SID in .env)"
+    assert writes(emulator) == []
+
+
+def test_a_sync_service_that_does_not_exist_fails(runner, configured, emulator):
+    c = configured
+    missing = "IS" + "0" * 32
+    set_variable(emulator, c.service_sid, c.environment_sid, "SYNC_SERVICE_SID", missing)
+    expect(
+        doctor(runner, c), c, emulator,
+        sync_claim_maps=(
+            FAIL, f"Sync service {missing} (SYNC_SERVICE_SID on the environment) does not exist in this account: no handoff can claim a conversation",
+            sync_service_fix(c),
+        ),
+    )
+
+
+def test_a_malformed_deployed_sync_service_fails(runner, configured, emulator):
+    c = configured
+    set_variable(emulator, c.service_sid, c.environment_sid, "SYNC_SERVICE_SID", "my-sync")
+    expect(
+        doctor(runner, c), c, emulator,
+        sync_claim_maps=(
+            FAIL, "SYNC_SERVICE_SID on the environment is 'my-sync', not IS followed by 32 hex characters, or default: "
+            "the function answers every call with HTTP 500",
+            sync_service_fix(c),
+        ),
+    )
+    assert not any(r.host == "sync.twilio.com" for r in emulator.requests)
+
+
+def test_a_malformed_sync_service_in_dotenv_fails_the_local_configuration_only(runner, configured, emulator):
+    c = configured
+    write_env(c, f"FLEX_WORKSPACE_SID={c.workspace}\nFLEX_WORKFLOW_SID={c.workflow}\nHANDOVER_TOKEN={c.token}\nSYNC_SERVICE_SID=my-sync\n")
+    checks = {name: (status, detail) for name, status, detail, _ in report(doctor(runner, c).stdout)}
+    assert checks["local configuration"] == (FAIL, "SYNC_SERVICE_SID in .env is not IS followed by 32 hex characters, or default")
+    assert checks["sync claim maps"] == (WARN, "not checked: SYNC_SERVICE_SID in .env is not IS followed by 32 hex characters, or default")
+    assert not any(r.host == "sync.twilio.com" for r in emulator.requests)
+
+
+def test_a_500_on_the_maps_fails_that_check_only(runner, configured, emulator, no_retry_wait):
+    c = configured
+    emulator.inject(Fault("GET", "/v1/Services/default/Maps", status=500, times=None))
+    expect(
+        doctor(runner, c), c, emulator,
+        sync_claim_maps=(FAIL, "Twilio answered HTTP 500, Twilio error 20500: Unable to fetch page: Injected fault 500", RETRY_FIX),
     )

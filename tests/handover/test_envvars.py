@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from dotenv import dotenv_values
 
-from handover import credentials, envvars, tokens
+from handover import contract, credentials, envvars, tokens
 from handover.cli import cli
-from handover.emulator import Fault, set_variable
+from handover.emulator import Fault, default_sync_service, set_variable
 from handover.emulator.products import taskrouter
 
 from tests.handover.conftest import writes
@@ -104,8 +105,13 @@ def notes(emulator, deployed, via: str = "auth token") -> list[str]:
     ]
 
 
-def lines(deployed, *rows: tuple[str, str, str]) -> list[str]:
-    return [f"{key:<18}  .env: {local}  environment {deployed.domain_name}: {remote_action}" for key, local, remote_action in rows]
+# The claim Maps line of a run in the default Sync service, which the session's account has all 16 of.
+CLAIM_MAPS_THERE = "handover-claims-*   Sync service default: unchanged (16 of 16 already there)"
+
+
+def lines(deployed, *rows: tuple[str, str, str], claim_maps: tuple[str, ...] = (CLAIM_MAPS_THERE,)) -> list[str]:
+    """The variables' lines of a run on both sides, then its claim Maps' lines."""
+    return [f"{key:<18}  .env: {local}  environment {deployed.domain_name}: {remote_action}" for key, local, remote_action in rows] + list(claim_maps)
 
 
 def read_env(project: Path) -> str | None:
@@ -139,6 +145,7 @@ def test_first_run_creates_the_variables_and_a_new_token_on_both_sides(env_set, 
         ("GET", f"/v1/Workspaces/{ws}/TaskChannels"),
         ("GET", f"/v1/Services/{deployed.service_sid}/Environments"),
         ("GET", path),
+        ("GET", "/v1/Services/default/Maps"),
         ("POST", path),
         ("POST", path),
         ("POST", path),
@@ -231,6 +238,8 @@ def test_json_is_the_whole_result(env_set, emulator, account_env, twilio, deploy
             {"key": "FLEX_WORKFLOW_SID", "local": "created", "remote": "created"},
             {"key": "HANDOVER_TOKEN", "local": "created", "remote": "created"},
         ],
+        "sync_service": "default",
+        "claim_maps": [{"name": name, "action": "unchanged"} for name in contract.CLAIM_MAPS],
         "error": None,
     }
     assert result.stderr.splitlines() == [*notes(emulator, deployed), "6 write(s)."]
@@ -274,6 +283,8 @@ def test_dry_run_json_of_the_remote_side_only(env_set, account_env, deployed, si
             {"key": "FLEX_WORKFLOW_SID", "local": None, "remote": "created"},
             {"key": "HANDOVER_TOKEN", "local": None, "remote": "created"},
         ],
+        "sync_service": "default",
+        "claim_maps": [{"name": name, "action": "unchanged"} for name in contract.CLAIM_MAPS],
         "error": None,
     }
     assert result.stderr.splitlines()[-1] == "Dry run: nothing was written."
@@ -310,6 +321,7 @@ def test_remote_only_leaves_dotenv_alone(env_set, emulator, account_env, twilio,
         f"FLEX_WORKSPACE_SID  environment {deployed.domain_name}: created",
         f"FLEX_WORKFLOW_SID   environment {deployed.domain_name}: created",
         f"HANDOVER_TOKEN      environment {deployed.domain_name}: created",
+        CLAIM_MAPS_THERE,
     ]
     assert result.stderr.splitlines()[-1] == "3 write(s)."
     assert [method for method, _, _ in writes(emulator)] == ["POST", "POST", "POST"]
@@ -523,6 +535,7 @@ def test_a_dropped_connection_while_writing_says_what_was_applied(env_set, emula
         f"FLEX_WORKSPACE_SID  environment {deployed.domain_name}: created",
         f"FLEX_WORKFLOW_SID   environment {deployed.domain_name}: failed",
         f"HANDOVER_TOKEN      environment {deployed.domain_name}: not applied",
+        CLAIM_MAPS_THERE,
     ]
     assert result.stderr.splitlines()[-1] == (
         f"Error: Stopped: setting FLEX_WORKFLOW_SID on environment {deployed.environment_sid} failed: could not reach Twilio "
@@ -543,6 +556,352 @@ def test_a_failed_listing_writes_nothing_anywhere(env_set, emulator, account_env
     )
     assert writes(emulator) == []
     assert read_env(project) == ENV_BEFORE
+
+
+# The Sync claim Maps ------------------------------------------------------------------------------------
+
+
+def add_sync_service(emulator) -> str:
+    """A Sync service of the account beside its default one, shaped as the default one, with no Maps; its SID."""
+    with emulator.lock:
+        default = default_sync_service(emulator)
+        sid = emulator.new_sid("IS")
+        emulator.table("sync_services")[sid] = {
+            **default,
+            "sid": sid,
+            "unique_name": None,
+            "friendly_name": "Handover tests",
+            "url": default["url"].replace(default["sid"], sid),
+            "links": {name: link.replace(default["sid"], sid) for name, link in default["links"].items()},
+        }
+    return sid
+
+
+def remove_sync_service(emulator, sid: str) -> None:
+    with emulator.lock:
+        for map_sid in [m["sid"] for m in emulator.table("sync_maps").values() if m["service_sid"] == sid]:
+            del emulator.table("sync_maps")[map_sid]
+            emulator.table("sync_map_items").pop(map_sid, None)
+        del emulator.table("sync_services")[sid]
+
+
+def add_maps(emulator, service_sid: str, names) -> None:
+    """Maps of these unique names in the service, shaped as the default service's claim Maps (as made before the test)."""
+    with emulator.lock:
+        template = next(m for m in emulator.table("sync_maps").values() if m["unique_name"] == contract.CLAIM_MAPS[0])
+        for name in names:
+            sid = emulator.new_sid("MP")
+            url = f"https://sync.twilio.com/v1/Services/{service_sid}/Maps/{sid}"
+            emulator.table("sync_maps")[sid] = {
+                **template, "sid": sid, "unique_name": name, "service_sid": service_sid, "url": url,
+                "links": {"items": f"{url}/Items", "permissions": f"{url}/Permissions"},
+            }
+            emulator.table("sync_map_items")[sid] = {}
+
+
+def maps_in(emulator, service_sid: str) -> list[str]:
+    """The unique names of the service's Maps, in the order they were made."""
+    return [m["unique_name"] for m in emulator.table("sync_maps").values() if m["service_sid"] == service_sid]
+
+
+@pytest.fixture
+def sync_service(emulator):
+    """A Sync service with no Maps yet, gone again (with its Maps) after the test."""
+    sid = add_sync_service(emulator)
+    yield sid
+    remove_sync_service(emulator, sid)
+
+
+def maps_path(service: str) -> str:
+    return f"/v1/Services/{service}/Maps"
+
+
+def created_lines(service: str, names, action: str = "created") -> list[str]:
+    return [f"{name}  Sync service {service}: {action}" for name in names]
+
+
+def there_line(service: str, count: int) -> str:
+    return f"handover-claims-*   Sync service {service}: unchanged ({count} of 16 already there)"
+
+
+def map_writes(emulator, service: str) -> list[tuple[str, str, object]]:
+    return [write for write in writes(emulator) if write[1] == maps_path(service)]
+
+
+def with_sync_service(project: Path, service: str) -> None:
+    (project / ".env").write_text(ENV_BEFORE + f"SYNC_SERVICE_SID={service}\n", encoding="utf-8")
+
+
+CREATED_ON_BOTH_SIDES = (("FLEX_WORKSPACE_SID", "created", "created"), ("FLEX_WORKFLOW_SID", "created", "created"), ("HANDOVER_TOKEN", "created", "created"))
+UNCHANGED_ON_BOTH_SIDES = (("FLEX_WORKSPACE_SID", "unchanged", "unchanged"), ("FLEX_WORKFLOW_SID", "unchanged", "unchanged"), ("HANDOVER_TOKEN", "unchanged", "unchanged"))
+
+
+def test_the_16_claim_maps_are_created_once_in_the_sync_service_of_dotenv(env_set, emulator, account_env, twilio, project, deployed, sids, sync_service):
+    with_sync_service(project, sync_service)
+    result = env_set(*sids, "--service-sid", deployed.service_sid)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == lines(deployed, *CREATED_ON_BOTH_SIDES, claim_maps=created_lines(sync_service, contract.CLAIM_MAPS))
+    assert result.stderr.splitlines() == [*notes(emulator, deployed), "22 write(s)."]
+    # One listing of the service's Maps before any write; the creates after the variables.
+    sync_requests = [(r.method, r.path) for r in emulator.requests if r.host == "sync.twilio.com"]
+    assert sync_requests == [("GET", maps_path(sync_service))] + [("POST", maps_path(sync_service))] * 16
+    assert writes(emulator)[3:] == [("POST", maps_path(sync_service), {"UniqueName": name}) for name in contract.CLAIM_MAPS]
+    assert maps_in(emulator, sync_service) == list(contract.CLAIM_MAPS)
+
+    emulator.clear_traffic()
+    again = env_set(*sids, "--service-sid", deployed.service_sid)
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines() == lines(deployed, *UNCHANGED_ON_BOTH_SIDES, claim_maps=[there_line(sync_service, 16)])
+    assert again.stderr.splitlines()[-1] == "Everything was already set; nothing was written."
+    assert writes(emulator) == []
+    assert [(r.method, r.path) for r in emulator.requests if r.host == "sync.twilio.com"] == [("GET", maps_path(sync_service))]
+    assert maps_in(emulator, sync_service) == list(contract.CLAIM_MAPS)
+
+
+def test_only_the_missing_claim_maps_are_created(env_set, emulator, account_env, project, deployed, sids, sync_service):
+    there = contract.CLAIM_MAPS[::2]
+    add_maps(emulator, sync_service, ["unrelated", *there])
+    with_sync_service(project, sync_service)
+    result = env_set(*sids, "--service-sid", deployed.service_sid)
+    assert result.exit_code == 0, result.output
+    missing = contract.CLAIM_MAPS[1::2]
+    assert result.stdout.splitlines()[3:] == [*created_lines(sync_service, missing), there_line(sync_service, 8)]
+    assert map_writes(emulator, sync_service) == [("POST", maps_path(sync_service), {"UniqueName": name}) for name in missing]
+    assert result.stderr.splitlines()[-1] == "14 write(s)."
+
+
+def test_the_listing_follows_every_page(env_set, emulator, account_env, project, deployed, sids, sync_service):
+    """Twilio pages a list by 50: the claim Maps after the first 50 Maps are seen on the second page, not made again."""
+    add_maps(emulator, sync_service, [f"other-{n:02d}" for n in range(45)] + list(contract.CLAIM_MAPS[:8]))
+    with_sync_service(project, sync_service)
+    result = env_set(*sids, "--service-sid", deployed.service_sid)
+    assert result.exit_code == 0, result.output
+    listings = [r for r in emulator.requests if (r.method, r.path) == ("GET", maps_path(sync_service))]
+    assert [r.query for r in listings] == ["", "PageSize=50&Page=1"]
+    assert map_writes(emulator, sync_service) == [("POST", maps_path(sync_service), {"UniqueName": name}) for name in contract.CLAIM_MAPS[8:]]
+    assert result.stdout.splitlines()[-1] == there_line(sync_service, 8)
+
+
+def test_the_sync_service_of_the_environment_wins_over_dotenvs(env_set, emulator, account_env, project, deployed, sids, sync_service):
+    set_variable(emulator, deployed.service_sid, deployed.environment_sid, "SYNC_SERVICE_SID", sync_service)
+    with_sync_service(project, "IS" + "0" * 32)  # none such: it is not asked for
+    result = env_set(*sids, "--service-sid", deployed.service_sid)
+    assert result.exit_code == 0, result.output
+    assert maps_in(emulator, sync_service) == list(contract.CLAIM_MAPS)
+    assert {r.path for r in emulator.requests if r.host == "sync.twilio.com"} == {maps_path(sync_service)}
+
+
+def test_dry_run_lists_the_maps_it_would_create_and_creates_none(env_set, emulator, account_env, project, deployed, sids, sync_service):
+    add_maps(emulator, sync_service, contract.CLAIM_MAPS[:4])
+    with_sync_service(project, sync_service)
+    result = env_set(*sids, "--service-sid", deployed.service_sid, "--dry-run")
+    assert result.exit_code == 0, result.output
+    to_create = [f"{name}  Sync service {sync_service}: to create" for name in contract.CLAIM_MAPS[4:]]
+    assert result.stdout.splitlines()[3:] == [*to_create, there_line(sync_service, 4)]
+    assert result.stderr.splitlines()[-1] == "Dry run: nothing was written."
+    assert writes(emulator) == []
+    assert maps_in(emulator, sync_service) == list(contract.CLAIM_MAPS[:4])
+
+
+def test_json_reports_each_claim_map(env_set, emulator, account_env, project, deployed, sids, sync_service):
+    add_maps(emulator, sync_service, contract.CLAIM_MAPS[:1])
+    with_sync_service(project, sync_service)
+    result = env_set(*sids, "--service-sid", deployed.service_sid, "--json")
+    assert result.exit_code == 0, result.output
+    output = json.loads(result.stdout)
+    assert output["sync_service"] == sync_service
+    assert output["claim_maps"] == [{"name": contract.CLAIM_MAPS[0], "action": "unchanged"}] + [
+        {"name": name, "action": "created"} for name in contract.CLAIM_MAPS[1:]
+    ]
+    assert (output["complete"], output["error"]) == (True, None)
+    dry = env_set(*sids, "--service-sid", deployed.service_sid, "--json", "--dry-run")
+    assert json.loads(dry.stdout)["claim_maps"] == [{"name": name, "action": "unchanged"} for name in contract.CLAIM_MAPS]
+
+
+def test_local_only_does_not_look_at_the_claim_maps(env_set, emulator, account_env, project, sids, sync_service):
+    with_sync_service(project, sync_service)
+    result = env_set(*sids, "--local-only", "--json")
+    assert result.exit_code == 0, result.output
+    assert "claim_maps" not in json.loads(result.stdout)
+    assert [r.host for r in emulator.requests] == ["taskrouter.twilio.com"] * 3
+    assert maps_in(emulator, sync_service) == []
+
+
+def test_a_map_a_concurrent_creator_made_is_taken_as_there(env_set, emulator, account_env, project, deployed, sids, sync_service):
+    """Sync's 409/54301 on a create: another creator made the Map between the listing and the create."""
+    emulator.inject(Fault("POST", maps_path(sync_service), status=409, code=54301, after=True))
+    with_sync_service(project, sync_service)
+    result = env_set(*sids, "--service-sid", deployed.service_sid, "--json")
+    assert result.exit_code == 0, result.output
+    statuses = [r.status for r in emulator.requests if (r.method, r.path) == ("POST", maps_path(sync_service))]
+    assert statuses == [409] + [201] * 15
+    assert json.loads(result.stdout)["claim_maps"] == [{"name": contract.CLAIM_MAPS[0], "action": "unchanged"}] + [
+        {"name": name, "action": "created"} for name in contract.CLAIM_MAPS[1:]
+    ]
+    assert result.stderr.splitlines()[-1] == "21 write(s)."
+    assert maps_in(emulator, sync_service) == list(contract.CLAIM_MAPS)
+
+
+@dataclass
+class FaultAfterSome(Fault):
+    """A fault that lets the first `succeed` matching requests through and strikes the next (`times`) ones."""
+
+    succeed: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if not super().matches(method, path):
+            return False
+        if self.succeed:
+            self.succeed -= 1
+            return False
+        return True
+
+
+def test_a_failed_create_says_which_maps_were_created_and_a_rerun_finishes(env_set, emulator, account_env, project, deployed, sids, sync_service):
+    emulator.inject(FaultAfterSome("POST", maps_path(sync_service), status=500, succeed=5))
+    with_sync_service(project, sync_service)
+    result = env_set(*sids, "--service-sid", deployed.service_sid)
+    assert result.exit_code == 1
+    names = contract.CLAIM_MAPS
+    assert result.stdout.splitlines() == lines(
+        deployed, *CREATED_ON_BOTH_SIDES,
+        claim_maps=[
+            *created_lines(sync_service, names[:5]), *created_lines(sync_service, names[5:6], "failed"), *created_lines(sync_service, names[6:], "not applied"),
+        ],
+    )
+    assert result.stderr.splitlines() == [
+        *notes(emulator, deployed),
+        f"Error: Stopped: creating Sync Map handover-claims-05 in Sync service {sync_service} failed: HTTP 500, Twilio error 20500: "
+        "Unable to create record: Injected fault 500. Applied: FLEX_WORKSPACE_SID in .env (created), FLEX_WORKFLOW_SID in .env (created), "
+        "HANDOVER_TOKEN in .env (created), FLEX_WORKSPACE_SID on the environment (created), FLEX_WORKFLOW_SID on the environment (created), "
+        "HANDOVER_TOKEN on the environment (created), Sync Maps handover-claims-00, handover-claims-01, handover-claims-02, handover-claims-03, "
+        f"handover-claims-04 (created). Not created in Sync service {sync_service}: " + ", ".join(names[5:]) + ". "
+        "Run the same command again to finish; it writes only what is still missing.",
+    ]
+    assert map_writes(emulator, sync_service) == [("POST", maps_path(sync_service), {"UniqueName": name}) for name in names[:6]]
+    assert maps_in(emulator, sync_service) == list(names[:5])
+
+    emulator.clear_traffic()
+    again = env_set(*sids, "--service-sid", deployed.service_sid)
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines() == lines(
+        deployed, *UNCHANGED_ON_BOTH_SIDES, claim_maps=[*created_lines(sync_service, names[5:]), there_line(sync_service, 5)]
+    )
+    assert again.stderr.splitlines()[-1] == "11 write(s)."
+    assert writes(emulator) == [("POST", maps_path(sync_service), {"UniqueName": name}) for name in names[5:]]
+    assert maps_in(emulator, sync_service) == list(names)
+
+
+def test_a_failed_create_in_json(env_set, emulator, account_env, project, deployed, sids, sync_service):
+    emulator.inject(FaultAfterSome("POST", maps_path(sync_service), status=403, code=20403, succeed=15))
+    with_sync_service(project, sync_service)
+    result = env_set(*sids, "--service-sid", deployed.service_sid, "--json", "--remote-only")
+    assert result.exit_code == 1
+    output = json.loads(result.stdout)
+    assert output["claim_maps"][14:] == [{"name": "handover-claims-14", "action": "created"}, {"name": "handover-claims-15", "action": "failed"}]
+    assert output["complete"] is False
+    assert output["error"] == (
+        f"creating Sync Map handover-claims-15 in Sync service {sync_service} failed: HTTP 403, Twilio error 20403: Unable to create record: Injected fault 403"
+    )
+    assert result.stderr.splitlines()[-1].endswith(
+        f"HANDOVER_TOKEN on the environment (created), Sync Maps {', '.join(contract.CLAIM_MAPS[:15])} (created). "
+        f"Not created in Sync service {sync_service}: handover-claims-15. Run the same command again to finish; it writes only what is still missing."
+    )
+
+
+def test_a_failed_variable_write_leaves_the_maps_not_created(env_set, emulator, account_env, project, deployed, sids, sync_service):
+    emulator.inject(Fault("POST", variables_path(deployed), status=400, code=20001))
+    with_sync_service(project, sync_service)
+    result = env_set(*sids, "--service-sid", deployed.service_sid, "--remote-only")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[3:] == created_lines(sync_service, contract.CLAIM_MAPS, "not applied")
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Stopped: setting FLEX_WORKSPACE_SID on environment {deployed.environment_sid} failed: HTTP 400, Twilio error 20001: "
+        "Unable to create record: Injected fault 400. Applied: nothing. Not applied on the environment: FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, "
+        f"HANDOVER_TOKEN. Not created in Sync service {sync_service}: {', '.join(contract.CLAIM_MAPS)}. "
+        "Run the same command again to finish; it writes only what is still missing."
+    )
+    assert map_writes(emulator, sync_service) == []
+
+
+@pytest.fixture
+def backoff(monkeypatch) -> list[float]:
+    """The waits before each retried create, recorded instead of slept."""
+    waits: list[float] = []
+    monkeypatch.setattr(envvars, "_sleep", waits.append)
+    return waits
+
+
+def test_a_rate_limited_create_is_tried_again(env_set, emulator, account_env, project, deployed, sids, sync_service, backoff):
+    emulator.inject(Fault("POST", maps_path(sync_service), status=429, code=54009))
+    with_sync_service(project, sync_service)
+    result = env_set(*sids, "--service-sid", deployed.service_sid)
+    assert result.exit_code == 0, result.output
+    creates = [r for r in emulator.requests if (r.method, r.path) == ("POST", maps_path(sync_service))]
+    assert [(r.body["UniqueName"], r.status) for r in creates[:3]] == [("handover-claims-00", 429), ("handover-claims-00", 201), ("handover-claims-01", 201)]
+    assert len(creates) == 17
+    assert backoff == [0.1]
+    assert result.stdout.splitlines()[3:] == created_lines(sync_service, contract.CLAIM_MAPS)
+    assert result.stderr.splitlines()[-1] == "22 write(s)."
+    assert maps_in(emulator, sync_service) == list(contract.CLAIM_MAPS)
+
+
+def test_a_create_rate_limited_five_times_stops_the_run(env_set, emulator, account_env, project, deployed, sids, sync_service, backoff):
+    emulator.inject(Fault("POST", maps_path(sync_service), status=429, code=54009, times=None))
+    with_sync_service(project, sync_service)
+    result = env_set(*sids, "--service-sid", deployed.service_sid)
+    assert result.exit_code == 1
+    assert len([r for r in emulator.requests if (r.method, r.path) == ("POST", maps_path(sync_service))]) == envvars.MAP_CREATE_TRIES == 5
+    assert backoff == [0.1, 0.2, 0.4, 0.8]
+    assert result.stderr.splitlines()[-1].startswith(
+        f"Error: Stopped: creating Sync Map handover-claims-00 in Sync service {sync_service} failed: HTTP 429, Twilio error 54009: "
+        "Unable to create record: Injected fault 429. Applied: "
+    )
+    assert maps_in(emulator, sync_service) == []
+
+
+def test_a_sync_service_that_does_not_exist_stops_before_any_write(env_set, emulator, account_env, project, deployed, sids):
+    missing = "IS" + "0" * 32
+    with_sync_service(project, missing)
+    before = read_env(project)
+    result = env_set(*sids, "--service-sid", deployed.service_sid)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Sync service {missing} (SYNC_SERVICE_SID in .env) does not exist in this account. Set SYNC_SERVICE_SID to the IS SID "
+        "of one of the account's Sync services (Console > Sync > Services), or remove it to use the account's default Sync service. "
+        "Nothing was written."
+    )
+    assert writes(emulator) == []
+    assert read_env(project) == before
+    assert remote(emulator, deployed) == {}
+
+
+def test_a_malformed_sync_service_stops_before_any_write(env_set, emulator, account_env, project, deployed, sids):
+    set_variable(emulator, deployed.service_sid, deployed.environment_sid, "SYNC_SERVICE_SID", "my-sync")
+    result = env_set(*sids, "--service-sid", deployed.service_sid)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "Error: SYNC_SERVICE_SID on the environment is 'my-sync', not IS followed by 32 hex characters, or default. Set SYNC_SERVICE_SID "
+        "to the IS SID of one of the account's Sync services (Console > Sync > Services), or remove it to use the account's default Sync "
+        "service. Nothing was written."
+    )
+    assert writes(emulator) == []
+    assert not any(r.host == "sync.twilio.com" for r in emulator.requests)
+    assert read_env(project) is None
+
+
+def test_a_failed_listing_of_the_maps_writes_nothing(env_set, emulator, account_env, project, deployed, sids, monkeypatch):
+    monkeypatch.setattr(credentials, "RETRY_BACKOFF_SECONDS", 0)
+    emulator.inject(Fault("GET", "/v1/Services/default/Maps", status=503, times=None))
+    result = env_set(*sids, "--service-sid", deployed.service_sid)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Twilio answered GET /Services/default/Maps with HTTP 503, error 20503: Unable to fetch page: Injected fault 503"
+    )
+    assert writes(emulator) == []
+    assert read_env(project) is None
+
 
 
 # Secrets ------------------------------------------------------------------------------------------------
@@ -622,7 +981,7 @@ def test_remote_only_reuses_the_dotenv_token_without_writing_dotenv(env_set, emu
     before = read_env(project)
     result = env_set(*sids, "--service-sid", deployed.service_sid, "--remote-only")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1] == f"HANDOVER_TOKEN      environment {deployed.domain_name}: created"
+    assert result.stdout.splitlines()[-2:] == [f"HANDOVER_TOKEN      environment {deployed.domain_name}: created", CLAIM_MAPS_THERE]
     assert writes(emulator) == [("POST", variables_path(deployed), {"Key": "HANDOVER_TOKEN", "Value": TOKEN_A})]
     assert read_env(project) == before
 
@@ -683,8 +1042,8 @@ def test_show_secrets_prints_the_token(env_set, emulator, account_env, project, 
     result = env_set(*sids, "--service-sid", deployed.service_sid, "--show-secrets")
     assert result.exit_code == 0, result.output
     token = remote_token(emulator, deployed)
-    assert result.stdout.splitlines()[-1] == f"HANDOVER_TOKEN={token}"
-    assert len(result.stdout.splitlines()) == 4
+    assert result.stdout.splitlines()[-2:] == [CLAIM_MAPS_THERE, f"HANDOVER_TOKEN={token}"]
+    assert len(result.stdout.splitlines()) == 5
     assert token not in result.stderr
 
 
@@ -730,15 +1089,16 @@ def test_a_failed_run_with_show_secrets_shows_a_token_only_where_it_was_written(
     emulator.inject(Fault("POST", variables_path(deployed), status=400, code=20001))
     written = env_set(*sids, "--service-sid", deployed.service_sid, "--show-secrets")
     assert written.exit_code == 1
-    assert written.stdout.splitlines()[-2:] == [
+    assert written.stdout.splitlines()[-3:] == [
         f"HANDOVER_TOKEN      .env: created  environment {deployed.domain_name}: not applied",
+        CLAIM_MAPS_THERE,
         f"HANDOVER_TOKEN={local_token(project)}",
     ]
     (project / ".env").unlink()
     emulator.inject(Fault("POST", variables_path(deployed), status=400, code=20001))
     nowhere = env_set(*sids, "--service-sid", deployed.service_sid, "--remote-only", "--show-secrets")
     assert nowhere.exit_code == 1
-    assert nowhere.stdout.splitlines()[-1] == f"HANDOVER_TOKEN      environment {deployed.domain_name}: not applied"
+    assert nowhere.stdout.splitlines()[-2:] == [f"HANDOVER_TOKEN      environment {deployed.domain_name}: not applied", CLAIM_MAPS_THERE]
     assert remote(emulator, deployed) == {}
 
 

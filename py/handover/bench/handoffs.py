@@ -63,20 +63,20 @@ OUTCOMES = (
     Outcome(
         "first_handoff_phone", "First handoff (phone identity)", 200, 2, 2,
         "exactly once needs an atomic claim before the interaction (Sync's create fails on an existing key); "
-        "the Interactions API has no idempotency key, so no fewer than claim + interaction",
-        "then side by side: the claim kept for a day (naming the interaction) and the conversation marked "
-        "`handedOff`, read then written (Conversations has no partial update of attributes)",
+        "the Interactions API has no idempotency key, so no fewer than claim + interaction, one after the other",
+        "beside the claim, the conversation read; beside the interaction, the handoff recorded on the conversation "
+        "(Conversations has no partial update of attributes, so the record needs the read): no round added",
     ),
     Outcome(
         "first_handoff_webchat", "First handoff (web chat identity)", 200, 3, 2,
-        "claim + interaction, plus the customer's name lookup (which could run beside the claim: 2 rounds)",
-        "the lookup runs after the claim, so that a duplicate never pays for it; then the claim kept and the "
-        "conversation marked, as for a phone identity",
+        "claim + interaction, plus the customer's name lookup beside the claim",
+        "the conversation read and its record, beside the claim and the interaction as for a phone identity: no round added",
     ),
     Outcome(
         "duplicate", "Duplicate (same conversation again)", 200, 1, 1,
         "a call cannot know that another one holds the conversation without asking: the claim's create, answered 409",
-        "none",
+        "the conversation read sent beside the claim (a first call needs it, and a call cannot know it is not the first): "
+        "its record of the handoff answers without reading the claim",
     ),
     Outcome("rejected_input", "Rejected input (no X-Session-Id)", 400, 0, 0, "refused before any Twilio call", "none"),
     Outcome("unauthenticated", "Unauthenticated (wrong token)", 401, 0, 0, "refused before any Twilio call", "none"),

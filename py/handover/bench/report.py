@@ -41,6 +41,16 @@ def summary_lines(results: dict) -> list[str]:
         f"p50/p95/p99 {_ms(burst['latency_ms']['all'], *PERCENTILES)} ms, {burst['interactions']} interactions for {burst['conversations']} conversations "
         + ("(exactly once)" if burst["exactly_once"] else "(EXACTLY ONCE BROKEN)")
     )
+    sustained, spike = results["scale"]["sustained"], results["scale"]["spike"]
+    lines.append(
+        f"Sustained rate under Twilio's limits ({sustained['calls_per_handoff']} calls a handoff): {sustained['handoffs_per_second']:g} handoffs/s "
+        f"per account (bound by {sustained['binding'].replace('_', ' ')})"
+    )
+    lines.append(
+        f"Spike ({spike['conversations']}×{spike['calls_per_conversation']} in {spike['window_seconds']:g} s, ×{spike['time_scale']:g} time): "
+        f"{spike['tasks']} tasks, {spike['lost']} lost, {spike['duplicated']} duplicated, {spike['server_errors']} 5xx, "
+        f"{spike['sync_rate_limited']} Sync 429s absorbed, p50/p99 {_ms(spike['latency_twilio_ms']['all'], 'p50', 'p99')} ms (Twilio time)"
+    )
     lines.append(f"handover --help: {help_run['wall_ms']['p50']:.0f} ms, twilio SDK imported: {'yes' if help_run['imports_twilio'] else 'no'}")
     lines += [f"{row['command']} ({row['run']} run): {row['reads']} read(s), {row['writes']} write(s)" for row in results["commands"]["account"]]
     lines.append(f"Whole run: {results['wall_seconds']:.0f} s" + ("" if results["ok"] else f"; {len(results['problems'])} problem(s)"))
@@ -56,6 +66,7 @@ def markdown(results: dict, chart_name: str) -> str:
         _overhead(results),
         _cold_start(results),
         _burst(results),
+        _scale(results),
         _commands(results),
         _caveats(results),
     ]
@@ -101,9 +112,9 @@ interaction per conversation, nothing reaching Twilio for a refused call).
 | --- | --- | --- | --- | --- | --- | --- |
 {rows}
 
-A first handoff makes {first['requests']} requests in {first['sequential_rounds']} sequential rounds: the claim, the interaction, then side by side
-the claim kept (1 request) and the conversation marked (a read, then a write). The side-by-side step is one step of
-the function but two rounds long, since the mark reads the conversation's attributes before writing them back.
+A first handoff makes {first['requests']} requests in {first['sequential_rounds']} sequential rounds: the claim beside the
+conversation's read, then the interaction beside the handoff's record on the conversation (its attributes, read in
+the first round, written back with the record). The floor of exactly once is 2 rounds: a claim, then the delivery.
 Requests of a first handoff (phone): {', '.join(f'`{operation}`' for operation in first['operations'])}.
 """
 
@@ -238,6 +249,47 @@ call, then every second, then every third) and released at the same moment from 
 - CPU used meanwhile: {_cpu(b['runtime_cpu_seconds'])} by twilio-run (one Node process: its event loop is one core at most) and
   {b['bench_process_cpu_seconds']:.1f} s by the benchmark's own process (the callers' threads, the emulator and its proxy, in Python),
   on {results['machine']['cpus']} cores shared by both. Each call opens its own loopback connection, and each of its Twilio requests its own TLS tunnel.
+"""
+
+
+def _scale(results: dict) -> str:
+    limits, sustained, spike = results["scale"]["limits"], results["scale"]["sustained"], results["scale"]["spike"]
+    bounds = sustained["bounds_per_second"]
+    latency = spike["latency_twilio_ms"]
+    answers = "; ".join(f"HTTP {answer.replace(' ', ' `', 1)}`: {count}" for answer, count in sorted(spike["answers"].items()))
+    verdict = (
+        f"**Every conversation got exactly one task**: {spike['tasks']} tasks for {spike['conversations']} conversations."
+        if not spike["lost"] and not spike["duplicated"]
+        else f"**Exactly once broken**: {spike['lost']} conversation(s) without a task, {spike['duplicated']} with more than one."
+    )
+    return f"""## At contact-center scale: Twilio's documented limits
+
+The emulator enforces what Twilio documents: Sync allows {limits['sync_object_writes_per_second']:g} writes and {limits['sync_object_reads_per_second']:g} reads a
+second per Map (its items included) with a {limits['sync_burst_window_seconds']:g} s burst window (HTTP 429, error 54009), new Sync objects at
+{limits['sync_creations_per_second']:g} a second per service, and at most {limits['account_concurrency']} requests in flight per account (HTTP 429, error 20429).
+
+**Sustained rate per account: {sustained['handoffs_per_second']:g} handoffs/s** with {sustained['calls_per_handoff']} calls each (the AI
+calling again while the first call works), bound by {sustained['binding'].replace('_', ' ')}. The claims spread over {sustained['claim_maps']} Sync Maps:
+each handoff writes {sustained['sync_writes_per_handoff']} claim create(s) (a refused create counted as a write) and reads its claim at most
+{sustained['sync_reads_per_handoff_at_most']} time(s), so Sync allows {bounds['sync_writes']:g} handoffs/s by writes and {bounds['sync_reads']:g} by reads; the
+{sustained['requests_per_handoff']} requests a handoff keeps in flight for {sustained['latency_ms']:g} ms each allow {bounds['rest_concurrency']:g} by the
+account's concurrency (at a longer round trip, proportionally fewer). A handoff called once writes once: 
+{sustained['claim_maps']} × {limits['sync_object_writes_per_second']:g} = {sustained['claim_maps'] * limits['sync_object_writes_per_second']:g} handoffs/s by Sync.
+
+**The spike**: {spike['conversations']} conversations, {spike['calls_per_conversation']} calls each ({spike['calls']} calls), arriving at random
+moments of {spike['window_seconds']:g} s, against those limits. Time-scaled ×{spike['time_scale']:g} so that this machine can offer the load:
+the calls arrived over {spike['window_seconds'] * spike['time_scale']:g} s, each Twilio request took {spike['latency_ms'] * spike['time_scale']:g} ms, and the
+limits refilled {spike['time_scale']:g}× slower (the function's own timers ran at real speed). Latencies below are divided by the scale:
+Twilio time. At most {spike['workers']} calls were in flight; a call started {_ms(spike['arrival_lateness_ms'], 'p50', 'p99')} ms (p50 / p99) after its moment.
+
+{verdict}
+
+- Tasks: {spike['tasks']}; conversations with exactly one: {spike['conversations_with_one_task']}; lost: {spike['lost']}; duplicated: {spike['duplicated']}.
+- Answers: {answers}. 5xx: {spike['server_errors']}; no answer: {spike['unanswered']}.
+- Twilio requests: {spike['twilio_requests']} ({spike['sync_requests']} to Sync); refused and retried: {spike['sync_rate_limited']} by Sync's rate limit,
+  {spike['concurrency_limited']} by the account's concurrency; at most {spike['peak_requests_in_flight']} requests in flight at once.
+- Latency (ms, Twilio time, p50 / p99): all calls {_ms(latency['all'], 'p50', 'p99')}; the handoffs {_ms(latency['handed_off'], 'p50', 'p99')};
+  the duplicates {_ms(latency['already_handed_off'], 'p50', 'p99')}. Wall time: {spike['wall_seconds']:g} s here.
 """
 
 

@@ -16,15 +16,16 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .. import contract, tokens
-from ..emulator import add_sync_map
+from ..emulator import Limits, add_sync_map
 from ..localstack import emulated_account, start_runtime
 from ..project import read_package_json
-from . import commands, handoffs, node
+from . import commands, handoffs, node, scale
 from .calls import Caller
 
 # How long a latency series may issue calls (it reports how many it made), and a burst may take.
 SERIES_BUDGET_SECONDS = 110.0
 BURST_TIMEOUT_SECONDS = 120.0
+SPIKE_TIMEOUT_SECONDS = 60.0  # after the last arrival
 OVERHEAD_GOAL_MS = 5.0
 # Below this, the emulator's proxy adds a TCP delayed-ACK stall of its own to each request (see report).
 STALL_FREE_LATENCY_MS = 40
@@ -37,6 +38,12 @@ class Settings:
     refused_calls: int = 50  # 401s per series: the runtime's own cost
     burst_conversations: int = 100
     calls_per_conversation: int = 3
+    # The spike at Twilio's documented limits: conversations × calls_per_conversation calls arriving at random
+    # moments of a window (Twilio time), time-scaled so that this machine can offer that load (see scale.py).
+    spike_conversations: int = 1000
+    spike_window_seconds: float = 10.0
+    time_scale: float = 6.0
+    spike_workers: int = 256
     cold_start_runs: int = 5
     help_runs: int = 5
     client_requests: int = 20
@@ -44,12 +51,18 @@ class Settings:
 
 
 FULL = Settings()
-QUICK = Settings(calls=10, refused_calls=3, burst_conversations=5, cold_start_runs=1, help_runs=1, client_requests=3, quick=True)
+QUICK = Settings(
+    calls=10, refused_calls=3, burst_conversations=5, spike_conversations=20, spike_window_seconds=1.0, time_scale=1.0, spike_workers=32,
+    cold_start_runs=1, help_runs=1, client_requests=3, quick=True,
+)
 
 
-def settings_for(quick: bool, latency_ms: int | None = None, calls: int | None = None, burst: int | None = None) -> Settings:
+def settings_for(
+    quick: bool, latency_ms: int | None = None, calls: int | None = None, burst: int | None = None,
+    spike: int | None = None, time_scale: float | None = None,
+) -> Settings:
     """The full or quick profile, with what the user gave instead."""
-    given = {"latency_ms": latency_ms, "calls": calls, "burst_conversations": burst}
+    given = {"latency_ms": latency_ms, "calls": calls, "burst_conversations": burst, "spike_conversations": spike, "time_scale": time_scale}
     return replace(QUICK if quick else FULL, **{name: value for name, value in given.items() if value is not None})
 
 
@@ -91,7 +104,8 @@ def run(project_dir: Path, settings: Settings, note: Callable[[str], None]) -> d
     note(f"`handover --help`: {settings.help_runs} fresh process(es)…")
     results["commands"] = {"help": commands.help_startup(settings.help_runs)}
     with emulated_account(project_dir) as (emulator, proxy, account):
-        add_sync_map(emulator, contract.CLAIM_MAP)  # as `handover env set` leaves a deployment
+        for claim_map in contract.CLAIM_MAPS:  # as `handover env set` leaves a deployment
+            add_sync_map(emulator, claim_map)
         emulator.latency = settings.latency_ms / 1000
         note("`handover env set` and `handover tool register`, twice each, against the emulator…")
         results["commands"]["account"] = commands.account_commands(project_dir, emulator, proxy, account)
@@ -107,6 +121,7 @@ def run(project_dir: Path, settings: Settings, note: Callable[[str], None]) -> d
             results["latency"] = {"in_process": series(stage)}
             note(f"Burst: {settings.burst_conversations} conversations × {settings.calls_per_conversation} calls at once…")
             results["burst"] = handoffs.burst(stage, settings.burst_conversations, settings.calls_per_conversation, BURST_TIMEOUT_SECONDS)
+            results["scale"] = _scale(stage, settings, results["round_trips"], note)
         with _serving(project_dir, emulator, proxy, account, token, True, note) as stage:
             note(f"Latency (forked): {settings.calls} handoffs, one at a time…")
             results["latency"]["forked"] = series(stage)
@@ -116,6 +131,23 @@ def run(project_dir: Path, settings: Settings, note: Callable[[str], None]) -> d
     results["ok"] = not results["problems"]
     results["wall_seconds"] = round(time.monotonic() - started, 1)
     return results
+
+
+def _scale(stage: handoffs.Stage, settings: Settings, round_trips: list[dict], note: Callable[[str], None]) -> dict:
+    """The sustained rate the documented limits allow, and the spike at those limits."""
+    plan = scale.Spike(
+        conversations=settings.spike_conversations, calls_each=settings.calls_per_conversation, window_seconds=settings.spike_window_seconds,
+        time_scale=settings.time_scale, latency_ms=settings.latency_ms, workers=settings.spike_workers, timeout_seconds=SPIKE_TIMEOUT_SECONDS,
+    )
+    note(
+        f"Spike: {plan.conversations} conversations × {plan.calls_each} calls within {plan.window_seconds:g} s at Twilio's limits, "
+        f"time-scaled ×{plan.time_scale:g} ({plan.window_seconds * plan.time_scale:g} s here)…"
+    )
+    return {
+        "limits": asdict(Limits()),
+        "sustained": scale.sustained_rate(Limits(), round_trips, settings.latency_ms, settings.calls_per_conversation),
+        "spike": scale.spike(stage, plan),
+    }
 
 
 @contextmanager
@@ -166,6 +198,12 @@ def problems(results: dict) -> list[str]:
         found.append(
             f"burst: exactly once broken: {burst['interactions']} interactions for {burst['conversations']} conversations "
             f"({burst['conversations_with_one_interaction']} with exactly one)"
+        )
+    spike = results["scale"]["spike"]
+    if spike["lost"] or spike["duplicated"]:
+        found.append(
+            f"spike: {spike['lost']} conversation(s) without a task, {spike['duplicated']} with more than one "
+            f"({spike['tasks']} tasks for {spike['conversations']} conversations)"
         )
     if results["commands"]["help"]["imports_twilio"]:
         found.append("`handover --help` imported the twilio SDK: an import is not lazy")

@@ -55,6 +55,16 @@ def sequential_rounds(intervals: Sequence[Interval]) -> int:
     return max(longest, default=0)
 
 
+def peak_overlap(intervals: Iterable[Interval]) -> int:
+    """The most intervals open at one moment (an interval ending as another starts does not overlap it)."""
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    peak = open_now = 0
+    for _, change in events:
+        open_now += change
+        peak = max(peak, open_now)
+    return peak
+
+
 def idle_parts(call: Interval, intervals: Sequence[Interval]) -> dict[str, float]:
     """Where a call's time outside Twilio went: before its first request, between requests, after its last.
 

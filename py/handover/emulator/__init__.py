@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from .core import Account, Emulator, Fault, RecordedRequest, TwilioError
+from .limits import Limits
 from .products.assistants import add_assistant
 from .products.conversations import conversation_attributes, set_conversation_attributes
 from .products.orchestrator import add_orchestrated_conversation
@@ -26,6 +27,7 @@ __all__ = [
     "FlexAccount",
     "FlowRun",
     "FlowRunError",
+    "Limits",
     "RecordedRequest",
     "SpecNotFound",
     "TwilioError",

@@ -1,4 +1,4 @@
-"""The emulated Twilio account: routes, state, authentication, recording, faults and spec checks.
+"""The emulated Twilio account: routes, state, authentication, recording, load limits, faults and spec checks.
 
 No sockets here: `Emulator.handle` takes a decoded HTTP request and returns a status and a body, so
 the proxy (proxy.py) and tests drive the same code.
@@ -19,19 +19,29 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode
 
+from .limits import Limits, SyncLimit, Throttle
 from .spec import Operation, Spec, Violation
 
 Handler = Callable[["Call"], tuple[int, object]]
+# Which of Twilio's load limits a request counts against: the limit and the SID whose bucket it takes from; None: none.
+Metered = Callable[["Call"], tuple[SyncLimit, str] | None]
 ROUTES: dict[tuple[str, str, str], Handler] = {}
+METERED_ROUTES: dict[tuple[str, str, str], Metered] = {}
 # Operations Twilio serves but its installed OpenAPI description does not describe: (host, method, path template) → handler.
 ASSUMED_ROUTES: dict[tuple[str, str, str], Handler] = {}
 
 
-def route(host: str, method: str, path_template: str) -> Callable[[Handler], Handler]:
-    """Register a handler for an operation, named exactly as Twilio's OpenAPI description names it."""
+def route(host: str, method: str, path_template: str, metered: Metered | None = None) -> Callable[[Handler], Handler]:
+    """Register a handler for an operation, named exactly as Twilio's OpenAPI description names it.
+
+    `metered` says which load limit a request of the operation counts against; it runs under the
+    emulator's lock before any fault and before the handler.
+    """
 
     def register(handler: Handler) -> Handler:
         ROUTES[(host, method, path_template)] = handler
+        if metered is not None:
+            METERED_ROUTES[(host, method, path_template)] = metered
         return handler
 
     return register
@@ -185,9 +195,12 @@ class Account:
 
 
 class Emulator:
-    """A Twilio account in memory, answering the REST API as Twilio's OpenAPI description says."""
+    """A Twilio account in memory, answering the REST API as Twilio's OpenAPI description says.
 
-    def __init__(self, spec_dir: Path, account: Account):
+    Twilio's documented load limits are enforced unless `limits` is None (see limits.py).
+    """
+
+    def __init__(self, spec_dir: Path, account: Account, limits: Limits | None = Limits()):
         from . import products  # noqa: F401  (registers the routes)
 
         self.spec = Spec(spec_dir)
@@ -202,6 +215,7 @@ class Emulator:
         self.resources: dict[str, dict[str, dict]] = {}
         self._counter = itertools.count(1)
         self._clock_offset = 0.0
+        self.set_limits(limits)
 
     # Clock ---------------------------------------------------------------------------------------
 
@@ -210,9 +224,26 @@ class Emulator:
         return datetime.now(timezone.utc) + timedelta(seconds=self._clock_offset)
 
     def advance(self, seconds: float) -> None:
-        """Move the account's time forward, so that a test can let a TTL pass without sleeping."""
+        """Move the account's time forward, so that a test can let a TTL pass or a rate limit refill without sleeping."""
         with self.lock:
             self._clock_offset += seconds
+            self._throttle.advance(seconds)
+
+    # Load limits ---------------------------------------------------------------------------------
+
+    @property
+    def limits(self) -> Limits | None:
+        """The load limits enforced; None: none."""
+        return self._throttle.limits
+
+    def set_limits(self, limits: Limits | None) -> None:
+        """Enforce `limits` (None: none) from now on, with every bucket full and no request counted in flight."""
+        self._throttle = Throttle(limits)
+
+    @property
+    def in_flight(self) -> int:
+        """Requests of the account being served now, their latency and fault delays included."""
+        return self._throttle.in_flight
 
     # State ---------------------------------------------------------------------------------------
 
@@ -225,7 +256,7 @@ class Emulator:
         return self.resources.setdefault(kind, {})
 
     def reset(self) -> None:
-        """Forget requests, violations, faults and every resource, and set the clock back to the wall clock."""
+        """Forget requests, violations, faults and every resource, start the load limits afresh, and set the clock back to the wall clock."""
         with self.lock:
             self.requests.clear()
             self.violations.clear()
@@ -233,6 +264,7 @@ class Emulator:
             self.resources.clear()
             self._counter = itertools.count(1)
             self._clock_offset = 0.0
+            self.set_limits(self.limits)
 
     def clear_traffic(self) -> None:
         """Forget recorded requests and pending faults; keep resources and the violations seen so far."""
@@ -271,9 +303,11 @@ class Emulator:
         with self.lock:
             self.requests.append(record)
         try:
-            if self.latency:
-                time.sleep(self.latency)
-            status, response = self._answer(record, headers, body)
+            with self._throttle.request() as admitted:
+                # A request the account has no room for is refused at once, not held for the latency.
+                if self.latency and admitted:
+                    time.sleep(self.latency)
+                status, response = self._answer(record, headers, body, admitted)
         finally:
             record.finished = time.monotonic()
         record.status, record.response = status, response
@@ -286,12 +320,12 @@ class Emulator:
                 fault.times -= 1
         return fault
 
-    def _answer(self, record: RecordedRequest, headers: dict, body: bytes) -> tuple[int, object]:
+    def _answer(self, record: RecordedRequest, headers: dict, body: bytes, admitted: bool) -> tuple[int, object]:
         operation = self.spec.find(record.method, record.host, record.path)
         if operation is None:
             assumed = find_assumed(record.method, record.host, record.path)
             if assumed is not None:
-                return self._answer_assumed(record, assumed, headers, body)
+                return self._answer_assumed(record, assumed, headers, body, admitted)
             self._violation("unknown-endpoint", record, ["not in Twilio's OpenAPI description"])
             return 404, not_found(record.path).body()
         record.operation = f"{record.method} {operation.path_template}"
@@ -302,9 +336,13 @@ class Emulator:
             return 400, TwilioError(400, 20001, "Invalid request: " + "; ".join(errors)).body()
         if self.authenticate(headers.get("authorization")) is None:
             return 401, _authentication_error()
-        return self._served(record, lambda: self._run_handler(record, operation, headers, decoded))
+        call = self._call(record, operation.path_parameters, decoded, headers)
+        metered = METERED_ROUTES.get((record.host.split(".")[0], record.method, operation.path_template))
+        return self._served(record, call, admitted, metered, lambda: self._run_handler(record, operation, call))
 
-    def _answer_assumed(self, record: RecordedRequest, assumed: AssumedOperation, headers: dict, body: bytes) -> tuple[int, object]:
+    def _answer_assumed(
+        self, record: RecordedRequest, assumed: AssumedOperation, headers: dict, body: bytes, admitted: bool,
+    ) -> tuple[int, object]:
         record.operation = f"{record.method} {assumed.path_template}"
         try:
             record.body = _assumed_body(body)
@@ -312,14 +350,24 @@ class Emulator:
             return 400, TwilioError(400, 20001, f"Invalid request: {error}").body()
         if self.authenticate(headers.get("authorization")) is None:
             return 401, _authentication_error()
-        call = Call(
-            self, record.method, record.host, record.path, assumed.path_parameters, _query_dict(record.query), record.body,
+        call = self._call(record, assumed.path_parameters, record.body, headers)
+        return self._served(record, call, admitted, None, lambda: _run_assumed(assumed.handler, call))
+
+    def _call(self, record: RecordedRequest, path_parameters: dict[str, str], body: object, headers: dict) -> Call:
+        return Call(
+            self, record.method, record.host, record.path, path_parameters, _query_dict(record.query), body,
             {name.lower(): value for name, value in headers.items()}, record.query,
         )
-        return self._served(record, lambda: _run_assumed(assumed.handler, call))
 
-    def _served(self, record: RecordedRequest, serve: Callable[[], tuple[int, object]]) -> tuple[int, object]:
-        """`serve`'s answer, with the first matching fault struck before or after it."""
+    def _served(
+        self, record: RecordedRequest, call: Call, admitted: bool, metered: Metered | None, serve: Callable[[], tuple[int, object]],
+    ) -> tuple[int, object]:
+        """`serve`'s answer unless a load limit refuses the request, with the first matching fault struck before or after it."""
+        # Limits come before faults: a request a limit refuses uses no fault up, and one a fault strikes
+        # has been counted, as Twilio counts a request when it arrives.
+        refusal = self._refusal(call, admitted, metered)
+        if refusal is not None:
+            return refusal.status, refusal.body()
         # A fault fires only on a request Twilio would have served, so a rejected request cannot use it up.
         fault = self._take_fault(record.method, record.path)
         if fault and not fault.after:
@@ -331,15 +379,26 @@ class Emulator:
             return _strike_after(fault, record, answer)
         return answer
 
-    def _run_handler(self, record: RecordedRequest, operation: Operation, headers: dict, decoded: dict) -> tuple[int, object]:
+    def _refusal(self, call: Call, admitted: bool, metered: Metered | None) -> TwilioError | None:
+        """Twilio's 429 for a request a load limit refuses; None when it may be served, its token (if it needs one) taken."""
+        if not admitted:
+            return TwilioError(429, 20429, "Too Many Requests: the account has as many requests in flight as Twilio serves at once")
+        if metered is None:
+            return None
+        throttle = self._throttle
+        with self.lock:
+            counted = metered(call)
+            if counted is None or throttle.take(*counted):
+                return None
+        limit, sid = counted
+        rate, burst = throttle.limits.rate(limit), throttle.limits.capacity(limit)
+        return TwilioError(429, 54009, f"Rate limit exceeded: {limit.value} {sid} over {rate:g} per second, its burst of {burst:g} used up")
+
+    def _run_handler(self, record: RecordedRequest, operation: Operation, call: Call) -> tuple[int, object]:
         handler = ROUTES.get((record.host.split(".")[0], record.method, operation.path_template))
         if handler is None:
             self._violation("unknown-endpoint", record, ["described by Twilio but not emulated"])
             return 404, not_found(record.path).body()
-        call = Call(
-            self, record.method, record.host, record.path, operation.path_parameters, _query_dict(record.query), decoded,
-            {name.lower(): value for name, value in headers.items()}, record.query,
-        )
         try:
             with self.lock:
                 status, response = handler(call)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+import sys
 import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -84,6 +85,11 @@ class _ProxyServer(ThreadingHTTPServer):
     def __init__(self, emulator: Emulator, tls: ssl.SSLContext):
         super().__init__(("127.0.0.1", 0), _TwilioHandler)
         self.emulator, self.tls = emulator, tls
+
+    def handle_error(self, request, client_address) -> None:
+        """Quiet about a client that hung up (it gave up on a slow answer, as a timed-out request does); loud otherwise."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
+            super().handle_error(request, client_address)
 
 
 class EmulatorProxy:

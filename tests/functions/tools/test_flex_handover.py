@@ -17,16 +17,17 @@ INTERACTIONS = "POST /v1/Interactions"
 CLAIM = "POST /v1/Services/{ServiceSid}/Maps/{MapSid}/Items"
 READ_CONVERSATION = "GET /v1/Services/{ChatServiceSid}/Conversations/{Sid}"
 MARK_CONVERSATION = "POST /v1/Services/{ChatServiceSid}/Conversations/{Sid}"
-CONFIRM_CLAIM = "POST /v1/Services/{ServiceSid}/Maps/{MapSid}/Items/{Key}"
-# A handoff's requests: the claim, the interaction, then side by side the claim kept and the
-# conversation marked (read, then written).
-HANDOFF_REQUESTS = ([CLAIM, INTERACTIONS], sorted([CONFIRM_CLAIM, READ_CONVERSATION, MARK_CONVERSATION]))
+# A handoff's requests, in two rounds: the claim beside the conversation's read, then the interaction
+# beside the conversation's record of the handoff (the emulator's timings tell the rounds apart only with
+# a latency: see test_a_first_handoff_takes_two_rounds).
+HANDOFF_REQUESTS = sorted([CLAIM, READ_CONVERSATION, INTERACTIONS, MARK_CONVERSATION])
 
 
-def handoff_requests(emulator) -> tuple[list[str], list[str]]:
-    """The operations of the recorded requests: the first two in order, the concurrent rest sorted."""
-    operations = [call.operation for call in emulator.requests]
-    return operations[:2], sorted(operations[2:])
+def handoff_requests(emulator) -> list[str]:
+    """The operations of the recorded requests, sorted (most run side by side)."""
+    return sorted(call.operation for call in emulator.requests)
+
+
 USER_LOOKUP = "GET /v1/Services/{ChatServiceSid}/Users/{Sid}"
 HANDED_OFF_MESSAGE = "I have passed our conversation to a member of our team. They will reply here shortly."
 FAILED_MESSAGE = "I could not reach a member of our team just now."

@@ -2,7 +2,8 @@
 
 Whatever happens the answer comes within the deadline, and it is one of two outcomes: exactly one
 interaction and 200, or no interaction, the claim given back and 503 `retryable`. Never two
-interactions. The runtime here has a short deadline and attempt timeout, so the matrix runs fast.
+interactions. The runtime here has a short deadline and attempt timeout, so the matrix runs fast, and
+the emulator enforces Twilio's documented rate limits throughout.
 """
 
 from __future__ import annotations
@@ -28,18 +29,17 @@ KINDS = {
     "dropped": {"drop": True},  # the connection breaks before Twilio does anything
     "dropped-after-work": {"drop": True, "after": True},  # Twilio did the work, the answer is lost
 }
-# Each call of a handoff, as (method, a part of its path); {conversation} is the test's conversation.
-# ("claim" also strikes the claim kept later, whose path extends it: the claim comes first.)
+# Each call of a handoff, as (method, a part of its path); {conversation} is the test's conversation,
+# {claims} the Sync Map of its claim.
 POSITIONS = {
-    "claim": ("POST", f"/Maps/{contract.CLAIM_MAP}/Items"),
+    "claim": ("POST", "/Maps/{claims}/Items"),
     "name-lookup": ("GET", "/Users/"),
-    "interaction": ("POST", "/v1/Interactions"),
-    "keep-claim": ("POST", f"/Maps/{contract.CLAIM_MAP}/Items/{{conversation}}"),
     "read-conversation": ("GET", "/Conversations/{conversation}"),
+    "interaction": ("POST", "/v1/Interactions"),
     "mark-conversation": ("POST", "/Conversations/{conversation}"),
 }
-# The calls whose failure never stops a handoff: the customer's name, and what follows the interaction.
-BEST_EFFORT = {"name-lookup", "keep-claim", "read-conversation", "mark-conversation"}
+# The calls whose failure never stops a handoff: the customer's name, and the conversation's record.
+BEST_EFFORT = {"name-lookup", "read-conversation", "mark-conversation"}
 # The faults after which the interaction got made anyway: its task tells the function so, and a
 # persistent one still ends in a handoff. (A claim whose answers never arrive cannot be told from
 # another call's claim, so it is given back and the call answers 503.)
@@ -73,7 +73,8 @@ def test_every_fault_ends_in_one_interaction_or_none_within_the_deadline(
     twilio, emulator, runtime, call_tool, conversation, position, kind, persistent
 ):
     method, path = POSITIONS[position]
-    emulator.inject(Fault(method, path.format(conversation=conversation), times=None if persistent else 1, **KINDS[kind]))
+    claims = contract.claim_map_of(conversation)
+    emulator.inject(Fault(method, path.format(conversation=conversation, claims=claims), times=None if persistent else 1, **KINDS[kind]))
     # A web chat identity, so that the handoff makes every call there is, the name lookup included.
     identity = f"flex_participant:{twilio.account.webchat_identity}"
     headers = {"X-Session-Id": f"conversations__{twilio.account.service_sid}/{conversation}", "X-Identity": identity}
@@ -91,18 +92,23 @@ def test_every_fault_ends_in_one_interaction_or_none_within_the_deadline(
     else:
         assert answer.body == {"status": "failed", "retryable": True, "error": answer.body["error"], "message": TRY_AGAIN}
         assert created == []
-        assert_claim_given_back(emulator, conversation)
+        assert_claim_given_back(emulator, runtime, call_tool, headers, conversation)
 
 
-def assert_claim_given_back(emulator, conversation: str) -> None:
-    """No claim is left, but a claim create that lands after the function gave up (Twilio still working
-    on a slow request): it stays pending, so it lapses within the pending TTL."""
+def assert_claim_given_back(emulator, runtime, call_tool, headers: dict, conversation: str) -> None:
+    """No record of a handoff on the conversation, and no claim left; but a claim create that lands after the
+    function gave up (Twilio still working on a slow request) stays: unrecorded, it is taken over once it is
+    older than any call lives, and the next call hands off."""
     time.sleep(PAST_THE_TIMEOUT)
-    left = sync_map_items(emulator, contract.CLAIM_MAP).get(conversation)
+    assert "handedOff" not in conversation_attributes(emulator, conversation)
+    left = sync_map_items(emulator, contract.claim_map_of(conversation)).get(conversation)
     if left is not None:
-        assert left["data"]["state"] == "pending"
-        expires = datetime.strptime(left["date_expires"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-        assert expires - emulator.now() <= timedelta(seconds=contract.CLAIM_PENDING_TTL_SECONDS)
+        emulator.clear_traffic()
+        stranded = datetime.now(timezone.utc) - timedelta(seconds=contract.CLAIM_STRANDED_AFTER_SECONDS + 1)
+        left["data"]["requestedAt"] = stranded.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        again = call_tool(runtime, headers)
+        assert (again.status, again.body["status"]) == (200, "handed_off")
+        assert len(interactions_of(emulator, conversation)) == 1
 
 
 def test_a_conversation_that_cannot_be_marked_is_still_handed_off_and_logged(twilio, emulator, runtime, call_tool, conversation):
@@ -112,7 +118,7 @@ def test_a_conversation_that_cannot_be_marked_is_still_handed_off_and_logged(twi
     answer = call_tool(runtime, headers)
 
     assert (answer.status, answer.body["status"]) == (200, "handed_off")
-    assert f"handed off conversation {conversation} as {answer.body['interactionSid']}, but could not mark its attributes" in runtime.log()
+    assert f"could not record the handoff of conversation {conversation} in its attributes: 400 50304" in runtime.log()
     assert "handedOff" not in conversation_attributes(emulator, conversation)
 
 

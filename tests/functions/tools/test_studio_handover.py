@@ -9,11 +9,13 @@ that the shared parts hold for it too.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlencode
 
 import pytest
 
 from handover import contract
-from handover.emulator import add_conversation, conversation_attributes, studio_executions, sync_map_items
+from handover.emulator import add_conversation, add_sync_map_item, conversation_attributes, studio_executions, sync_map_items
 from tests.conftest import HANDOVER_TOKEN
 from tests.functions.tools.test_flex_handover import RecentTimestamp
 
@@ -23,12 +25,12 @@ FROM_ADDRESS = "+15550001111"
 STATIC = {"department": "support", "reason": "static"}
 
 CLAIM = "POST /v1/Services/{ServiceSid}/Maps/{MapSid}/Items"
-CONFIRM_CLAIM = "POST /v1/Services/{ServiceSid}/Maps/{MapSid}/Items/{Key}"
 EXECUTIONS = "POST /v2/Flows/{FlowSid}/Executions"
 USER_LOOKUP = "GET /v1/Services/{ChatServiceSid}/Users/{Sid}"
 READ_CONVERSATION = "GET /v1/Services/{ChatServiceSid}/Conversations/{Sid}"
 MARK_CONVERSATION = "POST /v1/Services/{ChatServiceSid}/Conversations/{Sid}"
-AFTERWARDS = sorted([CONFIRM_CLAIM, READ_CONVERSATION, MARK_CONVERSATION])
+# The requests of a handoff: the claim beside the conversation's read, then the execution beside the record.
+HANDOFF_REQUESTS = sorted([CLAIM, READ_CONVERSATION, EXECUTIONS, MARK_CONVERSATION])
 DEPLOY_FIX = f"Set it with `{contract.STUDIO_DEPLOY_COMMAND}` (or in .env for a local run), then call again."
 
 
@@ -131,8 +133,7 @@ def test_each_channel_starts_the_flow_with_tacs_handoff_data(twilio, emulator, r
 
     assert_handed_off(answer, emulator)
     assert only_execution(emulator, studio_flow).body == expected_execution(twilio, conversation, **customer, **said)
-    operations = [r.operation for r in emulator.requests]
-    assert (operations[:2], sorted(operations[2:])) == ([CLAIM, EXECUTIONS], AFTERWARDS)
+    assert sorted(r.operation for r in emulator.requests) == HANDOFF_REQUESTS
 
 
 def test_a_web_chat_customer_is_named_by_the_users_friendly_name(twilio, emulator, runtime, call_tool, studio_flow, conversation):
@@ -145,7 +146,7 @@ def test_a_web_chat_customer_is_named_by_the_users_friendly_name(twilio, emulato
     assert only_execution(emulator, studio_flow).body == expected_execution(
         twilio, conversation, to=identity, channel_type="web", address=identity, name=twilio.account.webchat_name,
     )
-    assert [r.operation for r in emulator.requests][:3] == [CLAIM, USER_LOOKUP, EXECUTIONS]
+    assert sorted(r.operation for r in emulator.requests) == sorted([*HANDOFF_REQUESTS, USER_LOOKUP])
 
 
 def test_without_an_identity_the_conversation_is_the_contact(twilio, emulator, runtime, call_tool, studio_flow, conversation):
@@ -170,22 +171,34 @@ def test_the_flow_gets_the_handoff_data_as_its_flow_data(twilio, emulator, runti
 # The claim and the conversation ----------------------------------------------------------------------
 
 
-def test_the_claim_names_the_execution_and_the_conversation_is_marked(twilio, emulator, runtime, call_tool, conversation):
+def test_the_claim_is_the_only_sync_write_and_the_conversation_records_it(twilio, emulator, runtime, call_tool, conversation):
     answer = call(call_tool, runtime, headers_for(twilio, conversation))
 
-    execution_sid = answer.body["executionSid"]
+    assert answer.status == 200, answer.body
     [claim] = emulator.calls(operation=CLAIM)
     data = claim.body["Data"]
+    assert claim.path == f"/v1/Services/default/Maps/{contract.claim_map_of(conversation)}/Items"
     assert claim.body == {
         "Key": conversation,
-        "Data": {"state": "pending", "claimId": data["claimId"], "requestedAt": RecentTimestamp(), "source": PATH},
-        "ItemTtl": contract.CLAIM_PENDING_TTL_SECONDS,
+        "Data": {"claimId": data["claimId"], "requestedAt": RecentTimestamp(), "source": PATH},
+        "ItemTtl": contract.CLAIM_TTL_SECONDS,
     }
-    [confirmed] = emulator.calls(operation=CONFIRM_CLAIM)
-    assert confirmed.body == {"Data": {**data, "state": "handed_off", "executionSid": execution_sid}, "ItemTtl": contract.CLAIM_TTL_SECONDS}
-    assert sync_map_items(emulator, contract.CLAIM_MAP)[conversation]["data"]["executionSid"] == execution_sid
+    assert [r for r in emulator.requests if r.host.startswith("sync.")] == [claim]
     attributes = conversation_attributes(emulator, conversation)
-    assert attributes == {"handedOff": True, "studioExecutionSid": execution_sid, "handedOffAt": RecentTimestamp()}
+    assert attributes == {"handedOff": True, "handedOffAt": data["requestedAt"], "handoffClaimId": data["claimId"]}
+
+
+def test_a_stranded_claim_is_taken_over_after_looking_for_its_execution(twilio, emulator, runtime, call_tool, studio_flow, conversation):
+    stranded = datetime.now(timezone.utc) - timedelta(seconds=contract.CLAIM_STRANDED_AFTER_SECONDS + 60)
+    data = {"claimId": "left-behind", "requestedAt": stranded.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "source": PATH}
+    add_sync_map_item(emulator, contract.claim_map_of(conversation), conversation, data, ttl=contract.CLAIM_TTL_SECONDS)
+
+    answer = call(call_tool, runtime, headers_for(twilio, conversation))
+
+    assert (answer.status, answer.body["status"]) == (200, "handed_off")
+    [search] = emulator.calls(operation="GET /v2/Flows/{FlowSid}/Executions")
+    assert search.query == urlencode({"DateCreatedFrom": (stranded - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"), "PageSize": 20})
+    assert [e["sid"] for e in executions_for(emulator, studio_flow, conversation)] == [answer.body["executionSid"]]
 
 
 def test_a_second_call_is_already_handed_off_with_one_request_and_one_execution(twilio, emulator, runtime, call_tool, studio_flow, conversation):
@@ -198,7 +211,7 @@ def test_a_second_call_is_already_handed_off_with_one_request_and_one_execution(
         200,
         {"status": "already_handed_off", "executionSid": first.body["executionSid"], "message": contract.ALREADY_HANDED_OFF_MESSAGE},
     )
-    assert [(r.operation, r.status) for r in emulator.requests] == [(CLAIM, 409)]
+    assert sorted((r.operation, r.status) for r in emulator.requests) == sorted([(CLAIM, 409), (READ_CONVERSATION, 200)])
     assert len(executions_for(emulator, studio_flow, conversation)) == 1
 
 
@@ -324,10 +337,12 @@ def test_a_flow_missing_or_not_published_is_a_502_that_says_to_deploy_it(
             "twilioStatus": 404,
         },
     )
-    assert [(r.operation, r.status) for r in emulator.requests] == [
-        (CLAIM, 201), (EXECUTIONS, 404), ("DELETE /v1/Services/{ServiceSid}/Maps/{MapSid}/Items/{Key}", 204),
-    ]
-    assert conversation not in sync_map_items(emulator, contract.CLAIM_MAP)
+    assert sorted((r.operation, r.status) for r in emulator.requests) == sorted([
+        (CLAIM, 201), (READ_CONVERSATION, 200), (EXECUTIONS, 404), (MARK_CONVERSATION, 200),
+        ("DELETE /v1/Services/{ServiceSid}/Maps/{MapSid}/Items/{Key}", 204), (READ_CONVERSATION, 200), (MARK_CONVERSATION, 200),
+    ])
+    assert conversation not in sync_map_items(emulator, contract.claim_map_of(conversation))
+    assert "handedOff" not in conversation_attributes(emulator, conversation)
     failure_lines = [line for line in runtime.log().splitlines() if f"Studio Executions API failed for conversation {conversation}" in line]
     assert failure_lines == [
         f"studio-handover: Studio Executions API failed for conversation {conversation} "

@@ -7,15 +7,22 @@ An Item or a Map whose TTL has passed on the emulator's clock (`Emulator.now`, m
 
 Every path's ServiceSid may be `default`, the account's default service, which is created the
 first time it is named (as Twilio provisions it), or a service's SID or unique name.
+
+Twilio's rate limits apply to the top-level object: a request on a Map or its Items takes a token from
+the Map's read (GET) or write (POST, DELETE) bucket, whichever name the path gives the Map; a request
+on a Map that does not exist takes none. Creating a Map takes one from its service's creations bucket,
+even when the unique name is taken.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from functools import lru_cache
 from urllib.parse import quote
 
 from ..core import Call, Emulator, TwilioError, iso, not_found, page, parse_iso, route
+from ..limits import SyncLimit
 
 BASE = "https://sync.twilio.com/v1/Services"
 DEFAULT_SERVICE = "default"
@@ -39,18 +46,38 @@ def _expiry(emulator: Emulator, ttl: int) -> str | None:
 
 def _expired(emulator: Emulator, resource: dict) -> bool:
     expires = resource["date_expires"]
-    return expires is not None and parse_iso(expires) <= emulator.now()
+    return expires is not None and _moment(expires) <= emulator.now()
 
 
-def _forget_expired(emulator: Emulator) -> None:
-    """Drop the Maps and Items whose time has passed, so that no request can see them again."""
+@lru_cache(maxsize=4096)
+def _moment(text: str) -> datetime:
+    """A Sync date, parsed once: expiry dates repeat (they are to the second), and every request checks some."""
+    return parse_iso(text)
+
+
+def _forget_expired_maps(emulator: Emulator) -> None:
+    """Drop the Maps whose time has passed, with their Items, so that no request can see them again."""
     maps, items = emulator.table("sync_maps"), emulator.table("sync_map_items")
     for sid in [sid for sid, sync_map in maps.items() if _expired(emulator, sync_map)]:
         del maps[sid]
         items.pop(sid, None)
-    for keyed in items.values():
-        for key in [key for key, item in keyed.items() if _expired(emulator, item)]:
-            del keyed[key]
+
+
+def _forget_expired_items(emulator: Emulator, items: dict[str, dict]) -> dict[str, dict]:
+    """A Map's Items, without (and rid of) those whose time has passed: for the requests that read them all."""
+    for key in [key for key, item in items.items() if _expired(emulator, item)]:
+        del items[key]
+    return items
+
+
+def _live_item(emulator: Emulator, items: dict[str, dict], key: str) -> dict | None:
+    """The Item `key`, or None when there is none or its time has passed (then it is dropped): a request
+    touching one Item checks that one, so that a Map of many Items costs no more to serve than a small one."""
+    item = items.get(key)
+    if item is not None and _expired(emulator, item):
+        del items[key]
+        return None
+    return item
 
 
 # Seeding and inspection ----------------------------------------------------------------------------------
@@ -90,14 +117,14 @@ def _new_default_service(emulator: Emulator) -> dict:
 def add_sync_map(emulator: Emulator, unique_name: str | None = None, ttl: int = 0) -> dict:
     """A Map of the default service, as `POST /v1/Services/default/Maps` creates it."""
     with emulator.lock:
-        _forget_expired(emulator)
+        _forget_expired_maps(emulator)
         return _new_map(emulator, default_sync_service(emulator)["sid"], unique_name, ttl)
 
 
 def add_sync_map_item(emulator: Emulator, map_name: str, key: str, data: dict, ttl: int = 0) -> dict:
     """An Item of the default service's Map named `map_name` (its SID or unique name)."""
     with emulator.lock:
-        _forget_expired(emulator)
+        _forget_expired_maps(emulator)
         sync_map = _map_named(emulator, default_sync_service(emulator)["sid"], map_name)
         if sync_map is None:
             raise KeyError(f"no Sync Map {map_name!r} in the default service")
@@ -107,9 +134,9 @@ def add_sync_map_item(emulator: Emulator, map_name: str, key: str, data: dict, t
 def sync_map_items(emulator: Emulator, map_name: str) -> dict[str, dict]:
     """The unexpired Items of the default service's Map `map_name`, by key; empty if there is no such Map."""
     with emulator.lock:
-        _forget_expired(emulator)
+        _forget_expired_maps(emulator)
         sync_map = _map_named(emulator, default_sync_service(emulator)["sid"], map_name)
-        return dict(emulator.table("sync_map_items").get(sync_map["sid"], {})) if sync_map else {}
+        return dict(_forget_expired_items(emulator, emulator.table("sync_map_items")[sync_map["sid"]])) if sync_map else {}
 
 
 def _new_map(emulator: Emulator, service_sid: str, unique_name: str | None, ttl: int) -> dict:
@@ -163,14 +190,26 @@ def _map_named(emulator: Emulator, service_sid: str, name: str) -> dict | None:
 # Lookups --------------------------------------------------------------------------------------------------
 
 
-def _service(call: Call, key: str) -> dict:
-    """The service a path names: `default`, or a service's SID or unique name."""
+def _service_named(emulator: Emulator, key: str) -> dict | None:
+    """The service `key` names: `default`, or a service's SID or unique name; None if there is none."""
     if key == DEFAULT_SERVICE:
-        return default_sync_service(call.emulator)
-    for service in call.emulator.table("sync_services").values():
-        if key in (service["sid"], service["unique_name"]):
-            return service
-    raise not_found(call.path)
+        return default_sync_service(emulator)
+    return next((s for s in emulator.table("sync_services").values() if key in (s["sid"], s["unique_name"])), None)
+
+
+def _service(call: Call, key: str) -> dict:
+    """The service a path names, or Twilio's 404."""
+    service = _service_named(call.emulator, key)
+    if service is None:
+        raise not_found(call.path)
+    return service
+
+
+def _find_map(emulator: Emulator, service_key: str, map_key: str) -> dict | None:
+    """The unexpired Map `map_key` (its SID or unique name) of the service `service_key` names; None if there is none."""
+    _forget_expired_maps(emulator)
+    service = _service_named(emulator, service_key)
+    return _map_named(emulator, service["sid"], map_key) if service else None
 
 
 def _map(call: Call, key: str) -> dict:
@@ -179,8 +218,7 @@ def _map(call: Call, key: str) -> dict:
     Twilio documents 54200 "Map not found", but its live API answers a missing Map with the generic
     20404, so the emulator does too.
     """
-    _forget_expired(call.emulator)
-    sync_map = _map_named(call.emulator, _service(call, call.params["ServiceSid"])["sid"], key)
+    sync_map = _find_map(call.emulator, call.params["ServiceSid"], key)
     if sync_map is None:
         raise not_found(call.path)
     return sync_map
@@ -193,7 +231,7 @@ def _items(call: Call) -> tuple[dict, dict[str, dict]]:
 
 def _item(call: Call) -> tuple[dict, dict[str, dict], dict]:
     sync_map, items = _items(call)
-    item = items.get(call.params["Key"])
+    item = _live_item(call.emulator, items, call.params["Key"])
     if item is None:
         raise TwilioError(404, 54201, "The specified Map Item does not exist")
     return sync_map, items, item
@@ -238,6 +276,25 @@ def _refuse_taken_unique_name(call: Call, service_sid: str, unique_name: str) ->
         raise TwilioError(409, 54301, "Unique name already exists")
 
 
+# Load limits ----------------------------------------------------------------------------------------------
+
+
+def _map_traffic(call: Call) -> tuple[SyncLimit, str] | None:
+    """A read (GET) or a write of the path's Map, counted by its SID; nothing when there is no such Map."""
+    # A Map's own paths name it `Sid`, its Items' paths `MapSid`.
+    map_key = call.params["MapSid"] if "MapSid" in call.params else call.params["Sid"]
+    sync_map = _find_map(call.emulator, call.params["ServiceSid"], map_key)
+    if sync_map is None:
+        return None
+    return (SyncLimit.OBJECT_READS if call.method == "GET" else SyncLimit.OBJECT_WRITES), sync_map["sid"]
+
+
+def _map_creation(call: Call) -> tuple[SyncLimit, str] | None:
+    """A new object in the path's service, counted by the service's SID; nothing when there is no such service."""
+    service = _service_named(call.emulator, call.params["ServiceSid"])
+    return (SyncLimit.CREATIONS, service["sid"]) if service else None
+
+
 # Routes ---------------------------------------------------------------------------------------------------
 
 
@@ -248,15 +305,15 @@ def fetch_service(call: Call):
 
 @route("sync", "GET", "/v1/Services/{ServiceSid}/Maps")
 def list_maps(call: Call):
-    _forget_expired(call.emulator)
+    _forget_expired_maps(call.emulator)
     service_sid = _service(call, call.params["ServiceSid"])["sid"]
     return page(call, "maps", [m for m in call.emulator.table("sync_maps").values() if m["service_sid"] == service_sid])
 
 
-@route("sync", "POST", "/v1/Services/{ServiceSid}/Maps")
+@route("sync", "POST", "/v1/Services/{ServiceSid}/Maps", metered=_map_creation)
 def create_map(call: Call):
     """UniqueName is optional; a name in use by another Map of the service is a 409."""
-    _forget_expired(call.emulator)
+    _forget_expired_maps(call.emulator)
     service_sid = _service(call, call.params["ServiceSid"])["sid"]
     unique_name = call.body.get("UniqueName")
     if unique_name is not None:
@@ -265,12 +322,12 @@ def create_map(call: Call):
     return 201, _new_map(call.emulator, service_sid, unique_name, ttl)
 
 
-@route("sync", "GET", "/v1/Services/{ServiceSid}/Maps/{Sid}")
+@route("sync", "GET", "/v1/Services/{ServiceSid}/Maps/{Sid}", metered=_map_traffic)
 def fetch_map(call: Call):
     return 200, _map(call, call.params["Sid"])
 
 
-@route("sync", "POST", "/v1/Services/{ServiceSid}/Maps/{Sid}")
+@route("sync", "POST", "/v1/Services/{ServiceSid}/Maps/{Sid}", metered=_map_traffic)
 def update_map(call: Call):
     """Only the TTL can change; it counts from now."""
     sync_map = _map(call, call.params["Sid"])
@@ -280,7 +337,7 @@ def update_map(call: Call):
     return 200, sync_map
 
 
-@route("sync", "DELETE", "/v1/Services/{ServiceSid}/Maps/{Sid}")
+@route("sync", "DELETE", "/v1/Services/{ServiceSid}/Maps/{Sid}", metered=_map_traffic)
 def delete_map(call: Call):
     """Deleting a Map deletes its Items."""
     sync_map = _map(call, call.params["Sid"])
@@ -289,12 +346,12 @@ def delete_map(call: Call):
     return 204, None
 
 
-@route("sync", "GET", "/v1/Services/{ServiceSid}/Maps/{MapSid}/Items")
+@route("sync", "GET", "/v1/Services/{ServiceSid}/Maps/{MapSid}/Items", metered=_map_traffic)
 def list_map_items(call: Call):
     """Items in key order; Order=desc reverses it, From starts at a key (Bounds=exclusive skips that key)."""
     _, items = _items(call)
     descending = call.query.get("Order") == "desc"
-    listed = sorted(items.values(), key=lambda item: item["key"], reverse=descending)
+    listed = sorted(_forget_expired_items(call.emulator, items).values(), key=lambda item: item["key"], reverse=descending)
     start = call.query.get("From")
     if start is not None:
         inclusive = call.query.get("Bounds", "inclusive") == "inclusive"
@@ -305,12 +362,12 @@ def list_map_items(call: Call):
     return page(call, "items", listed)
 
 
-@route("sync", "POST", "/v1/Services/{ServiceSid}/Maps/{MapSid}/Items")
+@route("sync", "POST", "/v1/Services/{ServiceSid}/Maps/{MapSid}/Items", metered=_map_traffic)
 def create_map_item(call: Call):
     """The atomic claim: a key the Map already holds is refused with 409/54208, so one creator of a key wins."""
     sync_map, items = _items(call)
     key, data = call.body["Key"], call.body["Data"]
-    if key in items:
+    if _live_item(call.emulator, items, key) is not None:
         raise TwilioError(409, 54208, "An Item with given key already exists in the Map")
     _check_data(data)
     ttl = _ttl(call.body, "ItemTtl") or 0
@@ -318,12 +375,12 @@ def create_map_item(call: Call):
     return 201, _new_item(call.emulator, sync_map, key, data, ttl)
 
 
-@route("sync", "GET", "/v1/Services/{ServiceSid}/Maps/{MapSid}/Items/{Key}")
+@route("sync", "GET", "/v1/Services/{ServiceSid}/Maps/{MapSid}/Items/{Key}", metered=_map_traffic)
 def fetch_map_item(call: Call):
     return 200, _item(call)[2]
 
 
-@route("sync", "POST", "/v1/Services/{ServiceSid}/Maps/{MapSid}/Items/{Key}")
+@route("sync", "POST", "/v1/Services/{ServiceSid}/Maps/{MapSid}/Items/{Key}", metered=_map_traffic)
 def update_map_item(call: Call):
     """Data replaces the Item's data whole (no merge); a TTL given restarts from now, else the expiry stays."""
     sync_map, _, item = _item(call)
@@ -343,7 +400,7 @@ def update_map_item(call: Call):
     return 200, item
 
 
-@route("sync", "DELETE", "/v1/Services/{ServiceSid}/Maps/{MapSid}/Items/{Key}")
+@route("sync", "DELETE", "/v1/Services/{ServiceSid}/Maps/{MapSid}/Items/{Key}", metered=_map_traffic)
 def delete_map_item(call: Call):
     _, items, item = _item(call)
     _check_revision(call, item)
