@@ -184,6 +184,7 @@ def burst(stage: Stage, conversations: int, calls_each: int, timeout: float) -> 
     """`conversations` conversations, `calls_each` calls each, interleaved and all released at once."""
     sids = new_conversations(stage, conversations)
     calls = [partial(stage.caller.call, stage.caller.headers(sid)) for _ in range(calls_each) for sid in sids]
+    first_request = len(stage.emulator.requests)
     cpu_before, runtime_cpu_before = time.process_time(), children_cpu_seconds()
     answers = call_together(calls, timeout)
     cpu_seconds, runtime_cpu_after = time.process_time() - cpu_before, children_cpu_seconds()
@@ -202,6 +203,8 @@ def burst(stage: Stage, conversations: int, calls_each: int, timeout: float) -> 
         "interactions": sum(made),
         "conversations_with_one_interaction": made.count(1),
         "exactly_once": made.count(1) == conversations and sum(made) == conversations,
+        # Twilio's 429s the function absorbed (retried): by error code, 20429 the account's concurrency, 54009 Sync's rate.
+        "rate_limited": dict(Counter(str(r.response["code"]) for r in stage.emulator.requests[first_request:] if r.status == 429)),
         "latency_ms": {
             "all": stats.summary([a.milliseconds for a in answers]),
             HANDED_OFF: stats.summary([a.milliseconds for a in answers if a.outcome == HANDED_OFF]),

@@ -244,6 +244,8 @@ call, then every second, then every third) and released at the same moment from 
 
 - {b['handoffs_per_second']} handoffs/s ({b['calls_per_second']} calls/s): {b['calls']} calls answered in {b['seconds']:.2f} s.
 - Answers (calls): {answers}.
+- Twilio's 429s absorbed (retried by the function): {_refused(b['rate_limited'])}. {b['calls']} calls at one moment can keep more requests
+  in flight than the account's 100: this burst is harsher than any arrival pattern, and shows the retries at work.
 - Latency (ms, p50 / p95 / p99): all calls {_ms(latency['all'], *PERCENTILES)}; the handoffs {_ms(latency['handed_off'], *PERCENTILES)};
   the duplicates {_ms(latency['already_handed_off'], *PERCENTILES)}.
 - CPU used meanwhile: {_cpu(b['runtime_cpu_seconds'])} by twilio-run (one Node process: its event loop is one core at most) and
@@ -291,6 +293,11 @@ Twilio time. At most {spike['workers']} calls were in flight; a call started {_m
 - Latency (ms, Twilio time, p50 / p99): all calls {_ms(latency['all'], 'p50', 'p99')}; the handoffs {_ms(latency['handed_off'], 'p50', 'p99')};
   the duplicates {_ms(latency['already_handed_off'], 'p50', 'p99')}. Wall time: {spike['wall_seconds']:g} s here.
 """
+
+
+def _refused(by_code: dict) -> str:
+    words = {"20429": "by the account's concurrency (20429)", "54009": "by Sync's rate limit (54009)"}
+    return "; ".join(f"{count} {words.get(code, code)}" for code, count in sorted(by_code.items())) or "none"
 
 
 def _cpu(seconds: float | None) -> str:

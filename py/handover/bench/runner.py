@@ -15,8 +15,8 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .. import contract, tokens
-from ..emulator import Limits, add_sync_map
+from .. import tokens
+from ..emulator import Limits
 from ..localstack import emulated_account, start_runtime
 from ..project import read_package_json
 from . import commands, handoffs, node, scale
@@ -104,8 +104,7 @@ def run(project_dir: Path, settings: Settings, note: Callable[[str], None]) -> d
     note(f"`handover --help`: {settings.help_runs} fresh process(es)…")
     results["commands"] = {"help": commands.help_startup(settings.help_runs)}
     with emulated_account(project_dir) as (emulator, proxy, account):
-        for claim_map in contract.CLAIM_MAPS:  # as `handover env set` leaves a deployment
-            add_sync_map(emulator, claim_map)
+        # `handover env set` (run first, below) makes the claim Maps the handoffs use.
         emulator.latency = settings.latency_ms / 1000
         note("`handover env set` and `handover tool register`, twice each, against the emulator…")
         results["commands"]["account"] = commands.account_commands(project_dir, emulator, proxy, account)
@@ -183,7 +182,8 @@ def overhead_breakdown(results: dict) -> dict:
 
 
 def problems(results: dict) -> list[str]:
-    """Everything that makes the run fail: a wrong answer, a lost exactly-once, an eager import, a spec violation."""
+    """Everything that makes the run fail: a wrong answer, a lost exactly-once, an eager import, a spec violation.
+    A slow machine is none of them: a series cut short by its time budget reports how many calls it made."""
     found = [
         f"{row['outcome']}: HTTP {row['http_status']}, expected {row['expected_status']}"
         for row in results["round_trips"] if row["http_status"] != row["expected_status"]
@@ -191,8 +191,6 @@ def problems(results: dict) -> list[str]:
     for mode, series in results["latency"].items():
         if series["unexpected_answers"]:
             found.append(f"latency ({mode}): unexpected answers {series['unexpected_answers']}")
-        if series["completed"] < series["calls"]:
-            found.append(f"latency ({mode}): {series['completed']} of {series['calls']} handoffs within {SERIES_BUDGET_SECONDS:.0f} s")
     burst = results["burst"]
     if not burst["exactly_once"]:
         found.append(
