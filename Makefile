@@ -1,12 +1,12 @@
 # Two commands do everything on a fresh machine with Python 3.11+, Node 20+ and make:
 #   make demo   hand a conversation to Flex end to end on the embedded Twilio emulator
-#   make test   the whole test suite
+#   make test   the whole test suite: lint, the Node unit tests, then pytest
 #   make bench  measure the handoff (round trips, latency, cold start, a burst) into bench/
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test bench generate validate clean
+.PHONY: install demo lint test-js test bench generate validate clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-# Node: twilio, the runtime handler, twilio-run and Twilio's OpenAPI description, into node_modules/
+# Node: twilio, the runtime handler, twilio-run, Twilio's OpenAPI description and ESLint, into node_modules/
 node_modules/.installed: package.json package-lock.json
 	@node -e 'const major = Number(process.versions.node.split(".")[0]); if (major < 20) { console.error(`Node.js 20 or later is needed, found $${process.versions.node}`); process.exit(1); }' \
 		|| { echo "Install Node.js 20 or later (with npm), then run make again." >&2; exit 1; }
@@ -27,7 +27,20 @@ node_modules/.installed: package.json package-lock.json
 demo: install
 	$(BIN)/handover demo
 
+# Static checks, one command a line.
+lint: install
+	node_modules/.bin/eslint --max-warnings 0 .
+
+# Node's unit tests of the helpers. Given a folder, node --test also runs test.js, test-*.js, *_test.js,
+# *-test.js, *.test.mjs/.cjs and whatever is under a test/ folder: the check first keeps tests/ to *.test.js.
+test-js: install
+	@stray="$$(find tests -type f \( -name 'test.*js' -o -name 'test-*.*js' -o -name '*[_-]test.*js' -o -name '*.test.[cm]js' -o -path '*/test/*.*js' \) ! -name '*.test.js')"; \
+		test -z "$$stray" || { echo "node --test would run these as tests; name a test file *.test.js: $$stray" >&2; exit 1; }
+	node --test tests/
+
 test: install
+	$(MAKE) lint
+	$(MAKE) test-js
 	$(BIN)/pytest
 
 # Results, report and chart in bench/ (committed: the README quotes them); under 5 minutes on 2 cores.

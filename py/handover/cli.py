@@ -123,7 +123,10 @@ def cli(project_dir: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def generate(ctx: click.Context, check: bool, as_json: bool) -> None:
-    """Render the functions and assets from their templates.
+    """Render the generated files from their templates.
+
+    Only what Python owns is generated: assets/tools/contract.private.js, the values the functions take from
+    contract.py. The functions and their helpers are JavaScript source.
 
     Example: handover generate --check
     """
@@ -150,7 +153,7 @@ def generate(ctx: click.Context, check: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @click.pass_context
 def validate(ctx: click.Context, deployed: bool, service_sid: str | None, environment: str | None, as_json: bool) -> None:
-    """Check that every function parses, exports a handler, and matches its template.
+    """Check that the JavaScript parses and loads, each function exports a handler, generated files are current.
 
     With --deployed, also read what the Functions environment runs and name every function or asset
     that is missing, extra or different there.

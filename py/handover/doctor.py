@@ -202,7 +202,7 @@ def check_generated(setup: Setup) -> Iterator[Check]:
     if stale:
         yield Check("generated files", FAIL, f"{', '.join(stale)} differ from their templates", "Run `handover generate`, then deploy.")
     else:
-        yield Check("generated files", PASS, "the functions and assets match their templates")
+        yield Check("generated files", PASS, "the generated files (the contract asset) match their templates")
 
 
 def check_deployment(setup: Setup) -> Iterator[Check]:

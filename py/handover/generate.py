@@ -1,11 +1,19 @@
-"""Render the project's functions and assets from the jinja2 templates in `templates/`."""
+"""Render the project's generated files from the jinja2 templates in `templates/`.
+
+Only what Python owns is generated: `assets/tools/contract.private.js`, the values the handover tools take
+from `contract.py`. The functions and their helpers are JavaScript source under `functions/` and `assets/`.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined
 
 from . import contract
 
@@ -40,6 +48,54 @@ def template_environment() -> Environment:
     )
 
 
+# What a JavaScript string literal cannot hold as itself once JSON has escaped quotes, backslashes and control
+# characters: line and paragraph separators (kept escaped for any reader) and lone surrogates (no UTF-8 for them).
+_JS_STRING_ESCAPES = re.compile("[\u2028\u2029\ud800-\udfff]")
+# What a regular expression literal cannot hold as itself: a line break ends it.
+_JS_REGEX_LINE_BREAKS = {"\n": r"\n", "\r": r"\r", "\u2028": r"\u2028", "\u2029": r"\u2029"}
+
+
+def javascript_literal(value: object) -> str:
+    """A JavaScript literal of a JSON value, its strings readable UTF-8: only what must be escaped is."""
+    text = json.dumps(value, ensure_ascii=False)
+    return _JS_STRING_ESCAPES.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def javascript_regex(pattern: str) -> str:
+    """A JavaScript regular expression literal of a pattern: its slashes and line breaks escaped, nothing else."""
+    parts = []
+    index = 0
+    while index < len(pattern):
+        character = pattern[index]
+        if character == "\\" and index + 1 < len(pattern):
+            escaped = pattern[index + 1]
+            parts.append(_JS_REGEX_LINE_BREAKS.get(escaped, character + escaped))
+            index += 2
+            continue
+        parts.append("\\/" if character == "/" else _JS_REGEX_LINE_BREAKS.get(character, character))
+        index += 1
+    # An empty literal would be a comment.
+    return f"/{''.join(parts) or '(?:)'}/"
+
+
+def _defined_only(convert: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A filter that fails on an undefined name, as the StrictUndefined environment does everywhere else."""
+
+    def convert_defined(value: Any) -> str:
+        if isinstance(value, Undefined):
+            str(value)  # a StrictUndefined raises UndefinedError, naming the variable
+        return convert(value)
+
+    return convert_defined
+
+
+def _environment() -> Environment:
+    """The templates' environment with the JavaScript filters: `js` (a literal) and `js_regex`."""
+    environment = template_environment()
+    environment.filters.update(js=_defined_only(javascript_literal), js_regex=_defined_only(javascript_regex))
+    return environment
+
+
 def _variables(generated: GeneratedFile) -> dict:
     return {
         "header": (
@@ -72,7 +128,7 @@ def _variables(generated: GeneratedFile) -> dict:
 
 def render_all() -> dict[str, str]:
     """Output path (relative to the project) → the text the templates produce."""
-    environment = template_environment()
+    environment = _environment()
     return {
         generated.output: environment.get_template(generated.template).render(**_variables(generated))
         for generated in generated_files()

@@ -1,4 +1,5 @@
-"""Check the project's functions: they parse, each exports a handler, generated files match templates."""
+"""Check the project's JavaScript: it parses, each function loads and exports a handler, each private module
+loads in plain Node (as the unit tests and the runtime require it), generated files match their templates."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ from pathlib import Path
 
 from . import generate
 
-# Loads one function module as the runtime would and writes what it exports to a result file (not
-# stdout, which the module may write to), then exits, so timers the module starts cannot hold it.
-_EXPORTS_CHECK = """
-const [file, resultPath] = process.argv.slice(1);
+# Loads one module as the runtime would (without its `Runtime` global, which a module may use only once
+# called) and writes what is wrong with it to a result file (not stdout, which the module may write to),
+# then exits, so timers the module starts cannot hold it. A function must export a handler.
+_LOAD_CHECK = """
+const [file, resultPath, needsHandler] = process.argv.slice(1);
 let problem = null;
 try {
   const loaded = require(file);
-  if (typeof loaded.handler !== 'function') {
+  if (needsHandler === 'handler' && typeof loaded.handler !== 'function') {
     problem = 'does not export a handler function (exports.handler = async (context, event, callback) => …)';
   }
 } catch (error) {
@@ -28,6 +30,8 @@ require('fs').writeFileSync(resultPath, JSON.stringify({ problem }));
 process.exit(0);
 """
 LOAD_TIMEOUT = 20.0
+# The folders `twilio serverless:deploy` uploads.
+SOURCE_DIRS = ("functions", "assets")
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class Problem:
 
 
 def _javascript_files(project_dir: Path) -> list[Path]:
-    return sorted(path for directory in generate.GENERATED_DIRS for path in (project_dir / directory).rglob("*.js"))
+    return sorted(path for directory in SOURCE_DIRS for path in (project_dir / directory).rglob("*.js"))
 
 
 def _node() -> str:
@@ -50,13 +54,13 @@ def _node() -> str:
     return node
 
 
-def _export_problem(node: str, project_dir: Path, path: Path) -> Problem | None:
+def _load_problem(node: str, project_dir: Path, path: Path, needs_handler: bool) -> Problem | None:
     relative = path.relative_to(project_dir).as_posix()
     with tempfile.TemporaryDirectory(prefix="handover-validate-") as directory:
         result_path = Path(directory) / "result.json"
         try:
             subprocess.run(
-                [node, "-e", _EXPORTS_CHECK, str(path), str(result_path)],
+                [node, "-e", _LOAD_CHECK, str(path), str(result_path), "handler" if needs_handler else "module"],
                 cwd=project_dir, capture_output=True, timeout=LOAD_TIMEOUT,
             )
         except subprocess.TimeoutExpired:
@@ -70,7 +74,7 @@ def _export_problem(node: str, project_dir: Path, path: Path) -> Problem | None:
 def check(project_dir: Path) -> list[Problem]:
     node = _node()
     problems = []
-    parsed = []
+    loaded = []  # (path, whether it is a function that must export a handler)
     for path in _javascript_files(project_dir):
         relative = path.relative_to(project_dir).as_posix()
         result = subprocess.run([node, "--check", str(path)], capture_output=True, text=True)
@@ -78,8 +82,12 @@ def check(project_dir: Path) -> list[Problem]:
             first_error = next((line for line in result.stderr.splitlines() if "Error" in line), result.stderr.strip())
             problems.append(Problem(relative, f"does not parse: {first_error}"))
         elif relative.startswith("functions/") and not relative.endswith(".private.js"):
-            parsed.append(path)
-    problems += [problem for path in parsed if (problem := _export_problem(node, project_dir, path))]
+            loaded.append((path, True))
+        elif relative.endswith(".private.js"):
+            loaded.append((path, False))
+    problems += [
+        problem for path, is_function in loaded if (problem := _load_problem(node, project_dir, path, is_function))
+    ]
     problems += [
         Problem(output, "differs from its template: run `handover generate` (edit the template, not the generated file)")
         for output in generate.differing(project_dir)

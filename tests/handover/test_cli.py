@@ -17,7 +17,7 @@ from handover.cli import cli
 
 REPO = Path(__file__).resolve().parents[2]
 FUNCTION = "functions/tools/flex-handover.js"
-ASSET = "assets/tools/handover.private.js"
+CONTRACT = "assets/tools/contract.private.js"  # the one generated file
 # Every command a user runs, as typed after `handover`.
 COMMANDS = ("generate", "validate", "demo", "bench", "env set", "tool register", "tool show", "doctor", "studio generate", "studio validate", "studio deploy")
 GROUPS = ("env", "tool", "studio")
@@ -31,9 +31,9 @@ def runner() -> CliRunner:
 
 
 
-def hand_edit(project: Path, relative: str = FUNCTION) -> Path:
-    path = project / relative
-    path.write_text(path.read_text(encoding="utf-8").replace("exports.handler", "exports.handle"), encoding="utf-8")
+def hand_edit(project: Path) -> Path:
+    path = project / CONTRACT
+    path.write_text(path.read_text(encoding="utf-8").replace("CLAIM_SHARDS: 16,", "CLAIM_SHARDS: 8,"), encoding="utf-8")
     return path
 
 
@@ -48,7 +48,7 @@ def test_generate_check_passes_on_the_real_project(runner):
     result = invoke(runner, REPO, "generate", "--check")
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert result.stderr == "0 file(s) differ; 4 generated in all.\n"
+    assert result.stderr == "0 file(s) differ; 1 generated in all.\n"
 
 
 def test_generate_check_passes_on_a_clean_copy(runner, project):
@@ -62,26 +62,26 @@ def test_generate_check_fails_naming_the_hand_edited_file(runner, project):
     text = edited.read_text(encoding="utf-8")
     result = invoke(runner, project, "generate", "--check")
     assert result.exit_code == 1
-    assert result.stdout == f"{FUNCTION}\n"
-    assert result.stderr == f"{FUNCTION}: differs from its template; run `handover generate`\n"
+    assert result.stdout == f"{CONTRACT}\n"
+    assert result.stderr == f"{CONTRACT}: differs from its template; run `handover generate`\n"
     assert edited.read_text(encoding="utf-8") == text, "--check must write nothing"
 
 
 def test_generate_check_names_a_missing_file(runner, project):
-    (project / ASSET).unlink()
+    (project / CONTRACT).unlink()
     result = invoke(runner, project, "generate", "--check")
     assert result.exit_code == 1
-    assert result.stdout == f"{ASSET}\n"
-    assert not (project / ASSET).exists()
+    assert result.stdout == f"{CONTRACT}\n"
+    assert not (project / CONTRACT).exists()
 
 
 def test_generate_rewrites_the_hand_edited_file_then_check_passes(runner, project):
     edited = hand_edit(project)
     result = invoke(runner, project, "generate")
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"{FUNCTION}\n"
-    assert result.stderr == "1 file(s) written; 4 generated in all.\n"
-    assert edited.read_text(encoding="utf-8") == generate.render_all()[FUNCTION]
+    assert result.stdout == f"{CONTRACT}\n"
+    assert result.stderr == "1 file(s) written; 1 generated in all.\n"
+    assert edited.read_text(encoding="utf-8") == generate.render_all()[CONTRACT]
     assert invoke(runner, project, "generate", "--check").exit_code == 0
 
 
@@ -91,15 +91,14 @@ def test_generate_twice_writes_nothing_the_second_time(runner, project):
     result = invoke(runner, project, "generate")
     assert result.exit_code == 0
     assert result.stdout == ""
-    assert result.stderr == "0 file(s) written; 4 generated in all.\n"
+    assert result.stderr == "0 file(s) written; 1 generated in all.\n"
 
 
 def test_generate_json_lists_the_written_files(runner, project):
-    hand_edit(project)
-    (project / ASSET).unlink()
+    (project / CONTRACT).unlink()
     result = invoke(runner, project, "generate", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"check": False, "written": [FUNCTION, ASSET]}
+    assert json.loads(result.stdout) == {"check": False, "written": [CONTRACT]}
     assert generate.differing(project) == []
 
 
@@ -113,7 +112,7 @@ def test_generate_check_json_lists_the_differing_files(runner, project):
     hand_edit(project)
     result = invoke(runner, project, "generate", "--check", "--json")
     assert result.exit_code == 1
-    assert json.loads(result.stdout) == {"check": True, "differing": [FUNCTION]}
+    assert json.loads(result.stdout) == {"check": True, "differing": [CONTRACT]}
 
 
 # validate
@@ -127,12 +126,14 @@ def test_validate_passes_on_the_real_project(runner):
 
 
 def test_validate_fails_with_one_line_per_problem(runner, project):
+    function = project / FUNCTION
+    function.write_text(function.read_text(encoding="utf-8").replace("exports.handler", "exports.handle"), encoding="utf-8")
     hand_edit(project)
     result = invoke(runner, project, "validate")
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         f"{FUNCTION}: does not export a handler function (exports.handler = async (context, event, callback) => …)",
-        f"{FUNCTION}: differs from its template: run `handover generate` (edit the template, not the generated file)",
+        f"{CONTRACT}: differs from its template: run `handover generate` (edit the template, not the generated file)",
     ]
     assert result.stderr == "2 problem(s) found.\n"
 
@@ -179,14 +180,14 @@ def test_the_project_is_found_above_the_working_directory(runner, project, monke
     hand_edit(project)
     result = runner.invoke(cli, ["generate", "--check"], catch_exceptions=False)
     assert result.exit_code == 1
-    assert result.stdout == f"{FUNCTION}\n"
+    assert result.stdout == f"{CONTRACT}\n"
 
 
 def test_project_dir_may_be_a_subdirectory_of_the_project(runner, project):
     hand_edit(project)
     result = invoke(runner, project / "assets", "generate", "--check")
     assert result.exit_code == 1
-    assert result.stdout == f"{FUNCTION}\n"
+    assert result.stdout == f"{CONTRACT}\n"
 
 
 def test_a_nonexistent_project_dir_is_a_usage_error(runner, tmp_path):

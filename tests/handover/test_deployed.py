@@ -16,6 +16,7 @@ from handover.project import deployed_files
 from tests.handover.conftest import writes
 
 FUNCTION = "functions/tools/flex-handover.js"
+CONTRACT = "assets/tools/contract.private.js"
 DEPLOY_FIX = "Run `twilio serverless:deploy` (or `npm run deploy`) from the project to deploy the local files."
 HANDLER = "exports.handler = function (context, event, callback) { return callback(null, 'ok'); };\n"
 TEMPLATE_PROBLEM = "differs from its template: run `handover generate` (edit the template, not the generated file)"
@@ -95,11 +96,17 @@ def test_a_locally_edited_function_differs(runner, account_env, emulator, projec
     path.write_text(path.read_text(encoding="utf-8") + "// a local change\n", encoding="utf-8")
     result = validate(runner, project, deployed)
     assert result.exit_code == 1
-    assert result.stdout.splitlines() == [
-        f"{FUNCTION}: {TEMPLATE_PROBLEM}",
-        "/tools/flex-handover: function differs from the deployed version",
-    ]
-    assert result.stderr.splitlines()[-1] == f"2 problem(s) found. {DEPLOY_FIX}"
+    assert result.stdout.splitlines() == ["/tools/flex-handover: function differs from the deployed version"]
+    assert result.stderr.splitlines()[-1] == f"1 problem(s) found. {DEPLOY_FIX}"
+
+
+def test_a_locally_edited_contract_differs_from_its_template_only(runner, account_env, emulator, project, deployed):
+    # Assets are compared by path (the Serverless API serves no asset content): the template check names it.
+    path = project / CONTRACT
+    path.write_text(path.read_text(encoding="utf-8") + "// a local change\n", encoding="utf-8")
+    result = validate(runner, project, deployed)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [f"{CONTRACT}: {TEMPLATE_PROBLEM}"]
     assert writes(emulator) == []
 
 
@@ -118,7 +125,7 @@ def test_a_function_deployed_from_another_source_differs(runner, account_env, em
     ("kind", "visibility", "lines"),
     [
         ("function", "protected", ["/tools/flex-handover: function differs from the deployed version", "/tools/studio-handover: function differs from the deployed version"]),
-        ("asset", "public", ["/tools/handoff.js: asset differs from the deployed version", "/tools/handover.js: asset differs from the deployed version"]),
+        ("asset", "public", [f"/tools/{name}.js: asset differs from the deployed version" for name in ("contract", "handoff", "handover")]),
     ],
 )
 def test_a_file_deployed_with_another_visibility_differs(runner, account_env, emulator, project, deployed, kind, visibility, lines):
@@ -171,7 +178,7 @@ def test_an_asset_missing_from_the_build(runner, account_env, emulator, project,
     redeploy(emulator, deployed, [f for f in uploads(project) if f.kind == "function"])
     result = validate(runner, project, deployed)
     assert result.exit_code == 1
-    assert result.stdout.splitlines() == ["/tools/handoff.js: asset is in the project but not deployed", "/tools/handover.js: asset is in the project but not deployed"]
+    assert result.stdout.splitlines() == [f"/tools/{name}.js: asset is in the project but not deployed" for name in ("contract", "handoff", "handover")]
     build_requests = [r.path for r in emulator.requests if "/Content" in r.path]
     assert len(build_requests) == 2, "only functions have their content read"
 

@@ -22,6 +22,7 @@ from tests.handover.test_envvars import add_maps, sync_service  # noqa: F401 (a 
 
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
 FUNCTION = "functions/tools/flex-handover.js"
+CONTRACT = "assets/tools/contract.private.js"  # the one generated file
 DEPLOY_HINT = "Deploy with `twilio serverless:deploy` (or `npm run deploy`), or pass --service-sid ZS…."
 DEPLOY_FIX = "Run `twilio serverless:deploy` (or `npm run deploy`) from the project to deploy the local files."
 RETRY_FIX = "Run doctor again; if it persists, check https://status.twilio.com."
@@ -119,7 +120,7 @@ def healthy(c: Configured, emulator) -> dict[str, tuple[str, str, str | None]]:
         ),
         "workspace and workflow": (PASS, f"workflow {c.workflow} is in workspace {c.workspace}", None),
         "task channel": (PASS, f"workspace {c.workspace} has task channel 'chat'", None),
-        "generated files": (PASS, "the functions and assets match their templates", None),
+        "generated files": (PASS, "the generated files (the contract asset) match their templates", None),
         "deployment": (
             PASS, f"service {c.service_sid} (found by --service-sid); environment {c.environment_sid} at https://{c.domain_name}", None,
         ),
@@ -460,13 +461,13 @@ def redeploy(emulator, c: Configured, project: Path) -> None:
 
 def test_a_hand_edited_generated_file(runner, configured, emulator):
     c = configured
-    path = c.project / FUNCTION
+    path = c.project / CONTRACT
     path.write_text(path.read_text(encoding="utf-8") + "// edited by hand\n", encoding="utf-8")
     redeploy(emulator, c, c.project)  # deployed as edited, so only the template check fails
     result = doctor(runner, c)
     expect(
         result, c, emulator,
-        generated_files=(FAIL, f"{FUNCTION} differ from their templates", "Run `handover generate`, then deploy."),
+        generated_files=(FAIL, f"{CONTRACT} differ from their templates", "Run `handover generate`, then deploy."),
     )
 
 

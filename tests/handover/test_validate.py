@@ -1,4 +1,4 @@
-"""validate.check() on a copy of the project: parse, export and template checks."""
+"""validate.check() on a copy of the project: parse, load, export and template checks."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from handover import validate
+from handover import contract, validate
 from handover.validate import Problem
 
 REPO = Path(__file__).resolve().parents[2]
 FUNCTION = "functions/tools/flex-handover.js"
 ASSET = "assets/tools/handover.private.js"
+CONTRACT = "assets/tools/contract.private.js"
 DIFFERS = "differs from its template: run `handover generate` (edit the template, not the generated file)"
 HANDLER = "exports.handler = function (context, event, callback) { return callback(null, 'ok'); };\n"
 
@@ -90,33 +91,79 @@ def test_a_function_requiring_a_missing_module_cannot_be_loaded(project):
     assert "\n" not in problems[0].message
 
 
-def test_a_hand_edited_generated_function_differs_from_its_template(project):
+def test_the_functions_and_helpers_are_source_that_may_be_edited(project):
+    for source in (FUNCTION, ASSET):
+        path = project / source
+        path.write_text(path.read_text(encoding="utf-8") + "// an edit\n", encoding="utf-8")
+    assert validate.check(project) == []
+
+
+def test_a_hand_edited_contract_differs_from_its_template(project):
+    path = project / CONTRACT
+    path.write_text(path.read_text(encoding="utf-8").replace("CLAIM_SHARDS: 16,", "CLAIM_SHARDS: 8,"), encoding="utf-8")
+    assert validate.check(project) == [Problem(CONTRACT, DIFFERS)]
+
+
+def test_a_contract_out_of_date_with_contract_py_differs_from_its_template(project, monkeypatch):
+    monkeypatch.setattr(contract, "MAX_REASON_LENGTH", 600)
+    assert validate.check(project) == [Problem(CONTRACT, DIFFERS)]
+
+
+def test_a_missing_contract_differs_from_its_template(project):
+    (project / CONTRACT).unlink()
+    assert validate.check(project) == [Problem(CONTRACT, DIFFERS)]
+
+
+def test_a_source_function_that_no_longer_parses_is_reported(project):
     path = project / FUNCTION
-    path.write_text(path.read_text(encoding="utf-8") + "// hand edit\n", encoding="utf-8")
-    assert validate.check(project) == [Problem(FUNCTION, DIFFERS)]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("exports.handler = async function", "exports.handler = async function ("), encoding="utf-8")
+    problems = validate.check(project)
+    assert [problem.path for problem in problems] == [FUNCTION]
+    assert problems[0].message.startswith("does not parse: SyntaxError")
 
 
-def test_a_hand_edited_generated_asset_differs_from_its_template(project):
+def test_a_source_function_that_no_longer_exports_its_handler_is_reported(project):
+    path = project / FUNCTION
+    path.write_text(path.read_text(encoding="utf-8").replace("exports.handler =", "exports.handle ="), encoding="utf-8")
+    problems = [(p.path, p.message.split(" (")[0]) for p in validate.check(project)]
+    assert problems == [(FUNCTION, "does not export a handler function")]
+
+
+def test_a_source_function_that_no_longer_loads_is_reported(project):
+    path = project / FUNCTION
+    path.write_text("Runtime.getAssets();\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert validate.check(project) == [Problem(FUNCTION, "cannot be loaded: Runtime is not defined")]
+
+
+def test_helpers_that_no_longer_load_in_plain_node_are_reported(project):
     path = project / ASSET
-    path.write_text(path.read_text(encoding="utf-8").replace("if (!match) {", "if (false) {"), encoding="utf-8")
-    assert validate.check(project) == [Problem(ASSET, DIFFERS)]
+    text = path.read_text(encoding="utf-8")
+    at_load = "const crypto = require(Runtime.getAssets()['/x.js'].path);"
+    path.write_text(text.replace("const crypto = require('crypto');", at_load), encoding="utf-8")
+    assert validate.check(project) == [Problem(ASSET, "cannot be loaded: Runtime is not defined")]
 
 
-def test_a_missing_generated_asset_differs_from_its_template(project):
-    (project / ASSET).unlink()
-    assert validate.check(project) == [Problem(ASSET, DIFFERS)]
+def test_a_private_asset_that_throws_on_require_is_reported(project):
+    add_function(project, "assets/x/boom.private.js", "throw new Error('boom on require');\n")
+    assert validate.check(project) == [Problem("assets/x/boom.private.js", "cannot be loaded: boom on require")]
+
+
+def test_a_public_asset_is_only_parsed(project):
+    add_function(project, "assets/x/page.js", "document.title = 'a browser script';\n")
+    assert validate.check(project) == []
 
 
 def test_every_problem_is_reported_together(project):
     add_function(project, "functions/a/broken.js", "exports.handler = (;\n")
     add_function(project, "functions/b/nohandler.js", "module.exports = {};\n")
     add_function(project, "functions/c/boom.js", "throw new Error('boom');\n")
-    (project / FUNCTION).write_text((project / FUNCTION).read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    (project / CONTRACT).write_text((project / CONTRACT).read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert [(p.path, p.message.split(":")[0].split(" (")[0]) for p in validate.check(project)] == [
         ("functions/a/broken.js", "does not parse"),
         ("functions/b/nohandler.js", "does not export a handler function"),
         ("functions/c/boom.js", "cannot be loaded"),
-        (FUNCTION, "differs from its template"),
+        (CONTRACT, "differs from its template"),
     ]
 
 

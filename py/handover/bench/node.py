@@ -17,20 +17,26 @@ from ..emulator import Emulator, EmulatorProxy, FlexAccount
 from . import stats
 
 FUNCTION = "functions/tools/flex-handover.js"
-ASSET = "assets/tools/handover.private.js"
-ASSET_KEY = "/tools/handover.js"  # how Runtime.getAssets() names the private asset
+# The private assets the function requires, by how Runtime.getAssets() names them.
+ASSETS = {
+    "/tools/contract.js": "assets/tools/contract.private.js",
+    "/tools/handover.js": "assets/tools/handover.private.js",
+    "/tools/handoff.js": "assets/tools/handoff.private.js",
+}
 NODE_TIMEOUT = 60.0
 LARGEST_PACKAGES = 5
 
 # Times each step of loading the function in this fresh process, as @twilio/runtime-handler does it for
 # a call in forked mode: twilio (the runtime puts it in the global scope), the function's module, the
-# asset it requires, and the twilio client's first use (the API domains it loads lazily on first access).
+# assets it requires (the contract, the helpers made from it, the shared handoff), and the twilio client's
+# first use (the API domains it loads lazily on first access).
 COLD_START_SCRIPT = r"""
 const path = require('path');
 const fs = require('fs');
 const { createRequire } = require('module');
 const { performance } = require('perf_hooks');
-const [projectDir, functionFile, assetFile, assetKey] = process.argv.slice(1);
+const [projectDir, functionFile, assetsJson] = process.argv.slice(1);
+const assets = JSON.parse(assetsJson);
 const fromProject = createRequire(path.join(projectDir, 'package.json'));
 const since = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const phases = {};
@@ -38,12 +44,14 @@ let start = process.hrtime.bigint();
 const twilio = fromProject('twilio');
 phases.twilio = since(start);
 global.Twilio = twilio;
-global.Runtime = { getAssets: () => ({ [assetKey]: { path: assetFile } }) };
+global.Runtime = { getAssets: () => Object.fromEntries(Object.entries(assets).map(([key, file]) => [key, { path: file }])) };
 start = process.hrtime.bigint();
 const fn = require(functionFile);
 phases.function = since(start);
 start = process.hrtime.bigint();
-require(Runtime.getAssets()[assetKey].path);
+const loaded = Runtime.getAssets();
+require(loaded['/tools/handover.js'].path)(require(loaded['/tools/contract.js'].path));
+require(loaded['/tools/handoff.js'].path);
 phases.asset = since(start);
 const sinceProcessStart = performance.now();
 const modulesLoaded = Object.keys(require.cache).length;
@@ -120,7 +128,8 @@ def _node(script: str, args: list[str], env: dict[str, str] | None = None) -> ob
 
 def cold_start(project_dir: Path, runs: int) -> dict:
     """`runs` fresh processes loading the function: each step's time (median), and what was loaded."""
-    args = [str(project_dir), str(project_dir / FUNCTION), str(project_dir / ASSET), ASSET_KEY]
+    assets = {key: str(project_dir / path) for key, path in ASSETS.items()}
+    args = [str(project_dir), str(project_dir / FUNCTION), json.dumps(assets)]
     measured, process_ms = [], []
     for _ in range(runs):
         started = time.monotonic()

@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .core import Account, Emulator, Fault, RecordedRequest, TwilioError
+# The products first: importing them registers their routes and declares their tables, before any Emulator exists.
+from . import products  # noqa: F401
+from .errors import TwilioError
+from .faults import Fault
 from .limits import Limits
+from .pipeline import Emulator
 from .products.assistants import add_assistant
 from .products.conversations import conversation_attributes, set_conversation_attributes
 from .products.orchestrator import add_orchestrated_conversation
@@ -14,8 +18,10 @@ from .products.serverless import set_variable
 from .products.studio import add_flow, studio_executions
 from .products.sync import add_sync_map, add_sync_map_item, default_sync_service, sync_map_items
 from .proxy import EmulatorProxy
+from .recording import RecordedRequest
 from .scenario import DeployedService, FlexAccount, add_conversation, new_account, seed_deployed_service, seed_flex_account
 from .spec import SPEC_PACKAGE_PATH, SpecNotFound, Violation
+from .state import Account
 from .studio_flow import FlowRun, FlowRunError, run_call, run_execution, run_rest
 
 __all__ = [

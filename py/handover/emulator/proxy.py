@@ -17,7 +17,8 @@ from pathlib import Path
 
 import trustme
 
-from .core import DroppedConnection, Emulator
+from .faults import DroppedConnection
+from .pipeline import Emulator
 
 TWILIO_DOMAIN = "twilio.com"
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..project import deployed_files, read_package_json
-from .core import Account, Emulator
+from .pipeline import Emulator
 from .products import conversations, flex, serverless, taskrouter
+from .state import Account
 
 TASK_CHANNELS = ("default", "chat", "sms", "voice")
 

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 from liquid import Environment
 from liquid.exceptions import LiquidError
 
-from .core import DroppedConnection, Emulator
+from .faults import DroppedConnection
+from .pipeline import Emulator
 
 MAX_STEPS = 100  # the handoff flow takes at most 8; more means the flow loops
 TWILIO_DOMAIN = ".twilio.com"

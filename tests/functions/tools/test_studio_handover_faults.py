@@ -15,8 +15,8 @@ from handover import contract
 from handover.emulator import Fault, add_conversation, studio_executions, sync_map_items
 from tests.functions.tools.test_studio_handover import CLAIM, EXECUTIONS, FROM_ADDRESS, PATH, executions_for, headers_for
 
-DEADLINE_MS, ATTEMPT_TIMEOUT_MS = 1500, 200
-PAST_THE_TIMEOUT = 0.3  # seconds: Twilio answers, but after the client gave up
+DEADLINE_MS, ATTEMPT_TIMEOUT_MS = 1500, 250
+PAST_THE_TIMEOUT = 0.3  # seconds: Twilio answers after the client gave up, but well before two attempt timeouts
 LIST_EXECUTIONS = "GET /v2/Flows/{FlowSid}/Executions"
 EXECUTION_CONTEXT = "GET /v2/Flows/{FlowSid}/Executions/{ExecutionSid}/Context"
 

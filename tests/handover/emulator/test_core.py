@@ -1,4 +1,4 @@
-"""Tests of handover.emulator.core driven through `Emulator.handle`, without sockets."""
+"""Tests of the emulator's request pipeline, routes and faults, driven through `Emulator.handle` without sockets."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from handover.emulator import (
     seed_flex_account,
     spec_directory,
 )
-from handover.emulator import core
-from handover.emulator.core import DroppedConnection
+from handover.emulator.faults import DroppedConnection
+from handover.emulator.state import DECLARED_TABLES
 from handover.emulator.products import conversations, taskrouter
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -372,8 +372,14 @@ def test_dropped_connection_fault_raises(client, emulator, flex):
     assert client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0] == 200
 
 
+def replace_real_time(monkeypatch, emulator: Emulator, monotonic, sleep) -> None:
+    """The real time the emulator's requests take, made up: when they start and finish, and what they wait."""
+    monkeypatch.setattr(emulator.clock, "monotonic", monotonic)
+    monkeypatch.setattr(emulator.clock, "wait", sleep)
+
+
 @pytest.fixture
-def clock(monkeypatch) -> SimpleNamespace:
+def clock(monkeypatch, emulator) -> SimpleNamespace:
     """The emulator's clock, made up: it starts at 100.0 and each sleep moves it on, without waiting."""
     made_up = SimpleNamespace(now=100.0, sleeps=[])
 
@@ -381,7 +387,7 @@ def clock(monkeypatch) -> SimpleNamespace:
         made_up.sleeps.append(seconds)
         made_up.now += seconds
 
-    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: made_up.now, sleep=sleep))
+    replace_real_time(monkeypatch, emulator, lambda: made_up.now, sleep)
     return made_up
 
 
@@ -397,7 +403,7 @@ def test_delay_fault_waits_before_answering(client, emulator, flex, clock):
 
 def test_delay_and_status_combine(client, emulator, flex, monkeypatch):
     sleeps = []
-    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: 0.0, sleep=sleeps.append))
+    replace_real_time(monkeypatch, emulator, lambda: 0.0, sleeps.append)
     emulator.inject(Fault("GET", "/Workspaces/", delay=1.0, status=503))
     assert client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0] == 503
     assert sleeps == [1.0]
@@ -413,7 +419,7 @@ def test_latency_delays_every_request_within_its_recorded_time(client, emulator,
 
 def test_no_latency_by_default(client, emulator, flex, monkeypatch):
     sleeps = []
-    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: 0.0, sleep=sleeps.append))
+    replace_real_time(monkeypatch, emulator, lambda: 0.0, sleeps.append)
     assert emulator.latency == 0.0
     assert client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0] == 200
     assert sleeps == []
@@ -429,7 +435,7 @@ def test_latency_is_waited_outside_the_lock_so_concurrent_requests_overlap(clien
             other.start()
             other.join(timeout=5)
 
-    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: 0.0, sleep=sleep))
+    replace_real_time(monkeypatch, emulator, lambda: 0.0, sleep)
     emulator.latency = 30.0
     assert client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0] == 200
     assert (served, waits) == ([200], [30.0, 30.0])
@@ -470,7 +476,7 @@ def test_a_fault_after_the_handler_delays_the_answer_once_the_work_is_done(clien
         clock.tasks_while_waiting.append(len(emulator.table("tasks")))
         clock.now += seconds
 
-    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: clock.now, sleep=sleep))
+    replace_real_time(monkeypatch, emulator, lambda: clock.now, sleep)
     emulator.inject(Fault("POST", "/v1/Interactions", delay=30.0, after=True))
     status, interaction = client.post(FLEX, "/v1/Interactions", interaction_body(flex))
     assert status == 201
@@ -489,7 +495,7 @@ def test_a_delay_after_the_handler_does_not_hold_the_account(client, emulator, f
         other.start()
         other.join(timeout=5)
 
-    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: 0.0, sleep=sleep))
+    replace_real_time(monkeypatch, emulator, lambda: 0.0, sleep)
     emulator.inject(Fault("POST", "/v1/Interactions", delay=30.0, after=True))
     assert client.post(FLEX, "/v1/Interactions", interaction_body(flex))[0] == 201
     assert served == [200]
@@ -565,15 +571,20 @@ def test_calls_filters_by_host_method_and_operation(client, emulator, flex):
     assert emulator.calls(method="DELETE") == []
 
 
+def resources(emulator: Emulator) -> dict[str, dict]:
+    """The account's tables that hold anything, by name."""
+    return {name: emulator.table(name) for name in DECLARED_TABLES if emulator.table(name)}
+
+
 def test_reset_forgets_everything(client, emulator, flex):
     first_sids = (flex.workspace_sid, flex.workflow_sid)
     emulator.inject(Fault("GET", "/Workspaces/", status=500, times=None))
     client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")
     client.get(FLEX, "/v1/Nothing")
-    assert emulator.requests and emulator.violations and emulator.faults and emulator.resources
+    assert emulator.requests and emulator.violations and emulator.faults and resources(emulator)
 
     emulator.reset()
-    assert (emulator.requests, emulator.violations, emulator.faults, emulator.resources) == ([], [], [], {})
+    assert (emulator.requests, emulator.violations, emulator.faults, resources(emulator)) == ([], [], [], {})
     status, body = client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")
     assert (status, body["code"]) == (404, 20404)  # the workspace is gone; the fault too
     emulator.reset()
@@ -819,7 +830,7 @@ def test_a_channel_type_that_is_not_a_string_is_answered_400(client, emulator, f
 
 
 def test_a_list_page_smaller_than_the_list_links_to_the_next_page(client, flex):
-    """BUG: core.page() cuts the list to PageSize but always answers next_page_url None, so a client that
+    """BUG: page() (responses.py) cuts the list to PageSize but always answers next_page_url None, so a client that
     pages (the SDK's `task_channels.list(page_size=2)`) silently gets 2 of the workspace's 4 task channels.
     """
     status, body = client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}/TaskChannels?PageSize=2")

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from handover.emulator import Emulator, Fault, Limits, add_sync_map, default_sync_service, new_account, spec_directory, sync_map_items
-from handover.emulator import core, limits
+from handover.emulator import limits
 
 SPEC_DIR = spec_directory(Path(__file__).resolve().parents[3])
 SYNC = "sync.twilio.com"
@@ -239,7 +239,7 @@ def requests_held_in_flight(emulator: Emulator, count: int, monkeypatch):
         held.waits.append(seconds)
         release.wait(timeout=10)
 
-    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=time.monotonic, sleep=wait))
+    monkeypatch.setattr(emulator.clock, "wait", wait)
     emulator.latency = 60.0
     sync = Sync(emulator)
     threads = [threading.Thread(target=lambda: held.statuses.append(sync.request("GET", "/v1/Services/default"))) for _ in range(count)]

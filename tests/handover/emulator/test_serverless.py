@@ -268,7 +268,7 @@ def test_the_build_lists_the_project_as_deployed(twilio, emulator, deployed, acc
             "status": "completed",
             "asset_versions": [
                 {**common, "sid": version["sid"], "asset_sid": version["asset_sid"], "path": path, "visibility": "PRIVATE"}
-                for version, path in zip(asset_versions, ["/tools/handoff.js", "/tools/handover.js"], strict=True)
+                for version, path in zip(asset_versions, ["/tools/contract.js", "/tools/handoff.js", "/tools/handover.js"], strict=True)
             ],
             "function_versions": [
                 {**common, "sid": version["sid"], "function_sid": version["function_sid"], "path": path, "visibility": "PUBLIC"}

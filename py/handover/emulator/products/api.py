@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from email.utils import format_datetime
 
-from ..core import Call, Emulator, not_found, route
+from ..errors import not_found
+from ..routes import Call, route
+from ..state import AccountState, declare_tables
+
+TABLES = declare_tables(__name__, "accounts")
 
 SUBRESOURCES = {
     "available_phone_numbers": "AvailablePhoneNumbers",
@@ -31,7 +35,7 @@ SUBRESOURCES = {
 }
 
 
-def _own_account(emulator: Emulator) -> dict:
+def _own_account(emulator: AccountState) -> dict:
     """The emulated account, made when first asked for, so its dates hold until a reset."""
     sid, accounts = emulator.account.sid, emulator.table("accounts")
     if sid not in accounts:

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import uuid
 
-from ..core import Call, Emulator, not_found, now_iso, page, route
+from ..errors import not_found
+from ..formats import now_iso
+from ..responses import page
+from ..routes import Call, route
+from ..state import AccountState, declare_tables
+
+TABLES = declare_tables(__name__, "assistants", "assistant_tools", "assistant_tool_attachments")
 
 BASE = "https://assistants.twilio.com/v1"
 DEFAULT_MODEL = "gpt-4o-mini"
 TOOL_FIELDS = ("name", "description", "type", "enabled", "meta")  # what a create or an update may set
 
 
-def _new_id(emulator: Emulator, prefix: str) -> str:
+def _new_id(emulator: AccountState, prefix: str) -> str:
     """Twilio's ids are a prefix and a UUID; this UUID is a deterministic SID's digits, so a run repeats."""
     return prefix + str(uuid.UUID(emulator.new_sid("")))
 
 
-def add_assistant(emulator: Emulator, name: str) -> dict:
+def add_assistant(emulator: AccountState, name: str) -> dict:
     assistant_id = _new_id(emulator, "aia_asst_")
     assistant = {
         "account_sid": emulator.account.sid,
@@ -52,7 +58,7 @@ def _tool(call: Call, tool_id: str) -> dict:
     return tool
 
 
-def _attached_tools(emulator: Emulator, assistant_id: str) -> list[dict]:
+def _attached_tools(emulator: AccountState, assistant_id: str) -> list[dict]:
     tools = emulator.table("assistant_tools")
     return [tools[a["tool_id"]] for a in emulator.table("assistant_tool_attachments").values() if a["assistant_id"] == assistant_id]
 

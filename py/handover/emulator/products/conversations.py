@@ -11,7 +11,12 @@ import json
 import re
 from datetime import timedelta
 
-from ..core import Call, Emulator, TwilioError, iso, not_found, now_iso, parse_iso, route, to_json_text
+from ..errors import TwilioError, not_found
+from ..formats import iso, now_iso, parse_iso, to_json_text
+from ..routes import Call, route
+from ..state import AccountState, declare_tables
+
+TABLES = declare_tables(__name__, "conversation_services", "conversations", "conversation_users")
 
 BASE = "https://conversations.twilio.com/v1/Services"
 CONVERSATION_SID = re.compile(r"CH[0-9a-fA-F]{32}")
@@ -30,13 +35,13 @@ PLAIN_FIELDS = {
 }
 
 
-def add_service(emulator: Emulator, friendly_name: str) -> str:
+def add_service(emulator: AccountState, friendly_name: str) -> str:
     sid = emulator.new_sid("IS")
     emulator.table("conversation_services")[sid] = {"sid": sid, "friendly_name": friendly_name}
     return sid
 
 
-def add_conversation(emulator: Emulator, service_sid: str, friendly_name: str, attributes: str = "{}") -> dict:
+def add_conversation(emulator: AccountState, service_sid: str, friendly_name: str, attributes: str = "{}") -> dict:
     sid = emulator.new_sid("CH")
     url = f"{BASE}/{service_sid}/Conversations/{sid}"
     conversation = {
@@ -59,7 +64,7 @@ def add_conversation(emulator: Emulator, service_sid: str, friendly_name: str, a
     return conversation
 
 
-def set_conversation_attributes(emulator: Emulator, conversation_sid: str, attributes: dict) -> dict:
+def set_conversation_attributes(emulator: AccountState, conversation_sid: str, attributes: dict) -> dict:
     """Seed a conversation's attributes (as JSON text, like every client sends them); KeyError if there is no such conversation."""
     with emulator.lock:
         conversation = emulator.table("conversations")[conversation_sid]
@@ -67,13 +72,13 @@ def set_conversation_attributes(emulator: Emulator, conversation_sid: str, attri
         return conversation
 
 
-def conversation_attributes(emulator: Emulator, conversation_sid: str) -> dict:
+def conversation_attributes(emulator: AccountState, conversation_sid: str) -> dict:
     """A conversation's attributes, parsed: what a test checks after the code under test updated them."""
     with emulator.lock:
         return json.loads(emulator.table("conversations")[conversation_sid]["attributes"])
 
 
-def add_user(emulator: Emulator, service_sid: str, identity: str, friendly_name: str | None) -> dict:
+def add_user(emulator: AccountState, service_sid: str, identity: str, friendly_name: str | None) -> dict:
     sid = emulator.new_sid("US")
     user = {
         "sid": sid,
@@ -94,7 +99,7 @@ def add_user(emulator: Emulator, service_sid: str, identity: str, friendly_name:
     return user
 
 
-def conversation_in_service(emulator: Emulator, service_sid: str, key: str) -> dict | None:
+def conversation_in_service(emulator: AccountState, service_sid: str, key: str) -> dict | None:
     """The service's conversation whose SID or unique name is `key`."""
     return next(
         (c for c in emulator.table("conversations").values() if c["chat_service_sid"] == service_sid and key in (c["sid"], c["unique_name"])),

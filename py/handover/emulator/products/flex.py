@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from ..core import Call, Emulator, TwilioError, fetched, not_found, now_iso, route
+from ..errors import TwilioError, not_found
+from ..formats import now_iso
+from ..responses import fetched
+from ..routes import Call, route
+from ..state import AccountState, declare_tables
 from . import taskrouter
+
+TABLES = declare_tables(__name__, "flex_configurations", "interactions")  # configurations by account SID
 
 BASE = "https://flex-api.twilio.com/v1/Interactions"
 CONFIGURATION_URL = "https://flex-api.twilio.com/v1/Configuration"
@@ -11,7 +17,7 @@ CHANNEL_TYPES = {"sms", "whatsapp", "web", "chat", "email", "messenger", "gbm", 
 INITIATORS = {"customer", "agent", "api"}
 
 
-def enable_flex(emulator: Emulator, workspace_sid: str) -> dict:
+def enable_flex(emulator: AccountState, workspace_sid: str) -> dict:
     """Flex on the account: the configuration onboarding leaves, routing through the given workspace."""
     workspace = emulator.table("workspaces")[workspace_sid]
     configuration = {

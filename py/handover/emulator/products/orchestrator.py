@@ -13,7 +13,12 @@ customer's profileId is a Memory profile id (`mem_profile_…`) is a guess the f
 
 from __future__ import annotations
 
-from ..core import Call, Emulator, assumed_route, not_found, now_iso
+from ..errors import not_found
+from ..formats import now_iso
+from ..routes import Call, assumed_route
+from ..state import AccountState, declare_tables
+
+TABLES = declare_tables(__name__, "orchestrator_conversations")
 
 # Crockford's base32, lower case, as Twilio's v2 ids spell it: 128 bits in 26 characters, the first 0-7.
 ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -21,7 +26,7 @@ ID_LENGTH = 26
 PAGE_SIZE = 50
 
 
-def new_id(emulator: Emulator, prefix: str) -> str:
+def new_id(emulator: AccountState, prefix: str) -> str:
     """A deterministic v2 id: the prefix (e.g. `conv_conversation`), an underscore, 26 base32 characters."""
     number = int(emulator.new_sid("")[:32], 16)
     digits = "".join(ID_ALPHABET[(number >> (5 * place)) & 31] for place in reversed(range(ID_LENGTH)))
@@ -29,7 +34,7 @@ def new_id(emulator: Emulator, prefix: str) -> str:
 
 
 def add_orchestrated_conversation(
-    emulator: Emulator,
+    emulator: AccountState,
     classic_service_sid: str,
     classic_conversation_sid: str,
     customer_address: str,
@@ -70,7 +75,7 @@ def add_orchestrated_conversation(
         return conversation
 
 
-def _participant(emulator: Emulator, conversation_id: str, kind: str, name: str | None, address: dict) -> dict:
+def _participant(emulator: AccountState, conversation_id: str, kind: str, name: str | None, address: dict) -> dict:
     created = now_iso()
     return {
         "id": new_id(emulator, "conv_participant"),

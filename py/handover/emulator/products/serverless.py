@@ -7,7 +7,26 @@ pointing at that build.
 
 from __future__ import annotations
 
-from ..core import Call, Emulator, TwilioError, not_found, now_iso, page, route
+from ..errors import TwilioError, not_found
+from ..formats import now_iso
+from ..responses import page
+from ..routes import Call, route
+from ..state import AccountState, declare_tables
+
+# Functions and Assets each have their resources, versions and versions' contents (by version SID).
+TABLES = declare_tables(
+    __name__,
+    "serverless_services",
+    "serverless_environments",
+    "serverless_variables",
+    "serverless_builds",
+    "serverless_functions",
+    "serverless_function_versions",
+    "serverless_function_version_contents",
+    "serverless_assets",
+    "serverless_asset_versions",
+    "serverless_asset_version_contents",
+)
 
 BASE = "https://serverless.twilio.com/v1/Services"
 RUNTIME = "node22"
@@ -18,7 +37,7 @@ VALUE_MAX_BYTES = 450
 # Seeding ----------------------------------------------------------------------------------------------
 
 
-def add_service(emulator: Emulator, unique_name: str, friendly_name: str | None = None) -> dict:
+def add_service(emulator: AccountState, unique_name: str, friendly_name: str | None = None) -> dict:
     sid = emulator.new_sid("ZS")
     url = f"{BASE}/{sid}"
     service = {
@@ -39,7 +58,7 @@ def add_service(emulator: Emulator, unique_name: str, friendly_name: str | None 
     return service
 
 
-def add_environment(emulator: Emulator, service_sid: str, domain_suffix: str = "dev") -> dict:
+def add_environment(emulator: AccountState, service_sid: str, domain_suffix: str = "dev") -> dict:
     """An environment as the Serverless Toolkit creates it for a domain suffix; no build until one is deployed."""
     service = emulator.table("serverless_services")[service_sid]
     sid = emulator.new_sid("ZE")
@@ -62,7 +81,13 @@ def add_environment(emulator: Emulator, service_sid: str, domain_suffix: str = "
     return environment
 
 
-def deploy_build(emulator: Emulator, service_sid: str, environment_sid: str, files: list, dependencies: dict[str, str] | None = None) -> dict:
+def deploy_build(
+    emulator: AccountState,
+    service_sid: str,
+    environment_sid: str,
+    files: list,
+    dependencies: dict[str, str] | None = None,
+) -> dict:
     """Deploy files to the environment, as `twilio serverless:deploy` does.
 
     `files` hold kind ("function" or "asset"), path, visibility and content, as the Toolkit maps
@@ -91,12 +116,12 @@ def deploy_build(emulator: Emulator, service_sid: str, environment_sid: str, fil
     return build
 
 
-def variables_of(emulator: Emulator, environment_sid: str) -> list[dict]:
+def variables_of(emulator: AccountState, environment_sid: str) -> list[dict]:
     """The environment's variables, as its functions get them."""
     return [v for v in emulator.table("serverless_variables").values() if v["environment_sid"] == environment_sid]
 
 
-def set_variable(emulator: Emulator, service_sid: str, environment_sid: str, key: str, value: str) -> dict:
+def set_variable(emulator: AccountState, service_sid: str, environment_sid: str, key: str, value: str) -> dict:
     """Create the environment's variable, or change its value, as `twilio serverless:env:set` does."""
     variable = _variable_named(emulator, environment_sid, key)
     if variable is None:
@@ -105,7 +130,7 @@ def set_variable(emulator: Emulator, service_sid: str, environment_sid: str, key
     return variable
 
 
-def _resource(emulator: Emulator, service_sid: str, kind: str, path: str) -> dict:
+def _resource(emulator: AccountState, service_sid: str, kind: str, path: str) -> dict:
     """The service's Function or Asset named `path`: the Toolkit reuses the one of the same friendly name."""
     table = emulator.table(f"serverless_{kind}s")
     existing = next((r for r in table.values() if r["service_sid"] == service_sid and r["friendly_name"] == path), None)
@@ -127,7 +152,7 @@ def _resource(emulator: Emulator, service_sid: str, kind: str, path: str) -> dic
     return resource
 
 
-def _version(emulator: Emulator, service_sid: str, file) -> dict:
+def _version(emulator: AccountState, service_sid: str, file) -> dict:
     kind, path, visibility = file.kind, file.path, file.visibility
     parent = _resource(emulator, service_sid, kind, path)
     sid = emulator.new_sid("ZN")
@@ -151,7 +176,7 @@ def _version(emulator: Emulator, service_sid: str, file) -> dict:
     return version
 
 
-def _function_version(emulator: Emulator, service_sid: str, file) -> dict:
+def _function_version(emulator: AccountState, service_sid: str, file) -> dict:
     version = _version(emulator, service_sid, file)
     version["links"] = {"function_version_content": f"{version['url']}/Content"}
     return version
@@ -163,7 +188,7 @@ def _in_build(version: dict, kind: str) -> dict:
     return {**{field: version[field] for field in fields}, "visibility": version["visibility"].upper()}
 
 
-def _new_variable(emulator: Emulator, service_sid: str, environment_sid: str, key: str, value: str) -> dict:
+def _new_variable(emulator: AccountState, service_sid: str, environment_sid: str, key: str, value: str) -> dict:
     sid = emulator.new_sid("ZV")
     variable = {
         "sid": sid,
@@ -180,7 +205,7 @@ def _new_variable(emulator: Emulator, service_sid: str, environment_sid: str, ke
     return variable
 
 
-def _variable_named(emulator: Emulator, environment_sid: str, key: str) -> dict | None:
+def _variable_named(emulator: AccountState, environment_sid: str, key: str) -> dict | None:
     return next(
         (v for v in emulator.table("serverless_variables").values() if v["environment_sid"] == environment_sid and v["key"] == key),
         None,

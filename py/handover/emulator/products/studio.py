@@ -14,7 +14,13 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from ..core import Call, Emulator, TwilioError, not_found, now_iso, page, parse_iso, route
+from ..errors import TwilioError, not_found
+from ..formats import now_iso, parse_iso
+from ..responses import page
+from ..routes import Call, route
+from ..state import AccountState, declare_tables
+
+TABLES = declare_tables(__name__, "studio_flows", "studio_executions")
 
 BASE = "https://studio.twilio.com/v2/Flows"
 INVALID_DEFINITION = 81022
@@ -78,19 +84,27 @@ def _checked(definition: object) -> object:
 # Seeding and inspection -------------------------------------------------------------------------------
 
 
-def add_flow(emulator: Emulator, friendly_name: str, definition: dict, status: str = "published", commit_message: str | None = None) -> dict:
+def add_flow(
+    emulator: AccountState,
+    friendly_name: str,
+    definition: dict,
+    status: str = "published",
+    commit_message: str | None = None,
+) -> dict:
     """A Flow as `POST /v2/Flows` creates it; an invalid definition raises InvalidDefinition."""
     with emulator.lock:
         return _new_flow(emulator, friendly_name, _checked(definition), status, commit_message)
 
 
-def studio_executions(emulator: Emulator, flow_sid: str) -> list[dict]:
+def studio_executions(emulator: AccountState, flow_sid: str) -> list[dict]:
     """The Executions of a Flow, oldest first, each with the context (`flow.data` = Parameters) the flow got."""
     with emulator.lock:
         return [e for e in emulator.table("studio_executions").values() if e["flow_sid"] == flow_sid]
 
 
-def _new_flow(emulator: Emulator, friendly_name: str, definition: object, status: str, commit_message: str | None) -> dict:
+def _new_flow(
+    emulator: AccountState, friendly_name: str, definition: object, status: str, commit_message: str | None
+) -> dict:
     sid = emulator.new_sid("FW")
     url = f"{BASE}/{sid}"
     flow = {
@@ -234,7 +248,7 @@ def _moment(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _new_execution(emulator: Emulator, flow: dict, body: dict) -> dict:
+def _new_execution(emulator: AccountState, flow: dict, body: dict) -> dict:
     sid = emulator.new_sid("FN")
     url = f"{flow['url']}/Executions/{sid}"
     execution = {

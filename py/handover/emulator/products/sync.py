@@ -21,8 +21,14 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from urllib.parse import quote
 
-from ..core import Call, Emulator, TwilioError, iso, not_found, page, parse_iso, route
+from ..errors import TwilioError, not_found
+from ..formats import iso, parse_iso
 from ..limits import SyncLimit
+from ..responses import page
+from ..routes import Call, route
+from ..state import AccountState, declare_tables
+
+TABLES = declare_tables(__name__, "sync_services", "sync_maps", "sync_map_items")  # items: Map SID → key → Item
 
 BASE = "https://sync.twilio.com/v1/Services"
 DEFAULT_SERVICE = "default"
@@ -34,17 +40,17 @@ CREATED_BY = "system"  # what Twilio writes for an object created through the RE
 # Time -------------------------------------------------------------------------------------------------
 
 
-def _now(emulator: Emulator) -> datetime:
+def _now(emulator: AccountState) -> datetime:
     """The emulator's time to the second, as Sync's dates have it; expiry dates count from it."""
     return emulator.now().replace(microsecond=0)
 
 
-def _expiry(emulator: Emulator, ttl: int) -> str | None:
+def _expiry(emulator: AccountState, ttl: int) -> str | None:
     """The `date_expires` of a TTL given now: a TTL of 0 means the object does not expire."""
     return iso(_now(emulator) + timedelta(seconds=ttl)) if ttl else None
 
 
-def _expired(emulator: Emulator, resource: dict) -> bool:
+def _expired(emulator: AccountState, resource: dict) -> bool:
     expires = resource["date_expires"]
     return expires is not None and _moment(expires) <= emulator.now()
 
@@ -55,7 +61,7 @@ def _moment(text: str) -> datetime:
     return parse_iso(text)
 
 
-def _forget_expired_maps(emulator: Emulator) -> None:
+def _forget_expired_maps(emulator: AccountState) -> None:
     """Drop the Maps whose time has passed, with their Items, so that no request can see them again."""
     maps, items = emulator.table("sync_maps"), emulator.table("sync_map_items")
     for sid in [sid for sid, sync_map in maps.items() if _expired(emulator, sync_map)]:
@@ -63,14 +69,14 @@ def _forget_expired_maps(emulator: Emulator) -> None:
         items.pop(sid, None)
 
 
-def _forget_expired_items(emulator: Emulator, items: dict[str, dict]) -> dict[str, dict]:
+def _forget_expired_items(emulator: AccountState, items: dict[str, dict]) -> dict[str, dict]:
     """A Map's Items, without (and rid of) those whose time has passed: for the requests that read them all."""
     for key in [key for key, item in items.items() if _expired(emulator, item)]:
         del items[key]
     return items
 
 
-def _live_item(emulator: Emulator, items: dict[str, dict], key: str) -> dict | None:
+def _live_item(emulator: AccountState, items: dict[str, dict], key: str) -> dict | None:
     """The Item `key`, or None when there is none or its time has passed (then it is dropped): a request
     touching one Item checks that one, so that a Map of many Items costs no more to serve than a small one."""
     item = items.get(key)
@@ -83,14 +89,14 @@ def _live_item(emulator: Emulator, items: dict[str, dict], key: str) -> dict | N
 # Seeding and inspection ----------------------------------------------------------------------------------
 
 
-def default_sync_service(emulator: Emulator) -> dict:
+def default_sync_service(emulator: AccountState) -> dict:
     """The account's default Sync service, created the first time it is asked for."""
     with emulator.lock:
         existing = next((s for s in emulator.table("sync_services").values() if s["unique_name"] == DEFAULT_SERVICE), None)
         return existing or _new_default_service(emulator)
 
 
-def _new_default_service(emulator: Emulator) -> dict:
+def _new_default_service(emulator: AccountState) -> dict:
     sid = emulator.new_sid("IS")
     url = f"{BASE}/{sid}"
     now = iso(_now(emulator))
@@ -114,14 +120,14 @@ def _new_default_service(emulator: Emulator) -> dict:
     return service
 
 
-def add_sync_map(emulator: Emulator, unique_name: str | None = None, ttl: int = 0) -> dict:
+def add_sync_map(emulator: AccountState, unique_name: str | None = None, ttl: int = 0) -> dict:
     """A Map of the default service, as `POST /v1/Services/default/Maps` creates it."""
     with emulator.lock:
         _forget_expired_maps(emulator)
         return _new_map(emulator, default_sync_service(emulator)["sid"], unique_name, ttl)
 
 
-def add_sync_map_item(emulator: Emulator, map_name: str, key: str, data: dict, ttl: int = 0) -> dict:
+def add_sync_map_item(emulator: AccountState, map_name: str, key: str, data: dict, ttl: int = 0) -> dict:
     """An Item of the default service's Map named `map_name` (its SID or unique name)."""
     with emulator.lock:
         _forget_expired_maps(emulator)
@@ -131,7 +137,7 @@ def add_sync_map_item(emulator: Emulator, map_name: str, key: str, data: dict, t
         return _new_item(emulator, sync_map, key, data, ttl)
 
 
-def sync_map_items(emulator: Emulator, map_name: str) -> dict[str, dict]:
+def sync_map_items(emulator: AccountState, map_name: str) -> dict[str, dict]:
     """The unexpired Items of the default service's Map `map_name`, by key; empty if there is no such Map."""
     with emulator.lock:
         _forget_expired_maps(emulator)
@@ -139,7 +145,7 @@ def sync_map_items(emulator: Emulator, map_name: str) -> dict[str, dict]:
         return dict(_forget_expired_items(emulator, emulator.table("sync_map_items")[sync_map["sid"]])) if sync_map else {}
 
 
-def _new_map(emulator: Emulator, service_sid: str, unique_name: str | None, ttl: int) -> dict:
+def _new_map(emulator: AccountState, service_sid: str, unique_name: str | None, ttl: int) -> dict:
     sid = emulator.new_sid("MP")
     url = f"{BASE}/{service_sid}/Maps/{sid}"
     now = iso(_now(emulator))
@@ -161,7 +167,7 @@ def _new_map(emulator: Emulator, service_sid: str, unique_name: str | None, ttl:
     return sync_map
 
 
-def _new_item(emulator: Emulator, sync_map: dict, key: str, data: dict, ttl: int) -> dict:
+def _new_item(emulator: AccountState, sync_map: dict, key: str, data: dict, ttl: int) -> dict:
     now = iso(_now(emulator))
     item = {
         "key": key,
@@ -180,7 +186,7 @@ def _new_item(emulator: Emulator, sync_map: dict, key: str, data: dict, ttl: int
     return item
 
 
-def _map_named(emulator: Emulator, service_sid: str, name: str) -> dict | None:
+def _map_named(emulator: AccountState, service_sid: str, name: str) -> dict | None:
     return next(
         (m for m in emulator.table("sync_maps").values() if m["service_sid"] == service_sid and name in (m["sid"], m["unique_name"])),
         None,
@@ -190,7 +196,7 @@ def _map_named(emulator: Emulator, service_sid: str, name: str) -> dict | None:
 # Lookups --------------------------------------------------------------------------------------------------
 
 
-def _service_named(emulator: Emulator, key: str) -> dict | None:
+def _service_named(emulator: AccountState, key: str) -> dict | None:
     """The service `key` names: `default`, or a service's SID or unique name; None if there is none."""
     if key == DEFAULT_SERVICE:
         return default_sync_service(emulator)
@@ -205,7 +211,7 @@ def _service(call: Call, key: str) -> dict:
     return service
 
 
-def _find_map(emulator: Emulator, service_key: str, map_key: str) -> dict | None:
+def _find_map(emulator: AccountState, service_key: str, map_key: str) -> dict | None:
     """The unexpired Map `map_key` (its SID or unique name) of the service `service_key` names; None if there is none."""
     _forget_expired_maps(emulator)
     service = _service_named(emulator, service_key)

@@ -15,12 +15,18 @@ import json
 import re
 from typing import Callable, Iterator
 
-from ..core import Call, Emulator, TwilioError, fetched, not_found, now_iso, page, route, to_json_text
+from ..errors import TwilioError, not_found
+from ..formats import now_iso, to_json_text
+from ..responses import fetched, page
+from ..routes import Call, route
+from ..state import AccountState, declare_tables
+
+TABLES = declare_tables(__name__, "workspaces", "workflows", "task_channels", "tasks")
 
 BASE = "https://taskrouter.twilio.com/v1/Workspaces"
 
 
-def add_workspace(emulator: Emulator, friendly_name: str) -> dict:
+def add_workspace(emulator: AccountState, friendly_name: str) -> dict:
     sid = emulator.new_sid("WS")
     workspace = {
         "account_sid": emulator.account.sid,
@@ -43,7 +49,7 @@ def add_workspace(emulator: Emulator, friendly_name: str) -> dict:
     return workspace
 
 
-def add_workflow(emulator: Emulator, workspace_sid: str, friendly_name: str) -> dict:
+def add_workflow(emulator: AccountState, workspace_sid: str, friendly_name: str) -> dict:
     sid = emulator.new_sid("WW")
     workflow = {
         "account_sid": emulator.account.sid,
@@ -64,7 +70,7 @@ def add_workflow(emulator: Emulator, workspace_sid: str, friendly_name: str) -> 
     return workflow
 
 
-def add_task_channel(emulator: Emulator, workspace_sid: str, unique_name: str) -> dict:
+def add_task_channel(emulator: AccountState, workspace_sid: str, unique_name: str) -> dict:
     sid = emulator.new_sid("TC")
     channel = {
         "account_sid": emulator.account.sid,
@@ -82,14 +88,14 @@ def add_task_channel(emulator: Emulator, workspace_sid: str, unique_name: str) -
     return channel
 
 
-def task_channel_named(emulator: Emulator, workspace_sid: str, unique_name: str) -> dict | None:
+def task_channel_named(emulator: AccountState, workspace_sid: str, unique_name: str) -> dict | None:
     return next(
         (c for c in emulator.table("task_channels").values() if c["workspace_sid"] == workspace_sid and c["unique_name"] == unique_name),
         None,
     )
 
 
-def create_task(emulator: Emulator, workflow: dict, channel: dict, attributes: dict) -> dict:
+def create_task(emulator: AccountState, workflow: dict, channel: dict, attributes: dict) -> dict:
     """What TaskRouter does when a workflow accepts a task: one pending task, queued."""
     workspace_sid, sid = workflow["workspace_sid"], emulator.new_sid("WT")
     task = {
@@ -129,7 +135,9 @@ def _in_workspace(call: Call, kind: str) -> dict:
     return item
 
 
-def require_routing(emulator: Emulator, workspace_sid: str, workflow_sid: str, channel_name: str) -> tuple[dict, dict]:
+def require_routing(
+    emulator: AccountState, workspace_sid: str, workflow_sid: str, channel_name: str
+) -> tuple[dict, dict]:
     """The workflow and task channel a routing request names, or the 400 Twilio answers."""
     if workspace_sid not in emulator.table("workspaces"):
         raise TwilioError(400, 20001, f"Invalid workspace_sid: workspace {workspace_sid} not found")

@@ -1,0 +1,31 @@
+"""What the emulator keeps of each request it received, for tests and the benchmark to read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class RecordedRequest:
+    """One request the emulator received. The credential's secret is never kept."""
+
+    method: str
+    host: str
+    path: str
+    query: str
+    content_type: str
+    body: object
+    auth_user: str | None
+    operation: str | None = None
+    # What the client got: None and None when the connection was dropped (before or after the handler ran).
+    status: int | None = None
+    response: object = None
+    # The handler's answer that a fault after handling kept from the client (dropped or replaced by an
+    # error), so that a test can see what Twilio did although the client never learnt it; None otherwise.
+    withheld: tuple[int, object] | None = None
+    started: float = 0.0
+    finished: float = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}{self.path}"

@@ -1,0 +1,122 @@
+"""The route registry: which handler answers an operation, what a handler gets (`Call`), how a path finds its template.
+
+Products register their handlers with `route` (operations Twilio's OpenAPI description names) and
+`assumed_route` (operations it lacks) when they are imported; the request pipeline looks them up.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import parse_qs, unquote
+
+from .limits import SyncLimit
+from .state import AccountState
+
+
+@dataclass
+class Call:
+    """What a route handler gets: the request, its decoded parameters, and the account's state."""
+
+    emulator: AccountState
+    method: str
+    host: str
+    path: str
+    params: dict
+    query: dict
+    body: object
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case, e.g. "if-match"
+    query_string: str = ""  # as sent: `query` keeps one value of each name, this keeps repeated ones
+
+    @property
+    def base_url(self) -> str:
+        return f"https://{self.host}"
+
+    def query_values(self, name: str) -> list[str]:
+        """Every value of a repeatable query parameter (e.g. TaskRouter's AssignmentStatus), in order."""
+        return parse_qs(self.query_string).get(name, [])
+
+
+Handler = Callable[[Call], tuple[int, object]]
+# Which of Twilio's load limits a request counts against: the limit and the SID whose bucket it takes from; None: none.
+Metered = Callable[[Call], tuple[SyncLimit, str] | None]
+# (product, method, path template), the product as `_product` names it.
+RouteKey = tuple[str, str, str]
+ROUTES: dict[RouteKey, Handler] = {}
+METERED_ROUTES: dict[RouteKey, Metered] = {}
+# Operations Twilio serves but its installed OpenAPI description does not describe.
+ASSUMED_ROUTES: dict[RouteKey, Handler] = {}
+
+
+def route(host: str, method: str, path_template: str, metered: Metered | None = None) -> Callable[[Handler], Handler]:
+    """Register a handler for an operation, named exactly as Twilio's OpenAPI description names it.
+
+    `metered` says which load limit a request of the operation counts against; it runs under the
+    emulator's lock before any fault and before the handler.
+    """
+
+    def register(handler: Handler) -> Handler:
+        ROUTES[(host, method, path_template)] = handler
+        if metered is not None:
+            METERED_ROUTES[(host, method, path_template)] = metered
+        return handler
+
+    return register
+
+
+def assumed_route(host: str, method: str, path_template: str) -> Callable[[Handler], Handler]:
+    """Register a handler for an operation the installed description lacks.
+
+    Its module's docstring must say what is assumed and why. It answers only when the description has
+    no operation for the request. Such a request is authenticated, recorded (with its `operation`) and
+    struck by faults like any other, and is no violation; nothing checks it or its answer against a
+    schema, since none is installed.
+    """
+
+    def register(handler: Handler) -> Handler:
+        ASSUMED_ROUTES[(host, method, path_template)] = handler
+        return handler
+
+    return register
+
+
+def _product(host: str) -> str:
+    """The product a host serves, as routes name it: its first label, e.g. "sync" of sync.twilio.com."""
+    return host.split(".")[0]
+
+
+def described_handler(host: str, method: str, path_template: str) -> Handler | None:
+    """The handler of an operation the description names; None if the emulator does not emulate it."""
+    return ROUTES.get((_product(host), method, path_template))
+
+
+def metering(host: str, method: str, path_template: str) -> Metered | None:
+    """What counts a request of the operation against a load limit; None if no limit applies."""
+    return METERED_ROUTES.get((_product(host), method, path_template))
+
+
+@dataclass(frozen=True)
+class AssumedOperation:
+    path_template: str
+    handler: Handler
+    path_parameters: dict[str, str]
+
+
+def find_assumed(method: str, host: str, path: str) -> AssumedOperation | None:
+    """The assumed operation a request names, a literal path segment beating a parameter; None if there is none."""
+    product = _product(host)
+    templates = sorted(
+        (template for (named, method_name, template) in ASSUMED_ROUTES if (named, method_name) == (product, method)),
+        key=lambda template: template.count("{"),
+    )
+    for template in templates:
+        match = _template_pattern(template).match(path)
+        if match:
+            parameters = {name: unquote(value) for name, value in match.groupdict().items()}
+            return AssumedOperation(template, ASSUMED_ROUTES[(product, method, template)], parameters)
+    return None
+
+
+def _template_pattern(path_template: str) -> re.Pattern:
+    return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path_template)) + "$")
