@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine with Python 3.11+, Node 20+ and make:
 #   make demo   hand a conversation to Flex end to end on the embedded Twilio emulator
-#   make test   the whole test suite: lint, the Node unit tests, then pytest
+#   make test   the whole test suite: lint (ruff, import layers, ESLint), the Node unit tests, then pytest
 #   make bench  measure the handoff (round trips, latency, cold start, a burst) into bench/
 PYTHON ?= python3
 VENV := .venv
@@ -27,8 +27,11 @@ node_modules/.installed: package.json package-lock.json
 demo: install
 	$(BIN)/handover demo
 
-# Static checks, one command a line.
+# Static checks, one command a line: Python's format and lint (ruff), its import layers (import-linter), then ESLint.
 lint: install
+	$(BIN)/ruff format --check py tests
+	$(BIN)/ruff check py tests
+	$(BIN)/lint-imports
 	node_modules/.bin/eslint --max-warnings 0 .
 
 # Node's unit tests of the helpers. Given a folder, node --test also runs test.js, test-*.js, *_test.js,
@@ -54,4 +57,4 @@ validate: install
 	$(BIN)/handover validate
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .import_linter_cache

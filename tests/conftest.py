@@ -13,9 +13,18 @@ from pathlib import Path
 import pytest
 
 from handover import contract
-from handover.emulator import Emulator, EmulatorProxy, FlexAccount, add_flow, add_sync_map, new_account, seed_flex_account, spec_directory
-from handover.localstack import start_runtime
-from handover.runtime import LocalRuntime
+from handover.emulator import (
+    Emulator,
+    EmulatorProxy,
+    FlexAccount,
+    add_flow,
+    add_sync_map,
+    new_account,
+    seed_flex_account,
+    spec_directory,
+)
+from handover.local.runtime import LocalRuntime
+from handover.local.stack import start_runtime
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 # The deployment's handover token in every runtime the tests start, and the one call_tool presents.
@@ -42,14 +51,27 @@ def twilio() -> Twilio:
 @pytest.fixture(scope="session")
 def studio_flow(twilio: Twilio) -> str:
     """The SID of a published Studio handoff flow of the account, which the studio-handover tool starts."""
-    trigger = {"name": "Trigger", "type": "trigger", "properties": {"offset": {"x": 0, "y": 0}}, "transitions": [{"event": "incomingRequest", "next": "SendToAgent"}]}
+    trigger = {
+        "name": "Trigger",
+        "type": "trigger",
+        "properties": {"offset": {"x": 0, "y": 0}},
+        "transitions": [{"event": "incomingRequest", "next": "SendToAgent"}],
+    }
     send_to_flex = {
         "name": "SendToAgent",
         "type": "send-to-flex",
-        "properties": {"workflow": twilio.account.workflow_sid, "attributes": "{{flow.data.HandoffData.attributes | to_json}}"},
+        "properties": {
+            "workflow": twilio.account.workflow_sid,
+            "attributes": "{{flow.data.HandoffData.attributes | to_json}}",
+        },
         "transitions": [],
     }
-    definition = {"description": "Agent Handoff", "initial_state": "Trigger", "flags": {"allow_concurrent_calls": True}, "states": [trigger, send_to_flex]}
+    definition = {
+        "description": "Agent Handoff",
+        "initial_state": "Trigger",
+        "flags": {"allow_concurrent_calls": True},
+        "states": [trigger, send_to_flex],
+    }
     return add_flow(twilio.emulator, "Agent Handoff", definition)["sid"]
 
 
@@ -62,7 +84,9 @@ def runtimes(twilio: Twilio):
         config = {"HANDOVER_TOKEN": HANDOVER_TOKEN, **config}
         key = (fork, tuple(sorted(config.items())))
         if key not in started:
-            started[key] = start_runtime(PROJECT_DIR, twilio.emulator, twilio.proxy, twilio.account, fork=fork, **config)
+            started[key] = start_runtime(
+                PROJECT_DIR, twilio.emulator, twilio.proxy, twilio.account, fork=fork, **config
+            )
         return started[key]
 
     yield runtime

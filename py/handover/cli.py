@@ -1,15 +1,56 @@
-"""The `handover` command: parses options, calls a module, prints."""
+"""The `handover` command: parses options, calls a module, prints through `printers`.
+
+Every command error is a HandoverError (errors.py), and a failed Twilio request is worded by one
+formatter (account.sdk.TwilioFailure); `_ClickErrors`, the base of every command and group here, turns
+both into click errors: nowhere else.
+The modules a command needs are imported when it runs, so that `handover --help` stays fast: it
+imports neither the twilio SDK nor jinja2, matplotlib or the emulator.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
-from . import __version__
+from . import __version__, contract
+from .errors import HandoverError
+from .project import ENV_FILE, find_project_dir, read_local
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+class _ClickErrors:
+    """Where command errors become click's, for every command and group: a HandoverError by its message (exit 2
+    with the command's usage for an InputError, else 1), a failed Twilio request as TwilioFailure words it (1)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except HandoverError as error:
+            raise (click.UsageError(str(error), ctx) if error.usage else click.ClickException(str(error))) from error
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            from .account.sdk import TwilioFailure
+
+            failure = TwilioFailure.of(error)
+            if failure is None:
+                raise
+            raise click.ClickException(str(failure)) from error
+
+
+class HandoverCommand(_ClickErrors, click.Command):
+    """A `handover` command."""
+
+
+class HandoverGroup(_ClickErrors, click.Group):
+    """A group whose commands are HandoverCommands, and whose groups HandoverGroups."""
+
+    command_class = HandoverCommand
+    group_class = type  # its own class
 
 
 def _echo_note(message: str) -> None:
@@ -17,24 +58,18 @@ def _echo_note(message: str) -> None:
 
 
 def _project(ctx: click.Context) -> Path:
-    from .project import ProjectNotFound, find_project_dir
-
     given = ctx.find_root().params.get("project_dir")
-    try:
-        return find_project_dir(Path(given) if given else Path.cwd())
-    except ProjectNotFound as error:
-        raise click.UsageError(str(error)) from error
+    return find_project_dir(Path(given) if given else Path.cwd())
 
 
 # Shared by the commands that talk to a Twilio account ----------------------------------------------
+
 
 def _sid_option(prefix: str, what: str):
     """A click callback that accepts only a SID of this prefix (or nothing, for an optional option)."""
 
     def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-        from .contract import is_sid
-
-        if value is not None and not is_sid(prefix, value):
+        if value is not None and not contract.is_sid(prefix, value):
             raise click.BadParameter(f"{value!r} is not {what}: expected {prefix} followed by 32 hex characters.")
         return value
 
@@ -44,11 +79,17 @@ def _sid_option(prefix: str, what: str):
 def _deployment_options(command):
     """--service-sid and --environment, as the Serverless Toolkit names them."""
     command = click.option(
-        "--environment", metavar="SUFFIX",
-        help="The Functions environment: its domain suffix, unique name or ZE SID (default: `environment` in .twilioserverlessrc, else dev).",
+        "--environment",
+        metavar="SUFFIX",
+        help=(
+            "The Functions environment: its domain suffix, unique name or ZE SID (default: `environment` in "
+            ".twilioserverlessrc, else dev)."
+        ),
     )(command)
     return click.option(
-        "--service-sid", metavar="ZS…", callback=_sid_option("ZS", "a Serverless service SID"),
+        "--service-sid",
+        metavar="ZS…",
+        callback=_sid_option("ZS", "a Serverless service SID"),
         help="The deployed service (default: .twilioserverlessrc, .twiliodeployinfo, then the project's name).",
     )(command)
 
@@ -58,56 +99,25 @@ def _show_secrets_option(what: str):
 
 
 def _credentials(project_dir: Path):
-    from . import credentials
+    from .account import credentials
 
-    try:
-        found = credentials.load(project_dir)
-    except credentials.CredentialsError as error:
-        raise click.UsageError(str(error)) from error
+    found = credentials.load(project_dir)
     _echo_note(f"Using {found.describe()}.")
     return found, credentials.client(found)
 
 
-class _AccountErrors:
-    """Turns what can go wrong while talking to Twilio into a ClickException that says what to do."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        from requests import RequestException
-        from twilio.base.exceptions import TwilioException, TwilioRestException
-
-        from .deployed import NoBuild
-        from .deployment import DeploymentNotFound
-        from .project import ProjectFileInvalid
-        from .sdk import rest_error
-        from .tokens import NoToken
-        from .tools import AssistantNotFound, AssistantsApiError, AssistantsRetired
-
-        if isinstance(error, TwilioException):
-            error = rest_error(error) or error
-        if isinstance(error, TwilioRestException):
-            raise click.ClickException(
-                f"Twilio answered {error.method} {error.uri} with HTTP {error.status}, error {error.code}: {error.msg}"
-            ) from error
-        if isinstance(error, RequestException):
-            raise click.ClickException(f"Could not reach Twilio: {type(error).__name__}. Check your network or proxy, then run again.") from error
-        if isinstance(error, (DeploymentNotFound, NoBuild, ProjectFileInvalid, AssistantNotFound, AssistantsApiError, AssistantsRetired, NoToken)):
-            raise click.ClickException(str(error)) from error
-        return False
-
-
 def _locate(client, project_dir: Path, found_credentials, service_sid: str | None, environment: str | None):
-    from . import deployment
+    from .account import deployment
 
-    located = deployment.locate(client, project_dir, found_credentials, service_sid, deployment.environment_name(project_dir, environment))
+    located = deployment.locate(
+        client, project_dir, found_credentials, service_sid, deployment.environment_name(project_dir, environment)
+    )
     for line in located.describe():
         _echo_note(f"Using {line}.")
     return located
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=HandoverGroup, context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version")
 @click.option(
     "--project-dir",
@@ -130,7 +140,7 @@ def generate(ctx: click.Context, check: bool, as_json: bool) -> None:
 
     Example: handover generate --check
     """
-    from . import generate as generator
+    from .functions import generate as generator
 
     project_dir = _project(ctx)
     files = generator.differing(project_dir) if check else generator.write(project_dir)
@@ -144,15 +154,23 @@ def generate(ctx: click.Context, check: bool, as_json: bool) -> None:
     if check and files:
         ctx.exit(1)
     if not as_json:
-        click.echo(f"{len(files)} file(s) {'differ' if check else 'written'}; {len(generator.generated_files())} generated in all.", err=True)
+        click.echo(
+            f"{len(files)} file(s) {'differ' if check else 'written'}; "
+            f"{len(generator.generated_files())} generated in all.",
+            err=True,
+        )
 
 
 @cli.command(context_settings=CONTEXT, short_help="Check functions parse, match templates and the deployment.")
-@click.option("--deployed", is_flag=True, help="Also compare the deployed functions with the local ones (needs credentials).")
+@click.option(
+    "--deployed", is_flag=True, help="Also compare the deployed functions with the local ones (needs credentials)."
+)
 @_deployment_options
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @click.pass_context
-def validate(ctx: click.Context, deployed: bool, service_sid: str | None, environment: str | None, as_json: bool) -> None:
+def validate(
+    ctx: click.Context, deployed: bool, service_sid: str | None, environment: str | None, as_json: bool
+) -> None:
     """Check that the JavaScript parses and loads, each function exports a handler, generated files are current.
 
     With --deployed, also read what the Functions environment runs and name every function or asset
@@ -160,20 +178,16 @@ def validate(ctx: click.Context, deployed: bool, service_sid: str | None, enviro
 
     Example: handover validate --deployed --environment dev
     """
-    from . import validate as validator
+    from .functions import validate as validator
 
     project_dir = _project(ctx)
-    try:
-        problems = [(p.path, p.message) for p in validator.check(project_dir)]
-    except FileNotFoundError as error:
-        raise click.ClickException(str(error)) from error
+    problems = [(p.path, p.message) for p in validator.check(project_dir)]
     if deployed:
-        from . import deployed as deployed_module
+        from .account import deployed_code
 
         found_credentials, client = _credentials(project_dir)
-        with _AccountErrors():
-            located = _locate(client, project_dir, found_credentials, service_sid, environment)
-            differences = deployed_module.compare(client, located, project_dir)
+        located = _locate(client, project_dir, found_credentials, service_sid, environment)
+        differences = deployed_code.compare(client, located, project_dir)
         problems += [(d.path, f"{d.kind} {d.message}") for d in differences]
     if as_json:
         click.echo(json.dumps([{"path": path, "problem": message} for path, message in problems], indent=2))
@@ -181,13 +195,18 @@ def validate(ctx: click.Context, deployed: bool, service_sid: str | None, enviro
         for path, message in problems:
             click.echo(f"{path}: {message}")
     if problems:
-        click.echo(f"{len(problems)} problem(s) found." + (f" {deployed_module.DEPLOY_FIX}" if deployed and differences else ""), err=True)
+        click.echo(
+            f"{len(problems)} problem(s) found." + (f" {deployed_code.DEPLOY_FIX}" if deployed and differences else ""),
+            err=True,
+        )
         ctx.exit(1)
     click.echo("All functions and assets are valid" + (" and deployed as they are." if deployed else "."), err=True)
 
 
 @cli.command(context_settings=CONTEXT, short_help="Run a handoff end to end on the emulator.")
-@click.option("--keep-running", is_flag=True, help="Leave the emulator and the runtime up, and print a curl command to call them.")
+@click.option(
+    "--keep-running", is_flag=True, help="Leave the emulator and the runtime up, and print a curl command to call them."
+)
 @click.option("--fork", is_flag=True, help="Run each function call in a forked process, as twilio-run does by default.")
 @click.pass_context
 def demo(ctx: click.Context, keep_running: bool, fork: bool) -> None:
@@ -195,29 +214,64 @@ def demo(ctx: click.Context, keep_running: bool, fork: bool) -> None:
 
     Example: handover demo --keep-running
     """
-    from . import demo as walkthrough
-    from .emulator import SpecNotFound
-    from .runtime import RuntimeStartError
+    from .local import demo as walkthrough
 
-    try:
-        walkthrough.run(_project(ctx), click.echo, keep_running=keep_running, fork=fork)
-    except (SpecNotFound, RuntimeStartError, walkthrough.DemoFailed) as error:
-        raise click.ClickException(str(error)) from error
+    walkthrough.run(_project(ctx), click.echo, keep_running=keep_running, fork=fork)
 
 
-@cli.command(context_settings=CONTEXT, short_help="Measure round trips, latency, cold start, a burst and a spike at Twilio's limits.")
+@cli.command(
+    context_settings=CONTEXT,
+    short_help="Measure round trips, latency, cold start, a burst and a spike at Twilio's limits.",
+)
 @click.option("--quick", is_flag=True, help="Tiny counts (10 calls, a burst of 5): a smoke test, not figures to quote.")
-@click.option("--latency-ms", type=click.IntRange(0, 1000), metavar="MS", help="The emulated time of one Twilio round trip (default 50).")
-@click.option("--calls", type=click.IntRange(1, 1000), metavar="N", help="Handoffs per latency series (default 200; 10 with --quick).")
-@click.option("--burst", type=click.IntRange(1, 300), metavar="N", help="Conversations in the burst, 3 calls each (default 100; 5 with --quick).")
-@click.option("--spike", type=click.IntRange(1, 5000), metavar="N", help="Conversations in the spike at Twilio's limits, 3 calls each (default 1000; 20 with --quick).")
-@click.option("--time-scale", type=click.FloatRange(1, 100), metavar="T", help="Run the spike T times slower than Twilio's time, limits scaled alike (default 6; 1 with --quick).")
-@click.option("--out", type=click.Path(file_okay=False), metavar="DIR", help="Where results.json, report.md and latency.png go (default: bench/ in the project).")
+@click.option(
+    "--latency-ms",
+    type=click.IntRange(0, 1000),
+    metavar="MS",
+    help="The emulated time of one Twilio round trip (default 50).",
+)
+@click.option(
+    "--calls",
+    type=click.IntRange(1, 1000),
+    metavar="N",
+    help="Handoffs per latency series (default 200; 10 with --quick).",
+)
+@click.option(
+    "--burst",
+    type=click.IntRange(1, 300),
+    metavar="N",
+    help="Conversations in the burst, 3 calls each (default 100; 5 with --quick).",
+)
+@click.option(
+    "--spike",
+    type=click.IntRange(1, 5000),
+    metavar="N",
+    help="Conversations in the spike at Twilio's limits, 3 calls each (default 1000; 20 with --quick).",
+)
+@click.option(
+    "--time-scale",
+    type=click.FloatRange(1, 100),
+    metavar="T",
+    help="Run the spike T times slower than Twilio's time, limits scaled alike (default 6; 1 with --quick).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Where results.json, report.md and latency.png go (default: bench/ in the project).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of the summary.")
 @click.pass_context
 def bench(
-    ctx: click.Context, quick: bool, latency_ms: int | None, calls: int | None, burst: int | None, spike: int | None,
-    time_scale: float | None, out: str | None, as_json: bool,
+    ctx: click.Context,
+    quick: bool,
+    latency_ms: int | None,
+    calls: int | None,
+    burst: int | None,
+    spike: int | None,
+    time_scale: float | None,
+    out: str | None,
+    as_json: bool,
 ) -> None:
     """Benchmark the handoff through the real local runtime and the emulator, on loopback only.
 
@@ -229,20 +283,13 @@ def bench(
 
     Example: handover bench --quick --out /tmp/bench
     """
-    from subprocess import SubprocessError
-
     from .bench import runner
-    from .bench.node import NodeFailed
     from .bench.report import summary_lines
-    from .emulator import SpecNotFound
-    from .runtime import RuntimeStartError
+    from .bench.settings import settings_for
 
     project_dir = _project(ctx)
-    settings = runner.settings_for(quick, latency_ms, calls, burst, spike, time_scale)
-    try:
-        results = runner.run(project_dir, settings, _echo_note)
-    except (SpecNotFound, RuntimeStartError, NodeFailed, SubprocessError, TimeoutError) as error:
-        raise click.ClickException(f"The benchmark stopped: {error}") from error
+    settings = settings_for(quick, latency_ms, calls, burst, spike, time_scale)
+    results = runner.run(project_dir, settings, _echo_note)
     paths = runner.write(results, Path(out) if out else project_dir / "bench")
     if as_json:
         click.echo(json.dumps(results, indent=2))
@@ -265,19 +312,53 @@ def env() -> None:
 
 
 @env.command("set", context_settings=CONTEXT, short_help="Set the Flex workspace and workflow, locally and deployed.")
-@click.option("--workspace-sid", required=True, metavar="WS…", callback=_sid_option("WS", "a TaskRouter workspace SID"), help="The TaskRouter workspace of your Flex instance.")
-@click.option("--workflow-sid", required=True, metavar="WW…", callback=_sid_option("WW", "a TaskRouter workflow SID"), help="The workflow that routes handed-off conversations.")
-@click.option("--task-channel", metavar="NAME", help="The task channel of the created tasks (the function's default: chat).")
+@click.option(
+    "--workspace-sid",
+    required=True,
+    metavar="WS…",
+    callback=_sid_option("WS", "a TaskRouter workspace SID"),
+    help="The TaskRouter workspace of your Flex instance.",
+)
+@click.option(
+    "--workflow-sid",
+    required=True,
+    metavar="WW…",
+    callback=_sid_option("WW", "a TaskRouter workflow SID"),
+    help="The workflow that routes handed-off conversations.",
+)
+@click.option(
+    "--task-channel", metavar="NAME", help="The task channel of the created tasks (the function's default: chat)."
+)
 @_deployment_options
 @click.option("--local-only", is_flag=True, help="Write .env only.")
 @click.option("--remote-only", is_flag=True, help="Write the deployed environment only.")
-@click.option("--no-verify", is_flag=True, help="Do not check the workspace, workflow and task channel against the account.")
-@click.option("--rotate-token", is_flag=True, help="Replace HANDOVER_TOKEN with a new one; tool URLs with the old one then get HTTP 401.")
+@click.option(
+    "--no-verify", is_flag=True, help="Do not check the workspace, workflow and task channel against the account."
+)
+@click.option(
+    "--rotate-token",
+    is_flag=True,
+    help="Replace HANDOVER_TOKEN with a new one; tool URLs with the old one then get HTTP 401.",
+)
 @_show_secrets_option("HANDOVER_TOKEN (a line HANDOVER_TOKEN=…, or handover_token in --json)")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def env_set(ctx, workspace_sid, workflow_sid, task_channel, service_sid, environment, local_only, remote_only, no_verify, rotate_token, show_secrets, dry_run, as_json) -> None:
+def env_set(
+    ctx,
+    workspace_sid,
+    workflow_sid,
+    task_channel,
+    service_sid,
+    environment,
+    local_only,
+    remote_only,
+    no_verify,
+    rotate_token,
+    show_secrets,
+    dry_run,
+    as_json,
+) -> None:
     """Set FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID (and FLEX_TASK_CHANNEL) in .env and on the deployed environment.
 
     Also HANDOVER_TOKEN, the secret a caller of the tool presents: the deployed one, else the one in
@@ -290,12 +371,15 @@ def env_set(ctx, workspace_sid, workflow_sid, task_channel, service_sid, environ
 
     Example: handover env set --workspace-sid WSxxx… --workflow-sid WWxxx…
     """
-    from . import contract, envvars, printers, routing
+    from . import printers
+    from .account import routing, variables
 
     if local_only and remote_only:
         raise click.UsageError("--local-only and --remote-only exclude each other; give one, or neither to write both.")
     if task_channel is not None and not contract.TASK_CHANNEL.accepts(task_channel):
-        raise click.BadParameter(f"{task_channel!r} is not {contract.TASK_CHANNEL.expected}.", param_hint="'--task-channel'")
+        raise click.BadParameter(
+            f"{task_channel!r} is not {contract.TASK_CHANNEL.expected}.", param_hint="'--task-channel'"
+        )
     project_dir = _project(ctx)
     values = {contract.WORKSPACE.name: workspace_sid, contract.WORKFLOW.name: workflow_sid}
     if task_channel:
@@ -303,24 +387,32 @@ def env_set(ctx, workspace_sid, workflow_sid, task_channel, service_sid, environ
     found_credentials = client = located = None
     if not (local_only and no_verify):
         found_credentials, client = _credentials(project_dir)
-    with _AccountErrors():
-        if not no_verify:
-            # Without --task-channel the function keeps routing to the channel .env names, or its default.
-            channel = task_channel or envvars.read_local(project_dir / envvars.ENV_FILE).get(contract.TASK_CHANNEL.name) or contract.TASK_CHANNEL.default
-            problem = routing.check(client, workspace_sid, workflow_sid, channel)
-            if problem:
-                raise click.ClickException(f"{problem.message} {problem.fix} Nothing was written.")
-        if not local_only:
-            located = _locate(client, project_dir, found_credentials, service_sid, environment)
-        try:
-            result = envvars.set_variables(
-                client, project_dir, values, located, local=not remote_only, dry_run=dry_run, rotate_token=rotate_token, claim_maps=True
-            )
-        except envvars.SyncServiceProblem as problem:
-            raise click.ClickException(f"{problem} Nothing was written.") from problem
-        except envvars.EnvSetFailed as failure:
-            _print_env_set(failure.result, as_json, show_secrets)
-            raise click.ClickException(f"Stopped: {failure.result.error}. {printers.env_set_applied(failure.result)}") from failure
+    if not no_verify:
+        # Without --task-channel the function keeps routing to the channel .env names, or its default.
+        channel = (
+            task_channel
+            or read_local(project_dir / ENV_FILE).get(contract.TASK_CHANNEL.name)
+            or contract.TASK_CHANNEL.default
+        )
+        problem = routing.check(client, workspace_sid, workflow_sid, channel)
+        if problem:
+            raise HandoverError(f"{problem.message} {problem.fix} {variables.NOTHING_WRITTEN}")
+    if not local_only:
+        located = _locate(client, project_dir, found_credentials, service_sid, environment)
+    try:
+        result = variables.set_variables(
+            client,
+            project_dir,
+            values,
+            located,
+            local=not remote_only,
+            dry_run=dry_run,
+            rotate_token=rotate_token,
+            claim_maps=True,
+        )
+    except variables.EnvSetFailed as failure:
+        _print_env_set(failure.result, as_json, show_secrets)  # what was applied, before the error says so
+        raise
     _print_env_set(result, as_json, show_secrets)
     note = printers.env_set_token_note(result)
     if note:
@@ -348,46 +440,66 @@ def tool() -> None:
 
 def _tool_options(command):
     command = click.option(
-        "--kind", type=click.Choice(["flex", "studio"]), default="flex", show_default=True,
+        "--kind",
+        type=click.Choice(["flex", "studio"]),
+        default="flex",
+        show_default=True,
         help="Which tool: flex hands off through the Interactions API, studio through the Studio handoff flow.",
     )(command)
-    command = _show_secrets_option("the tool URL with its handover token (shown as token=<redacted> otherwise)")(command)
-    command = click.option("--description", help="When the AI should use the tool (default: the description from Twilio's guide).")(command)
-    command = click.option("--name", help='The tool\'s name (default: "Flex Agent Handover", or "Studio Agent Handover" with --kind studio).')(command)
+    command = _show_secrets_option("the tool URL with its handover token (shown as token=<redacted> otherwise)")(
+        command
+    )
+    command = click.option(
+        "--description", help="When the AI should use the tool (default: the description from Twilio's guide)."
+    )(command)
+    command = click.option(
+        "--name",
+        help='The tool\'s name (default: "Flex Agent Handover", or "Studio Agent Handover" with --kind studio).',
+    )(command)
     return click.option(
-        "--url", callback=_https_url,
-        help="The tool's URL (default: https://<deployed domain>/tools/flex-handover, or studio-handover with --kind studio); the handover token is added to it.",
+        "--url",
+        callback=_https_url,
+        help=(
+            "The tool's URL (default: https://<deployed domain>/tools/flex-handover, or studio-handover with --kind "
+            "studio); the handover token is added to it."
+        ),
     )(command)
 
 
 def _https_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from urllib.parse import urlsplit
-
     if value is not None and (urlsplit(value).scheme != "https" or not urlsplit(value).hostname):
         raise click.BadParameter(f"{value!r} is not an https URL; the AI Assistant calls the tool over HTTPS.")
     return value
 
 
-def _tool_definition(ctx, kind, url, name, description, service_sid, environment, client=None, found_credentials=None) -> dict:
+def _tool_definition(
+    ctx, kind, url, name, description, service_sid, environment, client=None, found_credentials=None
+) -> dict:
     """The tool, its URL carrying the deployment's handover token (with --url: the deployment's if found, else .env's).
 
     With --url and no credentials at all, no deployment is looked for: the token comes from .env.
     """
-    from . import tokens, tools
+    from .account import assistant_tool, tokens
 
     project_dir = _project(ctx)
     if client is None and (url is None or _has_credentials(project_dir)):
         found_credentials, client = _credentials(project_dir)
-    located = None if client is None else _find_deployment(client, project_dir, found_credentials, service_sid, environment, required=url is None)
+    located = (
+        None
+        if client is None
+        else _find_deployment(client, project_dir, found_credentials, service_sid, environment, required=url is None)
+    )
     token, source = tokens.for_tool(client, located, None if url is None else project_dir)
     _echo_note(f"Using HANDOVER_TOKEN from {source}.")
-    tool_kind = tools.KINDS[kind]
+    tool_kind = assistant_tool.KINDS[kind]
     url = tokens.with_token(url or located.url(tool_kind.path), token)
-    return tools.definition(url, name or tool_kind.default_name, description or tools.DEFAULT_DESCRIPTION)
+    return assistant_tool.definition(
+        url, name or tool_kind.default_name, description or assistant_tool.DEFAULT_DESCRIPTION
+    )
 
 
 def _has_credentials(project_dir: Path) -> bool:
-    from . import credentials
+    from .account import credentials
 
     try:
         credentials.load(project_dir)
@@ -398,7 +510,7 @@ def _has_credentials(project_dir: Path) -> bool:
 
 def _find_deployment(client, project_dir: Path, found_credentials, service_sid, environment, required: bool):
     """The deployment; when not required, None if there is none."""
-    from .deployment import DeploymentNotFound
+    from .account.deployment import DeploymentNotFound
 
     try:
         return _locate(client, project_dir, found_credentials, service_sid, environment)
@@ -409,13 +521,21 @@ def _find_deployment(client, project_dir: Path, found_credentials, service_sid, 
 
 
 @tool.command(context_settings=CONTEXT, short_help="Create or update the tool on an AI Assistant.")
-@click.option("--assistant-id", required=True, metavar="aia_asst_…", callback=lambda ctx, param, value: _assistant_id(value), help="The AI Assistant (Console > AI Assistants).")
+@click.option(
+    "--assistant-id",
+    required=True,
+    metavar="aia_asst_…",
+    callback=lambda ctx, param, value: _assistant_id(value),
+    help="The AI Assistant (Console > AI Assistants).",
+)
 @_tool_options
 @_deployment_options
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def register(ctx, assistant_id, kind, url, name, description, show_secrets, service_sid, environment, dry_run, as_json) -> None:
+def register(
+    ctx, assistant_id, kind, url, name, description, show_secrets, service_sid, environment, dry_run, as_json
+) -> None:
     """Attach the handover tool to an AI Assistant, creating or updating it only where it differs.
 
     Its URL carries the deployed environment's HANDOVER_TOKEN (run `handover env set` first), shown as
@@ -423,16 +543,13 @@ def register(ctx, assistant_id, kind, url, name, description, show_secrets, serv
 
     Example: handover tool register --assistant-id aia_asst_xxx…
     """
-    from . import printers, tools
+    from . import printers
+    from .account import assistant_tool
 
     project_dir = _project(ctx)
     found_credentials, client = _credentials(project_dir)
-    with _AccountErrors():
-        wanted = _tool_definition(ctx, kind, url, name, description, service_sid, environment, client, found_credentials)
-        try:
-            registration = tools.register(client, found_credentials.account_sid, assistant_id, wanted, dry_run=dry_run)
-        except tools.RegistrationFailed as failure:
-            raise click.ClickException(str(failure)) from failure
+    wanted = _tool_definition(ctx, kind, url, name, description, service_sid, environment, client, found_credentials)
+    registration = assistant_tool.register(client, found_credentials.account_sid, assistant_id, wanted, dry_run=dry_run)
     if as_json:
         click.echo(json.dumps(registration.as_json(show_secrets), indent=2))
     else:
@@ -443,7 +560,9 @@ def register(ctx, assistant_id, kind, url, name, description, show_secrets, serv
 
 def _assistant_id(value: str) -> str:
     if not value.startswith("aia_asst_") or len(value) == len("aia_asst_"):
-        raise click.BadParameter(f"{value!r} is not an AI Assistant ID: expected aia_asst_ followed by its ID (Console > AI Assistants).")
+        raise click.BadParameter(
+            f"{value!r} is not an AI Assistant ID: expected aia_asst_ followed by its ID (Console > AI Assistants)."
+        )
     return value
 
 
@@ -459,17 +578,20 @@ def show(ctx, kind, url, name, description, show_secrets, service_sid, environme
 
     Example: handover tool show --show-secrets
     """
-    from . import printers, tools
+    from . import printers
+    from .account import assistant_tool
 
-    with _AccountErrors():
-        wanted = _tool_definition(ctx, kind, url, name, description, service_sid, environment)
+    wanted = _tool_definition(ctx, kind, url, name, description, service_sid, environment)
     if as_json:
-        click.echo(json.dumps(wanted if show_secrets else tools.redacted(wanted), indent=2))
+        click.echo(json.dumps(wanted if show_secrets else assistant_tool.redacted(wanted), indent=2))
     else:
         for line in printers.tool_console_fields(wanted, show_secrets):
             click.echo(line)
     if not show_secrets:
-        _echo_note("The URL's token is shown as <redacted>: run the same command with --show-secrets to print the URL to paste.")
+        _echo_note(
+            "The URL's token is shown as <redacted>: run the same "
+            "command with --show-secrets to print the URL to paste."
+        )
 
 
 @cli.group(context_settings=CONTEXT, short_help="Generate, validate and deploy the Studio handoff flow.")
@@ -490,17 +612,61 @@ def _flow_path(ctx: click.Context, given: str | None) -> Path:
 
 
 @studio.command("generate", context_settings=CONTEXT, short_help="Render the flow definition from its template.")
-@click.option("--workflow-sid", metavar="WW…", callback=_sid_option("WW", "a TaskRouter workflow SID"), help="The workflow of both Send to Flex widgets (default: FLEX_WORKFLOW_SID in .env).")
-@click.option("--task-channel", metavar="NAME|TC…", help="The messaging task channel (default: FLEX_TASK_CHANNEL in .env, else chat); a name is looked up in the workspace.")
+@click.option(
+    "--workflow-sid",
+    metavar="WW…",
+    callback=_sid_option("WW", "a TaskRouter workflow SID"),
+    help="The workflow of both Send to Flex widgets (default: FLEX_WORKFLOW_SID in .env).",
+)
+@click.option(
+    "--task-channel",
+    metavar="NAME|TC…",
+    help=(
+        "The messaging task channel (default: FLEX_TASK_CHANNEL "
+        "in .env, else chat); a name is looked up in the workspace."
+    ),
+)
 @click.option("--voice-task-channel", metavar="NAME|TC…", help="The voice task channel (default: voice).")
-@click.option("--workspace-sid", metavar="WS…", callback=_sid_option("WS", "a TaskRouter workspace SID"), help="Where task channel names are looked up (default: FLEX_WORKSPACE_SID in .env).")
-@click.option("--attributes", metavar="JSON", help="Static task attributes, a JSON object (default: HANDOVER_ATTRIBUTES in .env, else none).")
-@click.option("--call-without-handoff", type=click.Choice(["hangup", "flex"]), default="hangup", show_default=True, help="What a call that ends without handoff data gets: hung up, or sent to Flex anyway.")
-@click.option("--out", metavar="FILE", help="Where to write the flow; - for stdout (default: studio/agent-handoff.json).")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the file differs from what these parameters render.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result (file, parameters, whether it changed) as JSON.")
+@click.option(
+    "--workspace-sid",
+    metavar="WS…",
+    callback=_sid_option("WS", "a TaskRouter workspace SID"),
+    help="Where task channel names are looked up (default: FLEX_WORKSPACE_SID in .env).",
+)
+@click.option(
+    "--attributes",
+    metavar="JSON",
+    help="Static task attributes, a JSON object (default: HANDOVER_ATTRIBUTES in .env, else none).",
+)
+@click.option(
+    "--call-without-handoff",
+    type=click.Choice(["hangup", "flex"]),
+    default="hangup",
+    show_default=True,
+    help="What a call that ends without handoff data gets: hung up, or sent to Flex anyway.",
+)
+@click.option(
+    "--out", metavar="FILE", help="Where to write the flow; - for stdout (default: studio/agent-handoff.json)."
+)
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 when the file differs from what these parameters render."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the result (file, parameters, whether it changed) as JSON."
+)
 @click.pass_context
-def studio_generate(ctx, workflow_sid, task_channel, voice_task_channel, workspace_sid, attributes, call_without_handoff, out, check, as_json) -> None:
+def studio_generate(
+    ctx,
+    workflow_sid,
+    task_channel,
+    voice_task_channel,
+    workspace_sid,
+    attributes,
+    call_without_handoff,
+    out,
+    check,
+    as_json,
+) -> None:
     """Render the Studio handoff flow (voice and messaging paths) into studio/agent-handoff.json.
 
     Send to Flex takes task channel SIDs: names are looked up in the workspace (this needs
@@ -508,20 +674,17 @@ def studio_generate(ctx, workflow_sid, task_channel, voice_task_channel, workspa
 
     Example: handover studio generate --workflow-sid WWxxx… --task-channel chat
     """
-    from . import envvars
     from .studio import render
 
     project_dir = _project(ctx)
     if check and out == "-":
         raise click.UsageError("--check compares a file: give --out FILE, or leave --out out.")
-    given = render.GivenParameters(workspace_sid, workflow_sid, task_channel, voice_task_channel, attributes, call_without_handoff)
-    env = envvars.read_local(project_dir / envvars.ENV_FILE)
-    with _AccountErrors():
-        try:
-            parameters = render.resolve(given, env, lambda: _credentials(project_dir)[1])
-            text = render.file_text(render.definition(parameters))
-        except render.ParametersInvalid as error:
-            raise click.UsageError(str(error)) from error
+    given = render.GivenParameters(
+        workspace_sid, workflow_sid, task_channel, voice_task_channel, attributes, call_without_handoff
+    )
+    env = read_local(project_dir / ENV_FILE)
+    parameters = render.resolve(given, env, lambda: _credentials(project_dir)[1])
+    text = render.file_text(render.definition(parameters))
     if out == "-":
         click.echo(text, nl=False)
         return
@@ -532,23 +695,42 @@ def studio_generate(ctx, workflow_sid, task_channel, voice_task_channel, workspa
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     if as_json:
-        click.echo(json.dumps({"file": str(path), "check": check, "differs" if check else "written": differs, "parameters": parameters.as_json()}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "file": str(path),
+                    "check": check,
+                    "differs" if check else "written": differs,
+                    "parameters": parameters.as_json(),
+                },
+                indent=2,
+            )
+        )
     if check and differs:
-        _echo_note(f"{path}: differs from what these parameters render; run `handover studio generate` (with the same options).")
+        _echo_note(
+            f"{path}: differs from what these parameters render; "
+            "run `handover studio generate` (with the same options)."
+        )
         ctx.exit(1)
     if not as_json:
         click.echo(str(path))
-    _echo_note(f"{path}: {'up to date' if not differs else 'written'} (workflow {parameters.workflow_sid}, messaging channel {parameters.messaging_channel_sid}, voice channel {parameters.voice_channel_sid}).")
+    _echo_note(
+        f"{path}: {'up to date' if not differs else 'written'} (workflow {parameters.workflow_sid}, messaging channel "
+        f"{parameters.messaging_channel_sid}, voice channel {parameters.voice_channel_sid})."
+    )
 
 
 @studio.command("validate", context_settings=CONTEXT, short_help="Check the flow locally, then with Studio.")
 @click.option("--file", "file_", metavar="FILE", help=_FLOW_FILE_HELP)
-@click.option("--friendly-name", default="Agent Handoff", show_default=True, help="The name Studio validates the flow under.")
+@click.option(
+    "--friendly-name", default="Agent Handoff", show_default=True, help="The name Studio validates the flow under."
+)
 @click.option("--local-only", is_flag=True, help="Run the local checks only (no credentials, no request).")
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @click.pass_context
 def studio_validate(ctx, file_, friendly_name, local_only, as_json) -> None:
-    """Check the flow: transitions, reachability, the trigger, widget properties, SIDs and attribute JSON, then Studio's POST /v2/Flows/Validate.
+    """Check the flow: transitions, reachability, the trigger, widget properties, SIDs and attribute JSON, then
+    Studio's POST /v2/Flows/Validate.
 
     Studio is asked only when the local checks pass. Exit 1 when a problem is found.
 
@@ -558,17 +740,25 @@ def studio_validate(ctx, file_, friendly_name, local_only, as_json) -> None:
     from .studio import render
 
     path = _flow_path(ctx, file_)
-    try:
-        flow = render.read_flow(path)
-    except render.FlowFileInvalid as error:
-        raise click.ClickException(str(error)) from error
+    flow = render.read_flow(path)
     problems, by = flow_deploy.local_problems(flow), "the local checks"
     if not problems and not local_only:
         client = _credentials(_project(ctx))[1]
-        with _AccountErrors():
-            problems, by = flow_deploy.studio_problems(client, friendly_name, flow), "Studio's validation"
+        problems, by = flow_deploy.studio_problems(client, friendly_name, flow), "Studio's validation"
     if as_json:
-        click.echo(json.dumps({"file": str(path), "valid": not problems, "checked_by": by if problems else ("the local checks" if local_only else "the local checks and Studio"), "problems": problems}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "file": str(path),
+                    "valid": not problems,
+                    "checked_by": by
+                    if problems
+                    else ("the local checks" if local_only else "the local checks and Studio"),
+                    "problems": problems,
+                },
+                indent=2,
+            )
+        )
     else:
         for problem in problems:
             click.echo(problem)
@@ -580,8 +770,17 @@ def studio_validate(ctx, file_, friendly_name, local_only, as_json) -> None:
 
 @studio.command("deploy", context_settings=CONTEXT, short_help="Create or update the flow, and wire its SID.")
 @click.option("--file", "file_", metavar="FILE", help=_FLOW_FILE_HELP)
-@click.option("--friendly-name", default="Agent Handoff", show_default=True, help="The flow's name in Studio; the flow of this name is updated, else one is created.")
-@click.option("--from-address", metavar="+E.164|MG…", help="Also set STUDIO_FROM_ADDRESS, the address the studio-handover tool starts executions from.")
+@click.option(
+    "--friendly-name",
+    default="Agent Handoff",
+    show_default=True,
+    help="The flow's name in Studio; the flow of this name is updated, else one is created.",
+)
+@click.option(
+    "--from-address",
+    metavar="+E.164|MG…",
+    help="Also set STUDIO_FROM_ADDRESS, the address the studio-handover tool starts executions from.",
+)
 @_deployment_options
 @click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -595,30 +794,27 @@ def studio_deploy(ctx, file_, friendly_name, from_address, service_sid, environm
 
     Example: handover studio deploy --from-address +15551234567
     """
-    from . import contract
     from .studio import deploy as flow_deploy
     from .studio import render
 
     if from_address is not None and not contract.STUDIO_FROM.accepts(from_address):
-        raise click.BadParameter(f"{from_address!r} is not {contract.STUDIO_FROM.expected}.", param_hint="'--from-address'")
+        raise click.BadParameter(
+            f"{from_address!r} is not {contract.STUDIO_FROM.expected}.", param_hint="'--from-address'"
+        )
     project_dir = _project(ctx)
     path = _flow_path(ctx, file_)
-    try:
-        flow = render.read_flow(path)
-    except render.FlowFileInvalid as error:
-        raise click.ClickException(str(error)) from error
+    flow = render.read_flow(path)
     found_credentials, client = _credentials(project_dir)
-    with _AccountErrors():
-        located = _find_deployment(client, project_dir, found_credentials, service_sid, environment, required=service_sid is not None)
-        if located is None:
-            _echo_note("No Functions deployment found: the flow SID goes into .env only.")
-        try:
-            result = flow_deploy.deploy(client, project_dir, flow, friendly_name, located, from_address, dry_run=dry_run)
-        except (flow_deploy.FlowInvalid, flow_deploy.FlowNameAmbiguous) as error:
-            raise click.ClickException(f"{error}\nNothing was written.") from error
-        except flow_deploy.DeployFailed as failure:
-            _print_studio_deploy(failure.deployment, as_json, notes=False)
-            raise click.ClickException(str(failure)) from failure
+    located = _find_deployment(
+        client, project_dir, found_credentials, service_sid, environment, required=service_sid is not None
+    )
+    if located is None:
+        _echo_note("No Functions deployment found: the flow SID goes into .env only.")
+    try:
+        result = flow_deploy.deploy(client, project_dir, flow, friendly_name, located, from_address, dry_run=dry_run)
+    except flow_deploy.DeployFailed as failure:
+        _print_studio_deploy(failure.deployment, as_json, notes=False)  # what was applied, before the error says so
+        raise
     _print_studio_deploy(result, as_json)
 
 
@@ -635,7 +831,12 @@ def _print_studio_deploy(result, as_json: bool, notes: bool = True) -> None:
 
 
 @cli.command(context_settings=CONTEXT, short_help="Check the whole setup, one line per check.")
-@click.option("--assistant-id", metavar="aia_asst_…", callback=lambda ctx, param, value: value and _assistant_id(value), help="Also check this AI Assistant's handover tool.")
+@click.option(
+    "--assistant-id",
+    metavar="aia_asst_…",
+    callback=lambda ctx, param, value: value and _assistant_id(value),
+    help="Also check this AI Assistant's handover tool.",
+)
 @_deployment_options
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @click.pass_context
@@ -647,21 +848,26 @@ def doctor(ctx, assistant_id, service_sid, environment, as_json) -> None:
     Example: handover doctor --assistant-id aia_asst_xxx…
     """
     from . import doctor as doctor_module
-    from .deployment import environment_name
+    from .account.deployment import environment_name
 
     project_dir = _project(ctx)
     checks = []
-    with _AccountErrors():
-        for check in doctor_module.run(project_dir, service_sid, environment_name(project_dir, environment), assistant_id):
-            checks.append(check)
-            if not as_json:
-                click.echo(f"{check.status}  {check.name}: {check.detail}")
-                if check.fix and check.status != doctor_module.PASS:
-                    click.echo(f"      fix: {check.fix}")
+    for check in doctor_module.run(project_dir, service_sid, environment_name(project_dir, environment), assistant_id):
+        checks.append(check)
+        if not as_json:
+            click.echo(f"{check.status}  {check.name}: {check.detail}")
+            if check.fix and check.status != doctor_module.PASS:
+                click.echo(f"      fix: {check.fix}")
     failed = [c for c in checks if c.status == doctor_module.FAIL]
     if as_json:
         click.echo(json.dumps({"ok": not failed, "checks": [c.as_json() for c in checks]}, indent=2))
-    _echo_note(f"{len(failed)} check(s) failed." if failed else "All checks passed." if all(c.status == doctor_module.PASS for c in checks) else "No check failed; see the warnings.")
+    _echo_note(
+        f"{len(failed)} check(s) failed."
+        if failed
+        else "All checks passed."
+        if all(c.status == doctor_module.PASS for c in checks)
+        else "No check failed; see the warnings."
+    )
     if failed:
         ctx.exit(1)
 

@@ -110,7 +110,8 @@ ATTEMPT_TIMEOUT = ConfigVariable(
 )
 STUDIO_FLOW = ConfigVariable(
     "TWILIO_STUDIO_HANDOFF_FLOW_SID",
-    "The Studio flow that hands conversations to Flex (the Twilio Agent Connect handoff flow); `handover studio deploy` sets it",
+    "The Studio flow that hands conversations to Flex (the Twilio "
+    "Agent Connect handoff flow); `handover studio deploy` sets it",
     sid_pattern("FW"),
     "FW followed by 32 hex characters",
     tools=(STUDIO_HANDOVER,),
@@ -126,7 +127,16 @@ STUDIO_FROM = ConfigVariable(
     set_by=STUDIO_DEPLOY_COMMAND,
 )
 CONFIG_VARIABLES = (
-    WORKSPACE, WORKFLOW, TASK_CHANNEL, TOKEN, ATTRIBUTES, SYNC_SERVICE, DEADLINE, ATTEMPT_TIMEOUT, STUDIO_FLOW, STUDIO_FROM,
+    WORKSPACE,
+    WORKFLOW,
+    TASK_CHANNEL,
+    TOKEN,
+    ATTRIBUTES,
+    SYNC_SERVICE,
+    DEADLINE,
+    ATTEMPT_TIMEOUT,
+    STUDIO_FLOW,
+    STUDIO_FROM,
 )
 
 

@@ -7,11 +7,18 @@ Twilio error fails the check it happened in, and the others still run.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 from . import contract
+from .account import assistant_tool, credentials, deployed_code, deployment, routing, tokens
+from .account.deployment import environment_name, remote_variables
+from .account.sdk import TwilioFailure, listed
+from .account.variables import SYNC_SERVICE_FIX, SyncServiceProblem, existing_claim_maps, sync_service_of
+from .functions import generate
+from .project import ENV_FILE, read_local
+from .studio.checks import send_to_flex_workflows
 
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
 RETRY_FIX = "Run doctor again; if it persists, check https://status.twilio.com."
@@ -53,54 +60,54 @@ class Setup:
 
 def _remote(setup: Setup) -> dict[str, str]:
     """The deployed environment's variables, key → value; one listing for every check that needs them."""
-    from .envvars import remote_variables
-
     if setup.remote is None:
         setup.remote_failed = True
-        setup.remote = {key: variable.value for key, variable in remote_variables(setup.client, setup.deployment).items()}
+        setup.remote = {
+            key: variable.value for key, variable in remote_variables(setup.client, setup.deployment).items()
+        }
         setup.remote_failed = False
     return setup.remote
 
 
 def _shown(variable: contract.ConfigVariable, value: str) -> str:
     """How a value reads in a check: a secret's never does."""
-    from .tokens import REDACTED
-
-    return REDACTED if variable.secret else value
+    return tokens.REDACTED if variable.secret else value
 
 
 def env_set_command(values: dict[str, str], *extra: str) -> str:
     """The `handover env set` that writes these values (placeholders for the missing ones)."""
     channel = values.get(contract.TASK_CHANNEL.name)
     return " ".join(
-        ["handover env set", "--workspace-sid", values.get(contract.WORKSPACE.name, "WS…"), "--workflow-sid", values.get(contract.WORKFLOW.name, "WW…")]
+        [
+            "handover env set",
+            "--workspace-sid",
+            values.get(contract.WORKSPACE.name, "WS…"),
+            "--workflow-sid",
+            values.get(contract.WORKFLOW.name, "WW…"),
+        ]
         + (["--task-channel", channel] if channel else [])
         + list(extra)
     )
 
 
-def _twilio_error(error) -> str:
-    from .sdk import rest_error
-
-    converted = rest_error(error)
-    return f"HTTP {converted.status}, Twilio error {converted.code}: {converted.msg}" if converted else str(error)
+def _twilio_error(error: Exception) -> str:
+    failure = TwilioFailure.of(error)
+    return failure.in_sentence() if failure else str(error)
 
 
 def _deployment_options(setup: Setup) -> list[str]:
     """The options that make a command find the deployment doctor checked."""
-    from .deployment import environment_name
-
     options = ["--service-sid", setup.service_sid] if setup.service_sid else []
-    return options + (["--environment", setup.environment] if setup.environment != environment_name(setup.project_dir, None) else [])
+    return options + (
+        ["--environment", setup.environment] if setup.environment != environment_name(setup.project_dir, None) else []
+    )
 
 
 # The checks, in order ---------------------------------------------------------------------------------
 
+
 def check_credentials(setup: Setup) -> Iterator[Check]:
     from twilio.base.exceptions import TwilioException
-
-    from . import credentials
-    from .sdk import listed
 
     try:
         setup.credentials = credentials.load(setup.project_dir)
@@ -118,13 +125,20 @@ def check_credentials(setup: Setup) -> Iterator[Check]:
     except TwilioException as error:
         setup.client = None
         yield Check(
-            "credentials", FAIL, f"Twilio refused the {setup.credentials.describe()}: {_twilio_error(error)}",
+            "credentials",
+            FAIL,
+            f"Twilio refused the {setup.credentials.describe()}: {_twilio_error(error)}",
             "Check them in Console > Account > API keys & tokens (an API key must belong to this account).",
         )
         return
     if account.status != "active":
         setup.client = None
-        yield Check("credentials", FAIL, f"account {account.sid} is {account.status}", "Reactivate the account in the Console, or use another one.")
+        yield Check(
+            "credentials",
+            FAIL,
+            f"account {account.sid} is {account.status}",
+            "Reactivate the account in the Console, or use another one.",
+        )
         return
     yield Check("credentials", PASS, setup.credentials.describe())
 
@@ -137,14 +151,19 @@ def check_flex(setup: Setup) -> Iterator[Check]:
     except TwilioRestException as error:
         if error.status != 404:
             raise
-        yield Check("flex", FAIL, f"account {setup.credentials.account_sid} has no Flex instance", "Create one in Console > Flex > Overview, or use the account that has Flex.")
+        yield Check(
+            "flex",
+            FAIL,
+            f"account {setup.credentials.account_sid} has no Flex instance",
+            "Create one in Console > Flex > Overview, or use the account that has Flex.",
+        )
         return
-    yield Check("flex", PASS, f"the Flex configuration is readable; Flex routes through workspace {setup.flex_workspace}")
+    yield Check(
+        "flex", PASS, f"the Flex configuration is readable; Flex routes through workspace {setup.flex_workspace}"
+    )
 
 
 def check_local_configuration(setup: Setup) -> Iterator[Check]:
-    from .envvars import ENV_FILE, read_local
-
     values = read_local(setup.project_dir / ENV_FILE)
     setup.local = {v.name: values[v.name] for v in contract.CONFIG_VARIABLES if values.get(v.name)}
     required = (contract.WORKSPACE, contract.WORKFLOW, contract.TOKEN)
@@ -153,18 +172,28 @@ def check_local_configuration(setup: Setup) -> Iterator[Check]:
     setup.local_complete = not missing and not malformed
     setup.routing_complete = not [v for v in missing + malformed if v is not contract.TOKEN]
     if not setup.local_complete:
-        problems = [f"{v.name} is not set in .env" for v in missing] + [f"{v.name} in .env is not {v.expected}" for v in malformed]
+        problems = [f"{v.name} is not set in .env" for v in missing] + [
+            f"{v.name} in .env is not {v.expected}" for v in malformed
+        ]
         # The SIDs .env already has well-formed go into the fix; the token never does (env set chooses it).
-        known = {v.name: setup.local[v.name] for v in (contract.WORKSPACE, contract.WORKFLOW) if v.name in setup.local and v not in malformed}
-        yield Check("local configuration", FAIL, "; ".join(problems), env_set_command(known, *_deployment_options(setup)))
+        known = {
+            v.name: setup.local[v.name]
+            for v in (contract.WORKSPACE, contract.WORKFLOW)
+            if v.name in setup.local and v not in malformed
+        }
+        yield Check(
+            "local configuration", FAIL, "; ".join(problems), env_set_command(known, *_deployment_options(setup))
+        )
         return
     variables = {v.name: v for v in contract.CONFIG_VARIABLES}
-    yield Check("local configuration", PASS, ", ".join(f"{name}={_shown(variables[name], value)}" for name, value in setup.local.items()) + " in .env")
+    yield Check(
+        "local configuration",
+        PASS,
+        ", ".join(f"{name}={_shown(variables[name], value)}" for name, value in setup.local.items()) + " in .env",
+    )
 
 
 def check_routing(setup: Setup) -> Iterator[Check]:
-    from . import routing
-
     if not setup.routing_complete:
         yield _not_checked("workspace and workflow", "the local configuration is incomplete")
         yield _not_checked("task channel", "the local configuration is incomplete")
@@ -172,44 +201,60 @@ def check_routing(setup: Setup) -> Iterator[Check]:
     workspace_sid, workflow_sid = setup.local[contract.WORKSPACE.name], setup.local[contract.WORKFLOW.name]
     problem = routing.check_workspace_and_workflow(setup.client, workspace_sid, workflow_sid)
     if problem:
-        yield Check("workspace and workflow", FAIL, problem.message, f"{problem.fix} Then run {env_set_command({}, *_deployment_options(setup))}.")
+        yield Check(
+            "workspace and workflow",
+            FAIL,
+            problem.message,
+            f"{problem.fix} Then run {env_set_command({}, *_deployment_options(setup))}.",
+        )
         yield _not_checked("task channel", "the workspace or workflow is wrong")
         return
     if setup.flex_workspace and setup.flex_workspace != workspace_sid:
         yield Check(
-            "workspace and workflow", WARN,
-            f"workflow {workflow_sid} is in workspace {workspace_sid}, but Flex routes through workspace {setup.flex_workspace}",
-            f"Unless you route to this workspace on purpose, run {env_set_command({contract.WORKSPACE.name: setup.flex_workspace}, *_deployment_options(setup))}.",
+            "workspace and workflow",
+            WARN,
+            f"workflow {workflow_sid} is in workspace {workspace_sid}, but Flex routes through workspace "
+            f"{setup.flex_workspace}",
+            "Unless you route to this workspace on purpose, run "
+            f"{env_set_command({contract.WORKSPACE.name: setup.flex_workspace}, *_deployment_options(setup))}.",
         )
     else:
         yield Check("workspace and workflow", PASS, f"workflow {workflow_sid} is in workspace {workspace_sid}")
     channel = setup.local.get(contract.TASK_CHANNEL.name, contract.TASK_CHANNEL.default)
     problem = routing.check_task_channel(setup.client, workspace_sid, channel)
     if problem:
-        with_channel = env_set_command({**setup.local, contract.TASK_CHANNEL.name: "<name>"}, *_deployment_options(setup))
+        with_channel = env_set_command(
+            {**setup.local, contract.TASK_CHANNEL.name: "<name>"}, *_deployment_options(setup)
+        )
         yield Check(
-            "task channel", FAIL, problem.message,
-            f"Run {with_channel} with one of those, or create the channel {channel!r} in Console > TaskRouter > Task Channels.",
+            "task channel",
+            FAIL,
+            problem.message,
+            f"Run {with_channel} with one of those, or create the "
+            f"channel {channel!r} in Console > TaskRouter > Task Channels.",
         )
     else:
         yield Check("task channel", PASS, f"workspace {workspace_sid} has task channel {channel!r}")
 
 
 def check_generated(setup: Setup) -> Iterator[Check]:
-    from . import generate
-
     stale = generate.differing(setup.project_dir)
     if stale:
-        yield Check("generated files", FAIL, f"{', '.join(stale)} differ from their templates", "Run `handover generate`, then deploy.")
+        yield Check(
+            "generated files",
+            FAIL,
+            f"{', '.join(stale)} differ from their templates",
+            "Run `handover generate`, then deploy.",
+        )
     else:
         yield Check("generated files", PASS, "the generated files (the contract asset) match their templates")
 
 
 def check_deployment(setup: Setup) -> Iterator[Check]:
-    from . import deployment
-
     try:
-        setup.deployment = deployment.locate(setup.client, setup.project_dir, setup.credentials, setup.service_sid, setup.environment)
+        setup.deployment = deployment.locate(
+            setup.client, setup.project_dir, setup.credentials, setup.service_sid, setup.environment
+        )
     except deployment.DeploymentNotFound as error:
         yield Check("deployment", FAIL, str(error), deployment.DEPLOY_HINT)
         return
@@ -217,18 +262,16 @@ def check_deployment(setup: Setup) -> Iterator[Check]:
 
 
 def check_deployed_functions(setup: Setup) -> Iterator[Check]:
-    from . import deployed
-
     if setup.deployment is None:
         yield _not_checked("deployed functions", "no deployment found")
         return
     try:
-        differences = deployed.compare(setup.client, setup.deployment, setup.project_dir)
-    except deployed.NoBuild as error:
-        yield Check("deployed functions", FAIL, str(error), deployed.DEPLOY_FIX)
+        differences = deployed_code.compare(setup.client, setup.deployment, setup.project_dir)
+    except deployed_code.NoBuild as error:
+        yield Check("deployed functions", FAIL, str(error), deployed_code.DEPLOY_FIX)
         return
     if differences:
-        yield Check("deployed functions", FAIL, "; ".join(map(str, differences)), deployed.DEPLOY_FIX)
+        yield Check("deployed functions", FAIL, "; ".join(map(str, differences)), deployed_code.DEPLOY_FIX)
     else:
         yield Check("deployed functions", PASS, "every deployed function equals its local file")
 
@@ -240,7 +283,11 @@ def _deployed_difference(variable: contract.ConfigVariable, remote: dict[str, st
         return f"{name} is not set there" + ("" if variable.secret else f", .env has {local!r}")
     if not variable.secret:
         return f"{name} is {remote[name]!r} there, .env has {local!r}"
-    return f"{name} there is not {variable.expected}" if not variable.accepts(remote[name]) else f"{name} differs from .env"
+    return (
+        f"{name} there is not {variable.expected}"
+        if not variable.accepts(remote[name])
+        else f"{name} differs from .env"
+    )
 
 
 def check_deployed_variables(setup: Setup) -> Iterator[Check]:
@@ -251,24 +298,33 @@ def check_deployed_variables(setup: Setup) -> Iterator[Check]:
         yield _not_checked("deployed variables", "the local configuration is incomplete")
         return
     remote = _remote(setup)
-    differing = [v for v in contract.CONFIG_VARIABLES if v.name in setup.local and remote.get(v.name) != setup.local[v.name]]
+    differing = [
+        v for v in contract.CONFIG_VARIABLES if v.name in setup.local and remote.get(v.name) != setup.local[v.name]
+    ]
     if differing:
         # A valid deployed token wins over .env's (tool URLs carry it), so that difference is fixed on the .env side.
         deployed_token = contract.TOKEN in differing and contract.TOKEN.accepts(remote.get(contract.TOKEN.name) or "")
         fixes = []
         if [v for v in differing if v.set_by == contract.SET_VARIABLE_COMMAND]:
-            fixes.append(env_set_command(setup.local, *([] if deployed_token else ["--remote-only"]), *_deployment_options(setup)))
+            fixes.append(
+                env_set_command(
+                    setup.local, *([] if deployed_token else ["--remote-only"]), *_deployment_options(setup)
+                )
+            )
         if [v for v in differing if v.set_by == contract.STUDIO_DEPLOY_COMMAND]:
             fixes.append(" ".join(["handover studio deploy", *_deployment_options(setup)]))
-        yield Check("deployed variables", FAIL, "; ".join(_deployed_difference(v, remote, setup.local[v.name]) for v in differing), "; then ".join(fixes))
+        yield Check(
+            "deployed variables",
+            FAIL,
+            "; ".join(_deployed_difference(v, remote, setup.local[v.name]) for v in differing),
+            "; then ".join(fixes),
+        )
     else:
         yield Check("deployed variables", PASS, f"{', '.join(setup.local)} are set on the environment as in .env")
 
 
 def check_sync_claim_maps(setup: Setup) -> Iterator[Check]:
     """The 16 Sync Maps of the handoff claims exist in the configured Sync service (read as `env set` reads it)."""
-    from .envvars import ENV_FILE, SyncServiceProblem, existing_claim_maps, sync_service_of
-
     name = "sync claim maps"
     remote: dict[str, str] = {}
     if setup.deployment is not None:
@@ -285,63 +341,91 @@ def check_sync_claim_maps(setup: Setup) -> Iterator[Check]:
             yield _not_checked(name, f"{variable.name} in {ENV_FILE} is not {variable.expected}")
         else:
             yield Check(
-                name, FAIL, f"{variable.name} on the environment is {deployed!r}, not {variable.expected}: the function answers every call with HTTP 500",
+                name,
+                FAIL,
+                f"{variable.name} on the environment is {deployed!r}, not {variable.expected}: the function answers "
+                "every call with HTTP 500",
                 _sync_service_fix(setup),
             )
         return
     try:
         there = existing_claim_maps(setup.client, service, where)
     except SyncServiceProblem:
-        yield Check(name, FAIL, f"Sync service {service} ({where}) does not exist in this account: no handoff can claim a conversation", _sync_service_fix(setup))
+        yield Check(
+            name,
+            FAIL,
+            f"Sync service {service} ({where}) does not exist in this account: no handoff can claim a conversation",
+            _sync_service_fix(setup),
+        )
         return
     missing = [claim_map for claim_map in contract.CLAIM_MAPS if claim_map not in there]
     total = len(contract.CLAIM_MAPS)
     if missing:
         yield Check(
-            name, WARN,
-            f"{len(missing)} of the {total} claim Maps are missing from Sync service {service} ({where}): {', '.join(missing)}. "
-            "The function creates a missing one on its first handoff, but a burst of first handoffs can exceed Sync's 20 new objects a second",
+            name,
+            WARN,
+            f"{len(missing)} of the {total} claim Maps are missing from Sync service {service} ({where}): "
+            f"{', '.join(missing)}. "
+            "The function creates a missing one on its first handoff, but a burst of first handoffs can exceed Sync's "
+            "20 new objects a second",
             f"Run {' '.join([contract.SET_VARIABLE_COMMAND, *_deployment_options(setup)])} to create them.",
         )
     else:
-        yield Check(name, PASS, f"all {total} claim Maps ({contract.CLAIM_MAPS[0]} … {contract.CLAIM_MAPS[-1]}) exist in Sync service {service} ({where})")
+        yield Check(
+            name,
+            PASS,
+            f"all {total} claim Maps ({contract.CLAIM_MAPS[0]} … "
+            f"{contract.CLAIM_MAPS[-1]}) exist in Sync service {service} ({where})",
+        )
 
 
 def _sync_service_fix(setup: Setup) -> str:
-    from .envvars import SYNC_SERVICE_FIX
-
     env_set = " ".join([contract.SET_VARIABLE_COMMAND, *_deployment_options(setup)])
-    return f"{SYNC_SERVICE_FIX} Change it in .env and deploy (`twilio serverless:deploy` uploads .env's variables), then run {env_set} to create the claim Maps."
+    return (
+        f"{SYNC_SERVICE_FIX} Change it in .env and deploy (`twilio serverless:deploy` uploads .env's variables), then "
+        f"run {env_set} to create the claim Maps."
+    )
 
 
 def check_assistant_tool(setup: Setup) -> Iterator[Check]:
-    from . import tokens, tools
-
     name = "assistant tool"
     if not setup.assistant_id:
-        yield Check(name, WARN, "not checked: no --assistant-id given", "Pass --assistant-id aia_asst_… to check the AI Assistant's tool.")
+        yield Check(
+            name,
+            WARN,
+            "not checked: no --assistant-id given",
+            "Pass --assistant-id aia_asst_… to check the AI Assistant's tool.",
+        )
         return
     register = " ".join(["handover tool register --assistant-id", setup.assistant_id, *_deployment_options(setup)])
     try:
-        attached = tools.attached_tools(setup.client, setup.credentials.account_sid, setup.assistant_id)
-    except tools.AssistantsRetired as error:
+        attached = assistant_tool.attached_tools(setup.client, setup.credentials.account_sid, setup.assistant_id)
+    except assistant_tool.AssistantsRetired as error:
         yield Check(name, FAIL, str(error), "Hand off through the Studio path (see the README).")
         return
-    except tools.AssistantNotFound as error:
+    except assistant_tool.AssistantNotFound as error:
         yield Check(name, FAIL, str(error), "Pass the ID of an existing assistant (Console > AI Assistants).")
         return
     if setup.deployment is None:
-        yield _not_checked(name, f"assistant {setup.assistant_id} exists, but no deployment was found to compare its tool with")
+        yield _not_checked(
+            name, f"assistant {setup.assistant_id} exists, but no deployment was found to compare its tool with"
+        )
         return
     if setup.remote_failed:
         yield _not_checked(name, "the deployed variables check failed")
         return
-    url = setup.deployment.url(tools.TOOL_PATH)
+    url = setup.deployment.url(assistant_tool.TOOL_PATH)
     token = tokens.valid(_remote(setup).get(contract.TOKEN.name))
     if token is None:
-        yield _not_checked(name, f"environment {setup.deployment.environment_sid} has no valid {contract.TOKEN.name} to compare its tool's with")
+        yield _not_checked(
+            name,
+            f"environment {setup.deployment.environment_sid} has no "
+            f"valid {contract.TOKEN.name} to compare its tool's with",
+        )
         return
-    tool = next((t for t in attached if tools.calls(t, url)), None) or next((t for t in attached if t.get("name") == tools.DEFAULT_NAME), None)
+    tool = next((t for t in attached if assistant_tool.calls(t, url)), None) or next(
+        (t for t in attached if t.get("name") == assistant_tool.DEFAULT_NAME), None
+    )
     if tool is None:
         yield Check(name, FAIL, f"no tool of assistant {setup.assistant_id} calls {url}", register)
         return
@@ -350,7 +434,7 @@ def check_assistant_tool(setup: Setup) -> Iterator[Check]:
     wrong = [
         problem
         for problem, is_wrong in (
-            (f"its URL is {tokens.redact_url(meta.get('url') or '')}, not {url}", not tools.calls(tool, url)),
+            (f"its URL is {tokens.redact_url(meta.get('url') or '')}, not {url}", not assistant_tool.calls(tool, url)),
             ("its URL carries no handover token", not carried),
             (f"its URL's token is not the environment's {contract.TOKEN.name}", bool(carried) and carried != [token]),
             (f"its method is {meta.get('method')}, not POST", meta.get("method") != "POST"),
@@ -362,20 +446,29 @@ def check_assistant_tool(setup: Setup) -> Iterator[Check]:
     if wrong:
         yield Check(name, FAIL, f"{label}: " + "; ".join(wrong), register)
     else:
-        yield Check(name, PASS, f"{label} is attached to {setup.assistant_id} and POSTs to {url} with the environment's {contract.TOKEN.name}")
+        yield Check(
+            name,
+            PASS,
+            f"{label} is attached to {setup.assistant_id} and POSTs to {url} with the environment's "
+            f"{contract.TOKEN.name}",
+        )
 
 
 def check_studio_flow(setup: Setup) -> Iterator[Check]:
-    """The Studio path: the flow TWILIO_STUDIO_HANDOFF_FLOW_SID names exists, is published, and routes to the workflow."""
+    """The Studio path: the flow TWILIO_STUDIO_HANDOFF_FLOW_SID
+    names exists, is published, and routes to the workflow."""
     from twilio.base.exceptions import TwilioRestException
-
-    from .studio.checks import send_to_flex_workflows
 
     flow_sid = setup.local.get(contract.STUDIO_FLOW.name)
     deploy = " ".join(["handover studio deploy", *_deployment_options(setup)])
     if not flow_sid or not contract.STUDIO_FLOW.accepts(flow_sid):
         reason = "is not set in .env" if not flow_sid else f"in .env is not {contract.STUDIO_FLOW.expected}"
-        yield Check("studio flow", WARN, f"not checked: {contract.STUDIO_FLOW.name} {reason} (only the Studio path needs it)", deploy)
+        yield Check(
+            "studio flow",
+            WARN,
+            f"not checked: {contract.STUDIO_FLOW.name} {reason} (only the Studio path needs it)",
+            deploy,
+        )
         yield _not_checked("studio flow routing", "no Studio flow to check")
         return
     try:
@@ -383,16 +476,35 @@ def check_studio_flow(setup: Setup) -> Iterator[Check]:
     except TwilioRestException as error:
         if error.status != 404:
             raise
-        yield Check("studio flow", FAIL, f"Studio flow {flow_sid} ({contract.STUDIO_FLOW.name} in .env) does not exist in this account", deploy)
+        yield Check(
+            "studio flow",
+            FAIL,
+            f"Studio flow {flow_sid} ({contract.STUDIO_FLOW.name} in .env) does not exist in this account",
+            deploy,
+        )
         yield _not_checked("studio flow routing", "the flow does not exist")
         return
     if flow.status != "published":
-        yield Check("studio flow", FAIL, f"Studio flow {flow_sid} ({flow.friendly_name!r}) is a {flow.status}: executions run only a published flow", deploy)
+        yield Check(
+            "studio flow",
+            FAIL,
+            f"Studio flow {flow_sid} ({flow.friendly_name!r}) is a {flow.status}: executions run only a published flow",
+            deploy,
+        )
     else:
-        yield Check("studio flow", PASS, f"Studio flow {flow_sid} ({flow.friendly_name!r}) is published, revision {flow.revision}")
+        yield Check(
+            "studio flow",
+            PASS,
+            f"Studio flow {flow_sid} ({flow.friendly_name!r}) is published, revision {flow.revision}",
+        )
     routes = send_to_flex_workflows(flow.definition or {})
     if not routes:
-        yield Check("studio flow routing", FAIL, f"Studio flow {flow_sid} has no Send to Flex widget", f"handover studio generate, then {deploy}")
+        yield Check(
+            "studio flow routing",
+            FAIL,
+            f"Studio flow {flow_sid} has no Send to Flex widget",
+            f"handover studio generate, then {deploy}",
+        )
         return
     if not setup.routing_complete:
         yield _not_checked("studio flow routing", "the local configuration is incomplete")
@@ -401,9 +513,18 @@ def check_studio_flow(setup: Setup) -> Iterator[Check]:
     wrong = {name: routed for name, routed in routes.items() if routed != workflow_sid}
     if wrong:
         detail = "; ".join(f"Send to Flex widget {name!r} routes to {routed}" for name, routed in wrong.items())
-        yield Check("studio flow routing", FAIL, f"{detail}, not to {contract.WORKFLOW.name} {workflow_sid}", f"handover studio generate, then {deploy}")
+        yield Check(
+            "studio flow routing",
+            FAIL,
+            f"{detail}, not to {contract.WORKFLOW.name} {workflow_sid}",
+            f"handover studio generate, then {deploy}",
+        )
     else:
-        yield Check("studio flow routing", PASS, f"every Send to Flex widget ({', '.join(routes)}) routes to workflow {workflow_sid}")
+        yield Check(
+            "studio flow routing",
+            PASS,
+            f"every Send to Flex widget ({', '.join(routes)}) routes to workflow {workflow_sid}",
+        )
 
 
 CHECKS: tuple[tuple[Callable[[Setup], Iterator[Check]], tuple[str, ...], bool], ...] = (
@@ -425,8 +546,6 @@ CHECKS: tuple[tuple[Callable[[Setup], Iterator[Check]], tuple[str, ...], bool], 
 def run(project_dir: Path, service_sid: str | None, environment: str, assistant_id: str | None) -> Iterator[Check]:
     from twilio.base.exceptions import TwilioException
 
-    from .tools import AssistantsApiError
-
     setup = Setup(project_dir, service_sid, environment, assistant_id)
     for check, names, needs_account in CHECKS:
         if needs_account and setup.client is None:
@@ -437,8 +556,12 @@ def run(project_dir: Path, service_sid: str | None, environment: str, assistant_
             for result in check(setup):
                 reported.append(result.name)
                 yield result
-        except (TwilioException, AssistantsApiError) as error:
+        except (TwilioException, assistant_tool.AssistantsApiError) as error:
             failed, *after = [name for name in names if name not in reported] or [names[-1]]
-            detail = str(error) if isinstance(error, AssistantsApiError) else f"Twilio answered {_twilio_error(error)}"
+            detail = (
+                str(error)
+                if isinstance(error, assistant_tool.AssistantsApiError)
+                else f"Twilio answered {_twilio_error(error)}"
+            )
             yield Check(failed, FAIL, detail, RETRY_FIX)
             yield from (_not_checked(name, f"the {failed} check failed") for name in after)

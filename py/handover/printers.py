@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from .account.assistant_tool import Registration, redacted
+from .account.tokens import redact_url
+from .account.variables import EnvSetResult
 from .contract import CLAIM_MAP_PREFIX, TOKEN
-from .envvars import CREATED, FAILED, NOT_APPLIED, UNCHANGED, UPDATED, EnvSetResult
-from .tokens import redact_url
-from .tools import Registration, redacted
-
-DRY_RUN_WORDS = {"created": "to create", "updated": "to update", "unchanged": "unchanged"}
+from .outcomes import DRY_RUN_WORDS, UNCHANGED, UPDATED
 
 
 def env_set_lines(result: EnvSetResult, show_secrets: bool = False) -> list[str]:
@@ -36,7 +35,10 @@ def _claim_map_lines(result: EnvSetResult, width: int, word) -> list[str]:
     lines = [f"{m.name.ljust(width)}  {where}: {word(m.action)}" for m in result.claim_maps if m.action != UNCHANGED]
     there = result.claim_maps_with(UNCHANGED)
     if there:
-        lines.append(f"{(CLAIM_MAP_PREFIX + '*').ljust(width)}  {where}: unchanged ({len(there)} of {len(result.claim_maps)} already there)")
+        lines.append(
+            f"{(CLAIM_MAP_PREFIX + '*').ljust(width)}  {where}: {UNCHANGED} "
+            f"({len(there)} of {len(result.claim_maps)} already there)"
+        )
     return lines
 
 
@@ -53,28 +55,12 @@ def env_set_token_note(result: EnvSetResult) -> str | None:
     if result.token_variable.remote == UPDATED:
         return (
             f"{TOKEN.name} was rotated: tool URLs with the old token now get HTTP 401. "
-            "Run `handover tool register --assistant-id aia_asst_…` again to put the new one into the AI Assistant's tool."
+            "Run `handover tool register --assistant-id aia_asst_…` "
+            "again to put the new one into the AI Assistant's tool."
         )
     if result.token_variable.remote is None:
         return f"{TOKEN.name} was rotated in .env only; the deployed environment keeps its token."
     return None
-
-
-def env_set_applied(result: EnvSetResult) -> str:
-    """What a run that stopped part-way applied, side by side, and the claim Maps it did not make."""
-    applied = [f"{v.key} in {result.local_file} ({v.local})" for v in result.variables if v.local not in (None, UNCHANGED)]
-    applied += [f"{v.key} on the environment ({v.remote})" for v in result.variables if v.remote in (CREATED, UPDATED)]
-    created = result.claim_maps_with(CREATED)
-    if created:
-        applied.append(f"Sync Maps {', '.join(created)} (created)")
-    not_applied = [v.key for v in result.variables if v.remote in (FAILED, NOT_APPLIED)]
-    missing = result.claim_maps_with(FAILED, NOT_APPLIED)
-    return (
-        f"Applied: {', '.join(applied) or 'nothing'}."
-        + (f" Not applied on the environment: {', '.join(not_applied)}." if not_applied else "")
-        + (f" Not created in Sync service {result.sync_service}: {', '.join(missing)}." if missing else "")
-        + " Run the same command again to finish; it writes only what is still missing."
-    )
 
 
 def registration_lines(registration: Registration, show_secrets: bool = False) -> list[str]:
@@ -84,7 +70,7 @@ def registration_lines(registration: Registration, show_secrets: bool = False) -
         f"tool {registration.tool_id or '(new)'}: {action} on assistant {registration.assistant_id}",
         f"  url: {url if show_secrets else redact_url(url)}",
     ]
-    if registration.action == "updated":
+    if registration.action == UPDATED:
         lines.append(f"  fields that differ: {', '.join(registration.changed_fields)}")
     lines += [f"  {write}" for write in registration.writes]
     return lines
@@ -93,8 +79,18 @@ def registration_lines(registration: Registration, show_secrets: bool = False) -
 def tool_console_fields(definition: dict, show_secrets: bool = False) -> list[str]:
     """The definition as the Console's tool form asks for it, field by field; a value's further lines indented."""
     meta = (definition if show_secrets else redacted(definition))["meta"]
-    fields = [("Name", definition["name"]), ("Description", definition["description"]), ("Input", meta["input_schema"]), ("Method", meta["method"]), ("URL", meta["url"])]
-    return [f"{label + ':' if index == 0 else '':<13}{line}" for label, value in fields for index, line in enumerate(value.splitlines() or [""])]
+    fields = [
+        ("Name", definition["name"]),
+        ("Description", definition["description"]),
+        ("Input", meta["input_schema"]),
+        ("Method", meta["method"]),
+        ("URL", meta["url"]),
+    ]
+    return [
+        f"{label + ':' if index == 0 else '':<13}{line}"
+        for label, value in fields
+        for index, line in enumerate(value.splitlines() or [""])
+    ]
 
 
 def studio_deploy_lines(result) -> list[str]:
@@ -118,5 +114,8 @@ def studio_deploy_notes(result) -> list[str]:
     if result.dry_run:
         notes.append("Dry run: nothing was written.")
     else:
-        notes.append(f"Flow: {flow_writes} write(s). Variables: {env_set_summary(result.variables) if result.variables else 'none set.'}")
+        notes.append(
+            f"Flow: {flow_writes} write(s). Variables: "
+            f"{env_set_summary(result.variables) if result.variables else 'none set.'}"
+        )
     return notes

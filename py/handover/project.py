@@ -1,21 +1,29 @@
-"""Finding the Serverless project the commands work on, and reading it as the Serverless Toolkit does."""
+"""Finding the Serverless project the commands work on, reading it as the Serverless Toolkit does, and its .env.
+
+.env is read as python-dotenv reads it and written line by line, every other line and comment kept.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import HandoverError, InputError
+
 MARKER = ".twilioserverlessrc"
 DEPLOY_INFO = ".twiliodeployinfo"
+ENV_FILE = ".env"
 
 
-class ProjectNotFound(Exception):
-    pass
+class ProjectNotFound(InputError):
+    """No Serverless project at or above the directory; the message says how to name one."""
 
 
-class ProjectFileInvalid(Exception):
+class ProjectFileInvalid(HandoverError):
     """A project file the toolkit reads (.twilioserverlessrc, .twiliodeployinfo, package.json) does not parse."""
 
 
@@ -87,9 +95,14 @@ def deployed_files(project_dir: Path) -> list[DeployedFile]:
     """The functions (`.js`, served without the extension) and assets (served as named) the toolkit deploys."""
     rc = read_rc(project_dir)
     found = []
-    for kind, folder in (("function", rc.get("functionsFolder", "functions")), ("asset", rc.get("assetsFolder", "assets"))):
+    for kind, folder in (
+        ("function", rc.get("functionsFolder", "functions")),
+        ("asset", rc.get("assetsFolder", "assets")),
+    ):
         root = project_dir / folder
-        for file in sorted(p for p in root.rglob("*") if p.is_file() and p.name != ".DS_Store") if root.is_dir() else []:
+        for file in (
+            sorted(p for p in root.rglob("*") if p.is_file() and p.name != ".DS_Store") if root.is_dir() else []
+        ):
             if kind == "function" and file.suffix != ".js":
                 continue
             name, visibility = _visibility(file.name)
@@ -97,3 +110,47 @@ def deployed_files(project_dir: Path) -> list[DeployedFile]:
             path = re.sub(r"\s", "-", "/" + file.relative_to(root).with_name(name).as_posix())
             found.append(DeployedFile(kind, path.removesuffix(".js") if kind == "function" else path, visibility, file))
     return found
+
+
+# .env -----------------------------------------------------------------------------------------------
+
+
+def read_local(path: Path) -> dict[str, str | None]:
+    """The file's variables as python-dotenv reads them; none when there is no file."""
+    from dotenv import dotenv_values
+
+    return dotenv_values(path) if path.is_file() else {}
+
+
+def _assignment(key: str) -> re.Pattern:
+    return re.compile(rf"^(\s*(?:export\s+)?{re.escape(key)}\s*=).*$")
+
+
+def _quoted(value: str) -> str:
+    if re.fullmatch(r"[A-Za-z0-9_./:@+-]*", value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_local(path: Path, values: dict[str, str]) -> None:
+    """Set each key in the file, keeping every other line and comment; a key given twice is set everywhere."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    for key, value in values.items():
+        pattern, assigned = _assignment(key), False
+        for index, line in enumerate(lines):
+            match = pattern.match(line)
+            if match:
+                lines[index], assigned = f"{match.group(1)}{_quoted(value)}", True
+        if not assigned:
+            lines.append(f"{key}={_quoted(value)}")
+    # Written whole or not at all; a new .env is private to its owner, as it holds credentials.
+    mode = path.stat().st_mode & 0o777 if path.is_file() else 0o600
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".env.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write("\n".join(lines) + "\n")
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

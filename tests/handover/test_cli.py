@@ -12,14 +12,27 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from handover import __version__, generate
+from handover import __version__
 from handover.cli import cli
+from handover.functions import generate
 
 REPO = Path(__file__).resolve().parents[2]
 FUNCTION = "functions/tools/flex-handover.js"
 CONTRACT = "assets/tools/contract.private.js"  # the one generated file
 # Every command a user runs, as typed after `handover`.
-COMMANDS = ("generate", "validate", "demo", "bench", "env set", "tool register", "tool show", "doctor", "studio generate", "studio validate", "studio deploy")
+COMMANDS = (
+    "generate",
+    "validate",
+    "demo",
+    "bench",
+    "env set",
+    "tool register",
+    "tool show",
+    "doctor",
+    "studio generate",
+    "studio validate",
+    "studio deploy",
+)
 GROUPS = ("env", "tool", "studio")
 TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "studio", "doctor")
 
@@ -27,8 +40,6 @@ TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "studio", "
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
-
-
 
 
 def hand_edit(project: Path) -> Path:
@@ -127,7 +138,9 @@ def test_validate_passes_on_the_real_project(runner):
 
 def test_validate_fails_with_one_line_per_problem(runner, project):
     function = project / FUNCTION
-    function.write_text(function.read_text(encoding="utf-8").replace("exports.handler", "exports.handle"), encoding="utf-8")
+    function.write_text(
+        function.read_text(encoding="utf-8").replace("exports.handler", "exports.handle"), encoding="utf-8"
+    )
     hand_edit(project)
     result = invoke(runner, project, "validate")
     assert result.exit_code == 1
@@ -156,7 +169,7 @@ def test_validate_json_lists_path_and_problem(runner, project):
 
 
 def test_validate_without_node_is_a_clear_error(runner, project, monkeypatch):
-    monkeypatch.setattr("handover.validate.shutil.which", lambda name: None)
+    monkeypatch.setattr("handover.functions.validate.shutil.which", lambda name: None)
     result = invoke(runner, project, "validate")
     assert result.exit_code == 1
     assert result.stderr == "Error: node is not on PATH: install Node.js 20 or later.\n"
@@ -204,7 +217,9 @@ def test_cli_answers_help(runner, flag):
     result = runner.invoke(cli, [flag], catch_exceptions=False)
     assert result.exit_code == 0
     assert result.stdout.startswith("Usage: cli [OPTIONS] COMMAND [ARGS]...")
-    assert "Hand a customer's conversation from an AI agent to a human agent in Twilio Flex." in " ".join(result.stdout.split())
+    assert "Hand a customer's conversation from an AI agent to a human agent in Twilio Flex." in " ".join(
+        result.stdout.split()
+    )
     assert "--project-dir" in result.stdout
     for name in TOP_LEVEL:
         # One line each in the command list: the short help fits, so click does not cut it with "...".
@@ -232,7 +247,9 @@ def test_help_needs_no_project(runner, tmp_path, monkeypatch):
 def _leaf_commands(group: click.Group, prefix: str = "") -> list[str]:
     found = []
     for name, command in group.commands.items():
-        found += _leaf_commands(command, f"{prefix}{name} ") if isinstance(command, click.Group) else [f"{prefix}{name}"]
+        found += (
+            _leaf_commands(command, f"{prefix}{name} ") if isinstance(command, click.Group) else [f"{prefix}{name}"]
+        )
     return found
 
 
@@ -252,7 +269,10 @@ def test_version(runner, flag):
 @pytest.mark.parametrize("flag", ["--version", "-V", "-h"])
 def test_the_entry_point_is_named_handover(flag):
     result = subprocess.run(
-        [sys.executable, "-c", "from handover.cli import main; main()", flag], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", "from handover.cli import main; main()", flag],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     if flag == "-h":

@@ -11,14 +11,14 @@ import pytest
 from click.testing import CliRunner
 from dotenv import dotenv_values
 
-from handover import contract, credentials
+from handover import contract
+from handover.account import credentials
 from handover.cli import cli
 from handover.emulator import Fault, add_assistant, set_variable
 from handover.emulator.products import taskrouter
 from handover.emulator.products.serverless import add_environment, deploy_build
 from handover.project import deployed_files
-from tests.handover.conftest import API_KEY_SECRET, writes
-from tests.handover.test_envvars import add_maps, sync_service  # noqa: F401 (a fixture)
+from tests.handover.conftest import API_KEY_SECRET, add_maps, writes
 
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
 FUNCTION = "functions/tools/flex-handover.js"
@@ -72,27 +72,56 @@ def configured(runner, account_env, emulator, project, deployed) -> Configured:
     account = account_env.account
     assistant = add_assistant(emulator, "Customer care")["id"]
     env_set = invoke(
-        runner, project, "env", "set", "--workspace-sid", account.workspace_sid, "--workflow-sid", account.workflow_sid,
-        "--service-sid", deployed.service_sid,
+        runner,
+        project,
+        "env",
+        "set",
+        "--workspace-sid",
+        account.workspace_sid,
+        "--workflow-sid",
+        account.workflow_sid,
+        "--service-sid",
+        deployed.service_sid,
     )
     assert env_set.exit_code == 0, env_set.output
-    register = invoke(runner, project, "tool", "register", "--assistant-id", assistant, "--service-sid", deployed.service_sid)
+    register = invoke(
+        runner, project, "tool", "register", "--assistant-id", assistant, "--service-sid", deployed.service_sid
+    )
     assert register.exit_code == 0, register.output
     [created] = [r for r in emulator.requests if (r.method, r.path) == ("POST", "/v1/Tools")]
     studio_generate = invoke(runner, project, "studio", "generate")
     assert studio_generate.exit_code == 0, studio_generate.output
-    studio_deploy = invoke(runner, project, "studio", "deploy", "--friendly-name", f"Agent Handoff {deployed.service_sid}", "--service-sid", deployed.service_sid)
+    studio_deploy = invoke(
+        runner,
+        project,
+        "studio",
+        "deploy",
+        "--friendly-name",
+        f"Agent Handoff {deployed.service_sid}",
+        "--service-sid",
+        deployed.service_sid,
+    )
     assert studio_deploy.exit_code == 0, studio_deploy.output
     emulator.clear_traffic()
     env = dotenv_values(project / ".env")
     return Configured(
-        project, deployed.service_sid, deployed.environment_sid, deployed.domain_name, assistant, created.response["id"],
-        account.workspace_sid, account.workflow_sid, env["HANDOVER_TOKEN"], env["TWILIO_STUDIO_HANDOFF_FLOW_SID"],
+        project,
+        deployed.service_sid,
+        deployed.environment_sid,
+        deployed.domain_name,
+        assistant,
+        created.response["id"],
+        account.workspace_sid,
+        account.workflow_sid,
+        env["HANDOVER_TOKEN"],
+        env["TWILIO_STUDIO_HANDOFF_FLOW_SID"],
     )
 
 
 def doctor(runner, c: Configured, *args: str, assistant: bool = True, service: bool = True):
-    options = (["--assistant-id", c.assistant] if assistant else []) + (["--service-sid", c.service_sid] if service else [])
+    options = (["--assistant-id", c.assistant] if assistant else []) + (
+        ["--service-sid", c.service_sid] if service else []
+    )
     return invoke(runner, c.project, "doctor", *options, *args)
 
 
@@ -116,29 +145,49 @@ def healthy(c: Configured, emulator) -> dict[str, tuple[str, str, str | None]]:
         "credentials": (PASS, f"account {emulator.account.sid} (auth token, from the environment)", None),
         "flex": (PASS, f"the Flex configuration is readable; Flex routes through workspace {c.workspace}", None),
         "local configuration": (
-            PASS, f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={c.workflow}, HANDOVER_TOKEN=<redacted>, TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid} in .env", None,
+            PASS,
+            f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={c.workflow}, HANDOVER_TOKEN=<redacted>, "
+            f"TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid} in .env",
+            None,
         ),
         "workspace and workflow": (PASS, f"workflow {c.workflow} is in workspace {c.workspace}", None),
         "task channel": (PASS, f"workspace {c.workspace} has task channel 'chat'", None),
         "generated files": (PASS, "the generated files (the contract asset) match their templates", None),
         "deployment": (
-            PASS, f"service {c.service_sid} (found by --service-sid); environment {c.environment_sid} at https://{c.domain_name}", None,
+            PASS,
+            f"service {c.service_sid} (found by --service-sid); environment {c.environment_sid} at https://{c.domain_name}",
+            None,
         ),
         "deployed functions": (PASS, "every deployed function equals its local file", None),
         "deployed variables": (
-            PASS, "FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, HANDOVER_TOKEN, TWILIO_STUDIO_HANDOFF_FLOW_SID are set on the environment as in .env", None,
+            PASS,
+            "FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, HANDOVER_TOKEN, TWILIO_STUDIO_HANDOFF_FLOW_SID are set on the "
+            "environment as in .env",
+            None,
         ),
         "sync claim maps": (PASS, ALL_CLAIM_MAPS + " exist in Sync service default (the account's default)", None),
         "assistant tool": (
-            PASS, f"tool {c.tool_id} (Flex Agent Handover) is attached to {c.assistant} and POSTs to {c.url} with the environment's HANDOVER_TOKEN", None,
+            PASS,
+            f"tool {c.tool_id} (Flex Agent Handover) is attached to {c.assistant} and POSTs to {c.url} with the "
+            "environment's HANDOVER_TOKEN",
+            None,
         ),
-        "studio flow": (PASS, f"Studio flow {c.flow_sid} ('Agent Handoff {c.service_sid}') is published, revision 1", None),
-        "studio flow routing": (PASS, f"every Send to Flex widget (call_to_flex, messaging_to_flex) routes to workflow {c.workflow}", None),
+        "studio flow": (
+            PASS,
+            f"Studio flow {c.flow_sid} ('Agent Handoff {c.service_sid}') is published, revision 1",
+            None,
+        ),
+        "studio flow routing": (
+            PASS,
+            f"every Send to Flex widget (call_to_flex, messaging_to_flex) routes to workflow {c.workflow}",
+            None,
+        ),
     }
 
 
 def expect(result, c: Configured, emulator, exit_code: int = 1, **changed: tuple[str, str, str | None]) -> None:
-    """Doctor printed the healthy report with these checks (underscores for spaces) changed, exited so and wrote nothing."""
+    """Doctor printed the healthy report with these checks
+    (underscores for spaces) changed, exited so and wrote nothing."""
     expected = healthy(c, emulator) | {name.replace("_", " "): value for name, value in changed.items()}
     assert report(result.stdout) == [(name, *value) for name, value in expected.items()]
     assert result.exit_code == exit_code, result.output
@@ -149,7 +198,16 @@ def expect(result, c: Configured, emulator, exit_code: int = 1, **changed: tuple
 
 def expect_tool_fails(result, c: Configured, emulator, detail: str) -> None:
     """expect() with only the assistant tool check failing, with this detail and `tool register` as its fix."""
-    expect(result, c, emulator, assistant_tool=(FAIL, detail, f"handover tool register --assistant-id {c.assistant} --service-sid {c.service_sid}"))
+    expect(
+        result,
+        c,
+        emulator,
+        assistant_tool=(
+            FAIL,
+            detail,
+            f"handover tool register --assistant-id {c.assistant} --service-sid {c.service_sid}",
+        ),
+    )
 
 
 def write_env(c: Configured, text: str) -> None:
@@ -182,11 +240,24 @@ def test_a_configured_account_passes_every_check(runner, configured, emulator):
 def test_the_healthy_report_reads_one_line_per_check(runner, configured, emulator):
     c = configured
     result = doctor(runner, c)
-    assert result.stdout.splitlines()[0] == f"PASS  credentials: account {emulator.account.sid} (auth token, from the environment)"
+    assert (
+        result.stdout.splitlines()[0]
+        == f"PASS  credentials: account {emulator.account.sid} (auth token, from the environment)"
+    )
     assert [line.split(":")[0] for line in result.stdout.splitlines()] == [
-        "PASS  credentials", "PASS  flex", "PASS  local configuration", "PASS  workspace and workflow", "PASS  task channel",
-        "PASS  generated files", "PASS  deployment", "PASS  deployed functions", "PASS  deployed variables", "PASS  sync claim maps",
-        "PASS  assistant tool", "PASS  studio flow", "PASS  studio flow routing",
+        "PASS  credentials",
+        "PASS  flex",
+        "PASS  local configuration",
+        "PASS  workspace and workflow",
+        "PASS  task channel",
+        "PASS  generated files",
+        "PASS  deployment",
+        "PASS  deployed functions",
+        "PASS  deployed variables",
+        "PASS  sync claim maps",
+        "PASS  assistant tool",
+        "PASS  studio flow",
+        "PASS  studio flow routing",
     ]
 
 
@@ -212,7 +283,10 @@ def test_json_of_a_failure(runner, configured, emulator):
     assert output["checks"][2] == {
         "check": "local configuration",
         "status": FAIL,
-        "detail": "FLEX_WORKSPACE_SID is not set in .env; FLEX_WORKFLOW_SID is not set in .env; HANDOVER_TOKEN is not set in .env",
+        "detail": (
+            "FLEX_WORKSPACE_SID is not set in .env; FLEX_WORKFLOW_SID "
+            "is not set in .env; HANDOVER_TOKEN is not set in .env"
+        ),
         "fix": f"handover env set --workspace-sid WS… --workflow-sid WW… --service-sid {configured.service_sid}",
     }
     assert result.stderr == "1 check(s) failed.\n"
@@ -221,7 +295,9 @@ def test_json_of_a_failure(runner, configured, emulator):
 def test_doctor_only_reads(runner, configured, emulator):
     doctor(runner, configured)
     assert {r.method for r in emulator.requests} == {"GET"}
-    assert [r.path for r in emulator.requests if r.host.startswith("api.")] == [f"/2010-04-01/Accounts/{emulator.account.sid}.json"]
+    assert [r.path for r in emulator.requests if r.host.startswith("api.")] == [
+        f"/2010-04-01/Accounts/{emulator.account.sid}.json"
+    ]
 
 
 # credentials
@@ -231,7 +307,9 @@ def test_a_wrong_auth_token_fails_credentials_and_skips_the_account_checks(runne
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "wrong-token-that-must-not-be-printed")
     result = doctor(runner, configured)
     expect(
-        result, configured, emulator,
+        result,
+        configured,
+        emulator,
         credentials=(
             FAIL,
             f"Twilio refused the account {emulator.account.sid} (auth token, from the environment): "
@@ -250,7 +328,9 @@ def test_a_wrong_auth_token_fails_credentials_and_skips_the_account_checks(runne
         studio_flow_routing=(WARN, NOT_CHECKED, None),
     )
     assert "wrong-token-that-must-not-be-printed" not in result.output
-    assert [(r.method, r.path) for r in emulator.requests] == [("GET", f"/2010-04-01/Accounts/{emulator.account.sid}.json")]
+    assert [(r.method, r.path) for r in emulator.requests] == [
+        ("GET", f"/2010-04-01/Accounts/{emulator.account.sid}.json")
+    ]
     assert result.stderr == "1 check(s) failed.\n"
 
 
@@ -259,7 +339,9 @@ def test_missing_credentials(runner, configured, emulator, monkeypatch):
     monkeypatch.delenv("TWILIO_AUTH_TOKEN")
     result = doctor(runner, configured)
     expect(
-        result, configured, emulator,
+        result,
+        configured,
+        emulator,
         credentials=(FAIL, f"No Twilio credentials found. {HOW_TO_SET}", HOW_TO_SET),
         flex=(WARN, NOT_CHECKED, None),
         workspace_and_workflow=(WARN, NOT_CHECKED, None),
@@ -278,7 +360,10 @@ def test_missing_credentials(runner, configured, emulator, monkeypatch):
 def test_an_api_key_passes_without_reading_the_account(runner, configured, emulator, api_key):
     result = doctor(runner, configured)
     expect(
-        result, configured, emulator, exit_code=0,
+        result,
+        configured,
+        emulator,
+        exit_code=0,
         credentials=(PASS, f"account {emulator.account.sid} (API key {api_key}, from the environment)", None),
     )
     assert not any(r.host.startswith("api.") for r in emulator.requests)
@@ -298,7 +383,21 @@ def test_a_wrong_api_secret_fails_credentials(runner, configured, emulator, api_
         "HTTP 401, Twilio error 20003: Unable to fetch page: Authentication Error - invalid username",
         "fix": "Check them in Console > Account > API keys & tokens (an API key must belong to this account).",
     }
-    assert [c["status"] for c in checks] == [FAIL, WARN, PASS, WARN, WARN, PASS, WARN, WARN, WARN, WARN, WARN, WARN, WARN]
+    assert [c["status"] for c in checks] == [
+        FAIL,
+        WARN,
+        PASS,
+        WARN,
+        WARN,
+        PASS,
+        WARN,
+        WARN,
+        WARN,
+        WARN,
+        WARN,
+        WARN,
+        WARN,
+    ]
     assert [(r.method, r.path) for r in emulator.requests] == [("GET", "/v1/Services")]
 
 
@@ -312,9 +411,26 @@ def test_a_suspended_account_fails_credentials(runner, configured, emulator):
     finally:
         account["status"] = "active"
     assert report(result.stdout)[0] == (
-        "credentials", FAIL, f"account {emulator.account.sid} is suspended", "Reactivate the account in the Console, or use another one.",
+        "credentials",
+        FAIL,
+        f"account {emulator.account.sid} is suspended",
+        "Reactivate the account in the Console, or use another one.",
     )
-    assert [status for _, status, _, _ in report(result.stdout)] == [FAIL, WARN, PASS, WARN, WARN, PASS, WARN, WARN, WARN, WARN, WARN, WARN, WARN]
+    assert [status for _, status, _, _ in report(result.stdout)] == [
+        FAIL,
+        WARN,
+        PASS,
+        WARN,
+        WARN,
+        PASS,
+        WARN,
+        WARN,
+        WARN,
+        WARN,
+        WARN,
+        WARN,
+        WARN,
+    ]
     assert result.exit_code == 1
     assert writes(emulator) == []
 
@@ -332,9 +448,12 @@ def without_flex(emulator):
 def test_an_account_without_flex(runner, configured, emulator, without_flex):
     result = doctor(runner, configured)
     expect(
-        result, configured, emulator,
+        result,
+        configured,
+        emulator,
         flex=(
-            FAIL, f"account {emulator.account.sid} has no Flex instance",
+            FAIL,
+            f"account {emulator.account.sid} has no Flex instance",
             "Create one in Console > Flex > Overview, or use the account that has Flex.",
         ),
     )
@@ -344,7 +463,10 @@ def test_an_account_without_flex(runner, configured, emulator, without_flex):
     ("env", "detail"),
     [
         ("", "FLEX_WORKSPACE_SID is not set in .env; FLEX_WORKFLOW_SID is not set in .env"),
-        ("FLEX_WORKSPACE_SID=\nFLEX_WORKFLOW_SID=WW123\n", "FLEX_WORKSPACE_SID is not set in .env; FLEX_WORKFLOW_SID in .env is not WW followed by 32 hex characters"),
+        (
+            "FLEX_WORKSPACE_SID=\nFLEX_WORKFLOW_SID=WW123\n",
+            "FLEX_WORKSPACE_SID is not set in .env; FLEX_WORKFLOW_SID in .env is not WW followed by 32 hex characters",
+        ),
     ],
 )
 def test_dotenv_without_the_flex_values(runner, configured, emulator, env, detail):
@@ -352,8 +474,14 @@ def test_dotenv_without_the_flex_values(runner, configured, emulator, env, detai
     result = doctor(runner, configured)
     incomplete = "not checked: the local configuration is incomplete"
     expect(
-        result, configured, emulator,
-        local_configuration=(FAIL, detail, f"handover env set --workspace-sid WS… --workflow-sid WW… --service-sid {configured.service_sid}"),
+        result,
+        configured,
+        emulator,
+        local_configuration=(
+            FAIL,
+            detail,
+            f"handover env set --workspace-sid WS… --workflow-sid WW… --service-sid {configured.service_sid}",
+        ),
         workspace_and_workflow=(WARN, incomplete, None),
         task_channel=(WARN, incomplete, None),
         deployed_variables=(WARN, incomplete, None),
@@ -366,10 +494,18 @@ def test_a_workspace_that_does_not_exist(runner, configured, emulator):
     configure(emulator, c, FLEX_WORKSPACE_SID=missing, FLEX_WORKFLOW_SID=c.workflow)
     result = doctor(runner, c)
     expect(
-        result, c, emulator,
-        local_configuration=(PASS, f"FLEX_WORKSPACE_SID={missing}, FLEX_WORKFLOW_SID={c.workflow}, HANDOVER_TOKEN=<redacted>, TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid} in .env", None),
+        result,
+        c,
+        emulator,
+        local_configuration=(
+            PASS,
+            f"FLEX_WORKSPACE_SID={missing}, FLEX_WORKFLOW_SID={c.workflow}, HANDOVER_TOKEN=<redacted>, "
+            f"TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid} in .env",
+            None,
+        ),
         workspace_and_workflow=(
-            FAIL, f"TaskRouter workspace {missing} does not exist in this account.",
+            FAIL,
+            f"TaskRouter workspace {missing} does not exist in this account.",
             'Use the workspace of your Flex instance: Console > TaskRouter > Workspaces ("Flex Task Assignment"). '
             f"Then run handover env set --workspace-sid WS… --workflow-sid WW… --service-sid {c.service_sid}.",
         ),
@@ -394,11 +530,20 @@ def test_a_workflow_of_another_workspace(runner, configured, emulator, other_wor
     configure(emulator, c, FLEX_WORKSPACE_SID=c.workspace, FLEX_WORKFLOW_SID=workflow)
     result = doctor(runner, c)
     expect(
-        result, c, emulator,
-        local_configuration=(PASS, f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={workflow}, HANDOVER_TOKEN=<redacted>, TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid} in .env", None),
+        result,
+        c,
+        emulator,
+        local_configuration=(
+            PASS,
+            f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={workflow}, HANDOVER_TOKEN=<redacted>, "
+            f"TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid} in .env",
+            None,
+        ),
         workspace_and_workflow=(
-            FAIL, f"TaskRouter workflow {workflow} is not in workspace {c.workspace}: it belongs to workspace {workspace}.",
-            f"Use a workflow of workspace {c.workspace}: Console > TaskRouter > Workspaces > {c.workspace} > Workflows. "
+            FAIL,
+            f"TaskRouter workflow {workflow} is not in workspace {c.workspace}: it belongs to workspace {workspace}.",
+            f"Use a workflow of workspace {c.workspace}: Console > TaskRouter > Workspaces > {c.workspace} > "
+            "Workflows. "
             f"Then run handover env set --workspace-sid WS… --workflow-sid WW… --service-sid {c.service_sid}.",
         ),
         task_channel=(WARN, "not checked: the workspace or workflow is wrong", None),
@@ -409,8 +554,10 @@ def test_a_workflow_of_another_workspace(runner, configured, emulator, other_wor
 def routes_elsewhere(c: Configured, workflow: str) -> tuple[str, str, str]:
     """The studio flow routing check when .env names another workflow than the deployed flow's."""
     return (
-        FAIL, f"Send to Flex widget 'call_to_flex' routes to {c.workflow}; Send to Flex widget 'messaging_to_flex' routes to {c.workflow}, "
-        f"not to FLEX_WORKFLOW_SID {workflow}", f"handover studio generate, then handover studio deploy --service-sid {c.service_sid}",
+        FAIL,
+        f"Send to Flex widget 'call_to_flex' routes to {c.workflow}; Send to Flex widget 'messaging_to_flex' routes "
+        f"to {c.workflow}, not to FLEX_WORKFLOW_SID {workflow}",
+        f"handover studio generate, then handover studio deploy --service-sid {c.service_sid}",
     )
 
 
@@ -419,10 +566,18 @@ def test_a_workspace_flex_does_not_route_through_is_a_warning(runner, configured
     configure(emulator, c, FLEX_WORKSPACE_SID=workspace, FLEX_WORKFLOW_SID=workflow)
     result = doctor(runner, c)
     expect(
-        result, c, emulator,
-        local_configuration=(PASS, f"FLEX_WORKSPACE_SID={workspace}, FLEX_WORKFLOW_SID={workflow}, HANDOVER_TOKEN=<redacted>, TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid} in .env", None),
+        result,
+        c,
+        emulator,
+        local_configuration=(
+            PASS,
+            f"FLEX_WORKSPACE_SID={workspace}, FLEX_WORKFLOW_SID={workflow}, HANDOVER_TOKEN=<redacted>, "
+            f"TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid} in .env",
+            None,
+        ),
         workspace_and_workflow=(
-            WARN, f"workflow {workflow} is in workspace {workspace}, but Flex routes through workspace {c.workspace}",
+            WARN,
+            f"workflow {workflow} is in workspace {workspace}, but Flex routes through workspace {c.workspace}",
             f"Unless you route to this workspace on purpose, run handover env set --workspace-sid {c.workspace} "
             f"--workflow-sid WW… --service-sid {c.service_sid}.",
         ),
@@ -436,17 +591,27 @@ def test_a_task_channel_the_workspace_does_not_have(runner, configured, emulator
     configure(emulator, c, FLEX_WORKSPACE_SID=c.workspace, FLEX_WORKFLOW_SID=c.workflow, FLEX_TASK_CHANNEL="email")
     result = doctor(runner, c)
     expect(
-        result, c, emulator,
+        result,
+        c,
+        emulator,
         local_configuration=(
-            PASS, f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={c.workflow}, FLEX_TASK_CHANNEL=email, HANDOVER_TOKEN=<redacted>, TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid} in .env", None,
+            PASS,
+            f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={c.workflow}, FLEX_TASK_CHANNEL=email, "
+            f"HANDOVER_TOKEN=<redacted>, TWILIO_STUDIO_HANDOFF_FLOW_SID={c.flow_sid} in .env",
+            None,
         ),
         task_channel=(
-            FAIL, f"Workspace {c.workspace} has no task channel 'email' (it has: default, chat, sms, voice).",
+            FAIL,
+            f"Workspace {c.workspace} has no task channel 'email' (it has: default, chat, sms, voice).",
             f"Run handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --task-channel <name> "
-            f"--service-sid {c.service_sid} with one of those, or create the channel 'email' in Console > TaskRouter > Task Channels.",
+            f"--service-sid {c.service_sid} with one of those, or create "
+            "the channel 'email' in Console > TaskRouter > Task Channels.",
         ),
         deployed_variables=(
-            PASS, "FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, FLEX_TASK_CHANNEL, HANDOVER_TOKEN, TWILIO_STUDIO_HANDOFF_FLOW_SID are set on the environment as in .env", None,
+            PASS,
+            "FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, FLEX_TASK_CHANNEL, HANDOVER_TOKEN, TWILIO_STUDIO_HANDOFF_FLOW_SID "
+            "are set on the environment as in .env",
+            None,
         ),
     )
 
@@ -466,7 +631,9 @@ def test_a_hand_edited_generated_file(runner, configured, emulator):
     redeploy(emulator, c, c.project)  # deployed as edited, so only the template check fails
     result = doctor(runner, c)
     expect(
-        result, c, emulator,
+        result,
+        c,
+        emulator,
         generated_files=(FAIL, f"{CONTRACT} differ from their templates", "Run `handover generate`, then deploy."),
     )
 
@@ -476,14 +643,22 @@ def test_no_deployment_found(runner, configured, emulator):
     result = doctor(runner, c, service=False)
     no_deployment = "not checked: no deployment found"
     expect(
-        result, c, emulator,
+        result,
+        c,
+        emulator,
         deployment=(
-            FAIL, f"No deployed service found: no serviceSid in .twilioserverlessrc, no .twiliodeployinfo, no service name. {DEPLOY_HINT}",
+            FAIL,
+            "No deployed service found: no serviceSid in .twilioserverlessrc, "
+            f"no .twiliodeployinfo, no service name. {DEPLOY_HINT}",
             DEPLOY_HINT,
         ),
         deployed_functions=(WARN, no_deployment, None),
         deployed_variables=(WARN, no_deployment, None),
-        assistant_tool=(WARN, f"not checked: assistant {c.assistant} exists, but no deployment was found to compare its tool with", None),
+        assistant_tool=(
+            WARN,
+            f"not checked: assistant {c.assistant} exists, but no deployment was found to compare its tool with",
+            None,
+        ),
     )
 
 
@@ -492,11 +667,17 @@ def test_a_service_sid_that_does_not_exist(runner, configured, emulator):
     result = invoke(runner, c.project, "doctor", "--assistant-id", c.assistant, "--service-sid", unknown)
     no_deployment = "not checked: no deployment found"
     expect(
-        result, c, emulator,
+        result,
+        c,
+        emulator,
         deployment=(FAIL, f"Service {unknown} does not exist in this account. {DEPLOY_HINT}", DEPLOY_HINT),
         deployed_functions=(WARN, no_deployment, None),
         deployed_variables=(WARN, no_deployment, None),
-        assistant_tool=(WARN, f"not checked: assistant {c.assistant} exists, but no deployment was found to compare its tool with", None),
+        assistant_tool=(
+            WARN,
+            f"not checked: assistant {c.assistant} exists, but no deployment was found to compare its tool with",
+            None,
+        ),
     )
 
 
@@ -506,7 +687,9 @@ def test_an_environment_without_a_build(runner, configured, emulator):
     environment["build_sid"] = None
     result = doctor(runner, c)
     expect(
-        result, c, emulator,
+        result,
+        c,
+        emulator,
         deployed_functions=(FAIL, f"Environment {c.environment_sid} has no build deployed. {DEPLOY_FIX}", DEPLOY_FIX),
     )
 
@@ -520,7 +703,9 @@ def test_a_deployed_function_that_differs(runner, configured, emulator):
     path.write_text(original, encoding="utf-8")
     result = doctor(runner, c)
     expect(
-        result, c, emulator,
+        result,
+        c,
+        emulator,
         deployed_functions=(FAIL, "function /tools/flex-handover differs from the deployed version", DEPLOY_FIX),
     )
 
@@ -544,10 +729,14 @@ def test_a_deployed_variable_missing_or_other_than_dotenv(runner, configured, em
     result = doctor(runner, c)
     there = "not set" if deployed_value is None else repr(deployed_value)
     expect(
-        result, c, emulator,
+        result,
+        c,
+        emulator,
         deployed_variables=(
-            FAIL, f"FLEX_WORKFLOW_SID is {there} there, .env has {c.workflow!r}",
-            f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --remote-only --service-sid {c.service_sid}",
+            FAIL,
+            f"FLEX_WORKFLOW_SID is {there} there, .env has {c.workflow!r}",
+            f"handover env set --workspace-sid {c.workspace} --workflow-sid "
+            f"{c.workflow} --remote-only --service-sid {c.service_sid}",
         ),
     )
 
@@ -562,12 +751,21 @@ def test_the_fix_names_the_environment_doctor_checked(runner, configured, emulat
     assert checks["deployed variables"] == {
         "check": "deployed variables",
         "status": FAIL,
-        "detail": f"FLEX_WORKSPACE_SID is not set there, .env has {c.workspace!r}; FLEX_WORKFLOW_SID is not set there, .env has {c.workflow!r}; "
-        f"HANDOVER_TOKEN is not set there; TWILIO_STUDIO_HANDOFF_FLOW_SID is not set there, .env has {c.flow_sid!r}",
-        "fix": f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --remote-only --service-sid {c.service_sid} --environment stage; "
-        f"then handover studio deploy --service-sid {c.service_sid} --environment stage",
+        "detail": (
+            f"FLEX_WORKSPACE_SID is not set there, .env has {c.workspace!r}; FLEX_WORKFLOW_SID is not set there, .env "
+            f"has {c.workflow!r}; "
+            f"HANDOVER_TOKEN is not set there; TWILIO_STUDIO_HANDOFF_FLOW_SID is not set there, .env has {c.flow_sid!r}"
+        ),
+        "fix": (
+            f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --remote-only --service-sid "
+            f"{c.service_sid} --environment stage; "
+            f"then handover studio deploy --service-sid {c.service_sid} --environment stage"
+        ),
     }
-    assert checks["deployment"]["detail"] == f"service {c.service_sid} (found by --service-sid); environment {stage['sid']} at https://{stage['domain_name']}"
+    assert (
+        checks["deployment"]["detail"]
+        == f"service {c.service_sid} (found by --service-sid); environment {stage['sid']} at https://{stage['domain_name']}"
+    )
     assert result.exit_code == 1
     assert writes(emulator) == []
 
@@ -580,9 +778,12 @@ def test_dotenv_without_the_token_fails_with_the_env_set_of_its_values(runner, c
     write_env(c, f"FLEX_WORKSPACE_SID={c.workspace}\nFLEX_WORKFLOW_SID={c.workflow}\n")
     result = doctor(runner, c)
     expect(
-        result, c, emulator,
+        result,
+        c,
+        emulator,
         local_configuration=(
-            FAIL, "HANDOVER_TOKEN is not set in .env",
+            FAIL,
+            "HANDOVER_TOKEN is not set in .env",
             f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --service-sid {c.service_sid}",
         ),
         deployed_variables=(WARN, "not checked: the local configuration is incomplete", None),
@@ -598,7 +799,9 @@ def test_a_malformed_token_in_dotenv_fails_without_showing_it(runner, configured
         "check": "local configuration",
         "status": FAIL,
         "detail": f"HANDOVER_TOKEN in .env is not {TOKEN_EXPECTED}",
-        "fix": f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --service-sid {c.service_sid}",
+        "fix": (
+            f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --service-sid {c.service_sid}"
+        ),
     }
     assert result.exit_code == 1
     assert malformed not in result.output and c.token not in result.output
@@ -610,23 +813,41 @@ MALFORMED_TOKEN = "short-and-secret"
 @pytest.mark.parametrize(
     ("change", "detail"),
     [
-        pytest.param(lambda emulator, c: delete_variable(emulator, c, "HANDOVER_TOKEN"), "HANDOVER_TOKEN is not set there", id="missing"),
         pytest.param(
-            lambda emulator, c: set_variable(emulator, c.service_sid, c.environment_sid, "HANDOVER_TOKEN", MALFORMED_TOKEN),
-            f"HANDOVER_TOKEN there is not {TOKEN_EXPECTED}", id="malformed",
+            lambda emulator, c: delete_variable(emulator, c, "HANDOVER_TOKEN"),
+            "HANDOVER_TOKEN is not set there",
+            id="missing",
+        ),
+        pytest.param(
+            lambda emulator, c: set_variable(
+                emulator, c.service_sid, c.environment_sid, "HANDOVER_TOKEN", MALFORMED_TOKEN
+            ),
+            f"HANDOVER_TOKEN there is not {TOKEN_EXPECTED}",
+            id="malformed",
         ),
     ],
 )
-def test_a_deployed_token_missing_or_malformed_fails_the_variables_and_leaves_the_tool_unchecked(runner, configured, emulator, change, detail):
+def test_a_deployed_token_missing_or_malformed_fails_the_variables_and_leaves_the_tool_unchecked(
+    runner, configured, emulator, change, detail
+):
     c = configured
     change(emulator, c)
     result = doctor(runner, c)
     expect(
-        result, c, emulator,
+        result,
+        c,
+        emulator,
         deployed_variables=(
-            FAIL, detail, f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --remote-only --service-sid {c.service_sid}",
+            FAIL,
+            detail,
+            f"handover env set --workspace-sid {c.workspace} --workflow-sid "
+            f"{c.workflow} --remote-only --service-sid {c.service_sid}",
         ),
-        assistant_tool=(WARN, f"not checked: environment {c.environment_sid} has no valid HANDOVER_TOKEN to compare its tool's with", None),
+        assistant_tool=(
+            WARN,
+            f"not checked: environment {c.environment_sid} has no valid HANDOVER_TOKEN to compare its tool's with",
+            None,
+        ),
     )
     assert MALFORMED_TOKEN not in result.output
 
@@ -637,9 +858,13 @@ def test_a_deployed_token_other_than_dotenvs_is_fixed_from_the_environment(runne
     write_env(c, f"FLEX_WORKSPACE_SID={c.workspace}\nFLEX_WORKFLOW_SID={c.workflow}\nHANDOVER_TOKEN={other}\n")
     result = doctor(runner, c)
     expect(
-        result, c, emulator,
+        result,
+        c,
+        emulator,
         deployed_variables=(
-            FAIL, "HANDOVER_TOKEN differs from .env", f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --service-sid {c.service_sid}",
+            FAIL,
+            "HANDOVER_TOKEN differs from .env",
+            f"handover env set --workspace-sid {c.workspace} --workflow-sid {c.workflow} --service-sid {c.service_sid}",
         ),
     )
     assert other not in result.output
@@ -648,23 +873,54 @@ def test_a_deployed_token_other_than_dotenvs_is_fixed_from_the_environment(runne
 def test_a_rotated_token_fails_the_tool_until_it_is_registered_again(runner, configured, emulator):
     c = configured
     rotate = invoke(
-        runner, c.project, "env", "set", "--workspace-sid", c.workspace, "--workflow-sid", c.workflow, "--service-sid", c.service_sid,
-        "--rotate-token", "--no-verify",
+        runner,
+        c.project,
+        "env",
+        "set",
+        "--workspace-sid",
+        c.workspace,
+        "--workflow-sid",
+        c.workflow,
+        "--service-sid",
+        c.service_sid,
+        "--rotate-token",
+        "--no-verify",
     )
     assert rotate.exit_code == 0, rotate.output
     rotated = dotenv_values(c.project / ".env")["HANDOVER_TOKEN"]
-    emulator.table("assistant_tools")[c.tool_id]["name"] = "Renamed in the Console"  # found by its URL without the token
+    emulator.table("assistant_tools")[c.tool_id]["name"] = (
+        "Renamed in the Console"  # found by its URL without the token
+    )
     emulator.clear_traffic()
     result = doctor(runner, c)
-    expect_tool_fails(result, c, emulator, f"tool {c.tool_id} (Renamed in the Console): its URL's token is not the environment's HANDOVER_TOKEN")
+    expect_tool_fails(
+        result,
+        c,
+        emulator,
+        f"tool {c.tool_id} (Renamed in the Console): its URL's token is not the environment's HANDOVER_TOKEN",
+    )
     assert rotated not in result.output
-    register = invoke(runner, c.project, "tool", "register", "--assistant-id", c.assistant, "--service-sid", c.service_sid, "--name", "Renamed in the Console")
+    register = invoke(
+        runner,
+        c.project,
+        "tool",
+        "register",
+        "--assistant-id",
+        c.assistant,
+        "--service-sid",
+        c.service_sid,
+        "--name",
+        "Renamed in the Console",
+    )
     assert register.exit_code == 0, register.output
     emulator.clear_traffic()
     again = doctor(runner, c)
     assert report(again.stdout)[-3] == (
-        "assistant tool", PASS,
-        f"tool {c.tool_id} (Renamed in the Console) is attached to {c.assistant} and POSTs to {c.url} with the environment's HANDOVER_TOKEN", None,
+        "assistant tool",
+        PASS,
+        f"tool {c.tool_id} (Renamed in the Console) is attached to {c.assistant} and POSTs to {c.url} with the "
+        "environment's HANDOVER_TOKEN",
+        None,
     )
     assert again.exit_code == 0, again.output
     assert rotated not in again.output
@@ -683,8 +939,15 @@ def test_doctor_json_never_shows_the_token(runner, configured, emulator):
 def test_without_an_assistant_id_the_tool_is_a_warning(runner, configured, emulator):
     result = doctor(runner, configured, assistant=False)
     expect(
-        result, configured, emulator, exit_code=0,
-        assistant_tool=(WARN, "not checked: no --assistant-id given", "Pass --assistant-id aia_asst_… to check the AI Assistant's tool."),
+        result,
+        configured,
+        emulator,
+        exit_code=0,
+        assistant_tool=(
+            WARN,
+            "not checked: no --assistant-id given",
+            "Pass --assistant-id aia_asst_… to check the AI Assistant's tool.",
+        ),
     )
     assert result.stderr == "No check failed; see the warnings.\n"
     assert not any(r.host.startswith("assistants.") for r in emulator.requests)
@@ -694,10 +957,13 @@ def test_an_unknown_assistant(runner, configured, emulator):
     c = configured
     result = invoke(runner, c.project, "doctor", "--assistant-id", UNKNOWN_ASSISTANT, "--service-sid", c.service_sid)
     expect(
-        result, c, emulator,
+        result,
+        c,
+        emulator,
         assistant_tool=(
             FAIL,
-            f"Assistant {UNKNOWN_ASSISTANT} does not exist in account {emulator.account.sid}. Copy its ID (aia_asst_…) from Console > AI Assistants.",
+            f"Assistant {UNKNOWN_ASSISTANT} does not exist in account {emulator.account.sid}. Copy its ID (aia_asst_…) "
+            "from Console > AI Assistants.",
             "Pass the ID of an existing assistant (Console > AI Assistants).",
         ),
     )
@@ -708,8 +974,14 @@ def test_an_assistant_without_the_tool(runner, configured, emulator):
     other = add_assistant(emulator, "Sales")["id"]
     result = invoke(runner, c.project, "doctor", "--assistant-id", other, "--service-sid", c.service_sid)
     expect(
-        result, c, emulator,
-        assistant_tool=(FAIL, f"no tool of assistant {other} calls {c.url}", f"handover tool register --assistant-id {other} --service-sid {c.service_sid}"),
+        result,
+        c,
+        emulator,
+        assistant_tool=(
+            FAIL,
+            f"no tool of assistant {other} calls {c.url}",
+            f"handover tool register --assistant-id {other} --service-sid {c.service_sid}",
+        ),
     )
 
 
@@ -720,15 +992,26 @@ def test_a_tool_with_another_url(runner, configured, emulator):
     assert registered.exit_code == 0, registered.output
     emulator.clear_traffic()
     result = doctor(runner, c)
-    expect_tool_fails(result, c, emulator, f"tool {c.tool_id} (Flex Agent Handover): its URL is {elsewhere}?token=<redacted>, not {c.url}")
+    expect_tool_fails(
+        result,
+        c,
+        emulator,
+        f"tool {c.tool_id} (Flex Agent Handover): its URL is {elsewhere}?token=<redacted>, not {c.url}",
+    )
 
 
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
-        pytest.param(lambda tool, c: tool.update(meta={**tool["meta"], "method": "GET"}), "its method is GET, not POST", id="GET"),
+        pytest.param(
+            lambda tool, c: tool.update(meta={**tool["meta"], "method": "GET"}), "its method is GET, not POST", id="GET"
+        ),
         pytest.param(lambda tool, c: tool.update(enabled=False), "it is disabled", id="disabled"),
-        pytest.param(lambda tool, c: tool.update(meta={**tool["meta"], "url": c.url}), "its URL carries no handover token", id="no-token"),
+        pytest.param(
+            lambda tool, c: tool.update(meta={**tool["meta"], "url": c.url}),
+            "its URL carries no handover token",
+            id="no-token",
+        ),
     ],
 )
 def test_a_tool_that_would_not_be_called_right(runner, configured, emulator, change, problem):
@@ -743,11 +1026,14 @@ def test_a_retired_assistants_api(runner, configured, emulator, status):
     emulator.inject(Fault("GET", "/v1/Assistants", status=status, times=None))
     result = doctor(runner, configured)
     expect(
-        result, configured, emulator,
+        result,
+        configured,
+        emulator,
         assistant_tool=(
             FAIL,
-            f"The AI Assistants API answered HTTP {status} for account {emulator.account.sid}: AI Assistants (a Developer Preview, "
-            "retired by Twilio in July 2026) appears retired for this account. Hand off through a Studio flow instead, as Twilio "
+            f"The AI Assistants API answered HTTP {status} for account {emulator.account.sid}: AI Assistants (a "
+            "Developer Preview, retired by Twilio in July 2026) appears retired for this account. Hand off through a "
+            "Studio flow instead, as Twilio "
             'Agent Connect does: see the README, section "AI Assistants retired: the Studio path".',
             "Hand off through the Studio path (see the README).",
         ),
@@ -761,7 +1047,16 @@ def test_a_twilio_500_fails_its_check_and_the_others_run(runner, configured, emu
     c = configured
     emulator.inject(Fault("GET", "/v1/Configuration", status=500, times=None))
     result = doctor(runner, c)
-    expect(result, c, emulator, flex=(FAIL, "Twilio answered HTTP 500, Twilio error 20500: Unable to fetch record: Injected fault 500", RETRY_FIX))
+    expect(
+        result,
+        c,
+        emulator,
+        flex=(
+            FAIL,
+            "Twilio answered HTTP 500, Twilio error 20500: Unable to fetch record: Injected fault 500",
+            RETRY_FIX,
+        ),
+    )
     assert len([r for r in emulator.requests if r.path == "/v1/Configuration"]) == 1 + credentials.RETRIES
 
 
@@ -769,7 +1064,16 @@ def test_a_500_on_a_list_fails_its_check(runner, configured, emulator, no_retry_
     c = configured
     emulator.inject(Fault("GET", f"/v1/Workspaces/{c.workspace}/TaskChannels", status=500, times=None))
     result = doctor(runner, c)
-    expect(result, c, emulator, task_channel=(FAIL, "Twilio answered HTTP 500, Twilio error 20500: Unable to fetch page: Injected fault 500", RETRY_FIX))
+    expect(
+        result,
+        c,
+        emulator,
+        task_channel=(
+            FAIL,
+            "Twilio answered HTTP 500, Twilio error 20500: Unable to fetch page: Injected fault 500",
+            RETRY_FIX,
+        ),
+    )
 
 
 def test_a_500_in_the_first_check_of_two_skips_the_second(runner, configured, emulator, no_retry_wait):
@@ -777,8 +1081,14 @@ def test_a_500_in_the_first_check_of_two_skips_the_second(runner, configured, em
     emulator.inject(Fault("GET", f"/v1/Workspaces/{c.workspace}", status=500, times=None))
     result = doctor(runner, c)
     expect(
-        result, c, emulator,
-        workspace_and_workflow=(FAIL, "Twilio answered HTTP 500, Twilio error 20500: Unable to fetch record: Injected fault 500", RETRY_FIX),
+        result,
+        c,
+        emulator,
+        workspace_and_workflow=(
+            FAIL,
+            "Twilio answered HTTP 500, Twilio error 20500: Unable to fetch record: Injected fault 500",
+            RETRY_FIX,
+        ),
         task_channel=(WARN, "not checked: the workspace and workflow check failed", None),
     )
 
@@ -788,20 +1098,43 @@ def test_an_assistants_500_fails_the_tool_check(runner, configured, emulator, no
     emulator.inject(Fault("GET", f"/v1/Assistants/{c.assistant}/Tools", status=500, times=None))
     result = doctor(runner, c)
     expect(
-        result, c, emulator,
-        assistant_tool=(FAIL, f"GET https://assistants.twilio.com/v1/Assistants/{c.assistant}/Tools failed: HTTP 500: Injected fault 500", RETRY_FIX),
+        result,
+        c,
+        emulator,
+        assistant_tool=(
+            FAIL,
+            f"GET https://assistants.twilio.com/v1/Assistants/{c.assistant}/Tools failed: HTTP 500: Injected fault 500",
+            RETRY_FIX,
+        ),
     )
 
 
 def test_a_503_on_the_variables_fails_that_check_only(runner, configured, emulator, no_retry_wait):
     c = configured
-    emulator.inject(Fault("GET", f"/v1/Services/{c.service_sid}/Environments/{c.environment_sid}/Variables", status=503, times=None))
+    emulator.inject(
+        Fault("GET", f"/v1/Services/{c.service_sid}/Environments/{c.environment_sid}/Variables", status=503, times=None)
+    )
     result = doctor(runner, c, "--json")
     checks = json.loads(result.stdout)["checks"]
     assert checks[8:11] == [
-        {"check": "deployed variables", "status": FAIL, "detail": "Twilio answered HTTP 503, Twilio error 20503: Unable to fetch page: Injected fault 503", "fix": RETRY_FIX},
-        {"check": "sync claim maps", "status": WARN, "detail": "not checked: the deployed variables check failed", "fix": None},
-        {"check": "assistant tool", "status": WARN, "detail": "not checked: the deployed variables check failed", "fix": None},
+        {
+            "check": "deployed variables",
+            "status": FAIL,
+            "detail": "Twilio answered HTTP 503, Twilio error 20503: Unable to fetch page: Injected fault 503",
+            "fix": RETRY_FIX,
+        },
+        {
+            "check": "sync claim maps",
+            "status": WARN,
+            "detail": "not checked: the deployed variables check failed",
+            "fix": None,
+        },
+        {
+            "check": "assistant tool",
+            "status": WARN,
+            "detail": "not checked: the deployed variables check failed",
+            "fix": None,
+        },
     ]
     assert [check["status"] for check in checks] == [PASS] * 8 + [FAIL, WARN, WARN, PASS, PASS]
     assert result.exit_code == 1
@@ -826,16 +1159,38 @@ def studio_deploy_fix(c: Configured) -> str:
 
 def test_without_a_studio_flow_the_studio_checks_are_warnings(runner, configured, emulator):
     c = configured
-    (c.project / ".env").write_text(f"FLEX_WORKSPACE_SID={c.workspace}\nFLEX_WORKFLOW_SID={c.workflow}\nHANDOVER_TOKEN={c.token}\n", encoding="utf-8")
-    emulator.table("serverless_variables").pop(next(
-        sid for sid, v in emulator.table("serverless_variables").items() if v["environment_sid"] == c.environment_sid and v["key"] == "TWILIO_STUDIO_HANDOFF_FLOW_SID"
-    ))
+    (c.project / ".env").write_text(
+        f"FLEX_WORKSPACE_SID={c.workspace}\nFLEX_WORKFLOW_SID={c.workflow}\nHANDOVER_TOKEN={c.token}\n",
+        encoding="utf-8",
+    )
+    emulator.table("serverless_variables").pop(
+        next(
+            sid
+            for sid, v in emulator.table("serverless_variables").items()
+            if v["environment_sid"] == c.environment_sid and v["key"] == "TWILIO_STUDIO_HANDOFF_FLOW_SID"
+        )
+    )
     result = doctor(runner, c)
     expect(
-        result, c, emulator, exit_code=0,
-        local_configuration=(PASS, f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={c.workflow}, HANDOVER_TOKEN=<redacted> in .env", None),
-        deployed_variables=(PASS, "FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, HANDOVER_TOKEN are set on the environment as in .env", None),
-        studio_flow=(WARN, "not checked: TWILIO_STUDIO_HANDOFF_FLOW_SID is not set in .env (only the Studio path needs it)", studio_deploy_fix(c)),
+        result,
+        c,
+        emulator,
+        exit_code=0,
+        local_configuration=(
+            PASS,
+            f"FLEX_WORKSPACE_SID={c.workspace}, FLEX_WORKFLOW_SID={c.workflow}, HANDOVER_TOKEN=<redacted> in .env",
+            None,
+        ),
+        deployed_variables=(
+            PASS,
+            "FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, HANDOVER_TOKEN are set on the environment as in .env",
+            None,
+        ),
+        studio_flow=(
+            WARN,
+            "not checked: TWILIO_STUDIO_HANDOFF_FLOW_SID is not set in .env (only the Studio path needs it)",
+            studio_deploy_fix(c),
+        ),
         studio_flow_routing=(WARN, "not checked: no Studio flow to check", None),
     )
     assert result.stderr == "No check failed; see the warnings.\n"
@@ -845,8 +1200,14 @@ def test_a_studio_flow_that_does_not_exist(runner, configured, emulator):
     c = configured
     emulator.table("studio_flows").pop(c.flow_sid)
     expect(
-        doctor(runner, c), c, emulator,
-        studio_flow=(FAIL, f"Studio flow {c.flow_sid} (TWILIO_STUDIO_HANDOFF_FLOW_SID in .env) does not exist in this account", studio_deploy_fix(c)),
+        doctor(runner, c),
+        c,
+        emulator,
+        studio_flow=(
+            FAIL,
+            f"Studio flow {c.flow_sid} (TWILIO_STUDIO_HANDOFF_FLOW_SID in .env) does not exist in this account",
+            studio_deploy_fix(c),
+        ),
         studio_flow_routing=(WARN, "not checked: the flow does not exist", None),
     )
 
@@ -855,8 +1216,15 @@ def test_a_draft_studio_flow(runner, configured, emulator):
     c = configured
     emulator.table("studio_flows")[c.flow_sid]["status"] = "draft"
     expect(
-        doctor(runner, c), c, emulator,
-        studio_flow=(FAIL, f"Studio flow {c.flow_sid} ('Agent Handoff {c.service_sid}') is a draft: executions run only a published flow", studio_deploy_fix(c)),
+        doctor(runner, c),
+        c,
+        emulator,
+        studio_flow=(
+            FAIL,
+            f"Studio flow {c.flow_sid} ('Agent Handoff {c.service_sid}') "
+            "is a draft: executions run only a published flow",
+            studio_deploy_fix(c),
+        ),
     )
 
 
@@ -864,11 +1232,17 @@ def test_a_studio_flow_that_routes_to_another_workflow(runner, configured, emula
     c = configured
     other_workflow = "WW" + "7" * 32
     flow = emulator.table("studio_flows")[c.flow_sid]["definition"]
-    next(state for state in flow["states"] if state["name"] == "messaging_to_flex")["properties"]["workflow"] = other_workflow
+    next(state for state in flow["states"] if state["name"] == "messaging_to_flex")["properties"]["workflow"] = (
+        other_workflow
+    )
     expect(
-        doctor(runner, c), c, emulator,
+        doctor(runner, c),
+        c,
+        emulator,
         studio_flow_routing=(
-            FAIL, f"Send to Flex widget 'messaging_to_flex' routes to {other_workflow}, not to FLEX_WORKFLOW_SID {c.workflow}",
+            FAIL,
+            f"Send to Flex widget 'messaging_to_flex' routes to {other_workflow}, "
+            f"not to FLEX_WORKFLOW_SID {c.workflow}",
             f"handover studio generate, then {studio_deploy_fix(c)}",
         ),
     )
@@ -878,13 +1252,17 @@ def test_a_studio_flow_that_routes_to_another_workflow(runner, configured, emula
 
 
 def env_set_fix(c: Configured) -> str:
-    return f"handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>] --service-sid {c.service_sid}"
+    return (
+        f"handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>] --service-sid {c.service_sid}"
+    )
 
 
 def sync_service_fix(c: Configured) -> str:
     return (
-        "Set SYNC_SERVICE_SID to the IS SID of one of the account's Sync services (Console > Sync > Services), or remove it to use the "
-        "account's default Sync service. Change it in .env and deploy (`twilio serverless:deploy` uploads .env's variables), then run "
+        "Set SYNC_SERVICE_SID to the IS SID of one of the account's Sync services (Console > Sync > Services), or "
+        "remove it to use the "
+        "account's default Sync service. Change it in .env and deploy (`twilio serverless:deploy` uploads .env's "
+        "variables), then run "
         f"{env_set_fix(c)} to create the claim Maps."
     )
 
@@ -896,45 +1274,82 @@ def test_missing_claim_maps_are_a_warning_that_env_set_fixes(runner, configured,
     set_variable(emulator, c.service_sid, c.environment_sid, "SYNC_SERVICE_SID", sync_service)
     result = doctor(runner, c)
     expect(
-        result, c, emulator, exit_code=0,
+        result,
+        c,
+        emulator,
+        exit_code=0,
         sync_claim_maps=(
             WARN,
-            f"3 of the 16 claim Maps are missing from Sync service {sync_service} (SYNC_SERVICE_SID on the environment): "
-            "handover-claims-02, handover-claims-07, handover-claims-15. The function creates a missing one on its first handoff, "
-            "but a burst of first handoffs can exceed Sync's 20 new objects a second",
+            f"3 of the 16 claim Maps are missing from Sync service {sync_service} (SYNC_SERVICE_SID on the "
+            "environment): handover-claims-02, handover-claims-07, handover-claims-15. The function creates a "
+            "missing one on its first handoff, but a burst of first "
+            "handoffs can exceed Sync's 20 new objects a second",
             f"Run {env_set_fix(c)} to create them.",
         ),
     )
     assert result.stderr == "No check failed; see the warnings.\n"
-    assert [(r.method, r.path) for r in emulator.requests if r.host == "sync.twilio.com"] == [("GET", f"/v1/Services/{sync_service}/Maps")]
+    assert [(r.method, r.path) for r in emulator.requests if r.host == "sync.twilio.com"] == [
+        ("GET", f"/v1/Services/{sync_service}/Maps")
+    ]
 
-    fixed = invoke(runner, c.project, "env", "set", "--workspace-sid", c.workspace, "--workflow-sid", c.workflow, "--service-sid", c.service_sid)
+    fixed = invoke(
+        runner,
+        c.project,
+        "env",
+        "set",
+        "--workspace-sid",
+        c.workspace,
+        "--workflow-sid",
+        c.workflow,
+        "--service-sid",
+        c.service_sid,
+    )
     assert fixed.exit_code == 0, fixed.output
     emulator.clear_traffic()
     expect(
-        doctor(runner, c), c, emulator, exit_code=0,
-        sync_claim_maps=(PASS, f"{ALL_CLAIM_MAPS} exist in Sync service {sync_service} (SYNC_SERVICE_SID on the environment)", None),
+        doctor(runner, c),
+        c,
+        emulator,
+        exit_code=0,
+        sync_claim_maps=(
+            PASS,
+            f"{ALL_CLAIM_MAPS} exist in Sync service {sync_service} (SYNC_SERVICE_SID on the environment)",
+            None,
+        ),
     )
 
 
 def test_a_sync_service_without_any_claim_map(runner, configured, emulator, sync_service):
     c = configured
-    write_env(c, f"FLEX_WORKSPACE_SID={c.workspace}\nFLEX_WORKFLOW_SID={c.workflow}\nHANDOVER_TOKEN={c.token}\nSYNC_SERVICE_SID={sync_service}\n")
+    write_env(
+        c,
+        f"FLEX_WORKSPACE_SID={c.workspace}\nFLEX_WORKFLOW_SID={c.workflow}\nHANDOVER_TOKEN={c.token}\nSYNC_SERVICE_SID={sync_service}\n",
+    )
     set_variable(emulator, c.service_sid, c.environment_sid, "SYNC_SERVICE_SID", sync_service)
     result = doctor(runner, c, "--json")
     assert result.exit_code == 0, result.output
     [check] = [check for check in json.loads(result.stdout)["checks"] if check["check"] == "sync claim maps"]
     assert check["status"] == WARN
-    assert check["detail"].startswith(f"16 of the 16 claim Maps are missing from Sync service {sync_service} (SYNC_SERVICE_SID on the environment): ")
+    assert check["detail"].startswith(
+        f"16 of the 16 claim Maps are missing from Sync service {sync_service} (SYNC_SERVICE_SID on the environment): "
+    )
 
 
 def test_without_a_deployment_the_sync_service_of_dotenv_is_checked(runner, configured, emulator, sync_service):
     c = configured
     add_maps(emulator, sync_service, contract.CLAIM_MAPS)
-    write_env(c, f"FLEX_WORKSPACE_SID={c.workspace}\nFLEX_WORKFLOW_SID={c.workflow}\nHANDOVER_TOKEN={c.token}\nSYNC_SERVICE_SID={sync_service}\n")
+    write_env(
+        c,
+        f"FLEX_WORKSPACE_SID={c.workspace}\nFLEX_WORKFLOW_SID={c.workflow}\nHANDOVER_TOKEN={c.token}\nSYNC_SERVICE_SID={sync_service}\n",
+    )
     result = doctor(runner, c, "--service-sid", "ZS" + "0" * 32, service=False)
-    [line] = [line for line in result.stdout.splitlines() if line.startswith(("PASS  sync", "WARN  sync", "FAIL  sync"))]
-    assert line == f"PASS  sync claim maps: {ALL_CLAIM_MAPS} exist in Sync service {sync_service} (SYNC_SERVICE_SID in .env)"
+    [line] = [
+        line for line in result.stdout.splitlines() if line.startswith(("PASS  sync", "WARN  sync", "FAIL  sync"))
+    ]
+    assert (
+        line
+        == f"PASS  sync claim maps: {ALL_CLAIM_MAPS} exist in Sync service {sync_service} (SYNC_SERVICE_SID in .env)"
+    )
     assert writes(emulator) == []
 
 
@@ -943,9 +1358,13 @@ def test_a_sync_service_that_does_not_exist_fails(runner, configured, emulator):
     missing = "IS" + "0" * 32
     set_variable(emulator, c.service_sid, c.environment_sid, "SYNC_SERVICE_SID", missing)
     expect(
-        doctor(runner, c), c, emulator,
+        doctor(runner, c),
+        c,
+        emulator,
         sync_claim_maps=(
-            FAIL, f"Sync service {missing} (SYNC_SERVICE_SID on the environment) does not exist in this account: no handoff can claim a conversation",
+            FAIL,
+            f"Sync service {missing} (SYNC_SERVICE_SID on the environment) does not exist in this account: no handoff "
+            "can claim a conversation",
             sync_service_fix(c),
         ),
     )
@@ -955,9 +1374,12 @@ def test_a_malformed_deployed_sync_service_fails(runner, configured, emulator):
     c = configured
     set_variable(emulator, c.service_sid, c.environment_sid, "SYNC_SERVICE_SID", "my-sync")
     expect(
-        doctor(runner, c), c, emulator,
+        doctor(runner, c),
+        c,
+        emulator,
         sync_claim_maps=(
-            FAIL, "SYNC_SERVICE_SID on the environment is 'my-sync', not IS followed by 32 hex characters, or default: "
+            FAIL,
+            "SYNC_SERVICE_SID on the environment is 'my-sync', not IS followed by 32 hex characters, or default: "
             "the function answers every call with HTTP 500",
             sync_service_fix(c),
         ),
@@ -967,10 +1389,19 @@ def test_a_malformed_deployed_sync_service_fails(runner, configured, emulator):
 
 def test_a_malformed_sync_service_in_dotenv_fails_the_local_configuration_only(runner, configured, emulator):
     c = configured
-    write_env(c, f"FLEX_WORKSPACE_SID={c.workspace}\nFLEX_WORKFLOW_SID={c.workflow}\nHANDOVER_TOKEN={c.token}\nSYNC_SERVICE_SID=my-sync\n")
+    write_env(
+        c,
+        f"FLEX_WORKSPACE_SID={c.workspace}\nFLEX_WORKFLOW_SID={c.workflow}\nHANDOVER_TOKEN={c.token}\nSYNC_SERVICE_SID=my-sync\n",
+    )
     checks = {name: (status, detail) for name, status, detail, _ in report(doctor(runner, c).stdout)}
-    assert checks["local configuration"] == (FAIL, "SYNC_SERVICE_SID in .env is not IS followed by 32 hex characters, or default")
-    assert checks["sync claim maps"] == (WARN, "not checked: SYNC_SERVICE_SID in .env is not IS followed by 32 hex characters, or default")
+    assert checks["local configuration"] == (
+        FAIL,
+        "SYNC_SERVICE_SID in .env is not IS followed by 32 hex characters, or default",
+    )
+    assert checks["sync claim maps"] == (
+        WARN,
+        "not checked: SYNC_SERVICE_SID in .env is not IS followed by 32 hex characters, or default",
+    )
     assert not any(r.host == "sync.twilio.com" for r in emulator.requests)
 
 
@@ -978,6 +1409,12 @@ def test_a_500_on_the_maps_fails_that_check_only(runner, configured, emulator, n
     c = configured
     emulator.inject(Fault("GET", "/v1/Services/default/Maps", status=500, times=None))
     expect(
-        doctor(runner, c), c, emulator,
-        sync_claim_maps=(FAIL, "Twilio answered HTTP 500, Twilio error 20500: Unable to fetch page: Injected fault 500", RETRY_FIX),
+        doctor(runner, c),
+        c,
+        emulator,
+        sync_claim_maps=(
+            FAIL,
+            "Twilio answered HTTP 500, Twilio error 20500: Unable to fetch page: Injected fault 500",
+            RETRY_FIX,
+        ),
     )

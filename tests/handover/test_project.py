@@ -1,11 +1,14 @@
-"""Reading the project as the Serverless Toolkit does: the rc (JSON5), the deploy info, the deployed paths."""
+"""Reading the project as the Serverless Toolkit does: the rc
+(JSON5), the deploy info, the deployed paths; writing .env."""
 
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import pytest
+from dotenv import dotenv_values
 
 from handover import project
 from handover.project import DeployedFile, ProjectFileInvalid
@@ -14,7 +17,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_rc_may_have_comments_and_trailing_commas(tmp_path):
-    (tmp_path / ".twilioserverlessrc").write_text('{\n  // the service\n  "serviceSid": "ZS1", /* inline */\n  "environment": "stage",\n}\n')
+    (tmp_path / ".twilioserverlessrc").write_text(
+        '{\n  // the service\n  "serviceSid": "ZS1", /* inline */\n  "environment": "stage",\n}\n'
+    )
     assert project.read_rc(tmp_path) == {"serviceSid": "ZS1", "environment": "stage"}
 
 
@@ -32,14 +37,22 @@ def test_the_projects_own_rc_is_read():
 )
 def test_an_unreadable_project_file_says_which(tmp_path, name, text, message):
     (tmp_path / name).write_text(text)
-    reader = {".twilioserverlessrc": project.read_rc, ".twiliodeployinfo": project.read_deploy_info, "package.json": project.read_package_json}[name]
+    reader = {
+        ".twilioserverlessrc": project.read_rc,
+        ".twiliodeployinfo": project.read_deploy_info,
+        "package.json": project.read_package_json,
+    }[name]
     with pytest.raises(ProjectFileInvalid) as raised:
         reader(tmp_path)
     assert str(raised.value).startswith(message)
 
 
 def test_missing_files_read_as_empty(tmp_path):
-    assert (project.read_rc(tmp_path), project.read_deploy_info(tmp_path), project.read_package_json(tmp_path)) == ({}, {}, {})
+    assert (project.read_rc(tmp_path), project.read_deploy_info(tmp_path), project.read_package_json(tmp_path)) == (
+        {},
+        {},
+        {},
+    )
 
 
 def test_the_deploy_info_is_read_as_written_by_serverless_deploy(tmp_path):
@@ -60,7 +73,14 @@ def test_the_projects_files_map_to_the_paths_serverless_deploy_gives_them():
 
 def test_visibility_markers_and_folders_from_the_rc(tmp_path):
     (tmp_path / ".twilioserverlessrc").write_text('{"functionsFolder": "src", "assetsFolder": "static"}')
-    for name in ("src/a.js", "src/b/c.protected.js", "src/d.private.js", "src/notes.md", "static/logo.png", "static/e.private.css"):
+    for name in (
+        "src/a.js",
+        "src/b/c.protected.js",
+        "src/d.private.js",
+        "src/notes.md",
+        "static/logo.png",
+        "static/e.private.css",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     assert [(f.kind, f.path, f.visibility) for f in project.deployed_files(tmp_path)] == [
@@ -70,3 +90,90 @@ def test_visibility_markers_and_folders_from_the_rc(tmp_path):
         ("asset", "/e.css", "private"),
         ("asset", "/logo.png", "public"),
     ]
+
+
+# .env writing -----------------------------------------------------------------------------------------
+
+
+def test_write_local_keeps_comments_blank_lines_and_other_keys(tmp_path):
+    path = tmp_path / ".env"
+    path.write_text(
+        "# Twilio\nACCOUNT_SID=AC1\n\n# Flex\nFLEX_WORKSPACE_SID=WSold\nOTHER=x # trailing\n", encoding="utf-8"
+    )
+    project.write_local(path, {"FLEX_WORKSPACE_SID": "WSnew", "FLEX_WORKFLOW_SID": "WWnew"})
+    assert path.read_text(encoding="utf-8") == (
+        "# Twilio\nACCOUNT_SID=AC1\n\n# Flex\nFLEX_WORKSPACE_SID=WSnew\nOTHER=x # trailing\nFLEX_WORKFLOW_SID=WWnew\n"
+    )
+
+
+def test_write_local_keeps_the_export_prefix_and_spacing(tmp_path):
+    path = tmp_path / ".env"
+    path.write_text("export FLEX_WORKSPACE_SID=WSold\n  FLEX_WORKFLOW_SID = 'WWold'\n", encoding="utf-8")
+    project.write_local(path, {"FLEX_WORKSPACE_SID": "WSnew", "FLEX_WORKFLOW_SID": "WWnew"})
+    assert path.read_text(encoding="utf-8") == "export FLEX_WORKSPACE_SID=WSnew\n  FLEX_WORKFLOW_SID =WWnew\n"
+    assert dotenv_values(path) == {"FLEX_WORKSPACE_SID": "WSnew", "FLEX_WORKFLOW_SID": "WWnew"}
+
+
+def test_write_local_sets_every_occurrence_of_a_duplicated_key(tmp_path):
+    path = tmp_path / ".env"
+    path.write_text("FLEX_TASK_CHANNEL=chat\nX=1\nFLEX_TASK_CHANNEL=voice\n", encoding="utf-8")
+    project.write_local(path, {"FLEX_TASK_CHANNEL": "sms"})
+    assert path.read_text(encoding="utf-8") == "FLEX_TASK_CHANNEL=sms\nX=1\nFLEX_TASK_CHANNEL=sms\n"
+
+
+def test_write_local_does_not_touch_a_key_that_only_starts_the_same(tmp_path):
+    path = tmp_path / ".env"
+    path.write_text("FLEX_WORKSPACE_SID_OLD=WSold\n# FLEX_WORKSPACE_SID=commented\n", encoding="utf-8")
+    project.write_local(path, {"FLEX_WORKSPACE_SID": "WSnew"})
+    assert (
+        path.read_text(encoding="utf-8")
+        == "FLEX_WORKSPACE_SID_OLD=WSold\n# FLEX_WORKSPACE_SID=commented\nFLEX_WORKSPACE_SID=WSnew\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("chat", "chat"),
+        ("a b", '"a b"'),
+        ("x#y", '"x#y"'),
+        ('say "hi"', '"say \\"hi\\""'),
+        ("back\\slash", '"back\\\\slash"'),
+        ("", ""),
+    ],
+)
+def test_write_local_quotes_values_that_need_it(tmp_path, value, written):
+    path = tmp_path / ".env"
+    project.write_local(path, {"KEY": value})
+    assert path.read_text(encoding="utf-8") == f"KEY={written}\n"
+    assert dotenv_values(path) == {"KEY": value}
+
+
+def test_a_new_dotenv_is_private_to_its_owner(tmp_path):
+    path = tmp_path / ".env"
+    project.write_local(path, {"KEY": "value"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".env"]
+
+
+def test_an_existing_dotenv_keeps_its_mode(tmp_path):
+    path = tmp_path / ".env"
+    path.write_text("KEY=old\n", encoding="utf-8")
+    path.chmod(0o640)
+    project.write_local(path, {"KEY": "new"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert path.read_text(encoding="utf-8") == "KEY=new\n"
+
+
+def test_a_failed_write_leaves_the_old_dotenv_and_no_temporary_file(tmp_path, monkeypatch):
+    path = tmp_path / ".env"
+    path.write_text("KEY=old\n", encoding="utf-8")
+
+    def refuse(source, destination):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(project.os, "replace", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        project.write_local(path, {"KEY": "new"})
+    assert path.read_text(encoding="utf-8") == "KEY=old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".env"]

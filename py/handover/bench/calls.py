@@ -9,16 +9,19 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.client import HTTPConnection
-from typing import Callable
 
+from ..account.assistant_tool import TOOL_PATH
 from ..contract import TOKEN_HEADER
-from ..tools import TOOL_PATH
 
 CALL_TIMEOUT = 30.0  # seconds; the function itself answers within its 8 s deadline
-AI_INPUT = {"reason": "The customer asks for a refund.", "summary": "Order 1042 arrived damaged; the customer wants the money back."}
+AI_INPUT = {
+    "reason": "The customer asks for a refund.",
+    "summary": "Order 1042 arrived damaged; the customer wants the money back.",
+}
 PHONE_IDENTITY = "phone:+15551234567"
 WRONG_TOKEN = "W" * 43  # well formed, not the deployment's: answered 401 after the constant-time comparison
 
@@ -47,7 +50,9 @@ class Caller:
     token: str
     service_sid: str
 
-    def headers(self, conversation_sid: str | None, identity: str = PHONE_IDENTITY, token: str | None = None) -> dict[str, str]:
+    def headers(
+        self, conversation_sid: str | None, identity: str = PHONE_IDENTITY, token: str | None = None
+    ) -> dict[str, str]:
         """What the AI Assistant sends: its session, the customer, the token (another one to be refused)."""
         sent = {TOKEN_HEADER: token or self.token, "X-Identity": identity}
         if conversation_sid:

@@ -18,7 +18,9 @@ def write(results: dict, path: Path) -> None:
     walls = {f"handoff, {mode.replace('_', '-')}": latency[mode]["samples"]["wall_ms"] for mode in latency}
     walls[f"burst, {burst['conversations']}×{burst['calls_per_conversation']} calls"] = burst["samples"]["wall_ms"]
     spike = results["scale"]["spike"]
-    walls[f"spike, {spike['conversations']}×{spike['calls_per_conversation']} at the limits (Twilio time)"] = spike["samples"]["wall_ms"]
+    walls[f"spike, {spike['conversations']}×{spike['calls_per_conversation']} at the limits (Twilio time)"] = spike[
+        "samples"
+    ]["wall_ms"]
     overheads = {f"handoff, {mode.replace('_', '-')}": latency[mode]["samples"]["overhead_ms"] for mode in latency}
     emulated = results["settings"]["latency_ms"]
 
@@ -34,7 +36,9 @@ def write(results: dict, path: Path) -> None:
         smallest = min((min(values) for values in walls.values() if values), default=floor)
         left.set_xlim(left=min(floor, smallest) * 0.8)  # the floor's line inside the plot, not on its edge
     _boxes(right, overheads, "Overhead above Twilio's time per handoff (ms, log)")
-    figure.suptitle(f"Handover tool, real local runtime against the emulator ({emulated:g} ms per Twilio round trip)", fontsize=11)
+    figure.suptitle(
+        f"Handover tool, real local runtime against the emulator ({emulated:g} ms per Twilio round trip)", fontsize=11
+    )
     figure.tight_layout()
     figure.savefig(path, format="png")
     plt.close(figure)
@@ -45,7 +49,13 @@ def _boxes(axes, series: dict[str, list[float]], title: str) -> None:
 
     shown = {label: values for label, values in series.items() if values}
     if shown:
-        axes.boxplot(list(shown.values()), orientation="horizontal", whis=(1, 99), tick_labels=list(shown), flierprops={"markersize": 2})
+        axes.boxplot(
+            list(shown.values()),
+            orientation="horizontal",
+            whis=(1, 99),
+            tick_labels=list(shown),
+            flierprops={"markersize": 2},
+        )
         axes.set_xscale("log")
         # Plain numbers at 1, 2, 5 × 10^n: easier to read than powers of ten.
         axes.xaxis.set_major_locator(ticker.LogLocator(subs=(1, 2, 5)))

@@ -45,7 +45,9 @@ def help_startup(runs: int) -> dict:
     walls, imported = [], []
     for _ in range(runs):
         started = time.monotonic()
-        done = subprocess.run([sys.executable, "-c", HELP_PROBE], capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", HELP_PROBE], capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=True
+        )
         walls.append((time.monotonic() - started) * 1000)
         imported = json.loads(done.stdout.splitlines()[-1])
     return {
@@ -72,7 +74,12 @@ def _project_copy(project_dir: Path, into: Path) -> Path:
 def _account_environment(emulator: Emulator, proxy: EmulatorProxy) -> dict[str, str]:
     """A user's shell pointed at the emulator: the proxy and the account's credentials, nothing else of ours."""
     kept = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR") if name in os.environ}
-    return {**kept, **proxy.client_environment(), "TWILIO_ACCOUNT_SID": emulator.account.sid, "TWILIO_AUTH_TOKEN": emulator.account.auth_token}
+    return {
+        **kept,
+        **proxy.client_environment(),
+        "TWILIO_ACCOUNT_SID": emulator.account.sid,
+        "TWILIO_AUTH_TOKEN": emulator.account.auth_token,
+    }
 
 
 def account_commands(project_dir: Path, emulator: Emulator, proxy: EmulatorProxy, account: FlexAccount) -> list[dict]:
@@ -92,21 +99,38 @@ def account_commands(project_dir: Path, emulator: Emulator, proxy: EmulatorProxy
                 before = len(emulator.requests)
                 started = time.monotonic()
                 done = subprocess.run(
-                    [sys.executable, "-c", ENTRY_POINT, "--project-dir", str(project), *args, "--service-sid", deployed.service_sid],
-                    capture_output=True, text=True, timeout=COMMAND_TIMEOUT, env=environment, cwd=project,
+                    [
+                        sys.executable,
+                        "-c",
+                        ENTRY_POINT,
+                        "--project-dir",
+                        str(project),
+                        *args,
+                        "--service-sid",
+                        deployed.service_sid,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=COMMAND_TIMEOUT,
+                    env=environment,
+                    cwd=project,
                 )
                 wall_ms = (time.monotonic() - started) * 1000
                 made = emulator.requests[before:]
                 reads = sum(1 for request in made if request.method == "GET")
-                rows.append({
-                    "command": f"handover {name}",
-                    "run": run,
-                    "exit_code": done.returncode,
-                    "requests": len(made),
-                    "reads": reads,
-                    "writes": len(made) - reads,
-                    "wall_ms": round(wall_ms, 1),
-                    # The commands never print a secret without --show-secrets, so their last word can be kept.
-                    "error": done.stderr.strip().splitlines()[-1] if done.returncode and done.stderr.strip() else None,
-                })
+                rows.append(
+                    {
+                        "command": f"handover {name}",
+                        "run": run,
+                        "exit_code": done.returncode,
+                        "requests": len(made),
+                        "reads": reads,
+                        "writes": len(made) - reads,
+                        "wall_ms": round(wall_ms, 1),
+                        # The commands never print a secret without --show-secrets, so their last word can be kept.
+                        "error": done.stderr.strip().splitlines()[-1]
+                        if done.returncode and done.stderr.strip()
+                        else None,
+                    }
+                )
         return rows

@@ -61,22 +61,35 @@ class Outcome:
 
 OUTCOMES = (
     Outcome(
-        "first_handoff_phone", "First handoff (phone identity)", 200, 2, 2,
+        "first_handoff_phone",
+        "First handoff (phone identity)",
+        200,
+        2,
+        2,
         "exactly once needs an atomic claim before the interaction (Sync's create fails on an existing key); "
         "the Interactions API has no idempotency key, so no fewer than claim + interaction, one after the other",
         "beside the claim, the conversation read; beside the interaction, the handoff recorded on the conversation "
         "(Conversations has no partial update of attributes, so the record needs the read): no round added",
     ),
     Outcome(
-        "first_handoff_webchat", "First handoff (web chat identity)", 200, 3, 2,
+        "first_handoff_webchat",
+        "First handoff (web chat identity)",
+        200,
+        3,
+        2,
         "claim + interaction, plus the customer's name lookup beside the claim",
-        "the conversation read and its record, beside the claim and the interaction as for a phone identity: no round added",
+        "the conversation read and its record, beside the claim "
+        "and the interaction as for a phone identity: no round added",
     ),
     Outcome(
-        "duplicate", "Duplicate (same conversation again)", 200, 1, 1,
+        "duplicate",
+        "Duplicate (same conversation again)",
+        200,
+        1,
+        1,
         "a call cannot know that another one holds the conversation without asking: the claim's create, answered 409",
-        "the conversation read sent beside the claim (a first call needs it, and a call cannot know it is not the first): "
-        "its record of the handoff answers without reading the claim",
+        "the conversation read sent beside the claim (a first call needs it, and a call cannot know it is not the "
+        "first): its record of the handoff answers without reading the claim",
     ),
     Outcome("rejected_input", "Rejected input (no X-Session-Id)", 400, 0, 0, "refused before any Twilio call", "none"),
     Outcome("unauthenticated", "Unauthenticated (wrong token)", 401, 0, 0, "refused before any Twilio call", "none"),
@@ -97,20 +110,22 @@ def round_trips(stage: Stage) -> list[dict]:
     rows = []
     for outcome in OUTCOMES:
         answer, requests = measured(stage, headers[outcome.key])
-        rows.append({
-            "key": outcome.key,
-            "outcome": outcome.title,
-            "http_status": answer.status,
-            "answer": answer.outcome,
-            "expected_status": outcome.status,
-            "requests": len(requests),
-            "sequential_rounds": stats.sequential_rounds(intervals(requests)),
-            "operations": [request.operation or f"{request.method} {request.path}" for request in requests],
-            "floor_requests": outcome.floor_requests,
-            "floor_rounds": outcome.floor_rounds,
-            "floor_reason": outcome.floor_reason,
-            "beyond_floor": outcome.beyond_floor,
-        })
+        rows.append(
+            {
+                "key": outcome.key,
+                "outcome": outcome.title,
+                "http_status": answer.status,
+                "answer": answer.outcome,
+                "expected_status": outcome.status,
+                "requests": len(requests),
+                "sequential_rounds": stats.sequential_rounds(intervals(requests)),
+                "operations": [request.operation or f"{request.method} {request.path}" for request in requests],
+                "floor_requests": outcome.floor_requests,
+                "floor_rounds": outcome.floor_rounds,
+                "floor_reason": outcome.floor_reason,
+                "beyond_floor": outcome.beyond_floor,
+            }
+        )
     return rows
 
 
@@ -203,15 +218,20 @@ def burst(stage: Stage, conversations: int, calls_each: int, timeout: float) -> 
         "interactions": sum(made),
         "conversations_with_one_interaction": made.count(1),
         "exactly_once": made.count(1) == conversations and sum(made) == conversations,
-        # Twilio's 429s the function absorbed (retried): by error code, 20429 the account's concurrency, 54009 Sync's rate.
-        "rate_limited": dict(Counter(str(r.response["code"]) for r in stage.emulator.requests[first_request:] if r.status == 429)),
+        # Twilio's 429s the function absorbed (retried): by error code, 20429 the account's concurrency, 54009 Sync's
+        # rate.
+        "rate_limited": dict(
+            Counter(str(r.response["code"]) for r in stage.emulator.requests[first_request:] if r.status == 429)
+        ),
         "latency_ms": {
             "all": stats.summary([a.milliseconds for a in answers]),
             HANDED_OFF: stats.summary([a.milliseconds for a in answers if a.outcome == HANDED_OFF]),
             ALREADY_HANDED_OFF: stats.summary([a.milliseconds for a in answers if a.outcome == ALREADY_HANDED_OFF]),
         },
         "bench_process_cpu_seconds": round(cpu_seconds, 2),
-        "runtime_cpu_seconds": None if runtime_cpu_before is None or runtime_cpu_after is None else round(runtime_cpu_after - runtime_cpu_before, 2),
+        "runtime_cpu_seconds": None
+        if runtime_cpu_before is None or runtime_cpu_after is None
+        else round(runtime_cpu_after - runtime_cpu_before, 2),
         "samples": {"wall_ms": _rounded([a.milliseconds for a in answers])},
     }
 

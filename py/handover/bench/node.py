@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from ..emulator import Emulator, EmulatorProxy, FlexAccount
+from ..errors import HandoverError
 from . import stats
 
 FUNCTION = "functions/tools/flex-handover.js"
@@ -44,7 +45,9 @@ let start = process.hrtime.bigint();
 const twilio = fromProject('twilio');
 phases.twilio = since(start);
 global.Twilio = twilio;
-global.Runtime = { getAssets: () => Object.fromEntries(Object.entries(assets).map(([key, file]) => [key, { path: file }])) };
+global.Runtime = {
+  getAssets: () => Object.fromEntries(Object.entries(assets).map(([key, file]) => [key, { path: file }])),
+};
 start = process.hrtime.bigint();
 const fn = require(functionFile);
 phases.function = since(start);
@@ -63,7 +66,8 @@ const packages = {};
 for (const file of Object.keys(require.cache)) {
   const parts = file.split(path.sep);
   const at = parts.lastIndexOf('node_modules');
-  const name = at < 0 ? '(the project)' : parts[at + 1].startsWith('@') ? parts.slice(at + 1, at + 3).join('/') : parts[at + 1];
+  const scoped = at >= 0 && parts[at + 1].startsWith('@');
+  const name = at < 0 ? '(the project)' : scoped ? parts.slice(at + 1, at + 3).join('/') : parts[at + 1];
   const entry = (packages[name] = packages[name] || { name, modules: 0, bytes: 0 });
   entry.modules += 1;
   entry.bytes += fs.statSync(file).size;
@@ -112,7 +116,7 @@ async function timed(request) {
 """
 
 
-class NodeFailed(RuntimeError):
+class NodeFailed(HandoverError):
     """A measuring script did not run; the message has its error output."""
 
 
@@ -152,17 +156,32 @@ def cold_start(project_dir: Path, runs: int) -> dict:
     }
 
 
-def client_request_cost(project_dir: Path, emulator: Emulator, proxy: EmulatorProxy, account: FlexAccount, count: int) -> dict:
+def client_request_cost(
+    project_dir: Path, emulator: Emulator, proxy: EmulatorProxy, account: FlexAccount, count: int
+) -> dict:
     """What one sequential request costs beyond the time the emulator took for it: through the twilio
     client, and as a bare https request through the same proxy agent (the tunnel, TLS and HTTP alone)."""
     client_env = proxy.client_environment()
-    env = {"PATH": os.environ.get("PATH", ""), "HTTP_PROXY": client_env["HTTP_PROXY"], "NODE_EXTRA_CA_CERTS": client_env["NODE_EXTRA_CA_CERTS"]}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HTTP_PROXY": client_env["HTTP_PROXY"],
+        "NODE_EXTRA_CA_CERTS": client_env["NODE_EXTRA_CA_CERTS"],
+    }
     before = len(emulator.requests)
     args = [str(project_dir), emulator.account.sid, emulator.account.auth_token, account.workspace_sid, str(count)]
     measured = _node(CLIENT_SCRIPT, args, env)
     served = iter(emulator.requests[before + 1 :])  # after the first, which loaded the API domain
 
     def outside(milliseconds: list[float]) -> dict:
-        return stats.summary([wall - (request.finished - request.started) * 1000 for wall, request in zip(milliseconds, served)])
+        return stats.summary(
+            [
+                wall - (request.finished - request.started) * 1000
+                for wall, request in zip(milliseconds, served, strict=False)
+            ]
+        )
 
-    return {"requests": count, "twilio_client_ms": outside(measured["twilioClient"]), "bare_https_ms": outside(measured["bareHttps"])}
+    return {
+        "requests": count,
+        "twilio_client_ms": outside(measured["twilioClient"]),
+        "bare_https_ms": outside(measured["bareHttps"]),
+    }

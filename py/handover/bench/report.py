@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .runner import STALL_FREE_LATENCY_MS
+from .settings import STALL_FREE_LATENCY_MS
 
 
 def _ms(figures: dict, *names: str) -> str:
@@ -15,19 +15,28 @@ PERCENTILES = ("p50", "p95", "p99")
 def machine_line(results: dict) -> str:
     m = results["machine"]
     return (
-        f"{m['cpus']} CPU cores ({m['cpu_model'] or 'unknown model'}), {m['platform']}, Python {m['python']}, Node {m['node']}, "
-        f"twilio (Node) {m['twilio_node']}, twilio-run {m['twilio_run']}"
+        f"{m['cpus']} CPU cores ({m['cpu_model'] or 'unknown model'}), {m['platform']}, Python {m['python']}, Node "
+        f"{m['node']}, twilio (Node) {m['twilio_node']}, twilio-run {m['twilio_run']}"
     )
 
 
 def summary_lines(results: dict) -> list[str]:
     """The key figures, one per line, for the terminal."""
-    latency, overhead, burst, help_run = results["latency"], results["overhead"], results["burst"], results["commands"]["help"]
-    lines = [f"Round trips: {row['outcome']}: {row['requests']} request(s) in {row['sequential_rounds']} round(s), floor {row['floor_requests']}"
-             for row in results["round_trips"]]
+    latency, overhead, burst, help_run = (
+        results["latency"],
+        results["overhead"],
+        results["burst"],
+        results["commands"]["help"],
+    )
+    lines = [
+        f"Round trips: {row['outcome']}: {row['requests']} request(s) in {row['sequential_rounds']} round(s), floor "
+        f"{row['floor_requests']}"
+        for row in results["round_trips"]
+    ]
     for mode, series in latency.items():
         lines.append(
-            f"Handoff latency ({mode.replace('_', '-')}, {series['completed']} calls): p50/p95/p99 {_ms(series['wall_ms'], *PERCENTILES)} ms; "
+            f"Handoff latency ({mode.replace('_', '-')}, {series['completed']} calls): p50/p95/p99 "
+            f"{_ms(series['wall_ms'], *PERCENTILES)} ms; "
             f"overhead above Twilio {_ms(series['overhead_ms'], *PERCENTILES)} ms"
         )
     lines.append(
@@ -35,30 +44,44 @@ def summary_lines(results: dict) -> list[str]:
         + ("met" if overhead["met"] else f"missed by {overhead['missed_by_ms']:.1f} ms")
     )
     cold = results["cold_start"]
-    lines.append(f"Cold start: {cold['load_ms']:.0f} ms to load the function ({cold['modules_loaded']} modules), {cold['phases_ms']['firstClientUse']:.0f} ms more at the client's first use")
     lines.append(
-        f"Burst ({burst['conversations']}×{burst['calls_per_conversation']}): {burst['handoffs_per_second']} handoffs/s, "
-        f"p50/p95/p99 {_ms(burst['latency_ms']['all'], *PERCENTILES)} ms, {burst['interactions']} interactions for {burst['conversations']} conversations "
+        f"Cold start: {cold['load_ms']:.0f} ms to load the function ({cold['modules_loaded']} modules), "
+        f"{cold['phases_ms']['firstClientUse']:.0f} ms more at the client's first use"
+    )
+    lines.append(
+        f"Burst ({burst['conversations']}×{burst['calls_per_conversation']}): {burst['handoffs_per_second']} "
+        f"handoffs/s, p50/p95/p99 {_ms(burst['latency_ms']['all'], *PERCENTILES)} ms, {burst['interactions']} "
+        f"interactions for {burst['conversations']} conversations "
         + ("(exactly once)" if burst["exactly_once"] else "(EXACTLY ONCE BROKEN)")
     )
     sustained, spike = results["scale"]["sustained"], results["scale"]["spike"]
     lines.append(
-        f"Sustained rate under Twilio's limits ({sustained['calls_per_handoff']} calls a handoff): {sustained['handoffs_per_second']:g} handoffs/s "
+        f"Sustained rate under Twilio's limits ({sustained['calls_per_handoff']} calls a handoff): "
+        f"{sustained['handoffs_per_second']:g} handoffs/s "
         f"per account (bound by {sustained['binding'].replace('_', ' ')})"
     )
     lines.append(
-        f"Spike ({spike['conversations']}×{spike['calls_per_conversation']} in {spike['window_seconds']:g} s, ×{spike['time_scale']:g} time): "
-        f"{spike['tasks']} tasks, {spike['lost']} lost, {spike['duplicated']} duplicated, {spike['server_errors']} 5xx, "
-        f"{spike['sync_rate_limited']} Sync 429s absorbed, p50/p99 {_ms(spike['latency_twilio_ms']['all'], 'p50', 'p99')} ms (Twilio time)"
+        f"Spike ({spike['conversations']}×{spike['calls_per_conversation']} in {spike['window_seconds']:g} s, "
+        f"×{spike['time_scale']:g} time): {spike['tasks']} tasks, {spike['lost']} lost, {spike['duplicated']} "
+        f"duplicated, {spike['server_errors']} 5xx, {spike['sync_rate_limited']} Sync 429s absorbed, p50/p99 "
+        f"{_ms(spike['latency_twilio_ms']['all'], 'p50', 'p99')} ms (Twilio time)"
     )
-    lines.append(f"handover --help: {help_run['wall_ms']['p50']:.0f} ms, twilio SDK imported: {'yes' if help_run['imports_twilio'] else 'no'}")
-    lines += [f"{row['command']} ({row['run']} run): {row['reads']} read(s), {row['writes']} write(s)" for row in results["commands"]["account"]]
-    lines.append(f"Whole run: {results['wall_seconds']:.0f} s" + ("" if results["ok"] else f"; {len(results['problems'])} problem(s)"))
+    lines.append(
+        f"handover --help: {help_run['wall_ms']['p50']:.0f} ms, twilio SDK imported: "
+        f"{'yes' if help_run['imports_twilio'] else 'no'}"
+    )
+    lines += [
+        f"{row['command']} ({row['run']} run): {row['reads']} read(s), {row['writes']} write(s)"
+        for row in results["commands"]["account"]
+    ]
+    lines.append(
+        f"Whole run: {results['wall_seconds']:.0f} s"
+        + ("" if results["ok"] else f"; {len(results['problems'])} problem(s)")
+    )
     return lines
 
 
 def markdown(results: dict, chart_name: str) -> str:
-    settings = results["settings"]
     sections = [
         _heading(results, chart_name),
         _round_trips(results),
@@ -75,16 +98,22 @@ def markdown(results: dict, chart_name: str) -> str:
 
 def _heading(results: dict, chart_name: str) -> str:
     settings = results["settings"]
-    verdict = "All checks held." if results["ok"] else "**Problems:**\n" + "\n".join(f"- {problem}" for problem in results["problems"])
+    verdict = (
+        "All checks held."
+        if results["ok"]
+        else "**Problems:**\n" + "\n".join(f"- {problem}" for problem in results["problems"])
+    )
     if settings["quick"]:
-        verdict = "**Quick run** (`--quick`): tiny counts for a smoke test; the figures are not representative.\n\n" + verdict
+        verdict = (
+            "**Quick run** (`--quick`): tiny counts for a smoke test; the figures are not representative.\n\n" + verdict
+        )
     return f"""# Handover benchmark
 
-Taken {results['taken_at']} on {machine_line(results)}.
-Reproduce with `make bench` (`handover bench --latency-ms {settings['latency_ms']} --out bench` underneath); the whole run took {results['wall_seconds']:.0f} s.
+Taken {results["taken_at"]} on {machine_line(results)}.
+Reproduce with `make bench` (`handover bench --latency-ms {settings["latency_ms"]} --out bench` underneath); the whole run took {results["wall_seconds"]:.0f} s.
 
 The handoff runs through the real local Functions runtime (twilio-run with @twilio/runtime-handler) against the
-embedded Twilio emulator, which holds every Twilio request for **{settings['latency_ms']} ms** (the emulated round trip) outside its
+embedded Twilio emulator, which holds every Twilio request for **{settings["latency_ms"]} ms** (the emulated round trip) outside its
 lock, so that concurrent requests overlap as they would on Twilio. The caller, the runtime and the emulator share
 this machine, all on loopback. Raw figures: `results.json`; the chart: `{chart_name}`.
 
@@ -112,10 +141,10 @@ interaction per conversation, nothing reaching Twilio for a refused call).
 | --- | --- | --- | --- | --- | --- | --- |
 {rows}
 
-A first handoff makes {first['requests']} requests in {first['sequential_rounds']} sequential rounds: the claim beside the
+A first handoff makes {first["requests"]} requests in {first["sequential_rounds"]} sequential rounds: the claim beside the
 conversation's read, then the interaction beside the handoff's record on the conversation (its attributes, read in
 the first round, written back with the record). The floor of exactly once is 2 rounds: a claim, then the delivery.
-Requests of a first handoff (phone): {', '.join(f'`{operation}`' for operation in first['operations'])}.
+Requests of a first handoff (phone): {", ".join(f"`{operation}`" for operation in first["operations"])}.
 """
 
 
@@ -124,14 +153,19 @@ def _latency(results: dict) -> str:
     rows = []
     for mode, series in results["latency"].items():
         rows.append(
-            f"| {mode.replace('_', '-')} | {series['completed']} | {_ms(series['wall_ms'], *PERCENTILES)} | {_ms(series['twilio_busy_ms'], 'p50')} | "
-            f"{_ms(series['overhead_ms'], *PERCENTILES)} | {series['sequential_rounds']} × {settings['latency_ms']} = {series['rounds_times_latency_ms']:g} | "
+            f"| {mode.replace('_', '-')} | {series['completed']} | {_ms(series['wall_ms'], *PERCENTILES)} | "
+            f"{_ms(series['twilio_busy_ms'], 'p50')} | "
+            f"{_ms(series['overhead_ms'], *PERCENTILES)} | {series['sequential_rounds']} × {settings['latency_ms']} = "
+            f"{series['rounds_times_latency_ms']:g} | "
             f"{_ms(series['above_rounds_times_latency_ms'], *PERCENTILES)} | {_ms(series['refused_call_ms'], 'p50')} |"
         )
     parts = []
     for mode, series in results["latency"].items():
         p = series["overhead_parts_ms"]
-        parts.append(f"| {mode.replace('_', '-')} | {_ms(p['before_first'], 'p50')} | {_ms(p['between'], 'p50')} | {_ms(p['after_last'], 'p50')} |")
+        parts.append(
+            f"| {mode.replace('_', '-')} | {_ms(p['before_first'], 'p50')} | {_ms(p['between'], 'p50')} | "
+            f"{_ms(p['after_last'], 'p50')} |"
+        )
     newline = "\n"
     return f"""## Latency of a handoff
 
@@ -166,27 +200,30 @@ def _overhead(results: dict) -> str:
     verdict = (
         f"**Goal met**: {o['p50_ms']:.1f} ms < {o['goal_ms']:g} ms at p50 ({o['p95_ms']:.1f} ms at p95)."
         if o["met"]
-        else f"**Goal missed** by {o['missed_by_ms']:.1f} ms: {o['p50_ms']:.1f} ms at p50 ({o['p95_ms']:.1f} ms at p95) against {o['goal_ms']:g} ms."
+        else (
+            f"**Goal missed** by {o['missed_by_ms']:.1f} ms: {o['p50_ms']:.1f} ms at p50 ({o['p95_ms']:.1f} ms at p95) "
+            f"against {o['goal_ms']:g} ms."
+        )
     )
     left = o["function_code_ms"]
     conclusion = (
-        f"The parts measured on their own account for the whole overhead (they exceed it by {-left:.1f} ms, the noise of these "
-        "measurements): the function's own code is too small for this benchmark to tell apart."
+        f"The parts measured on their own account for the whole overhead (they exceed it by {-left:.1f} ms, the noise "
+        "of these measurements): the function's own code is too small for this benchmark to tell apart."
         if left <= 0
         else f"That leaves about {left:.1f} ms for the function's own code between its requests."
     )
-    return f"""## In-function overhead per handoff (goal: under {o['goal_ms']:g} ms in-process)
+    return f"""## In-function overhead per handoff (goal: under {o["goal_ms"]:g} ms in-process)
 
 {verdict}
 
-Where it goes, from the p50s of measurements made apart from the handoffs ({results['client_request']['requests']} sequential
+Where it goes, from the p50s of measurements made apart from the handoffs ({results["client_request"]["requests"]} sequential
 requests from a fresh Node process through the emulator's proxy, as the twilio client and as bare https requests):
 
 | Part | ms |
 | --- | --- |
-| The HTTP hop into twilio-run and the function's checks (a call refused with 401, before any Twilio request) | {o['runtime_hop_ms']:.1f} |
-| The tunnel of each sequential request through the emulator's proxy: TCP connection, `CONNECT`, TLS handshake, HTTP | {o['tunnel_per_request_ms']:.1f} × {rounds} = {o['tunnel_per_request_ms'] * rounds:.1f} |
-| The twilio client's own work per request (its request minus the bare one) | {o['twilio_client_per_request_ms']:.1f} × {rounds} = {o['twilio_client_per_request_ms'] * rounds:.1f} |
+| The HTTP hop into twilio-run and the function's checks (a call refused with 401, before any Twilio request) | {o["runtime_hop_ms"]:.1f} |
+| The tunnel of each sequential request through the emulator's proxy: TCP connection, `CONNECT`, TLS handshake, HTTP | {o["tunnel_per_request_ms"]:.1f} × {rounds} = {o["tunnel_per_request_ms"] * rounds:.1f} |
+| The twilio client's own work per request (its request minus the bare one) | {o["twilio_client_per_request_ms"]:.1f} × {rounds} = {o["twilio_client_per_request_ms"] * rounds:.1f} |
 | Left for the function's own code (the overhead minus the above) | {left:.1f} |
 
 {conclusion} The time goes into the {rounds} sequential requests: the twilio client reaches the emulator through
@@ -203,21 +240,21 @@ def _cold_start(results: dict) -> str:
     packages = "\n".join(f"| {p['name']} | {p['modules']} | {p['bytes'] / 1024:.0f} |" for p in c["largest_packages"])
     return f"""## Cold start
 
-A fresh Node process ({c['runs']} run(s), medians) sets up the global scope as @twilio/runtime-handler does
+A fresh Node process ({c["runs"]} run(s), medians) sets up the global scope as @twilio/runtime-handler does
 (`Twilio`, `Runtime.getAssets()`), then loads the function and its asset.
 
 | Step | ms |
 | --- | --- |
-| `require('twilio')` | {phases['twilio']:.1f} |
-| the function module (`functions/tools/flex-handover.js`) | {phases['function']:.1f} |
-| its asset (`assets/tools/handover.private.js`) | {phases['asset']:.1f} |
-| **loaded** (the three above) | **{c['load_ms']:.1f}** |
-| from Node's start to loaded (Node's own start included) | {c['node_start_to_loaded_ms']:.1f} |
-| the twilio client's first use (its HTTP client and the Sync, Flex and Conversations modules, loaded lazily) | {phases['firstClientUse']:.1f} |
-| the whole process, spawn to exit, as the benchmark saw it | {c['process_wall_ms']:.1f} |
+| `require('twilio')` | {phases["twilio"]:.1f} |
+| the function module (`functions/tools/flex-handover.js`) | {phases["function"]:.1f} |
+| its asset (`assets/tools/handover.private.js`) | {phases["asset"]:.1f} |
+| **loaded** (the three above) | **{c["load_ms"]:.1f}** |
+| from Node's start to loaded (Node's own start included) | {c["node_start_to_loaded_ms"]:.1f} |
+| the twilio client's first use (its HTTP client and the Sync, Flex and Conversations modules, loaded lazily) | {phases["firstClientUse"]:.1f} |
+| the whole process, spawn to exit, as the benchmark saw it | {c["process_wall_ms"]:.1f} |
 
-Loaded: {c['modules_loaded']} modules ({c['bytes_loaded'] / 1024:.0f} KiB of source) for the function and its asset,
-{c['modules_after_first_client_use']} after the client's first use. The largest packages:
+Loaded: {c["modules_loaded"]} modules ({c["bytes_loaded"] / 1024:.0f} KiB of source) for the function and its asset,
+{c["modules_after_first_client_use"]} after the client's first use. The largest packages:
 
 | Package | Modules | KiB |
 | --- | --- | --- |
@@ -234,23 +271,25 @@ def _burst(results: dict) -> str:
         else f"**Exactly once is broken**: {b['interactions']} interactions for {b['conversations']} conversations, "
         f"{b['conversations_with_one_interaction']} with exactly one."
     )
-    answers = "; ".join(f"HTTP {answer.replace(' ', ' `', 1)}`: {count}" for answer, count in sorted(b["answers"].items()))
+    answers = "; ".join(
+        f"HTTP {answer.replace(' ', ' `', 1)}`: {count}" for answer, count in sorted(b["answers"].items())
+    )
     return f"""## Burst
 
-{b['conversations']} conversations, {b['calls_per_conversation']} calls each ({b['calls']} calls), interleaved (every conversation's first
+{b["conversations"]} conversations, {b["calls_per_conversation"]} calls each ({b["calls"]} calls), interleaved (every conversation's first
 call, then every second, then every third) and released at the same moment from their own threads, in-process.
 
 {verdict}
 
-- {b['handoffs_per_second']} handoffs/s ({b['calls_per_second']} calls/s): {b['calls']} calls answered in {b['seconds']:.2f} s.
+- {b["handoffs_per_second"]} handoffs/s ({b["calls_per_second"]} calls/s): {b["calls"]} calls answered in {b["seconds"]:.2f} s.
 - Answers (calls): {answers}.
-- Twilio's 429s absorbed (retried by the function): {_refused(b['rate_limited'])}. {b['calls']} calls at one moment can keep more requests
+- Twilio's 429s absorbed (retried by the function): {_refused(b["rate_limited"])}. {b["calls"]} calls at one moment can keep more requests
   in flight than the account's 100: this burst is harsher than any arrival pattern, and shows the retries at work.
-- Latency (ms, p50 / p95 / p99): all calls {_ms(latency['all'], *PERCENTILES)}; the handoffs {_ms(latency['handed_off'], *PERCENTILES)};
-  the duplicates {_ms(latency['already_handed_off'], *PERCENTILES)}.
-- CPU used meanwhile: {_cpu(b['runtime_cpu_seconds'])} by twilio-run (one Node process: its event loop is one core at most) and
-  {b['bench_process_cpu_seconds']:.1f} s by the benchmark's own process (the callers' threads, the emulator and its proxy, in Python),
-  on {results['machine']['cpus']} cores shared by both. Each call opens its own loopback connection, and each of its Twilio requests its own TLS tunnel.
+- Latency (ms, p50 / p95 / p99): all calls {_ms(latency["all"], *PERCENTILES)}; the handoffs {_ms(latency["handed_off"], *PERCENTILES)};
+  the duplicates {_ms(latency["already_handed_off"], *PERCENTILES)}.
+- CPU used meanwhile: {_cpu(b["runtime_cpu_seconds"])} by twilio-run (one Node process: its event loop is one core at most) and
+  {b["bench_process_cpu_seconds"]:.1f} s by the benchmark's own process (the callers' threads, the emulator and its proxy, in Python),
+  on {results["machine"]["cpus"]} cores shared by both. Each call opens its own loopback connection, and each of its Twilio requests its own TLS tunnel.
 """
 
 
@@ -258,40 +297,46 @@ def _scale(results: dict) -> str:
     limits, sustained, spike = results["scale"]["limits"], results["scale"]["sustained"], results["scale"]["spike"]
     bounds = sustained["bounds_per_second"]
     latency = spike["latency_twilio_ms"]
-    answers = "; ".join(f"HTTP {answer.replace(' ', ' `', 1)}`: {count}" for answer, count in sorted(spike["answers"].items()))
+    answers = "; ".join(
+        f"HTTP {answer.replace(' ', ' `', 1)}`: {count}" for answer, count in sorted(spike["answers"].items())
+    )
     verdict = (
-        f"**Every conversation got exactly one task**: {spike['tasks']} tasks for {spike['conversations']} conversations."
+        f"**Every conversation got exactly one task**: {spike['tasks']} "
+        f"tasks for {spike['conversations']} conversations."
         if not spike["lost"] and not spike["duplicated"]
-        else f"**Exactly once broken**: {spike['lost']} conversation(s) without a task, {spike['duplicated']} with more than one."
+        else (
+            f"**Exactly once broken**: {spike['lost']} conversation(s) "
+            f"without a task, {spike['duplicated']} with more than one."
+        )
     )
     return f"""## At contact-center scale: Twilio's documented limits
 
-The emulator enforces what Twilio documents: Sync allows {limits['sync_object_writes_per_second']:g} writes and {limits['sync_object_reads_per_second']:g} reads a
-second per Map (its items included) with a {limits['sync_burst_window_seconds']:g} s burst window (HTTP 429, error 54009), new Sync objects at
-{limits['sync_creations_per_second']:g} a second per service, and at most {limits['account_concurrency']} requests in flight per account (HTTP 429, error 20429).
+The emulator enforces what Twilio documents: Sync allows {limits["sync_object_writes_per_second"]:g} writes and {limits["sync_object_reads_per_second"]:g} reads a
+second per Map (its items included) with a {limits["sync_burst_window_seconds"]:g} s burst window (HTTP 429, error 54009), new Sync objects at
+{limits["sync_creations_per_second"]:g} a second per service, and at most {limits["account_concurrency"]} requests in flight per account (HTTP 429, error 20429).
 
-**Sustained rate per account: {sustained['handoffs_per_second']:g} handoffs/s** with {sustained['calls_per_handoff']} calls each (the AI
-calling again while the first call works), bound by {sustained['binding'].replace('_', ' ')}. The claims spread over {sustained['claim_maps']} Sync Maps:
-each handoff writes {sustained['sync_writes_per_handoff']} claim create(s) (a refused create counted as a write) and reads its claim at most
-{sustained['sync_reads_per_handoff_at_most']} time(s), so Sync allows {bounds['sync_writes']:g} handoffs/s by writes and {bounds['sync_reads']:g} by reads; the
-{sustained['requests_per_handoff']} requests a handoff keeps in flight for {sustained['latency_ms']:g} ms each allow {bounds['rest_concurrency']:g} by the
-account's concurrency (at a longer round trip, proportionally fewer). A handoff called once writes once: 
-{sustained['claim_maps']} × {limits['sync_object_writes_per_second']:g} = {sustained['claim_maps'] * limits['sync_object_writes_per_second']:g} handoffs/s by Sync.
+**Sustained rate per account: {sustained["handoffs_per_second"]:g} handoffs/s** with {sustained["calls_per_handoff"]} calls each (the AI
+calling again while the first call works), bound by {sustained["binding"].replace("_", " ")}. The claims spread over {sustained["claim_maps"]} Sync Maps:
+each handoff writes {sustained["sync_writes_per_handoff"]} claim create(s) (a refused create counted as a write) and reads its claim at most
+{sustained["sync_reads_per_handoff_at_most"]} time(s), so Sync allows {bounds["sync_writes"]:g} handoffs/s by writes and {bounds["sync_reads"]:g} by reads; the
+{sustained["requests_per_handoff"]} requests a handoff keeps in flight for {sustained["latency_ms"]:g} ms each allow {bounds["rest_concurrency"]:g} by the
+account's concurrency (at a longer round trip, proportionally fewer). A handoff called once writes once:
+{sustained["claim_maps"]} × {limits["sync_object_writes_per_second"]:g} = {sustained["claim_maps"] * limits["sync_object_writes_per_second"]:g} handoffs/s by Sync.
 
-**The spike**: {spike['conversations']} conversations, {spike['calls_per_conversation']} calls each ({spike['calls']} calls), arriving at random
-moments of {spike['window_seconds']:g} s, against those limits. Time-scaled ×{spike['time_scale']:g} so that this machine can offer the load:
-the calls arrived over {spike['window_seconds'] * spike['time_scale']:g} s, each Twilio request took {spike['latency_ms'] * spike['time_scale']:g} ms, and the
-limits refilled {spike['time_scale']:g}× slower (the function's own timers ran at real speed). Latencies below are divided by the scale:
-Twilio time. At most {spike['workers']} calls were in flight; a call started {_ms(spike['arrival_lateness_ms'], 'p50', 'p99')} ms (p50 / p99) after its moment.
+**The spike**: {spike["conversations"]} conversations, {spike["calls_per_conversation"]} calls each ({spike["calls"]} calls), arriving at random
+moments of {spike["window_seconds"]:g} s, against those limits. Time-scaled ×{spike["time_scale"]:g} so that this machine can offer the load:
+the calls arrived over {spike["window_seconds"] * spike["time_scale"]:g} s, each Twilio request took {spike["latency_ms"] * spike["time_scale"]:g} ms, and the
+limits refilled {spike["time_scale"]:g}× slower (the function's own timers ran at real speed). Latencies below are divided by the scale:
+Twilio time. At most {spike["workers"]} calls were in flight; a call started {_ms(spike["arrival_lateness_ms"], "p50", "p99")} ms (p50 / p99) after its moment.
 
 {verdict}
 
-- Tasks: {spike['tasks']}; conversations with exactly one: {spike['conversations_with_one_task']}; lost: {spike['lost']}; duplicated: {spike['duplicated']}.
-- Answers: {answers}. 5xx: {spike['server_errors']}; no answer: {spike['unanswered']}.
-- Twilio requests: {spike['twilio_requests']} ({spike['sync_requests']} to Sync); refused and retried: {spike['sync_rate_limited']} by Sync's rate limit,
-  {spike['concurrency_limited']} by the account's concurrency; at most {spike['peak_requests_in_flight']} requests in flight at once.
-- Latency (ms, Twilio time, p50 / p99): all calls {_ms(latency['all'], 'p50', 'p99')}; the handoffs {_ms(latency['handed_off'], 'p50', 'p99')};
-  the duplicates {_ms(latency['already_handed_off'], 'p50', 'p99')}. Wall time: {spike['wall_seconds']:g} s here.
+- Tasks: {spike["tasks"]}; conversations with exactly one: {spike["conversations_with_one_task"]}; lost: {spike["lost"]}; duplicated: {spike["duplicated"]}.
+- Answers: {answers}. 5xx: {spike["server_errors"]}; no answer: {spike["unanswered"]}.
+- Twilio requests: {spike["twilio_requests"]} ({spike["sync_requests"]} to Sync); refused and retried: {spike["sync_rate_limited"]} by Sync's rate limit,
+  {spike["concurrency_limited"]} by the account's concurrency; at most {spike["peak_requests_in_flight"]} requests in flight at once.
+- Latency (ms, Twilio time, p50 / p99): all calls {_ms(latency["all"], "p50", "p99")}; the handoffs {_ms(latency["handed_off"], "p50", "p99")};
+  the duplicates {_ms(latency["already_handed_off"], "p50", "p99")}. Wall time: {spike["wall_seconds"]:g} s here.
 """
 
 
@@ -308,14 +353,15 @@ def _commands(results: dict) -> str:
     h = results["commands"]["help"]
     heavy = ", ".join(h["heavy_packages_imported"]) or "none"
     rows = "\n".join(
-        f"| `{row['command']}` | {row['run']} | {row['requests']} | {row['reads']} | {row['writes']} | {row['wall_ms']:.0f} |"
+        f"| `{row['command']}` | {row['run']} | {row['requests']} | {row['reads']} | {row['writes']} | "
+        f"{row['wall_ms']:.0f} |"
         for row in results["commands"]["account"]
     )
     return f"""## The Python commands
 
-`handover --help` in a fresh process ({h['runs']} run(s)): {h['wall_ms']['p50']:.0f} ms at p50. It imported the
-twilio SDK: **{'yes' if h['imports_twilio'] else 'no'}**; of the heavy packages (the twilio SDK, requests, jinja2, matplotlib, the
-OpenAPI validator, trustme): {heavy} ({h['top_level_packages_imported']} top-level packages in all).
+`handover --help` in a fresh process ({h["runs"]} run(s)): {h["wall_ms"]["p50"]:.0f} ms at p50. It imported the
+twilio SDK: **{"yes" if h["imports_twilio"] else "no"}**; of the heavy packages (the twilio SDK, requests, jinja2, matplotlib, the
+OpenAPI validator, trustme): {heavy} ({h["top_level_packages_imported"]} top-level packages in all).
 
 `handover env set` and `handover tool register` on a new deployment, each run twice in a fresh process against the
 emulator (wall time includes the emulated latency of each request):
@@ -329,17 +375,19 @@ emulator (wall time includes the emulated latency of each request):
 def _caveats(results: dict) -> str:
     latency_ms = results["settings"]["latency_ms"]
     series = results["latency"]["in_process"]
-    own_ms = (series["twilio_busy_ms"].get("p50", 0.0) - series["rounds_times_latency_ms"]) / max(1, series["sequential_rounds"])
+    own_ms = (series["twilio_busy_ms"].get("p50", 0.0) - series["rounds_times_latency_ms"]) / max(
+        1, series["sequential_rounds"]
+    )
     stall = (
-        f"\n- **This run's latency ({latency_ms} ms) is below {STALL_FREE_LATENCY_MS} ms**: the emulator's proxy writes each answer in two "
-        "TCP segments without TCP_NODELAY, so the client's delayed ACK adds up to about 40 ms to every request; the overhead "
-        "figures above include that stall."
+        f"\n- **This run's latency ({latency_ms} ms) is below {STALL_FREE_LATENCY_MS} ms**: the emulator's proxy "
+        "writes each answer in two TCP segments without TCP_NODELAY, so the client's delayed ACK adds up to about 40 "
+        "ms to every request; the overhead figures above include that stall."
         if latency_ms < STALL_FREE_LATENCY_MS
         else ""
     )
     return f"""## Caveats
 
-- One machine runs the caller, twilio-run and the emulator: they compete for its {results['machine']['cpus']} cores, the burst most.
+- One machine runs the caller, twilio-run and the emulator: they compete for its {results["machine"]["cpus"]} cores, the burst most.
 - The emulator's own work (checking each request and answer against Twilio's OpenAPI description) takes about
   {own_ms:.1f} ms per round beyond the emulated latency; it is inside its busy intervals, so it counts as Twilio's time.
   The tunnel through its proxy does not: it is part of the overhead.

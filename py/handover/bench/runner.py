@@ -8,67 +8,38 @@ import platform
 import shutil
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
+from dataclasses import asdict
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator
 
-from .. import tokens
+from ..account import tokens
 from ..emulator import Limits
-from ..localstack import emulated_account, start_runtime
+from ..errors import HandoverError
+from ..local.stack import emulated_account, start_runtime
 from ..project import read_package_json
-from . import commands, handoffs, node, scale
+from . import chart, commands, handoffs, node, report, scale
 from .calls import Caller
+from .settings import STALL_FREE_LATENCY_MS, Settings
 
 # How long a latency series may issue calls (it reports how many it made), and a burst may take.
 SERIES_BUDGET_SECONDS = 110.0
 BURST_TIMEOUT_SECONDS = 120.0
 SPIKE_TIMEOUT_SECONDS = 60.0  # after the last arrival
 OVERHEAD_GOAL_MS = 5.0
-# Below this, the emulator's proxy adds a TCP delayed-ACK stall of its own to each request (see report).
-STALL_FREE_LATENCY_MS = 40
 
 
-@dataclass(frozen=True)
-class Settings:
-    latency_ms: int = 50
-    calls: int = 200  # handoffs per latency series, on distinct conversations
-    refused_calls: int = 50  # 401s per series: the runtime's own cost
-    burst_conversations: int = 100
-    calls_per_conversation: int = 3
-    # The spike at Twilio's documented limits: conversations × calls_per_conversation calls arriving at random
-    # moments of a window (Twilio time), time-scaled so that this machine can offer that load (see scale.py).
-    spike_conversations: int = 1000
-    spike_window_seconds: float = 10.0
-    time_scale: float = 6.0
-    spike_workers: int = 256
-    cold_start_runs: int = 5
-    help_runs: int = 5
-    client_requests: int = 20
-    quick: bool = False
-
-
-FULL = Settings()
-QUICK = Settings(
-    calls=10, refused_calls=3, burst_conversations=5, spike_conversations=20, spike_window_seconds=1.0, time_scale=1.0, spike_workers=32,
-    cold_start_runs=1, help_runs=1, client_requests=3, quick=True,
-)
-
-
-def settings_for(
-    quick: bool, latency_ms: int | None = None, calls: int | None = None, burst: int | None = None,
-    spike: int | None = None, time_scale: float | None = None,
-) -> Settings:
-    """The full or quick profile, with what the user gave instead."""
-    given = {"latency_ms": latency_ms, "calls": calls, "burst_conversations": burst, "spike_conversations": spike, "time_scale": time_scale}
-    return replace(QUICK if quick else FULL, **{name: value for name, value in given.items() if value is not None})
+class BenchStopped(HandoverError):
+    """A scenario could not run (no emulator, no runtime, a Node script failed, a timeout); the message says which."""
 
 
 def machine(project_dir: Path) -> dict:
     """What the figures were taken on."""
-    node_version = subprocess.run([shutil.which("node") or "node", "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    node_version = subprocess.run(
+        [shutil.which("node") or "node", "--version"], capture_output=True, text=True, timeout=30
+    ).stdout.strip()
     return {
         "cpus": os.cpu_count(),
         "cpu_model": _cpu_model(),
@@ -89,16 +60,29 @@ def _cpu_model() -> str | None:
 
 
 def run(project_dir: Path, settings: Settings, note: Callable[[str], None]) -> dict:
-    """Run every scenario; `note` hears the progress. The results say what went wrong in `problems`."""
+    """Run every scenario; `note` hears the progress. The results say what went wrong in `problems`.
+
+    A scenario that cannot run at all (no emulator, no runtime, a failed Node script, a timeout) raises BenchStopped.
+    """
+    try:
+        return _run(project_dir, settings, note)
+    except (HandoverError, subprocess.SubprocessError, TimeoutError) as error:
+        raise BenchStopped(f"The benchmark stopped: {error}") from error
+
+
+def _run(project_dir: Path, settings: Settings, note: Callable[[str], None]) -> dict:
     started = time.monotonic()
     results: dict = {
         "schema_version": 1,
-        "taken_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "taken_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine(project_dir),
         "settings": asdict(settings),
     }
     if settings.latency_ms < STALL_FREE_LATENCY_MS:
-        note(f"Below {STALL_FREE_LATENCY_MS} ms, the emulator's proxy adds a TCP delayed-ACK stall to each request: the overhead figures will include it.")
+        note(
+            f"Below {STALL_FREE_LATENCY_MS} ms, the emulator's proxy adds a TCP delayed-ACK stall to each request: the "
+            "overhead figures will include it."
+        )
     note(f"Cold start: {settings.cold_start_runs} fresh Node process(es) loading the function…")
     results["cold_start"] = node.cold_start(project_dir, settings.cold_start_runs)
     note(f"`handover --help`: {settings.help_runs} fresh process(es)…")
@@ -109,17 +93,29 @@ def run(project_dir: Path, settings: Settings, note: Callable[[str], None]) -> d
         note("`handover env set` and `handover tool register`, twice each, against the emulator…")
         results["commands"]["account"] = commands.account_commands(project_dir, emulator, proxy, account)
         note(f"The twilio client alone: {settings.client_requests} sequential requests…")
-        results["client_request"] = node.client_request_cost(project_dir, emulator, proxy, account, settings.client_requests)
+        results["client_request"] = node.client_request_cost(
+            project_dir, emulator, proxy, account, settings.client_requests
+        )
         token = tokens.new()
-        series = partial(handoffs.latency, calls=settings.calls, refused_calls=settings.refused_calls, latency_ms=settings.latency_ms,
-                         budget_seconds=SERIES_BUDGET_SECONDS)
+        series = partial(
+            handoffs.latency,
+            calls=settings.calls,
+            refused_calls=settings.refused_calls,
+            latency_ms=settings.latency_ms,
+            budget_seconds=SERIES_BUDGET_SECONDS,
+        )
         with _serving(project_dir, emulator, proxy, account, token, False, note) as stage:
             note("Round trips per outcome…")
             results["round_trips"] = handoffs.round_trips(stage)
             note(f"Latency (in-process): {settings.calls} handoffs, one at a time…")
             results["latency"] = {"in_process": series(stage)}
-            note(f"Burst: {settings.burst_conversations} conversations × {settings.calls_per_conversation} calls at once…")
-            results["burst"] = handoffs.burst(stage, settings.burst_conversations, settings.calls_per_conversation, BURST_TIMEOUT_SECONDS)
+            note(
+                f"Burst: {settings.burst_conversations} conversations "
+                f"× {settings.calls_per_conversation} calls at once…"
+            )
+            results["burst"] = handoffs.burst(
+                stage, settings.burst_conversations, settings.calls_per_conversation, BURST_TIMEOUT_SECONDS
+            )
             results["scale"] = _scale(stage, settings, results["round_trips"], note)
         with _serving(project_dir, emulator, proxy, account, token, True, note) as stage:
             note(f"Latency (forked): {settings.calls} handoffs, one at a time…")
@@ -135,12 +131,17 @@ def run(project_dir: Path, settings: Settings, note: Callable[[str], None]) -> d
 def _scale(stage: handoffs.Stage, settings: Settings, round_trips: list[dict], note: Callable[[str], None]) -> dict:
     """The sustained rate the documented limits allow, and the spike at those limits."""
     plan = scale.Spike(
-        conversations=settings.spike_conversations, calls_each=settings.calls_per_conversation, window_seconds=settings.spike_window_seconds,
-        time_scale=settings.time_scale, latency_ms=settings.latency_ms, workers=settings.spike_workers, timeout_seconds=SPIKE_TIMEOUT_SECONDS,
+        conversations=settings.spike_conversations,
+        calls_each=settings.calls_per_conversation,
+        window_seconds=settings.spike_window_seconds,
+        time_scale=settings.time_scale,
+        latency_ms=settings.latency_ms,
+        workers=settings.spike_workers,
+        timeout_seconds=SPIKE_TIMEOUT_SECONDS,
     )
     note(
-        f"Spike: {plan.conversations} conversations × {plan.calls_each} calls within {plan.window_seconds:g} s at Twilio's limits, "
-        f"time-scaled ×{plan.time_scale:g} ({plan.window_seconds * plan.time_scale:g} s here)…"
+        f"Spike: {plan.conversations} conversations × {plan.calls_each} calls within {plan.window_seconds:g} s at "
+        f"Twilio's limits, time-scaled ×{plan.time_scale:g} ({plan.window_seconds * plan.time_scale:g} s here)…"
     )
     return {
         "limits": asdict(Limits()),
@@ -150,7 +151,9 @@ def _scale(stage: handoffs.Stage, settings: Settings, round_trips: list[dict], n
 
 
 @contextmanager
-def _serving(project_dir: Path, emulator, proxy, account, token: str, fork: bool, note: Callable[[str], None]) -> Iterator[handoffs.Stage]:
+def _serving(
+    project_dir: Path, emulator, proxy, account, token: str, fork: bool, note: Callable[[str], None]
+) -> Iterator[handoffs.Stage]:
     """twilio-run (forked per call, or in-process) against the emulated account, stopped at the end."""
     note(f"Starting twilio-run ({'forked' if fork else 'in-process'})…")
     runtime = start_runtime(project_dir, emulator, proxy, account, fork=fork, HANDOVER_TOKEN=token)
@@ -186,7 +189,8 @@ def problems(results: dict) -> list[str]:
     A slow machine is none of them: a series cut short by its time budget reports how many calls it made."""
     found = [
         f"{row['outcome']}: HTTP {row['http_status']}, expected {row['expected_status']}"
-        for row in results["round_trips"] if row["http_status"] != row["expected_status"]
+        for row in results["round_trips"]
+        if row["http_status"] != row["expected_status"]
     ]
     for mode, series in results["latency"].items():
         if series["unexpected_answers"]:
@@ -194,8 +198,8 @@ def problems(results: dict) -> list[str]:
     burst = results["burst"]
     if not burst["exactly_once"]:
         found.append(
-            f"burst: exactly once broken: {burst['interactions']} interactions for {burst['conversations']} conversations "
-            f"({burst['conversations_with_one_interaction']} with exactly one)"
+            f"burst: exactly once broken: {burst['interactions']} interactions for {burst['conversations']} "
+            f"conversations ({burst['conversations_with_one_interaction']} with exactly one)"
         )
     spike = results["scale"]["spike"]
     if spike["lost"] or spike["duplicated"]:
@@ -216,12 +220,9 @@ def problems(results: dict) -> list[str]:
 
 def write(results: dict, out: Path) -> dict[str, Path]:
     """results.json, report.md and latency.png in `out`; their paths."""
-    from . import chart, report
-
     out.mkdir(parents=True, exist_ok=True)
     paths = {"results": out / "results.json", "report": out / "report.md", "chart": out / "latency.png"}
     paths["results"].write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     paths["report"].write_text(report.markdown(results, paths["chart"].name), encoding="utf-8")
     chart.write(results, paths["chart"])
     return paths
-

@@ -51,7 +51,9 @@ def sustained_rate(limits: Limits, round_trips: list[dict], latency_ms: float, c
     by_key = {row["key"]: row for row in round_trips}
     first, duplicate = by_key["first_handoff_phone"]["requests"], by_key["duplicate"]["requests"]
     sync_writes_per_handoff = calls_each
-    sync_reads_per_handoff = calls_each - 1  # at most: a duplicate reads the claim only while the first call is under way
+    sync_reads_per_handoff = (
+        calls_each - 1
+    )  # at most: a duplicate reads the claim only while the first call is under way
     by_sync_writes = contract.CLAIM_SHARDS * limits.sync_object_writes_per_second / sync_writes_per_handoff
     by_sync_reads = contract.CLAIM_SHARDS * limits.sync_object_reads_per_second / max(1, sync_reads_per_handoff)
     request_seconds = (first + (calls_each - 1) * duplicate) * latency_ms / 1000
@@ -96,7 +98,11 @@ def spike(stage: Stage, plan: Spike) -> dict:
     per_conversation = interactions_per_conversation(emulator)
     made = Counter(per_conversation[sid] for sid in sids)
     outcomes = Counter(f"{a.status} {a.outcome}" for a in answers)
-    refused = Counter(request.response.get("code") for request in requests if request.status == 429 and isinstance(request.response, dict))
+    refused = Counter(
+        request.response.get("code")
+        for request in requests
+        if request.status == 429 and isinstance(request.response, dict)
+    )
     handed_off = [a.milliseconds for a in answers if a.outcome == HANDED_OFF]
     return {
         "conversations": plan.conversations,
@@ -124,7 +130,9 @@ def spike(stage: Stage, plan: Spike) -> dict:
         "latency_twilio_ms": {
             "all": _scaled(stats.summary([a.milliseconds for a in answers]), plan.time_scale),
             HANDED_OFF: _scaled(stats.summary(handed_off), plan.time_scale),
-            ALREADY_HANDED_OFF: _scaled(stats.summary([a.milliseconds for a in answers if a.outcome == ALREADY_HANDED_OFF]), plan.time_scale),
+            ALREADY_HANDED_OFF: _scaled(
+                stats.summary([a.milliseconds for a in answers if a.outcome == ALREADY_HANDED_OFF]), plan.time_scale
+            ),
         },
         "samples": {"wall_ms": [round(a.milliseconds / plan.time_scale, 2) for a in answers]},
     }

@@ -7,7 +7,8 @@ call's timings and its requests' timings compare directly.
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 Interval = tuple[float, float]
 PERCENTILES = (50, 95, 99)
@@ -73,5 +74,5 @@ def idle_parts(call: Interval, intervals: Sequence[Interval]) -> dict[str, float
     joined = merged(intervals)
     if not joined:
         return {"before_first": call[1] - call[0], "between": 0.0, "after_last": 0.0}
-    between = sum(later[0] - earlier[1] for earlier, later in zip(joined, joined[1:]))
+    between = sum(later[0] - earlier[1] for earlier, later in pairwise(joined))
     return {"before_first": joined[0][0] - call[0], "between": between, "after_last": call[1] - joined[-1][1]}

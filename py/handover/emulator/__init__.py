@@ -19,7 +19,14 @@ from .products.studio import add_flow, studio_executions
 from .products.sync import add_sync_map, add_sync_map_item, default_sync_service, sync_map_items
 from .proxy import EmulatorProxy
 from .recording import RecordedRequest
-from .scenario import DeployedService, FlexAccount, add_conversation, new_account, seed_deployed_service, seed_flex_account
+from .scenario import (
+    DeployedService,
+    FlexAccount,
+    add_conversation,
+    new_account,
+    seed_deployed_service,
+    seed_flex_account,
+)
 from .spec import SPEC_PACKAGE_PATH, SpecNotFound, Violation
 from .state import Account
 from .studio_flow import FlowRun, FlowRunError, run_call, run_execution, run_rest

@@ -6,7 +6,7 @@ Both live here so that a test can replace either on one object (`Emulator.clock`
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class Clock:
@@ -17,7 +17,7 @@ class Clock:
 
     def now(self) -> datetime:
         """The account's time: TTLs expire by it."""
-        return datetime.now(timezone.utc) + timedelta(seconds=self._offset)
+        return datetime.now(UTC) + timedelta(seconds=self._offset)
 
     def advance(self, seconds: float) -> None:
         """Move the account's time forward, so that a test can let a TTL pass without sleeping."""

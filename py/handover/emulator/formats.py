@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # Twilio's dates: UTC, to the second
 
@@ -13,11 +13,11 @@ def iso(moment: datetime) -> str:
 
 
 def parse_iso(text: str) -> datetime:
-    return datetime.strptime(text, ISO_FORMAT).replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, ISO_FORMAT).replace(tzinfo=UTC)
 
 
 def now_iso() -> str:
-    return iso(datetime.now(timezone.utc))
+    return iso(datetime.now(UTC))
 
 
 def to_json_text(value: object) -> str:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from enum import Enum
-from typing import Iterator
 
 
 class SyncLimit(Enum):
@@ -101,7 +101,8 @@ class Throttle:
 
     @contextmanager
     def request(self) -> Iterator[bool]:
-        """Count a request in flight while it is served; yields False, counting nothing, when the account has all it may have."""
+        """Count a request in flight while it is served; yields False,
+        counting nothing, when the account has all it may have."""
         with self._lock:
             admitted = self.limits is None or self._in_flight < self.limits.account_concurrency
             if admitted:
@@ -114,7 +115,8 @@ class Throttle:
                     self._in_flight -= 1
 
     def take(self, limit: SyncLimit, sid: str) -> bool:
-        """Take a token from the bucket of `limit` for `sid` (a full one the first time); False, taking nothing, if it is empty."""
+        """Take a token from the bucket of `limit` for `sid` (a full
+        one the first time); False, taking nothing, if it is empty."""
         if self.limits is None:
             return True
         with self._lock:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import parse_qs
 
 from .errors import TwilioError, not_found
@@ -148,7 +148,12 @@ class Emulator(AccountState):
         return self._served(record, call, admitted, metered, lambda: self._run_handler(record, operation, call))
 
     def _answer_assumed(
-        self, record: RecordedRequest, assumed: AssumedOperation, headers: dict, body: bytes, admitted: bool,
+        self,
+        record: RecordedRequest,
+        assumed: AssumedOperation,
+        headers: dict,
+        body: bytes,
+        admitted: bool,
     ) -> Answer:
         record.operation = f"{record.method} {assumed.path_template}"
         try:
@@ -162,12 +167,24 @@ class Emulator(AccountState):
 
     def _call(self, record: RecordedRequest, path_parameters: dict[str, str], body: object, headers: dict) -> Call:
         return Call(
-            self, record.method, record.host, record.path, path_parameters, _query_dict(record.query), body,
-            {name.lower(): value for name, value in headers.items()}, record.query,
+            self,
+            record.method,
+            record.host,
+            record.path,
+            path_parameters,
+            _query_dict(record.query),
+            body,
+            {name.lower(): value for name, value in headers.items()},
+            record.query,
         )
 
     def _served(
-        self, record: RecordedRequest, call: Call, admitted: bool, metered: Metered | None, serve: Callable[[], Answer],
+        self,
+        record: RecordedRequest,
+        call: Call,
+        admitted: bool,
+        metered: Metered | None,
+        serve: Callable[[], Answer],
     ) -> Answer:
         """`serve`'s answer unless a load limit refuses the request, the first matching fault struck before or after."""
         # Limits come before faults: a request a limit refuses uses no fault up, and one a fault strikes
@@ -191,7 +208,9 @@ class Emulator(AccountState):
         """Twilio's 429 for a request a load limit refuses; None when it may be served, its token (if any) taken."""
         if not admitted:
             return TwilioError(
-                429, 20429, "Too Many Requests: the account has as many requests in flight as Twilio serves at once",
+                429,
+                20429,
+                "Too Many Requests: the account has as many requests in flight as Twilio serves at once",
             )
         if metered is None:
             return None

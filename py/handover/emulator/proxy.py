@@ -28,7 +28,7 @@ class _TwilioHandler(BaseHTTPRequestHandler):
     # An answer goes out in two writes (head, then body): with Nagle's algorithm the body waited for
     # the client's delayed ACK, up to 40 ms a request.
     disable_nagle_algorithm = True
-    server: "_ProxyServer"
+    server: _ProxyServer
     tunnel_host: str | None = None
 
     def do_CONNECT(self) -> None:  # noqa: N802 (http.server's naming)
@@ -88,7 +88,8 @@ class _ProxyServer(ThreadingHTTPServer):
         self.emulator, self.tls = emulator, tls
 
     def handle_error(self, request, client_address) -> None:
-        """Quiet about a client that hung up (it gave up on a slow answer, as a timed-out request does); loud otherwise."""
+        """Quiet about a client that hung up (it gave up on a slow
+        answer, as a timed-out request does); loud otherwise."""
         if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
             super().handle_error(request, client_address)
 
@@ -122,7 +123,7 @@ class EmulatorProxy:
             "NO_PROXY": "127.0.0.1,localhost",
         }
 
-    def start(self) -> "EmulatorProxy":
+    def start(self) -> EmulatorProxy:
         self._thread.start()
         return self
 
@@ -133,7 +134,7 @@ class EmulatorProxy:
         self._server.server_close()
         self._directory.cleanup()
 
-    def __enter__(self) -> "EmulatorProxy":
+    def __enter__(self) -> EmulatorProxy:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

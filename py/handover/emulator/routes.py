@@ -7,8 +7,8 @@ Products register their handlers with `route` (operations Twilio's OpenAPI descr
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import parse_qs, unquote
 
 from .limits import SyncLimit

@@ -69,5 +69,7 @@ def seed_deployed_service(emulator: Emulator, project_dir: Path, unique_name: st
     with emulator.lock:
         service = serverless.add_service(emulator, unique_name)
         environment = serverless.add_environment(emulator, service["sid"])
-        build = serverless.deploy_build(emulator, service["sid"], environment["sid"], deployed_files(project_dir), dependencies)
+        build = serverless.deploy_build(
+            emulator, service["sid"], environment["sid"], deployed_files(project_dir), dependencies
+        )
     return DeployedService(service["sid"], environment["sid"], environment["domain_name"], build["sid"])

@@ -40,7 +40,7 @@ class Violation:
 class Operation:
     """One method of one path template of one spec document."""
 
-    document: "SpecDocument"
+    document: SpecDocument
     method: str
     path_template: str
     definition: dict
@@ -56,8 +56,12 @@ class Operation:
         errors: list[str] = []
         for parameter in self._parameters("path"):
             schema, where = parameter.get("schema", {}), f"path {parameter['name']}"
-            value, decode_error = self.document.decode_form_value(schema, [self.path_parameters.get(parameter["name"], "")])
-            errors += [f"{where}: {decode_error}"] if decode_error else self.document.schema_errors(schema, value, where)
+            value, decode_error = self.document.decode_form_value(
+                schema, [self.path_parameters.get(parameter["name"], "")]
+            )
+            errors += (
+                [f"{where}: {decode_error}"] if decode_error else self.document.schema_errors(schema, value, where)
+            )
         errors += self._check_query(query)
         decoded, body_errors = self._check_body(body, content_type)
         return decoded, errors + body_errors
@@ -72,8 +76,10 @@ class Operation:
                     errors.append(f"query parameter {name!r} is required")
                 continue
             value, decode_error = self.document.decode_form_value(parameter.get("schema", {}), raw[name])
-            errors += [f"query {name}: {decode_error}"] if decode_error else (
-                self.document.schema_errors(parameter.get("schema", {}), value, f"query {name}")
+            errors += (
+                [f"query {name}: {decode_error}"]
+                if decode_error
+                else (self.document.schema_errors(parameter.get("schema", {}), value, f"query {name}"))
             )
         return errors
 
@@ -182,14 +188,20 @@ class SpecDocument:
             except ValueError:
                 return None, "expected JSON text (Twilio encodes objects in form bodies as JSON)"
         if kind == "integer":
-            return (int(value), None) if re.fullmatch(r"-?\d+", value) else (None, f"expected an integer, got {value!r}")
+            return (
+                (int(value), None) if re.fullmatch(r"-?\d+", value) else (None, f"expected an integer, got {value!r}")
+            )
         if kind == "number":
             try:
                 return float(value), None
             except ValueError:
                 return None, f"expected a number, got {value!r}"
         if kind == "boolean":
-            return (value == "true", None) if value in ("true", "false") else (None, f"expected true or false, got {value!r}")
+            return (
+                (value == "true", None)
+                if value in ("true", "false")
+                else (None, f"expected true or false, got {value!r}")
+            )
         return value, None
 
     def schema_errors(self, schema: dict, value: object, where: str) -> list[str]:

@@ -104,7 +104,8 @@ class FlowRun:
 
 
 def run_rest(emulator: Emulator, flow: dict, to: str, from_: str, parameters: dict) -> FlowRun:
-    """A REST API execution (incomingRequest): Parameters as `flow.data`, To as `contact.channel.address`, From as `flow.channel.address`."""
+    """A REST API execution (incomingRequest): Parameters as `flow.data`,
+    To as `contact.channel.address`, From as `flow.channel.address`."""
     context = {"flow": {"data": parameters, "channel": {"address": from_}}, "contact": {"channel": {"address": to}}}
     return _Run(emulator, flow, context).run("incomingRequest")
 
@@ -124,7 +125,13 @@ def run_execution(emulator: Emulator, execution: dict) -> FlowRun:
     with emulator.lock:
         flow = emulator.table("studio_flows")[execution["flow_sid"]]["definition"]
     context = execution["context"]
-    return run_rest(emulator, flow, context["contact"]["channel"]["address"], context["flow"]["channel"]["address"], context["flow"]["data"])
+    return run_rest(
+        emulator,
+        flow,
+        context["contact"]["channel"]["address"],
+        context["flow"]["channel"]["address"],
+        context["flow"]["data"],
+    )
 
 
 class _Run:
@@ -167,7 +174,8 @@ class _Run:
         return _transition(state, "noMatch")
 
     def _holds(self, state: dict, condition: dict) -> bool:
-        # Studio's conditions ignore case and trim the values' leading and trailing spaces (its Split Based On... documentation).
+        # Studio's conditions ignore case and trim the values' leading and trailing spaces (its Split Based On...
+        # documentation).
         value = self._render(state, "conditions", condition["arguments"][0]).strip().casefold()
         if condition["type"] == "is_not_blank":
             return value != ""
@@ -188,7 +196,9 @@ class _Run:
         headers = {}
         if properties.get("add_twilio_auth"):
             account = self.emulator.account
-            headers["authorization"] = "Basic " + base64.b64encode(f"{account.sid}:{account.auth_token}".encode()).decode()
+            headers["authorization"] = (
+                "Basic " + base64.b64encode(f"{account.sid}:{account.auth_token}".encode()).decode()
+            )
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         try:
             status, response = self.emulator.handle(method, parts.hostname, target, headers, b"")
@@ -212,7 +222,8 @@ class _Run:
         return _transition(state, "resumed")
 
     def _send_to_flex(self, state: dict, properties: dict) -> dict:
-        """Enqueued when the attributes are a JSON object and the workflow and task channel share a workspace; the run ends as the contact goes to Flex."""
+        """Enqueued when the attributes are a JSON object and the workflow and task channel share a workspace; the run
+        ends as the contact goes to Flex."""
         workflow_sid = self._render(state, "workflow", properties["workflow"])
         channel_sid = self._render(state, "channel", properties["channel"])
         try:
@@ -222,9 +233,16 @@ class _Run:
         with self.emulator.lock:
             workflow = self.emulator.table("workflows").get(workflow_sid)
             channel = self.emulator.table("task_channels").get(channel_sid)
-        if not isinstance(attributes, dict) or workflow is None or channel is None or channel["workspace_sid"] != workflow["workspace_sid"]:
+        if (
+            not isinstance(attributes, dict)
+            or workflow is None
+            or channel is None
+            or channel["workspace_sid"] != workflow["workspace_sid"]
+        ):
             return _transition(state, "failedToEnqueue")
-        self.result.flex = FlexHandoff(state["name"], workflow_sid, channel_sid, attributes, properties.get("priority"), properties.get("timeout"))
+        self.result.flex = FlexHandoff(
+            state["name"], workflow_sid, channel_sid, attributes, properties.get("priority"), properties.get("timeout")
+        )
         return _transition(state, "callComplete")
 
     def _send_message(self, state: dict, properties: dict) -> dict:
@@ -245,7 +263,9 @@ def _check_properties(state: dict) -> None:
         raise FlowRunError(f"{state['name']}: the runner does not know the widget type {state['type']!r}")
     unknown = sorted(set(state.get("properties", {})) - honoured - LAYOUT)
     if unknown:
-        raise FlowRunError(f"{state['name']}: the runner does not honour {', '.join(unknown)} of a {state['type']} widget")
+        raise FlowRunError(
+            f"{state['name']}: the runner does not honour {', '.join(unknown)} of a {state['type']} widget"
+        )
 
 
 def _transition(state: dict, event: str) -> dict:

@@ -46,27 +46,45 @@ def problems(flow: object) -> list[FlowProblem]:
     states = flow["states"]
     found = [problem for index, state in enumerate(states) for problem in _state_problems(state, f"#/states/{index}")]
     named = {state["name"]: state for state in states if isinstance(state, dict) and isinstance(state.get("name"), str)}
-    found += [FlowProblem("#/states", f"two states are named {name!r}; names must be unique") for name in _repeated([s.get("name") for s in states if isinstance(s, dict)])]
+    found += [
+        FlowProblem("#/states", f"two states are named {name!r}; names must be unique")
+        for name in _repeated([s.get("name") for s in states if isinstance(s, dict)])
+    ]
     initial = flow.get("initial_state")
     if initial not in named:
         found.append(FlowProblem("#/initial_state", f"names no state ({initial!r}); it must name the trigger"))
     elif named[initial].get("type") != TRIGGER:
-        found.append(FlowProblem("#/initial_state", f"names {initial!r}, a {named[initial].get('type')} widget, not the trigger"))
+        found.append(
+            FlowProblem("#/initial_state", f"names {initial!r}, a {named[initial].get('type')} widget, not the trigger")
+        )
     for index, state in enumerate(states):
         for position, transition in enumerate(_transitions(state)):
             target = transition.get("next")
             if target is not None and target not in named:
-                found.append(FlowProblem(f"#/states/{index}/transitions/{position}", f"{transition.get('event')!r} leads to {target!r}, which names no state"))
+                found.append(
+                    FlowProblem(
+                        f"#/states/{index}/transitions/{position}",
+                        f"{transition.get('event')!r} leads to {target!r}, which names no state",
+                    )
+                )
     if initial in named:
         reached = _reachable(named, initial)
-        found += [FlowProblem(f"#/states/{index}", f"state {state['name']!r} is unreachable from {initial!r}") for index, state in enumerate(states) if isinstance(state, dict) and state.get("name") in named and state["name"] not in reached]
+        found += [
+            FlowProblem(f"#/states/{index}", f"state {state['name']!r} is unreachable from {initial!r}")
+            for index, state in enumerate(states)
+            if isinstance(state, dict) and state.get("name") in named and state["name"] not in reached
+        ]
     return found
 
 
 def _state_problems(state: object, where: str) -> list[FlowProblem]:
     if not isinstance(state, dict):
         return [FlowProblem(where, "a state must be a JSON object")]
-    found = [FlowProblem(where, f"has no {key!r}") for key in ("name", "type", "transitions", "properties") if key not in state]
+    found = [
+        FlowProblem(where, f"has no {key!r}")
+        for key in ("name", "type", "transitions", "properties")
+        if key not in state
+    ]
     properties = state.get("properties") if isinstance(state.get("properties"), dict) else {}
     kind = state.get("type")
     label = f"{kind} widget {state.get('name')!r}"
@@ -77,8 +95,19 @@ def _state_problems(state: object, where: str) -> list[FlowProblem]:
         found.append(FlowProblem(f"{where}/properties", f"{label} has neither 'say' nor 'play'"))
     for (sid_kind, name), prefix in SID_PROPERTIES.items():
         value = properties.get(name)
-        if kind == sid_kind and isinstance(value, str) and value and not LIQUID_OUTPUT.search(value) and not contract.is_sid(prefix, value):
-            found.append(FlowProblem(f"{where}/properties/{name}", f"{label}: {value!r} is not a SID ({prefix} followed by 32 hex characters)"))
+        if (
+            kind == sid_kind
+            and isinstance(value, str)
+            and value
+            and not LIQUID_OUTPUT.search(value)
+            and not contract.is_sid(prefix, value)
+        ):
+            found.append(
+                FlowProblem(
+                    f"{where}/properties/{name}",
+                    f"{label}: {value!r} is not a SID ({prefix} followed by 32 hex characters)",
+                )
+            )
     for json_kind, name in JSON_PROPERTIES:
         value = properties.get(name)
         if kind == json_kind and isinstance(value, str) and value:
@@ -138,7 +167,7 @@ def _fill_liquid(text: str) -> str:
     pieces, in_string, position = [], False, 0
     pattern = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\\.|\"", re.DOTALL)
     for match in pattern.finditer(text):
-        pieces.append(text[position:match.start()])
+        pieces.append(text[position : match.start()])
         token = match.group()
         if token.startswith("{{"):
             pieces.append("x" if in_string else "null")

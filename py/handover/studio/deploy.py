@@ -12,27 +12,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import contract
-from ..deployment import Deployment
+from ..account import variables
+from ..account.deployment import Deployment
+from ..account.sdk import TwilioFailure, listed
+from ..errors import HandoverError, PartlyApplied
+from ..outcomes import CREATED, UNCHANGED, UPDATED
 from . import checks
 
 DEFAULT_FRIENDLY_NAME = "Agent Handoff"
 PUBLISHED = "published"
 COMMIT_MESSAGE = "Deployed by handover studio deploy"
 INVALID_DEFINITION = 81022
-CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+NOTHING_WRITTEN = "Nothing was written."
 
 
-class FlowInvalid(Exception):
-    """The flow failed the local checks or Studio's validation; nothing was written."""
+class FlowInvalid(HandoverError):
+    """The flow failed the local checks or Studio's validation; nothing was written, and the message says so."""
 
     def __init__(self, problems: list[str], by: str):
-        super().__init__(f"The flow failed {by}:\n" + "\n".join(f"  {p}" for p in problems))
+        super().__init__(f"The flow failed {by}:\n" + "\n".join(f"  {p}" for p in problems) + f"\n{NOTHING_WRITTEN}")
         self.problems = problems
         self.by = by
 
 
-class FlowNameAmbiguous(Exception):
-    pass
+class FlowNameAmbiguous(HandoverError):
+    """Several flows have the name to deploy under; found before anything was written, and the message says so."""
 
 
 def local_problems(flow: object) -> list[str]:
@@ -55,10 +59,10 @@ def studio_problems(client, friendly_name: str, flow: dict) -> list[str]:
 def _studio_errors(error) -> list[str]:
     """Each failure Studio lists in its 81022 details, else its message."""
     details = error.details if isinstance(error.details, dict) else {}
-    listed = [item for item in details.get("errors") or [] if isinstance(item, dict)]
-    if not listed:
-        return [f"Twilio error {error.code}: {error.msg}"]
-    return [f"{item.get('property_path', '#')}: {item.get('message', '')}" for item in listed]
+    found = [item for item in details.get("errors") or [] if isinstance(item, dict)]
+    if not found:
+        return [TwilioFailure.of(error).twilio_error()]
+    return [f"{item.get('property_path', '#')}: {item.get('message', '')}" for item in found]
 
 
 def validate(client, friendly_name: str, flow: object) -> None:
@@ -97,24 +101,29 @@ class FlowDeployment:
         }
 
 
-class DeployFailed(Exception):
+class DeployFailed(PartlyApplied):
     """A write failed part-way; `deployment` says what was applied before it."""
 
     def __init__(self, deployment: FlowDeployment, why: str):
         applied = ", ".join(deployment.writes) or "nothing"
-        super().__init__(f"{why}. Applied before the failure: {applied}. Run the command again; it writes only what is still missing.")
+        super().__init__(
+            f"{why}. Applied before the failure: {applied}. Run the "
+            "command again; it writes only what is still missing."
+        )
         self.deployment = deployment
 
 
 def find_flow(client, friendly_name: str):
-    """The account's flow of that friendly name, or None; FlowNameAmbiguous when several have it."""
-    from ..sdk import listed
+    """The account's flow of that friendly name, or None; FlowNameAmbiguous when several have it.
 
+    `deploy` looks it up before it writes anything, so the error says nothing was written.
+    """
     matching = [flow for flow in listed(client.studio.v2.flows) if flow.friendly_name == friendly_name]
     if len(matching) > 1:
         raise FlowNameAmbiguous(
             f"{len(matching)} Studio flows are named {friendly_name!r} ({', '.join(f.sid for f in matching)}). "
-            "Rename or delete the extra ones in Console > Studio, or deploy under another --friendly-name."
+            "Rename or delete the extra ones in Console > Studio, or deploy under another "
+            f"--friendly-name.\n{NOTHING_WRITTEN}"
         )
     return matching[0] if matching else None
 
@@ -132,8 +141,6 @@ def deploy(
     from requests import RequestException
     from twilio.base.exceptions import TwilioRestException
 
-    from .. import envvars
-
     validate(client, friendly_name, flow)
     existing = find_flow(client, friendly_name)
     if existing is None:
@@ -145,13 +152,20 @@ def deploy(
     if not dry_run and result.action != UNCHANGED:
         try:
             if result.action == CREATED:
-                written = client.studio.v2.flows.create(friendly_name=friendly_name, status=PUBLISHED, definition=flow, commit_message=COMMIT_MESSAGE)
+                written = client.studio.v2.flows.create(
+                    friendly_name=friendly_name, status=PUBLISHED, definition=flow, commit_message=COMMIT_MESSAGE
+                )
                 result.writes.append("POST /v2/Flows")
             else:
-                written = client.studio.v2.flows(result.flow_sid).update(status=PUBLISHED, definition=flow, commit_message=COMMIT_MESSAGE)
+                written = client.studio.v2.flows(result.flow_sid).update(
+                    status=PUBLISHED, definition=flow, commit_message=COMMIT_MESSAGE
+                )
                 result.writes.append(f"POST /v2/Flows/{result.flow_sid}")
         except (TwilioRestException, RequestException) as error:
-            raise DeployFailed(result, f"{'Creating' if result.action == CREATED else 'Updating'} the flow failed: {_why(error)}") from error
+            why = TwilioFailure.of(error).in_sentence()
+            raise DeployFailed(
+                result, f"{'Creating' if result.action == CREATED else 'Updating'} the flow failed: {why}"
+            ) from error
         result.flow_sid, result.revision = written.sid, written.revision
     if result.flow_sid is None:
         return result  # a dry run of a new flow: there is no SID to wire yet
@@ -159,16 +173,11 @@ def deploy(
     if from_address:
         values[contract.STUDIO_FROM.name] = from_address
     try:
-        result.variables = envvars.set_variables(client, project_dir, values, located, dry_run=dry_run)
-    except envvars.EnvSetFailed as failure:
+        result.variables = variables.set_variables(client, project_dir, values, located, dry_run=dry_run)
+    except variables.EnvSetFailed as failure:
         result.variables = failure.result
-        raise DeployFailed(result, f"The flow is {result.action} ({result.flow_sid}), but wiring its SID stopped: {failure.result.error}") from failure
+        raise DeployFailed(
+            result,
+            f"The flow is {result.action} ({result.flow_sid}), but wiring its SID stopped: {failure.result.error}",
+        ) from failure
     return result
-
-
-def _why(error) -> str:
-    from twilio.base.exceptions import TwilioRestException
-
-    if isinstance(error, TwilioRestException):
-        return f"HTTP {error.status}, Twilio error {error.code}: {error.msg}"
-    return f"could not reach Twilio ({type(error).__name__})"

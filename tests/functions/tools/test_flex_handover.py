@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -59,10 +59,10 @@ class RecentTimestamp:
 
     def __eq__(self, other) -> bool:
         try:
-            moment = datetime.strptime(other, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+            moment = datetime.strptime(other, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
         except (TypeError, ValueError):
             return False
-        return timedelta(0) <= datetime.now(timezone.utc) - moment < timedelta(minutes=1)
+        return timedelta(0) <= datetime.now(UTC) - moment < timedelta(minutes=1)
 
     def __repr__(self) -> str:
         return "<an ISO 8601 UTC timestamp of the last minute>"
@@ -115,7 +115,9 @@ def person(value):
 
 IDENTITIES = [
     pytest.param("whatsapp:+15551234567", "whatsapp", person("whatsapp:+15551234567"), id="whatsapp"),
-    pytest.param("whatsapp:whatsapp:+15551234567", "whatsapp", person("whatsapp:+15551234567"), id="whatsapp-prefixed-value"),
+    pytest.param(
+        "whatsapp:whatsapp:+15551234567", "whatsapp", person("whatsapp:+15551234567"), id="whatsapp-prefixed-value"
+    ),
     pytest.param("phone:+15551234567", "sms", person("+15551234567"), id="phone"),
     pytest.param("+15551234567", "sms", person("+15551234567"), id="bare-phone-number"),
     pytest.param("email:ada@example.com", "chat", person("email:ada@example.com"), id="email"),
@@ -127,7 +129,9 @@ IDENTITIES = [
 
 
 @pytest.mark.parametrize(("identity", "channel_type", "attributes"), IDENTITIES)
-def test_identity_decides_the_channel_type_and_customer_attributes(twilio, emulator, runtime, call_tool, session, identity, channel_type, attributes):
+def test_identity_decides_the_channel_type_and_customer_attributes(
+    twilio, emulator, runtime, call_tool, session, identity, channel_type, attributes
+):
     headers = {"X-Session-Id": session["header"]}
     if identity is not None:
         headers["X-Identity"] = identity
@@ -135,7 +139,9 @@ def test_identity_decides_the_channel_type_and_customer_attributes(twilio, emula
     answer = call_tool(runtime, headers)
 
     assert_handed_off(answer, emulator)
-    assert only_interaction_request(emulator) == expected_interaction(twilio, session["conversation_sid"], channel_type, attributes)
+    assert only_interaction_request(emulator) == expected_interaction(
+        twilio, session["conversation_sid"], channel_type, attributes
+    )
     assert handoff_requests(emulator) == HANDOFF_REQUESTS
 
 
@@ -147,11 +153,17 @@ def test_an_identity_longer_than_the_limit_is_recorded_truncated(twilio, emulato
     assert recorded == ("user_id:" + "x" * 400)[:256]
 
 
-@pytest.mark.parametrize("identity_header", ["flex_participant:{identity}", "{identity}"], ids=["flex-participant", "bare-FX"])
-def test_webchat_identity_hands_off_as_web_with_the_users_friendly_name(twilio, emulator, runtime, call_tool, session, identity_header):
+@pytest.mark.parametrize(
+    "identity_header", ["flex_participant:{identity}", "{identity}"], ids=["flex-participant", "bare-FX"]
+)
+def test_webchat_identity_hands_off_as_web_with_the_users_friendly_name(
+    twilio, emulator, runtime, call_tool, session, identity_header
+):
     identity = twilio.account.webchat_identity
 
-    answer = call_tool(runtime, {"X-Session-Id": session["header"], "X-Identity": identity_header.format(identity=identity)})
+    answer = call_tool(
+        runtime, {"X-Session-Id": session["header"], "X-Identity": identity_header.format(identity=identity)}
+    )
 
     assert_handed_off(answer, emulator)
     lookup = emulator.calls(operation=USER_LOOKUP)
@@ -171,7 +183,9 @@ def test_a_failed_webchat_lookup_does_not_fail_the_handoff(twilio, emulator, run
 
     assert_handed_off(answer, emulator)
     assert [call.status for call in emulator.calls(operation=USER_LOOKUP)] == [404]
-    assert only_interaction_request(emulator) == expected_interaction(twilio, session["conversation_sid"], "web", person(unknown))
+    assert only_interaction_request(emulator) == expected_interaction(
+        twilio, session["conversation_sid"], "web", person(unknown)
+    )
     assert f"no friendly name for {unknown}" in runtime.log()
 
 
@@ -186,7 +200,9 @@ def test_a_twilio_error_on_the_webchat_lookup_does_not_fail_the_handoff(twilio, 
 
 
 def test_a_webchat_identity_that_is_not_a_plain_name_is_not_looked_up(twilio, emulator, runtime, call_tool, session):
-    answer = call_tool(runtime, {"X-Session-Id": session["header"], "X-Identity": "flex_participant:FX../../Conversations"})
+    answer = call_tool(
+        runtime, {"X-Session-Id": session["header"], "X-Identity": "flex_participant:FX../../Conversations"}
+    )
 
     assert_handed_off(answer, emulator)
     assert emulator.calls(operation=USER_LOOKUP) == []
@@ -200,7 +216,10 @@ def test_a_webchat_identity_that_is_not_a_plain_name_is_not_looked_up(twilio, em
 def test_both_session_formats_name_the_conversation(twilio, emulator, runtime, call_tool, prefix):
     conversation_sid = add_conversation(emulator, twilio.account)
 
-    answer = call_tool(runtime, {"X-Session-Id": f"{prefix}{twilio.account.service_sid}/{conversation_sid}", "X-Identity": "+15551234567"})
+    answer = call_tool(
+        runtime,
+        {"X-Session-Id": f"{prefix}{twilio.account.service_sid}/{conversation_sid}", "X-Identity": "+15551234567"},
+    )
 
     assert_handed_off(answer, emulator)
     assert only_interaction_request(emulator)["Channel"]["properties"] == {"media_channel_sid": conversation_sid}
@@ -253,7 +272,10 @@ def test_a_session_header_sent_twice_is_rejected_without_an_api_call(twilio, emu
     response = connection.getresponse()
 
     assert response.status == 400
-    assert json.loads(response.read()) == {"status": "rejected", "error": "The X-Session-Id header was sent more than once; send it once."}
+    assert json.loads(response.read()) == {
+        "status": "rejected",
+        "error": "The X-Session-Id header was sent more than once; send it once.",
+    }
     assert emulator.requests == []
 
 
@@ -268,12 +290,22 @@ def test_a_long_bad_session_is_quoted_shortened_in_the_error(emulator, runtime, 
 # Request encodings ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("method", "form"), [("POST", False), ("POST", True), ("GET", False)], ids=["json", "form", "get"])
+@pytest.mark.parametrize(
+    ("method", "form"), [("POST", False), ("POST", True), ("GET", False)], ids=["json", "form", "get"]
+)
 def test_json_form_and_get_requests_hand_off(twilio, emulator, runtime, call_tool, session, method, form):
-    answer = call_tool(runtime, {"X-Session-Id": session["header"], "X-Identity": "+15551234567"}, {"note": "hello"}, method=method, form=form)
+    answer = call_tool(
+        runtime,
+        {"X-Session-Id": session["header"], "X-Identity": "+15551234567"},
+        {"note": "hello"},
+        method=method,
+        form=form,
+    )
 
     assert_handed_off(answer, emulator)
-    assert only_interaction_request(emulator) == expected_interaction(twilio, session["conversation_sid"], "sms", person("+15551234567"))
+    assert only_interaction_request(emulator) == expected_interaction(
+        twilio, session["conversation_sid"], "sms", person("+15551234567")
+    )
 
 
 # Per-request overrides -----------------------------------------------------------------------------
@@ -289,7 +321,9 @@ def second_flex_queue(emulator):
 
 
 @pytest.mark.parametrize("form", [False, True], ids=["json", "form"])
-def test_well_formed_overrides_route_to_another_workflow(twilio, emulator, runtime, call_tool, session, second_flex_queue, form):
+def test_well_formed_overrides_route_to_another_workflow(
+    twilio, emulator, runtime, call_tool, session, second_flex_queue, form
+):
     workspace_sid, workflow_sid = second_flex_queue
 
     answer = call_tool(
@@ -301,7 +335,12 @@ def test_well_formed_overrides_route_to_another_workflow(twilio, emulator, runti
 
     assert_handed_off(answer, emulator)
     assert only_interaction_request(emulator) == expected_interaction(
-        twilio, session["conversation_sid"], "sms", person("+15551234567"), workspace=workspace_sid, workflow=workflow_sid
+        twilio,
+        session["conversation_sid"],
+        "sms",
+        person("+15551234567"),
+        workspace=workspace_sid,
+        workflow=workflow_sid,
     )
 
 
@@ -315,7 +354,9 @@ def test_well_formed_overrides_route_to_another_workflow(twilio, emulator, runti
     ],
     ids=["short-workspace", "non-hex-workflow", "workspace-sid-as-workflow", "array"],
 )
-def test_malformed_overrides_are_rejected_without_an_api_call(emulator, runtime, call_tool, session, field, value, expected):
+def test_malformed_overrides_are_rejected_without_an_api_call(
+    emulator, runtime, call_tool, session, field, value, expected
+):
     answer = call_tool(runtime, {"X-Session-Id": session["header"]}, {field: value})
 
     assert answer.status == 400
@@ -327,10 +368,26 @@ def test_malformed_overrides_are_rejected_without_an_api_call(emulator, runtime,
 # Configuration -------------------------------------------------------------------------------------
 
 CONFIG_ERRORS = [
-    pytest.param({"FLEX_WORKSPACE_SID": None}, "FLEX_WORKSPACE_SID is not set on this Functions environment.", id="workspace-missing"),
-    pytest.param({"FLEX_WORKSPACE_SID": "WSnope"}, "FLEX_WORKSPACE_SID is set but is not WS followed by 32 hex characters.", id="workspace-malformed"),
-    pytest.param({"FLEX_WORKFLOW_SID": None}, "FLEX_WORKFLOW_SID is not set on this Functions environment.", id="workflow-missing"),
-    pytest.param({"FLEX_WORKFLOW_SID": "WW" + "a" * 31}, "FLEX_WORKFLOW_SID is set but is not WW followed by 32 hex characters.", id="workflow-malformed"),
+    pytest.param(
+        {"FLEX_WORKSPACE_SID": None},
+        "FLEX_WORKSPACE_SID is not set on this Functions environment.",
+        id="workspace-missing",
+    ),
+    pytest.param(
+        {"FLEX_WORKSPACE_SID": "WSnope"},
+        "FLEX_WORKSPACE_SID is set but is not WS followed by 32 hex characters.",
+        id="workspace-malformed",
+    ),
+    pytest.param(
+        {"FLEX_WORKFLOW_SID": None},
+        "FLEX_WORKFLOW_SID is not set on this Functions environment.",
+        id="workflow-missing",
+    ),
+    pytest.param(
+        {"FLEX_WORKFLOW_SID": "WW" + "a" * 31},
+        "FLEX_WORKFLOW_SID is set but is not WW followed by 32 hex characters.",
+        id="workflow-malformed",
+    ),
     pytest.param(
         {"FLEX_TASK_CHANNEL": "chat channel"},
         "FLEX_TASK_CHANNEL is set but is not a task channel unique name such as chat, sms or voice.",
@@ -340,7 +397,9 @@ CONFIG_ERRORS = [
 
 
 @pytest.mark.parametrize(("config", "expected"), CONFIG_ERRORS)
-def test_missing_or_malformed_configuration_is_a_500_naming_the_variable_and_its_fix(emulator, runtimes, call_tool, session, config, expected):
+def test_missing_or_malformed_configuration_is_a_500_naming_the_variable_and_its_fix(
+    emulator, runtimes, call_tool, session, config, expected
+):
     runtime = runtimes(**config)
     (name,) = config
 
@@ -349,7 +408,9 @@ def test_missing_or_malformed_configuration_is_a_500_naming_the_variable_and_its
     assert answer.status == 500
     assert answer.body == {
         "status": "failed",
-        "error": f"{expected} Set it with `{contract.SET_VARIABLE_COMMAND}` (or in .env for a local run), then call again.",
+        "error": (
+            f"{expected} Set it with `{contract.SET_VARIABLE_COMMAND}` (or in .env for a local run), then call again."
+        ),
     }
     assert emulator.requests == []
 
@@ -381,7 +442,9 @@ def test_the_task_channel_comes_from_configuration(twilio, emulator, runtimes, c
 
 
 @pytest.mark.parametrize(("status", "code"), [(400, 20001), (403, 20403), (404, 20404)])
-def test_a_twilio_refusal_is_a_502_with_twilios_code_and_message_and_no_retry(emulator, runtime, call_tool, session, status, code):
+def test_a_twilio_refusal_is_a_502_with_twilios_code_and_message_and_no_retry(
+    emulator, runtime, call_tool, session, status, code
+):
     emulator.inject(Fault("POST", "/v1/Interactions", status=status, code=code))
 
     answer = call_tool(runtime, {"X-Session-Id": session["header"], "X-Identity": "+15551234567"})
@@ -396,7 +459,9 @@ def test_a_twilio_refusal_is_a_502_with_twilios_code_and_message_and_no_retry(em
     }
     assert len(emulator.calls(operation=INTERACTIONS)) == 1
     assert emulator.table("interactions").get(answer.body.get("interactionSid")) is None
-    failure_lines = [line for line in runtime.log().splitlines() if f"for conversation {session['conversation_sid']}" in line]
+    failure_lines = [
+        line for line in runtime.log().splitlines() if f"for conversation {session['conversation_sid']}" in line
+    ]
     assert len(failure_lines) == 1
     assert f"{status} {code}" in failure_lines[0]
 
@@ -404,7 +469,11 @@ def test_a_twilio_refusal_is_a_502_with_twilios_code_and_message_and_no_retry(em
 def test_twilio_rejecting_the_routing_is_a_502_that_says_why(emulator, runtime, call_tool, session, twilio):
     unknown_workflow = "WW" + "0" * 32
 
-    answer = call_tool(runtime, {"X-Session-Id": session["header"], "X-Identity": "+15551234567"}, {"FlexWorkflowSid": unknown_workflow})
+    answer = call_tool(
+        runtime,
+        {"X-Session-Id": session["header"], "X-Identity": "+15551234567"},
+        {"FlexWorkflowSid": unknown_workflow},
+    )
 
     assert answer.status == 502
     assert answer.body == {

@@ -24,7 +24,10 @@ MISSING = (
     "This tool needs a credential: the token query parameter of the tool URL, the X-Handover-Token header, "
     "or a valid X-Twilio-Signature."
 )
-WRONG_TOKEN = "The handover token is not valid. Call the tool URL that `handover tool register` registered, with its current token."
+WRONG_TOKEN = (
+    "The handover token is not valid. Call the tool URL that "
+    "`handover tool register` registered, with its current token."
+)
 WRONG_SIGNATURE = "The X-Twilio-Signature is not valid for this URL and these parameters."
 
 
@@ -43,7 +46,10 @@ def deployed_runtime(runtimes):
 def session(twilio, emulator):
     """The headers of a call for a fresh conversation: each test hands off a conversation of its own."""
     conversation_sid = add_conversation(emulator, twilio.account)
-    return {"X-Session-Id": f"conversations__{twilio.account.service_sid}/{conversation_sid}", "X-Identity": "+15551234567"}
+    return {
+        "X-Session-Id": f"conversations__{twilio.account.service_sid}/{conversation_sid}",
+        "X-Identity": "+15551234567",
+    }
 
 
 def sign(twilio, url: str, params: dict) -> str:
@@ -97,7 +103,10 @@ def test_no_credential_is_rejected(twilio, emulator, runtime, call_tool, session
         pytest.param(HANDOVER_TOKEN[:-1], id="truncated"),
         pytest.param(HANDOVER_TOKEN + "A", id="extended"),
         pytest.param(secrets.token_urlsafe(32), id="stale"),
-        pytest.param(HANDOVER_TOKEN.upper() if HANDOVER_TOKEN.upper() != HANDOVER_TOKEN else HANDOVER_TOKEN.lower(), id="case-changed"),
+        pytest.param(
+            HANDOVER_TOKEN.upper() if HANDOVER_TOKEN.upper() != HANDOVER_TOKEN else HANDOVER_TOKEN.lower(),
+            id="case-changed",
+        ),
     ],
 )
 def test_a_token_other_than_the_deployments_is_rejected(twilio, emulator, runtime, call_tool, session, token):
@@ -170,11 +179,21 @@ def test_a_wrong_token_is_not_rescued_by_a_valid_signature(twilio, emulator, dep
     ("value", "problem"),
     [
         pytest.param(None, "is not set on this Functions environment.", id="missing"),
-        pytest.param("short-token", "is set but is not 43 to 128 URL-safe characters (`handover env set` makes one from 32 random bytes).", id="too-short"),
-        pytest.param("x" * 42 + "!", "is set but is not 43 to 128 URL-safe characters (`handover env set` makes one from 32 random bytes).", id="not-url-safe"),
+        pytest.param(
+            "short-token",
+            "is set but is not 43 to 128 URL-safe characters (`handover env set` makes one from 32 random bytes).",
+            id="too-short",
+        ),
+        pytest.param(
+            "x" * 42 + "!",
+            "is set but is not 43 to 128 URL-safe characters (`handover env set` makes one from 32 random bytes).",
+            id="not-url-safe",
+        ),
     ],
 )
-def test_a_missing_or_malformed_token_is_a_500_before_any_check(twilio, emulator, runtimes, call_tool, session, value, problem):
+def test_a_missing_or_malformed_token_is_a_500_before_any_check(
+    twilio, emulator, runtimes, call_tool, session, value, problem
+):
     runtime = runtimes(HANDOVER_TOKEN=value)
     answer = call_tool(runtime, session, token=value or "x" * 43)
     assert answer.status == 500

@@ -11,13 +11,21 @@ import json
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from handover import contract
 from handover.bench.stats import sequential_rounds
-from handover.emulator import Fault, Limits, add_conversation, add_sync_map_item, conversation_attributes, set_conversation_attributes, sync_map_items
+from handover.emulator import (
+    Fault,
+    Limits,
+    add_conversation,
+    add_sync_map_item,
+    conversation_attributes,
+    set_conversation_attributes,
+    sync_map_items,
+)
 from tests.functions.tools.test_flex_handover import (
     CLAIM,
     HANDOFF_REQUESTS,
@@ -48,12 +56,19 @@ def conversation(twilio, emulator) -> str:
 
 
 def headers_for(twilio, conversation_sid: str) -> dict:
-    return {"X-Session-Id": f"webhook:conversations__{twilio.account.service_sid}/{conversation_sid}", "X-Identity": "+15551234567"}
+    return {
+        "X-Session-Id": f"webhook:conversations__{twilio.account.service_sid}/{conversation_sid}",
+        "X-Identity": "+15551234567",
+    }
 
 
 def interactions_for(emulator, conversation_sid: str) -> list[dict]:
-    return [i for i in emulator.table("interactions").values() if i["routing"]["properties"]["attributes"] and
-            json.loads(i["routing"]["properties"]["attributes"])["conversationSid"] == conversation_sid]
+    return [
+        i
+        for i in emulator.table("interactions").values()
+        if i["routing"]["properties"]["attributes"]
+        and json.loads(i["routing"]["properties"]["attributes"])["conversationSid"] == conversation_sid
+    ]
 
 
 def claim_of(emulator, conversation_sid: str) -> dict | None:
@@ -61,13 +76,15 @@ def claim_of(emulator, conversation_sid: str) -> dict | None:
 
 
 def iso_ago(age: timedelta) -> str:
-    return (datetime.now(timezone.utc) - age).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def leave_claim(emulator, conversation_sid: str, age: timedelta) -> dict:
     """A claim as a call that stopped between claim and delivery leaves it: `age` old, the conversation unmarked."""
     data = {"claimId": "left-behind", "requestedAt": iso_ago(age), "source": "/tools/flex-handover"}
-    return add_sync_map_item(emulator, contract.claim_map_of(conversation_sid), conversation_sid, data, ttl=contract.CLAIM_TTL_SECONDS)
+    return add_sync_map_item(
+        emulator, contract.claim_map_of(conversation_sid), conversation_sid, data, ttl=contract.CLAIM_TTL_SECONDS
+    )
 
 
 def operations(emulator) -> list[tuple[str, int]]:
@@ -77,7 +94,9 @@ def operations(emulator) -> list[tuple[str, int]]:
 # A first handoff -------------------------------------------------------------------------------------
 
 
-def test_a_handoff_claims_the_conversation_in_its_shard_and_records_the_claim_on_it(twilio, emulator, runtime, call_tool, conversation):
+def test_a_handoff_claims_the_conversation_in_its_shard_and_records_the_claim_on_it(
+    twilio, emulator, runtime, call_tool, conversation
+):
     set_conversation_attributes(emulator, conversation, {"topic": "billing"})
 
     answer = call_tool(runtime, headers_for(twilio, conversation), {"reason": "refund"})
@@ -96,9 +115,14 @@ def test_a_handoff_claims_the_conversation_in_its_shard_and_records_the_claim_on
     assert claim_of(emulator, conversation)["data"] == data
     # The record goes beside the interaction, from the attributes read beside the claim: it names the claim.
     assert conversation_attributes(emulator, conversation) == {
-        "topic": "billing", "handedOff": True, "handedOffAt": data["requestedAt"], "handoffClaimId": data["claimId"],
+        "topic": "billing",
+        "handedOff": True,
+        "handedOffAt": data["requestedAt"],
+        "handoffClaimId": data["claimId"],
     }
-    [read], [mark], [interaction] = (emulator.calls(operation=name) for name in (READ_CONVERSATION, MARK_CONVERSATION, INTERACTIONS))
+    [read], [mark], [interaction] = (
+        emulator.calls(operation=name) for name in (READ_CONVERSATION, MARK_CONVERSATION, INTERACTIONS)
+    )
     assert interaction.started >= claim.finished and mark.started >= read.finished
 
 
@@ -107,9 +131,14 @@ def test_a_handoff_claims_the_conversation_in_its_shard_and_records_the_claim_on
     [("+15551234567", 4), ("flex_participant:{webchat}", 5)],
     ids=["phone", "webchat"],
 )
-def test_a_first_handoff_takes_two_sequential_rounds(twilio, emulator, runtime, call_tool, conversation, identity, requests):
+def test_a_first_handoff_takes_two_sequential_rounds(
+    twilio, emulator, runtime, call_tool, conversation, identity, requests
+):
     """With a round trip to Twilio that dwarfs the runtime's own time, the emulator's timings show the rounds."""
-    headers = {**headers_for(twilio, conversation), "X-Identity": identity.format(webchat=twilio.account.webchat_identity)}
+    headers = {
+        **headers_for(twilio, conversation),
+        "X-Identity": identity.format(webchat=twilio.account.webchat_identity),
+    }
     emulator.latency = 0.1
     try:
         answer = call_tool(runtime, headers)
@@ -147,14 +176,17 @@ def test_claims_spread_over_every_shard(twilio, emulator):
 # Duplicates ---------------------------------------------------------------------------------------------
 
 
-def test_a_second_call_is_answered_by_the_claim_and_the_conversation_read_beside_it(twilio, emulator, runtime, call_tool, conversation):
+def test_a_second_call_is_answered_by_the_claim_and_the_conversation_read_beside_it(
+    twilio, emulator, runtime, call_tool, conversation
+):
     first = call_tool(runtime, headers_for(twilio, conversation))
     emulator.clear_traffic()
 
     second = call_tool(runtime, headers_for(twilio, conversation))
 
     assert (second.status, second.body) == (
-        200, {"status": "already_handed_off", "interactionSid": first.body["interactionSid"], "message": ALREADY},
+        200,
+        {"status": "already_handed_off", "interactionSid": first.body["interactionSid"], "message": ALREADY},
     )
     assert operations(emulator) == sorted([(CLAIM, 409), (READ_CONVERSATION, 200)])
     assert len(interactions_for(emulator, conversation)) == 1
@@ -171,7 +203,9 @@ def test_a_duplicate_in_a_fresh_process_answers_without_the_sid(twilio, emulator
     assert len(interactions_for(emulator, conversation)) == 1
 
 
-def test_a_call_while_the_first_is_under_way_reads_the_claim_and_waits_for_it(twilio, emulator, runtime, call_tool, conversation):
+def test_a_call_while_the_first_is_under_way_reads_the_claim_and_waits_for_it(
+    twilio, emulator, runtime, call_tool, conversation
+):
     leave_claim(emulator, conversation, timedelta(seconds=5))
 
     answer = call_tool(runtime, headers_for(twilio, conversation))
@@ -181,11 +215,15 @@ def test_a_call_while_the_first_is_under_way_reads_the_claim_and_waits_for_it(tw
     assert interactions_for(emulator, conversation) == []
 
 
-def test_a_call_within_the_day_of_a_handoff_is_refused_without_a_write(twilio, emulator, runtime, call_tool, conversation):
+def test_a_call_within_the_day_of_a_handoff_is_refused_without_a_write(
+    twilio, emulator, runtime, call_tool, conversation
+):
     """Queues hold a customer for hours: the AI may call again meanwhile, and nothing is made twice."""
     handed_off_at = iso_ago(timedelta(hours=23))
     leave_claim(emulator, conversation, timedelta(hours=23))
-    set_conversation_attributes(emulator, conversation, {"handedOff": True, "handedOffAt": handed_off_at, "handoffClaimId": "left-behind"})
+    set_conversation_attributes(
+        emulator, conversation, {"handedOff": True, "handedOffAt": handed_off_at, "handoffClaimId": "left-behind"}
+    )
 
     answer = call_tool(runtime, headers_for(twilio, conversation))
 
@@ -194,7 +232,9 @@ def test_a_call_within_the_day_of_a_handoff_is_refused_without_a_write(twilio, e
     assert interactions_for(emulator, conversation) == []
 
 
-def test_a_conversation_handed_off_by_an_earlier_version_is_not_handed_off_again(twilio, emulator, runtime, call_tool, conversation):
+def test_a_conversation_handed_off_by_an_earlier_version_is_not_handed_off_again(
+    twilio, emulator, runtime, call_tool, conversation
+):
     """Its claim lived in another Map: the conversation's record, which named the interaction, still counts."""
     recorded = {"handedOff": True, "interactionSid": "KD" + "0" * 32, "handedOffAt": iso_ago(timedelta(hours=2))}
     set_conversation_attributes(emulator, conversation, recorded)
@@ -207,18 +247,25 @@ def test_a_conversation_handed_off_by_an_earlier_version_is_not_handed_off_again
 
 
 def test_a_record_older_than_a_day_does_not_stop_a_new_handoff(twilio, emulator, runtime, call_tool, conversation):
-    set_conversation_attributes(emulator, conversation, {"handedOff": True, "handedOffAt": iso_ago(timedelta(hours=25))})
+    set_conversation_attributes(
+        emulator, conversation, {"handedOff": True, "handedOffAt": iso_ago(timedelta(hours=25))}
+    )
 
     answer = call_tool(runtime, headers_for(twilio, conversation))
 
     assert (answer.status, answer.body["status"]) == (200, "handed_off")
-    assert conversation_attributes(emulator, conversation)["handoffClaimId"] == claim_of(emulator, conversation)["data"]["claimId"]
+    assert (
+        conversation_attributes(emulator, conversation)["handoffClaimId"]
+        == claim_of(emulator, conversation)["data"]["claimId"]
+    )
 
 
 # A claim left stranded ---------------------------------------------------------------------------------
 
 
-def test_a_stranded_claim_is_taken_over_once_and_the_conversation_handed_off(twilio, emulator, runtime, call_tool, conversation):
+def test_a_stranded_claim_is_taken_over_once_and_the_conversation_handed_off(
+    twilio, emulator, runtime, call_tool, conversation
+):
     left_at = leave_claim(emulator, conversation, STRANDED)["data"]["requestedAt"]
 
     answer = call_tool(runtime, headers_for(twilio, conversation))
@@ -253,19 +300,32 @@ def test_calls_racing_for_a_stranded_claim_hand_off_exactly_once(twilio, emulato
     assert len(interactions_for(emulator, conversation)) == 1
 
 
-def test_a_stranded_claim_whose_interaction_exists_is_not_taken_over(twilio, emulator, runtime, call_tool, conversation):
+def test_a_stranded_claim_whose_interaction_exists_is_not_taken_over(
+    twilio, emulator, runtime, call_tool, conversation
+):
     """The call that left it did deliver (its answer, and the record, were lost): its task says so."""
     first = call_tool(runtime, headers_for(twilio, conversation))
     earlier = iso_ago(STRANDED)
     claim_of(emulator, conversation)["data"]["requestedAt"] = earlier
-    [task] = [t for t in emulator.table("tasks").values() if json.loads(t["attributes"])["conversationSid"] == conversation]
-    task["attributes"] = json.dumps({**json.loads(task["attributes"]), "handoff": {**json.loads(task["attributes"])["handoff"], "requestedAt": earlier}})
+    [task] = [
+        t for t in emulator.table("tasks").values() if json.loads(t["attributes"])["conversationSid"] == conversation
+    ]
+    task["attributes"] = json.dumps(
+        {
+            **json.loads(task["attributes"]),
+            "handoff": {**json.loads(task["attributes"])["handoff"], "requestedAt": earlier},
+        }
+    )
     set_conversation_attributes(emulator, conversation, {})
     emulator.clear_traffic()
 
     answer = call_tool(runtime, headers_for(twilio, conversation))
 
-    assert (answer.status, answer.body["status"], answer.body["interactionSid"]) == (200, "already_handed_off", first.body["interactionSid"])
+    assert (answer.status, answer.body["status"], answer.body["interactionSid"]) == (
+        200,
+        "already_handed_off",
+        first.body["interactionSid"],
+    )
     assert emulator.calls(operation=TAKE_OVER) == [] and emulator.calls(operation=INTERACTIONS) == []
 
 
@@ -277,7 +337,9 @@ def test_a_stranded_claim_that_cannot_be_checked_is_a_503_to_retry(twilio, emula
 
     assert answer.status == 503
     assert answer.body == {
-        "status": "failed", "retryable": True, "message": contract.TRY_AGAIN_MESSAGE,
+        "status": "failed",
+        "retryable": True,
+        "message": contract.TRY_AGAIN_MESSAGE,
         "error": "Could not tell whether an earlier call handed this conversation off; call again.",
     }
     assert emulator.calls(operation=TAKE_OVER) == [] and interactions_for(emulator, conversation) == []
@@ -307,17 +369,26 @@ def test_a_claim_that_cannot_be_read_is_taken_as_held(twilio, emulator, runtime,
 # A failed handoff gives the conversation back -------------------------------------------------------------
 
 
-def test_a_failed_interaction_releases_the_claim_and_takes_the_record_back(twilio, emulator, runtime, call_tool, conversation):
+def test_a_failed_interaction_releases_the_claim_and_takes_the_record_back(
+    twilio, emulator, runtime, call_tool, conversation
+):
     set_conversation_attributes(emulator, conversation, {"topic": "billing"})
     emulator.inject(Fault("POST", "/v1/Interactions", status=400, code=20001))
 
     failed = call_tool(runtime, headers_for(twilio, conversation))
 
     assert failed.status == 502
-    assert operations(emulator) == sorted([
-        (CLAIM, 201), (READ_CONVERSATION, 200), (INTERACTIONS, 400), (MARK_CONVERSATION, 200),
-        (RELEASE, 204), (READ_CONVERSATION, 200), (MARK_CONVERSATION, 200),
-    ])
+    assert operations(emulator) == sorted(
+        [
+            (CLAIM, 201),
+            (READ_CONVERSATION, 200),
+            (INTERACTIONS, 400),
+            (MARK_CONVERSATION, 200),
+            (RELEASE, 204),
+            (READ_CONVERSATION, 200),
+            (MARK_CONVERSATION, 200),
+        ]
+    )
     assert claim_of(emulator, conversation) is None
     assert conversation_attributes(emulator, conversation) == {"topic": "billing"}
     retried = call_tool(runtime, headers_for(twilio, conversation))
@@ -325,13 +396,18 @@ def test_a_failed_interaction_releases_the_claim_and_takes_the_record_back(twili
     assert len(interactions_for(emulator, conversation)) == 1
 
 
-def test_a_claim_that_cannot_be_released_is_taken_over_once_stranded(twilio, emulator, runtime, call_tool, conversation):
+def test_a_claim_that_cannot_be_released_is_taken_over_once_stranded(
+    twilio, emulator, runtime, call_tool, conversation
+):
     emulator.inject(Fault("POST", "/v1/Interactions", status=400, code=20001))
     emulator.inject(Fault("DELETE", f"/Items/{conversation}", status=403))
     assert call_tool(runtime, headers_for(twilio, conversation)).status == 502
     assert f"could not release the claim of conversation {conversation}" in runtime.log()
 
-    assert call_tool(runtime, headers_for(twilio, conversation)).body == {"status": "already_handed_off", "message": ALREADY}
+    assert call_tool(runtime, headers_for(twilio, conversation)).body == {
+        "status": "already_handed_off",
+        "message": ALREADY,
+    }
     claim_of(emulator, conversation)["data"]["requestedAt"] = iso_ago(STRANDED)
     answer = call_tool(runtime, headers_for(twilio, conversation))
     assert (answer.status, answer.body["status"]) == (200, "handed_off")
@@ -365,7 +441,9 @@ def call_together(calls: list) -> list:
         return list(pool.map(run, calls, timeout=120))
 
 
-def test_twenty_simultaneous_calls_for_one_conversation_make_one_interaction(twilio, emulator, runtime, call_tool, conversation):
+def test_twenty_simultaneous_calls_for_one_conversation_make_one_interaction(
+    twilio, emulator, runtime, call_tool, conversation
+):
     answers = call_together([lambda: call_tool(runtime, headers_for(twilio, conversation))] * 20)
 
     statuses = sorted(answer.body["status"] for answer in answers)
@@ -387,12 +465,19 @@ def test_fifty_conversations_three_calls_each_interleaved_make_fifty_interaction
     assert all(len(interactions_for(emulator, sid)) == 1 for sid in conversations)
 
 
-def test_a_burst_at_scaled_down_limits_hands_off_every_conversation_once_without_a_5xx(twilio, emulator, runtime, call_tool):
+def test_a_burst_at_scaled_down_limits_hands_off_every_conversation_once_without_a_5xx(
+    twilio, emulator, runtime, call_tool
+):
     """Limits tight enough that the burst meets them: Sync and the account refuse with 429, the function
     retries within its deadline, and every conversation still gets exactly one interaction."""
     conversations = [add_conversation(emulator, twilio.account) for _ in range(40)]
     calls = [lambda sid=sid: call_tool(runtime, headers_for(twilio, sid)) for _ in range(3) for sid in conversations]
-    tight = Limits(sync_object_writes_per_second=4, sync_object_reads_per_second=4, sync_burst_window_seconds=1, account_concurrency=12)
+    tight = Limits(
+        sync_object_writes_per_second=4,
+        sync_object_reads_per_second=4,
+        sync_burst_window_seconds=1,
+        account_concurrency=12,
+    )
     emulator.set_limits(tight)
     emulator.latency = 0.05  # requests overlap as on Twilio, so that the account's concurrency fills
     try:

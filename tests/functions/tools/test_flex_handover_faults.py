@@ -9,7 +9,7 @@ the emulator enforces Twilio's documented rate limits throughout.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -57,7 +57,11 @@ def conversation(twilio, emulator) -> str:
 
 
 def interactions_of(emulator, conversation_sid: str) -> list[dict]:
-    return [i for i in emulator.table("interactions").values() if i["channel"] and conversation_sid in i["routing"]["properties"]["attributes"]]
+    return [
+        i
+        for i in emulator.table("interactions").values()
+        if i["channel"] and conversation_sid in i["routing"]["properties"]["attributes"]
+    ]
 
 
 def expected_status(position: str, kind: str, persistent: bool) -> int:
@@ -74,7 +78,14 @@ def test_every_fault_ends_in_one_interaction_or_none_within_the_deadline(
 ):
     method, path = POSITIONS[position]
     claims = contract.claim_map_of(conversation)
-    emulator.inject(Fault(method, path.format(conversation=conversation, claims=claims), times=None if persistent else 1, **KINDS[kind]))
+    emulator.inject(
+        Fault(
+            method,
+            path.format(conversation=conversation, claims=claims),
+            times=None if persistent else 1,
+            **KINDS[kind],
+        )
+    )
     # A web chat identity, so that the handoff makes every call there is, the name lookup included.
     identity = f"flex_participant:{twilio.account.webchat_identity}"
     headers = {"X-Session-Id": f"conversations__{twilio.account.service_sid}/{conversation}", "X-Identity": identity}
@@ -90,7 +101,12 @@ def test_every_fault_ends_in_one_interaction_or_none_within_the_deadline(
         assert answer.body["status"] == "handed_off"
         assert [i["sid"] for i in created] == [answer.body["interactionSid"]]
     else:
-        assert answer.body == {"status": "failed", "retryable": True, "error": answer.body["error"], "message": TRY_AGAIN}
+        assert answer.body == {
+            "status": "failed",
+            "retryable": True,
+            "error": answer.body["error"],
+            "message": TRY_AGAIN,
+        }
         assert created == []
         assert_claim_given_back(emulator, runtime, call_tool, headers, conversation)
 
@@ -104,16 +120,21 @@ def assert_claim_given_back(emulator, runtime, call_tool, headers: dict, convers
     left = sync_map_items(emulator, contract.claim_map_of(conversation)).get(conversation)
     if left is not None:
         emulator.clear_traffic()
-        stranded = datetime.now(timezone.utc) - timedelta(seconds=contract.CLAIM_STRANDED_AFTER_SECONDS + 1)
+        stranded = datetime.now(UTC) - timedelta(seconds=contract.CLAIM_STRANDED_AFTER_SECONDS + 1)
         left["data"]["requestedAt"] = stranded.strftime("%Y-%m-%dT%H:%M:%S.000Z")
         again = call_tool(runtime, headers)
         assert (again.status, again.body["status"]) == (200, "handed_off")
         assert len(interactions_of(emulator, conversation)) == 1
 
 
-def test_a_conversation_that_cannot_be_marked_is_still_handed_off_and_logged(twilio, emulator, runtime, call_tool, conversation):
+def test_a_conversation_that_cannot_be_marked_is_still_handed_off_and_logged(
+    twilio, emulator, runtime, call_tool, conversation
+):
     emulator.inject(Fault("POST", f"/Conversations/{conversation}", status=400, code=50304))
-    headers = {"X-Session-Id": f"conversations__{twilio.account.service_sid}/{conversation}", "X-Identity": "+15551234567"}
+    headers = {
+        "X-Session-Id": f"conversations__{twilio.account.service_sid}/{conversation}",
+        "X-Identity": "+15551234567",
+    }
 
     answer = call_tool(runtime, headers)
 
@@ -124,7 +145,10 @@ def test_a_conversation_that_cannot_be_marked_is_still_handed_off_and_logged(twi
 
 def test_a_503_names_what_failed_and_the_ai_may_try_again(twilio, emulator, runtime, call_tool, conversation):
     emulator.inject(Fault("POST", "/v1/Interactions", status=503, times=None))
-    headers = {"X-Session-Id": f"conversations__{twilio.account.service_sid}/{conversation}", "X-Identity": "+15551234567"}
+    headers = {
+        "X-Session-Id": f"conversations__{twilio.account.service_sid}/{conversation}",
+        "X-Identity": "+15551234567",
+    }
 
     answer = call_tool(runtime, headers)
 

@@ -18,7 +18,9 @@ JSON_VALUES = st.recursive(
     max_leaves=8,
 )
 HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80)
-FIELDS = st.sampled_from(["reason", "summary", "token", "FlexWorkflowSid", "FlexWorkspaceSid", "handoff", "0", "attributes"])
+FIELDS = st.sampled_from(
+    ["reason", "summary", "token", "FlexWorkflowSid", "FlexWorkspaceSid", "handoff", "0", "attributes"]
+)
 
 
 @st.composite
@@ -26,15 +28,27 @@ def requests(draw, session_ids):
     """A call as anyone might make it: valid or odd headers, a token or not, any JSON object or form body."""
     # Most calls are authenticated calls for a real conversation, so the body's checks are reached.
     authenticated = draw(st.integers(0, 3)) > 0
-    session = draw(st.sampled_from(session_ids) if authenticated else st.one_of(st.sampled_from(session_ids), HEADER_TEXT, st.none()))
-    identity = draw(st.one_of(st.none(), HEADER_TEXT, st.sampled_from(["+15551234567", "whatsapp:+15551234567", "FXabc", "email:a@b.c"])))
+    session = draw(
+        st.sampled_from(session_ids)
+        if authenticated
+        else st.one_of(st.sampled_from(session_ids), HEADER_TEXT, st.none())
+    )
+    identity = draw(
+        st.one_of(
+            st.none(), HEADER_TEXT, st.sampled_from(["+15551234567", "whatsapp:+15551234567", "FXabc", "email:a@b.c"])
+        )
+    )
     token = HANDOVER_TOKEN if authenticated else draw(st.one_of(st.just(HANDOVER_TOKEN), st.none(), HEADER_TEXT))
     form = draw(st.booleans())
     if form:
         body = draw(st.dictionaries(FIELDS | st.text(min_size=1, max_size=10), st.text(max_size=60), max_size=4))
     else:
         body = draw(st.dictionaries(FIELDS | st.text(max_size=10), JSON_VALUES, max_size=4))
-    headers = {name: value for name, value in (("X-Session-Id", session), ("X-Identity", identity), ("X-Handover-Token", token)) if value is not None}
+    headers = {
+        name: value
+        for name, value in (("X-Session-Id", session), ("X-Identity", identity), ("X-Handover-Token", token))
+        if value is not None
+    }
     return headers, body, form
 
 
@@ -46,10 +60,15 @@ def runtime(runtimes):
 @pytest.fixture(scope="module")
 def session_ids(twilio):
     """Sessions of real conversations: a valid call hands one off, or finds it handed off already."""
-    return [f"conversations__{twilio.account.service_sid}/{add_conversation(twilio.emulator, twilio.account)}" for _ in range(5)]
+    return [
+        f"conversations__{twilio.account.service_sid}/{add_conversation(twilio.emulator, twilio.account)}"
+        for _ in range(5)
+    ]
 
 
-def test_no_input_crashes_the_function_or_reaches_twilio_when_refused(twilio, emulator, runtime, call_tool, session_ids):
+def test_no_input_crashes_the_function_or_reaches_twilio_when_refused(
+    twilio, emulator, runtime, call_tool, session_ids
+):
     @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(requests(session_ids))
     def check(request):

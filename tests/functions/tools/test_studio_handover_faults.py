@@ -6,14 +6,21 @@ starts another. The runtime has a short deadline and attempt timeout, so that th
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
 
 from handover import contract
 from handover.emulator import Fault, add_conversation, studio_executions, sync_map_items
-from tests.functions.tools.test_studio_handover import CLAIM, EXECUTIONS, FROM_ADDRESS, PATH, executions_for, headers_for
+from tests.functions.tools.test_studio_handover import (
+    CLAIM,
+    EXECUTIONS,
+    FROM_ADDRESS,
+    PATH,
+    executions_for,
+    headers_for,
+)
 
 DEADLINE_MS, ATTEMPT_TIMEOUT_MS = 1500, 250
 PAST_THE_TIMEOUT = 0.3  # seconds: Twilio answers after the client gave up, but well before two attempt timeouts
@@ -43,8 +50,10 @@ def call(call_tool, runtime, headers: dict):
 def search_query(emulator) -> str:
     """The executions search the function makes: those created since a minute before the call arrived, 20 at most."""
     requested_at = emulator.calls(operation=CLAIM)[0].body["Data"]["requestedAt"]
-    arrived = datetime.strptime(requested_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-    return urlencode({"DateCreatedFrom": (arrived - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"), "PageSize": 20})
+    arrived = datetime.strptime(requested_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return urlencode(
+        {"DateCreatedFrom": (arrived - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"), "PageSize": 20}
+    )
 
 
 def test_a_create_that_failed_before_studio_did_anything_is_looked_for_then_made_once(
@@ -58,15 +67,22 @@ def test_a_create_that_failed_before_studio_did_anything_is_looked_for_then_made
 
     assert (answer.status, answer.body["status"]) == (200, "handed_off")
     assert [(r.operation, r.status) for r in emulator.requests if r.host.startswith(("sync.", "studio."))] == [
-        (CLAIM, 201), (EXECUTIONS, 500), (LIST_EXECUTIONS, 200), (EXECUTIONS, 201),
+        (CLAIM, 201),
+        (EXECUTIONS, 500),
+        (LIST_EXECUTIONS, 200),
+        (EXECUTIONS, 201),
     ]
     [search] = emulator.calls(operation=LIST_EXECUTIONS)
     assert (search.path, search.query) == (f"/v2/Flows/{studio_flow}/Executions", search_query(emulator))
     assert [e["sid"] for e in executions_for(emulator, studio_flow, conversation)] == [answer.body["executionSid"]]
 
 
-@pytest.mark.parametrize("kind", [{"drop": True, "after": True}, {"delay": PAST_THE_TIMEOUT}], ids=["dropped-after-work", "slow"])
-def test_a_create_whose_answer_is_lost_is_found_and_not_made_again(twilio, emulator, runtime, call_tool, studio_flow, conversation, kind):
+@pytest.mark.parametrize(
+    "kind", [{"drop": True, "after": True}, {"delay": PAST_THE_TIMEOUT}], ids=["dropped-after-work", "slow"]
+)
+def test_a_create_whose_answer_is_lost_is_found_and_not_made_again(
+    twilio, emulator, runtime, call_tool, studio_flow, conversation, kind
+):
     # An earlier handoff of the same customer in another conversation: among the candidates, not the match.
     earlier = add_conversation(emulator, twilio.account)
     assert call(call_tool, runtime, headers_for(twilio, earlier)).status == 200

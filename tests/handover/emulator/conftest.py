@@ -19,7 +19,14 @@ API_KEY_SECRET = "api-key-secret-" + "7" * 17
 
 # Settings of the surrounding environment that would compete with the ones under test.
 FOREIGN_PROXY_VARIABLES = (
-    "http_proxy", "https_proxy", "all_proxy", "ALL_PROXY", "no_proxy", "CURL_CA_BUNDLE", "TWILIO_EDGE", "TWILIO_REGION",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "CURL_CA_BUNDLE",
+    "TWILIO_EDGE",
+    "TWILIO_REGION",
 )
 
 
@@ -70,7 +77,8 @@ def twilio_with_api_key(proxied, account) -> Client:
 
 @pytest.fixture
 def refused(emulator):
-    """Status, code and message the emulator answered to an SDK request that raised (a list raises a plain TwilioException)."""
+    """Status, code and message the emulator answered to an SDK
+    request that raised (a list raises a plain TwilioException)."""
 
     def answer(request) -> tuple[int, int, str]:
         with pytest.raises(TwilioException):

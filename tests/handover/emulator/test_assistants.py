@@ -17,7 +17,10 @@ ASSISTANTS = "https://assistants.twilio.com/v1"
 NOW = "2026-01-02T03:04:05Z"
 LATER = "2026-01-02T03:05:00Z"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-UNKNOWN_ASSISTANT, UNKNOWN_TOOL = "aia_asst_00000000-0000-0000-0000-000000000000", "aia_tool_00000000-0000-0000-0000-000000000000"
+UNKNOWN_ASSISTANT, UNKNOWN_TOOL = (
+    "aia_asst_00000000-0000-0000-0000-000000000000",
+    "aia_tool_00000000-0000-0000-0000-000000000000",
+)
 HANDOVER_TOOL = {
     "name": "Flex Handover",
     "type": "WEBHOOK",
@@ -51,7 +54,12 @@ def send(client, method: str, path: str, body: dict | None = None) -> tuple[int,
 
 def not_found(path: str) -> tuple[int, dict]:
     message = f"The requested resource {path} was not found"
-    return 404, {"code": 20404, "message": message, "more_info": "https://www.twilio.com/docs/errors/20404", "status": 404}
+    return 404, {
+        "code": 20404,
+        "message": message,
+        "more_info": "https://www.twilio.com/docs/errors/20404",
+        "status": 404,
+    }
 
 
 def expected_tool(account, tool_id: str, **changes) -> dict:
@@ -136,7 +144,9 @@ def test_an_update_changes_only_the_given_fields(twilio, emulator, clock, accoun
     clock.now = LATER
     new_meta = {"url": "https://example.twil.io/tools/flex-handover", "method": "POST"}
 
-    status, updated = send(twilio, "PUT", f"/Tools/{tool_id}", {"description": "Escalate to a person", "meta": new_meta})
+    status, updated = send(
+        twilio, "PUT", f"/Tools/{tool_id}", {"description": "Escalate to a person", "meta": new_meta}
+    )
 
     expected = expected_tool(account, tool_id, description="Escalate to a person", meta=new_meta, date_updated=LATER)
     assert (status, updated) == (200, expected)
@@ -147,7 +157,9 @@ def test_an_update_changes_only_the_given_fields(twilio, emulator, clock, accoun
 
 @pytest.mark.parametrize("method", ["GET", "PUT"])
 def test_an_unknown_tool_is_404(twilio, emulator, method):
-    assert send(twilio, method, f"/Tools/{UNKNOWN_TOOL}", {} if method == "PUT" else None) == not_found(f"/v1/Tools/{UNKNOWN_TOOL}")
+    assert send(twilio, method, f"/Tools/{UNKNOWN_TOOL}", {} if method == "PUT" else None) == not_found(
+        f"/v1/Tools/{UNKNOWN_TOOL}"
+    )
 
 
 # Attaching tools ------------------------------------------------------------------------------------------------
@@ -177,7 +189,10 @@ def test_an_attached_tool_shows_its_latest_fields(twilio, emulator, assistant):
 
 def test_attaching_to_an_unknown_assistant_or_an_unknown_tool_is_404(twilio, emulator, assistant):
     tool_id = send(twilio, "POST", "/Tools", HANDOVER_TOOL)[1]["id"]
-    for path in (f"/Assistants/{UNKNOWN_ASSISTANT}/Tools/{tool_id}", f"/Assistants/{assistant['id']}/Tools/{UNKNOWN_TOOL}"):
+    for path in (
+        f"/Assistants/{UNKNOWN_ASSISTANT}/Tools/{tool_id}",
+        f"/Assistants/{assistant['id']}/Tools/{UNKNOWN_TOOL}",
+    ):
         assert send(twilio, "POST", path) == not_found(f"/v1{path}")
     assert emulator.table("assistant_tool_attachments") == {}
 
@@ -186,5 +201,7 @@ def test_an_api_key_reaches_the_assistants_api(twilio_with_api_key, emulator, as
     status, tool = send(twilio_with_api_key, "POST", "/Tools", HANDOVER_TOOL)
     assert status == 201
     assert send(twilio_with_api_key, "POST", f"/Assistants/{assistant['id']}/Tools/{tool['id']}") == (204, None)
-    assert [t["id"] for t in send(twilio_with_api_key, "GET", f"/Assistants/{assistant['id']}")[1]["tools"]] == [tool["id"]]
+    assert [t["id"] for t in send(twilio_with_api_key, "GET", f"/Assistants/{assistant['id']}")[1]["tools"]] == [
+        tool["id"]
+    ]
     assert {r.auth_user for r in emulator.requests} == set(account.api_keys)

@@ -1,9 +1,10 @@
-"""The emulated Conversations conversation (fetch and update), through the real proxy with the real twilio Python SDK."""
+"""The emulated Conversations conversation (fetch and update),
+through the real proxy with the real twilio Python SDK."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -69,7 +70,10 @@ def test_a_conversation_answers_its_attributes_as_json_text(conversation, emulat
     text = '{"handoff":{"claimed_by":"flex"},"customer":"Ada"}'
     assert last_answer(emulator) == (200, expected_conversation(emulator, flex, attributes=text))
     assert fetched.attributes == text  # the SDK hands the text on; the caller parses it
-    assert conversation_attributes(emulator, flex.conversation_sid) == {"handoff": {"claimed_by": "flex"}, "customer": "Ada"}
+    assert conversation_attributes(emulator, flex.conversation_sid) == {
+        "handoff": {"claimed_by": "flex"},
+        "customer": "Ada",
+    }
 
 
 def test_a_conversation_never_given_attributes_has_an_empty_object(conversation, emulator, flex):
@@ -97,8 +101,10 @@ def test_attributes_are_replaced_whole_and_date_updated_moves(conversation, emul
     assert last_answer(emulator) == (200, expected_conversation(emulator, flex, attributes=text, date_updated=UPDATED))
     assert emulator.requests[-1].operation == "POST /v1/Services/{ChatServiceSid}/Conversations/{Sid}"
     assert updated.attributes == text  # kept exactly as the client wrote it, spaces and all
-    assert conversation_attributes(emulator, flex.conversation_sid) == {"handoff": {"task_sid": "WT" + "1" * 32}}  # no merge
-    assert updated.date_updated == datetime(2026, 1, 2, 3, 9, 5, tzinfo=timezone.utc)
+    assert conversation_attributes(emulator, flex.conversation_sid) == {
+        "handoff": {"task_sid": "WT" + "1" * 32}
+    }  # no merge
+    assert updated.date_updated == datetime(2026, 1, 2, 3, 9, 5, tzinfo=UTC)
     assert conversation.fetch().attributes == text
 
 
@@ -121,7 +127,7 @@ def test_every_described_field_is_updated(twilio, conversation, emulator, flex, 
         timers_closed="P1DT1H",
         bindings_email_address="support@example.com",
         bindings_email_name="Support",
-        date_created=datetime(2025, 12, 31, 23, 0, 0, tzinfo=timezone.utc),
+        date_created=datetime(2025, 12, 31, 23, 0, 0, tzinfo=UTC),
     )
     assert last_answer(emulator) == (
         200,
@@ -139,14 +145,16 @@ def test_every_described_field_is_updated(twilio, conversation, emulator, flex, 
         ),
     )
     updated = emulator.requests[-1].response
-    by_name = twilio.conversations.v1.services(flex.service_sid).conversations("refund-ada")  # the unique name addresses it now
+    by_name = twilio.conversations.v1.services(flex.service_sid).conversations(
+        "refund-ada"
+    )  # the unique name addresses it now
     assert by_name.fetch().sid == flex.conversation_sid
     assert last_answer(emulator) == (200, updated)
     assert by_name.update(friendly_name="Ada").friendly_name == "Ada"
 
 
 def test_date_updated_may_be_given(conversation, emulator, flex):
-    conversation.update(date_updated=datetime(2026, 2, 1, 0, 0, 0, tzinfo=timezone.utc))
+    conversation.update(date_updated=datetime(2026, 2, 1, 0, 0, 0, tzinfo=UTC))
     assert last_answer(emulator)[1]["date_updated"] == "2026-02-01T00:00:00Z"
 
 
@@ -167,20 +175,34 @@ def test_an_unknown_conversation_is_404(twilio, emulator, refused, flex, which):
 
 def test_attributes_that_are_not_json_are_400_50304(conversation, emulator, refused, flex):
     before = dict(emulator.table("conversations")[flex.conversation_sid])
-    assert refused(lambda: conversation.update(attributes="{not json", friendly_name="changed")) == (400, 50304, "Attributes not valid JSON")
+    assert refused(lambda: conversation.update(attributes="{not json", friendly_name="changed")) == (
+        400,
+        50304,
+        "Attributes not valid JSON",
+    )
     assert emulator.table("conversations")[flex.conversation_sid] == before  # nothing changed
 
 
 def test_unique_name_rules(twilio, conversation, emulator, refused, flex):
     other = conversations.add_conversation(emulator, flex.service_sid, "Another customer")
     twilio.conversations.v1.services(flex.service_sid).conversations(other["sid"]).update(unique_name="taken")
-    assert refused(lambda: conversation.update(unique_name="taken")) == (409, 50353, "Conversation with provided unique name already exists")
-    assert refused(lambda: conversation.update(unique_name="CH" + "a" * 32)) == (400, 50390, "Unique name should not match conversation sid pattern")
+    assert refused(lambda: conversation.update(unique_name="taken")) == (
+        409,
+        50353,
+        "Conversation with provided unique name already exists",
+    )
+    assert refused(lambda: conversation.update(unique_name="CH" + "a" * 32)) == (
+        400,
+        50390,
+        "Unique name should not match conversation sid pattern",
+    )
     assert conversation.update(unique_name="mine").unique_name == "mine"
     assert conversation.update(unique_name="mine").unique_name == "mine"  # its own name is no conflict
 
 
-@pytest.mark.parametrize(("parameter", "value"), [("timers_inactive", "PT30S"), ("timers_closed", "PT9M"), ("timers_inactive", "5 minutes")])
+@pytest.mark.parametrize(
+    ("parameter", "value"), [("timers_inactive", "PT30S"), ("timers_closed", "PT9M"), ("timers_inactive", "5 minutes")]
+)
 def test_a_timer_that_is_not_a_long_enough_duration_is_400(conversation, emulator, refused, flex, parameter, value):
     status, code, message = refused(lambda: conversation.update(**{parameter: value}))
     assert (status, code) == (400, 20001)

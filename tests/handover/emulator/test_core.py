@@ -26,8 +26,8 @@ from handover.emulator import (
     spec_directory,
 )
 from handover.emulator.faults import DroppedConnection
-from handover.emulator.state import DECLARED_TABLES
 from handover.emulator.products import conversations, taskrouter
+from handover.emulator.state import DECLARED_TABLES
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 SPEC_DIR = spec_directory(PROJECT_DIR)
@@ -75,7 +75,9 @@ class Client:
         return self.emulator.handle("GET", host, target, self.headers(), b"")
 
     def post(self, host: str, target: str, data: dict):
-        return self.emulator.handle("POST", host, target, self.headers({"content-type": FORM}), urlencode(data).encode())
+        return self.emulator.handle(
+            "POST", host, target, self.headers({"content-type": FORM}), urlencode(data).encode()
+        )
 
 
 @pytest.fixture
@@ -110,7 +112,12 @@ def interaction_body(
 
 
 def error_body(status: int, code: int, message: str) -> dict:
-    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
 
 
 # Errors ----------------------------------------------------------------------------------------------
@@ -139,7 +146,9 @@ def test_account_sid_and_auth_token_authenticate(client, flex, account, emulator
 
 
 def test_wrong_auth_token_is_401_20003(emulator, flex, account):
-    status, body = Client(emulator, basic(account.sid, "0" * 32)).get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")
+    status, body = Client(emulator, basic(account.sid, "0" * 32)).get(
+        TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}"
+    )
     assert status == 401
     assert body == error_body(401, 20003, "Authentication Error - invalid username")
     assert emulator.requests[-1].status == 401
@@ -162,12 +171,16 @@ def test_missing_or_malformed_credentials_are_401(emulator, flex, authorization)
 
 
 def test_another_accounts_sid_is_401(emulator, flex, account):
-    status, body = Client(emulator, basic("AC" + "9" * 32, account.auth_token)).get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")
+    status, body = Client(emulator, basic("AC" + "9" * 32, account.auth_token)).get(
+        TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}"
+    )
     assert (status, body["code"]) == (401, 20003)
 
 
 def test_api_key_and_secret_authenticate(emulator, flex):
-    status, body = Client(emulator, basic(API_KEY_SID, API_KEY_SECRET)).get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")
+    status, body = Client(emulator, basic(API_KEY_SID, API_KEY_SECRET)).get(
+        TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}"
+    )
     assert status == 200
     assert body["sid"] == flex.workspace_sid
     assert emulator.requests[-1].auth_user == API_KEY_SID
@@ -227,16 +240,33 @@ def test_unknown_endpoint_is_404_20404_and_a_violation(client, emulator):
     status, body = client.get(FLEX, "/v1/NoSuchThing?PageSize=5")
     assert status == 404
     assert body == error_body(404, 20404, "The requested resource /v1/NoSuchThing was not found")
-    assert emulator.violations == [Violation("unknown-endpoint", "GET", "https://flex-api.twilio.com/v1/NoSuchThing", ["not in Twilio's OpenAPI description"])]
-    assert str(emulator.violations[0]) == "unknown-endpoint: GET https://flex-api.twilio.com/v1/NoSuchThing: not in Twilio's OpenAPI description"
+    assert emulator.violations == [
+        Violation(
+            "unknown-endpoint",
+            "GET",
+            "https://flex-api.twilio.com/v1/NoSuchThing",
+            ["not in Twilio's OpenAPI description"],
+        )
+    ]
+    assert (
+        str(emulator.violations[0])
+        == "unknown-endpoint: GET https://flex-api.twilio.com/v1/NoSuchThing: not in Twilio's OpenAPI description"
+    )
     recorded = emulator.requests[-1]
-    assert (recorded.path, recorded.query, recorded.operation, recorded.status) == ("/v1/NoSuchThing", "PageSize=5", None, 404)
+    assert (recorded.path, recorded.query, recorded.operation, recorded.status) == (
+        "/v1/NoSuchThing",
+        "PageSize=5",
+        None,
+        404,
+    )
 
 
 def test_unknown_product_is_404_and_a_violation(client, emulator):
     status, body = client.get("nosuchproduct.twilio.com", "/v1/Things")
     assert (status, body["code"]) == (404, 20404)
-    assert [(v.kind, v.url) for v in emulator.violations] == [("unknown-endpoint", "https://nosuchproduct.twilio.com/v1/Things")]
+    assert [(v.kind, v.url) for v in emulator.violations] == [
+        ("unknown-endpoint", "https://nosuchproduct.twilio.com/v1/Things")
+    ]
 
 
 def test_described_but_not_emulated_endpoint_is_404_and_a_violation(client, emulator):
@@ -251,7 +281,14 @@ def test_request_violation_is_400_and_recorded(client, emulator, flex):
     status, body = client.post(FLEX, "/v1/Interactions", {**interaction_body(flex), "Colour": "blue"})
     assert status == 400
     assert body == error_body(400, 20001, "Invalid request: body parameter 'Colour' is not in the description")
-    assert emulator.violations == [Violation("request", "POST", "https://flex-api.twilio.com/v1/Interactions", ["body parameter 'Colour' is not in the description"])]
+    assert emulator.violations == [
+        Violation(
+            "request",
+            "POST",
+            "https://flex-api.twilio.com/v1/Interactions",
+            ["body parameter 'Colour' is not in the description"],
+        )
+    ]
     recorded = emulator.requests[-1]
     assert (recorded.operation, recorded.status, recorded.content_type) == ("POST /v1/Interactions", 400, FORM)
     assert recorded.body["Channel"]["type"] == "web"  # the decoded body is kept
@@ -317,7 +354,10 @@ def test_fault_status_has_a_default_code(client, emulator, flex, status, code):
 
 def test_fault_with_its_own_code(client, emulator, flex):
     emulator.inject(Fault("GET", "/Workspaces/", status=500, code=20999))
-    assert client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}") == (500, error_body(500, 20999, "Injected fault 500"))
+    assert client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}") == (
+        500,
+        error_body(500, 20999, "Injected fault 500"),
+    )
 
 
 def test_fault_times_counts_down(client, emulator, flex):
@@ -365,7 +405,9 @@ def test_the_first_matching_fault_applies(client, emulator, flex):
 
 def test_dropped_connection_fault_raises(client, emulator, flex):
     emulator.inject(Fault("GET", "/Workspaces/", drop=True))
-    with pytest.raises(DroppedConnection, match=re.escape(f"https://taskrouter.twilio.com/v1/Workspaces/{flex.workspace_sid}")):
+    with pytest.raises(
+        DroppedConnection, match=re.escape(f"https://taskrouter.twilio.com/v1/Workspaces/{flex.workspace_sid}")
+    ):
         client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")
     dropped = emulator.requests[-1]
     assert dropped.status is None and dropped.response is None
@@ -431,7 +473,9 @@ def test_latency_is_waited_outside_the_lock_so_concurrent_requests_overlap(clien
     def sleep(seconds):
         waits.append(seconds)
         if len(waits) == 1:  # while the first request waits, another one is served
-            other = threading.Thread(target=lambda: served.append(client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0]))
+            other = threading.Thread(
+                target=lambda: served.append(client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0])
+            )
             other.start()
             other.join(timeout=5)
 
@@ -491,7 +535,9 @@ def test_a_delay_after_the_handler_does_not_hold_the_account(client, emulator, f
     served = []
 
     def sleep(seconds):
-        other = threading.Thread(target=lambda: served.append(client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0]))
+        other = threading.Thread(
+            target=lambda: served.append(client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0])
+        )
         other.start()
         other.join(timeout=5)
 
@@ -565,7 +611,9 @@ def test_calls_filters_by_host_method_and_operation(client, emulator, flex):
         f"/v1/Workspaces/{flex.workspace_sid}/Workflows/{flex.workflow_sid}",
     ]
     assert [r.path for r in emulator.calls(method="POST")] == ["/v1/Interactions"]
-    assert [r.host for r in emulator.calls(operation="GET /v1/Services/{ChatServiceSid}/Users/{Sid}")] == [CONVERSATIONS]
+    assert [r.host for r in emulator.calls(operation="GET /v1/Services/{ChatServiceSid}/Users/{Sid}")] == [
+        CONVERSATIONS
+    ]
     assert [r.path for r in emulator.calls(host=FLEX, method="GET")] == ["/v1/Nothing"]
     assert emulator.calls(host=FLEX, operation="GET /v1/Workspaces/{Sid}") == []
     assert emulator.calls(method="DELETE") == []
@@ -693,7 +741,10 @@ def test_interaction_errors_are_400(client, emulator, flex, case):
     unknown_conversation, unknown_workspace = "CH" + "0" * 32, "WS" + "0" * 32
     if case == "channel-type":
         body = interaction_body(flex, channel_type="carrier-pigeon")
-        message = "Invalid channel type 'carrier-pigeon'; expected one of chat, email, gbm, messenger, sms, voice, web, whatsapp"
+        message = (
+            "Invalid channel type 'carrier-pigeon'; expected one of "
+            "chat, email, gbm, messenger, sms, voice, web, whatsapp"
+        )
     elif case == "initiated-by":
         body = interaction_body(flex, initiated_by="robot")
         message = "Invalid initiated_by 'robot'"
@@ -736,14 +787,19 @@ def test_interaction_errors_are_400(client, emulator, flex, case):
 def test_a_workflow_of_another_workspace_is_fine_in_its_own_workspace(client, emulator, flex):
     workspace_sid, workflow_sid = _workspace_and_workflow(emulator)
     taskrouter.add_task_channel(emulator, workspace_sid, "chat")
-    status, interaction = client.post(FLEX, "/v1/Interactions", interaction_body(flex, workspace_sid=workspace_sid, workflow_sid=workflow_sid))
+    status, interaction = client.post(
+        FLEX, "/v1/Interactions", interaction_body(flex, workspace_sid=workspace_sid, workflow_sid=workflow_sid)
+    )
     assert status == 201
     assert interaction["routing"]["properties"]["workspace_sid"] == workspace_sid
 
 
 def test_unknown_interaction_is_404(client, flex):
     sid = "KD" + "0" * 32
-    assert client.get(FLEX, f"/v1/Interactions/{sid}") == (404, error_body(404, 20404, f"The requested resource /v1/Interactions/{sid} was not found"))
+    assert client.get(FLEX, f"/v1/Interactions/{sid}") == (
+        404,
+        error_body(404, 20404, f"The requested resource /v1/Interactions/{sid} was not found"),
+    )
 
 
 # Conversations ----------------------------------------------------------------------------------------------
@@ -770,7 +826,10 @@ def test_user_fetch_by_identity(client, emulator, flex):
 
 def test_unknown_user_is_404(client, flex):
     target = f"/v1/Services/{flex.service_sid}/Users/nobody"
-    assert client.get(CONVERSATIONS, target) == (404, error_body(404, 20404, f"The requested resource {target} was not found"))
+    assert client.get(CONVERSATIONS, target) == (
+        404,
+        error_body(404, 20404, f"The requested resource {target} was not found"),
+    )
 
 
 def test_user_of_another_service_is_404(client, emulator, flex):

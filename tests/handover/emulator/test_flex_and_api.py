@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,7 +11,9 @@ from handover.emulator import FlexAccount, seed_flex_account
 from handover.emulator.products import flex, taskrouter
 
 NOW = "2026-01-02T03:04:05Z"
-RFC_2822 = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d \+0000"
+RFC_2822 = (
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d \+0000"
+)
 
 
 @pytest.fixture
@@ -39,7 +41,7 @@ def test_a_flex_account_has_its_configuration(twilio, emulator, flex_account, ac
         "url": "https://flex-api.twilio.com/v1/Configuration",
     }
     assert (configuration.status, configuration.taskrouter_workspace_sid) == ("ok", flex_account.workspace_sid)
-    assert configuration.date_created == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert configuration.date_created == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert emulator.requests[-1].operation == "GET /v1/Configuration"
 
 

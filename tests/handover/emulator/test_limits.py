@@ -13,8 +13,17 @@ from urllib.parse import urlencode
 
 import pytest
 
-from handover.emulator import Emulator, Fault, Limits, add_sync_map, default_sync_service, new_account, spec_directory, sync_map_items
-from handover.emulator import limits
+from handover.emulator import (
+    Emulator,
+    Fault,
+    Limits,
+    add_sync_map,
+    default_sync_service,
+    limits,
+    new_account,
+    spec_directory,
+    sync_map_items,
+)
 
 SPEC_DIR = spec_directory(Path(__file__).resolve().parents[3])
 SYNC = "sync.twilio.com"
@@ -25,7 +34,12 @@ TOO_MANY_REQUESTS = "Too Many Requests: the account has as many requests in flig
 
 
 def error_body(status: int, code: int, message: str) -> dict:
-    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
 
 
 def rate_limited(what: str, sid: str, burst: int) -> dict:
@@ -33,7 +47,8 @@ def rate_limited(what: str, sid: str, burst: int) -> dict:
 
 
 class Sync:
-    """Sync requests as the Twilio SDK sends them, handed straight to `Emulator.handle`; each returns the answer's status."""
+    """Sync requests as the Twilio SDK sends them, handed straight
+    to `Emulator.handle`; each returns the answer's status."""
 
     def __init__(self, emulator: Emulator):
         self.emulator = emulator
@@ -107,7 +122,9 @@ def test_scaled_is_a_copy_with_another_time_scale():
     assert twilio.time_scale == 1.0
 
 
-@pytest.mark.parametrize("setting", ["sync_object_writes_per_second", "sync_burst_window_seconds", "account_concurrency", "time_scale"])
+@pytest.mark.parametrize(
+    "setting", ["sync_object_writes_per_second", "sync_burst_window_seconds", "account_concurrency", "time_scale"]
+)
 def test_a_limit_must_be_above_zero(setting):
     with pytest.raises(ValueError, match=f"{setting} must be above 0, not 0"):
         Limits(**{setting: 0})
@@ -121,7 +138,9 @@ def test_200_writes_to_a_map_pass_and_the_201st_is_429_54009_and_recorded(sync, 
     assert sync.create_item(CLAIMS, "CH200") == 429
     refused = emulator.requests[-1]
     assert (refused.operation, refused.status, refused.response) == (
-        ITEM_CREATE, 429, rate_limited("writes to Sync object", claims["sid"], 200),
+        ITEM_CREATE,
+        429,
+        rate_limited("writes to Sync object", claims["sid"], 200),
     )
     assert "CH200" not in sync_map_items(emulator, CLAIMS)  # the handler never ran
 
@@ -186,7 +205,9 @@ def test_new_maps_count_against_their_service_at_20_per_second_with_no_burst(syn
     assert [sync.create_map(f"claims-{number}") for number in range(19)] == [201] * 19
     assert sync.create_map("claims-0") == 409
     assert sync.create_map("claims-19") == 429
-    assert emulator.requests[-1].response == rate_limited("new objects in Sync service", default_sync_service(emulator)["sid"], 20)
+    assert emulator.requests[-1].response == rate_limited(
+        "new objects in Sync service", default_sync_service(emulator)["sid"], 20
+    )
     assert len(emulator.table("sync_maps")) == 19
     emulator.advance(10)
     assert [sync.create_map(f"claims-{number}") for number in range(19, 40)] == [201] * 20 + [429]
@@ -201,7 +222,9 @@ def test_creations_take_nothing_from_the_maps_they_create(sync, emulator):
 
 
 @pytest.mark.parametrize(("time_scale", "refilled"), [(1.0, 20), (10.0, 2), (0.5, 40)])
-def test_time_scale_stretches_the_refill_in_real_time_and_advance_moves_twilio_time(sync, emulator, real_clock, time_scale, refilled):
+def test_time_scale_stretches_the_refill_in_real_time_and_advance_moves_twilio_time(
+    sync, emulator, real_clock, time_scale, refilled
+):
     emulator.set_limits(Limits().scaled(time_scale))
     add_sync_map(emulator, CLAIMS)
     assert sync.item_writes(CLAIMS, 201) == [201] * 200 + [429]  # the burst is the same
@@ -242,7 +265,10 @@ def requests_held_in_flight(emulator: Emulator, count: int, monkeypatch):
     monkeypatch.setattr(emulator.clock, "wait", wait)
     emulator.latency = 60.0
     sync = Sync(emulator)
-    threads = [threading.Thread(target=lambda: held.statuses.append(sync.request("GET", "/v1/Services/default"))) for _ in range(count)]
+    threads = [
+        threading.Thread(target=lambda: held.statuses.append(sync.request("GET", "/v1/Services/default")))
+        for _ in range(count)
+    ]
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + 10
@@ -264,7 +290,9 @@ def test_the_101st_concurrent_request_is_429_20429_at_once_without_handler_or_fa
         assert sync.create_map(CLAIMS) == 429
         refused = emulator.requests[-1]
         assert (refused.operation, refused.status, refused.response) == (
-            "POST /v1/Services/{ServiceSid}/Maps", 429, error_body(429, 20429, TOO_MANY_REQUESTS),
+            "POST /v1/Services/{ServiceSid}/Maps",
+            429,
+            error_body(429, 20429, TOO_MANY_REQUESTS),
         )
         assert len(held.waits) == 100  # refused at once, not held for the latency
         assert emulator.in_flight == 100  # and never counted
@@ -305,7 +333,9 @@ def test_faults_fire_with_limits_on(sync, emulator, claims):
 
 
 @pytest.mark.parametrize("after", [False, True], ids=["before-the-handler", "after-the-handler"])
-def test_a_limit_comes_before_faults_a_refused_request_uses_none_and_a_struck_one_its_token(sync, emulator, claims, after):
+def test_a_limit_comes_before_faults_a_refused_request_uses_none_and_a_struck_one_its_token(
+    sync, emulator, claims, after
+):
     sync.item_writes(CLAIMS, 200)
     fault = emulator.inject(Fault("POST", "/Items", status=503, after=after))
     assert sync.create_item(CLAIMS, "CH200") == 429

@@ -1,4 +1,5 @@
-"""The assumed Conversation Orchestrator reads (v2 Conversations), through the real proxy with the real twilio SDK's request()."""
+"""The assumed Conversation Orchestrator reads (v2 Conversations),
+through the real proxy with the real twilio SDK's request()."""
 
 from __future__ import annotations
 
@@ -36,7 +37,12 @@ def get(twilio, url: str, **options) -> tuple[int, object]:
 
 def expected_participants(emulator, flex: FlexAccount, orchestrated: dict) -> list[dict]:
     customer, agent = orchestrated["participants"]
-    common = {"conversationId": orchestrated["id"], "accountId": emulator.account.sid, "createdAt": CREATED, "updatedAt": CREATED}
+    common = {
+        "conversationId": orchestrated["id"],
+        "accountId": emulator.account.sid,
+        "createdAt": CREATED,
+        "updatedAt": CREATED,
+    }
     return [
         {
             "id": customer["id"],
@@ -46,7 +52,14 @@ def expected_participants(emulator, flex: FlexAccount, orchestrated: dict) -> li
             "profileId": customer["profileId"],
             "addresses": [{"channel": "SMS", "address": CUSTOMER, "channelId": flex.conversation_sid}],
         },
-        {"id": agent["id"], **common, "name": "AI agent", "type": "AI_AGENT", "profileId": None, "addresses": [{"channel": "SMS", "address": AGENT}]},
+        {
+            "id": agent["id"],
+            **common,
+            "name": "AI agent",
+            "type": "AI_AGENT",
+            "profileId": None,
+            "addresses": [{"channel": "SMS", "address": AGENT}],
+        },
     ]
 
 
@@ -91,7 +104,10 @@ def test_ids_have_the_shape_of_twilios_v2_ids(orchestrated):
     assert len(set(ids)) == 5
 
 
-@pytest.mark.parametrize("path", ["conv_conversation_00000000000000000000000000", "conv_conversation_00000000000000000000000000/Participants"])
+@pytest.mark.parametrize(
+    "path",
+    ["conv_conversation_00000000000000000000000000", "conv_conversation_00000000000000000000000000/Participants"],
+)
 def test_an_unknown_conversation_is_404(twilio, orchestrated, path):
     assert get(twilio, f"{CONVERSATIONS}/{path}") == (
         404,
@@ -108,7 +124,12 @@ def test_a_wrong_credential_is_401(twilio, emulator, orchestrated):
     answer = get(twilio, f"{CONVERSATIONS}/{orchestrated['id']}", auth=(emulator.account.sid, "not-the-token"))
     assert answer == (
         401,
-        {"code": 20003, "message": "Authentication Error - invalid username", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401},
+        {
+            "code": 20003,
+            "message": "Authentication Error - invalid username",
+            "more_info": "https://www.twilio.com/docs/errors/20003",
+            "status": 401,
+        },
     )
 
 
@@ -121,15 +142,33 @@ def test_reads_are_recorded_as_assumed_operations_and_are_no_violation(twilio, e
     get(twilio, f"{CONVERSATIONS}/{orchestrated['id']}")
     recorded = [(r.method, r.host, r.path, r.operation, r.auth_user, r.status, r.body) for r in emulator.requests]
     assert recorded == [
-        ("GET", "conversations.twilio.com", f"/v2/Conversations/{orchestrated['id']}/Participants", "GET /v2/Conversations/{ConversationId}/Participants", account.sid, 200, {}),
-        ("GET", "conversations.twilio.com", f"/v2/Conversations/{orchestrated['id']}", "GET /v2/Conversations/{ConversationId}", account.sid, 200, {}),
+        (
+            "GET",
+            "conversations.twilio.com",
+            f"/v2/Conversations/{orchestrated['id']}/Participants",
+            "GET /v2/Conversations/{ConversationId}/Participants",
+            account.sid,
+            200,
+            {},
+        ),
+        (
+            "GET",
+            "conversations.twilio.com",
+            f"/v2/Conversations/{orchestrated['id']}",
+            "GET /v2/Conversations/{ConversationId}",
+            account.sid,
+            200,
+            {},
+        ),
     ]
     assert emulator.violations == []
 
 
 def test_a_v2_operation_not_assumed_is_still_a_violation(twilio, emulator, orchestrated):
     assert get(twilio, f"{CONVERSATIONS}/{orchestrated['id']}/Communications")[0] == 404
-    assert [(v.kind, v.errors) for v in emulator.violations] == [("unknown-endpoint", ["not in Twilio's OpenAPI description"])]
+    assert [(v.kind, v.errors) for v in emulator.violations] == [
+        ("unknown-endpoint", ["not in Twilio's OpenAPI description"])
+    ]
     emulator.violations.clear()  # seen: the fixture would fail the test on it
 
 
@@ -149,7 +188,13 @@ def test_faults_strike_assumed_operations(twilio, emulator, orchestrated, after)
 
 def test_a_body_that_is_not_json_is_400(emulator, orchestrated, account):
     authorization = "Basic " + base64.b64encode(f"{account.sid}:{account.auth_token}".encode()).decode()
-    answer = emulator.handle("GET", "conversations.twilio.com", f"/v2/Conversations/{orchestrated['id']}", {"authorization": authorization}, b"not json")
+    answer = emulator.handle(
+        "GET",
+        "conversations.twilio.com",
+        f"/v2/Conversations/{orchestrated['id']}",
+        {"authorization": authorization},
+        b"not json",
+    )
     assert answer == (
         400,
         {

@@ -15,6 +15,7 @@ from handover.emulator import EmulatorProxy, Fault, FlexAccount, seed_flex_accou
 
 TASKROUTER = "taskrouter.twilio.com"
 
+
 @pytest.fixture
 def flex(emulator) -> FlexAccount:
     emulator.reset()
@@ -92,7 +93,9 @@ def test_a_plain_request_to_the_proxy_is_400(proxy, emulator, method):
     requests_before = len(emulator.requests)
     connection = proxy_connection(proxy)
     try:
-        connection.request(method, "http://api.twilio.com/2010-04-01/Accounts.json", body=b"" if method == "POST" else None)
+        connection.request(
+            method, "http://api.twilio.com/2010-04-01/Accounts.json", body=b"" if method == "POST" else None
+        )
         response = connection.getresponse()
         assert response.status == 400
         assert "CONNECT" in response.read().decode()

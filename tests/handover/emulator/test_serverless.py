@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,12 @@ PROJECT_DIR = Path(__file__).resolve().parents[3]
 FLEX_HANDOVER_SOURCE = (PROJECT_DIR / "functions/tools/flex-handover.js").read_text(encoding="utf-8")
 NOW = "2026-01-02T03:04:05Z"
 SERVICES = "https://serverless.twilio.com/v1/Services"
-UNKNOWN = {"service": "ZS" + "0" * 32, "environment": "ZE" + "0" * 32, "variable": "ZV" + "0" * 32, "build": "ZB" + "0" * 32}
+UNKNOWN = {
+    "service": "ZS" + "0" * 32,
+    "environment": "ZE" + "0" * 32,
+    "variable": "ZV" + "0" * 32,
+    "build": "ZB" + "0" * 32,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -91,7 +96,7 @@ def test_a_deployed_service_is_listed_and_fetched_by_sid_or_unique_name(twilio, 
         service = twilio.serverless.v1.services(key).fetch()
         assert last_answer(emulator) == (200, expected)
         assert service.sid == sid
-        assert service.date_created == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+        assert service.date_created == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert emulator.calls(operation="GET /v1/Services/{Sid}")[-1].path == "/v1/Services/flex-handover"
 
 
@@ -131,7 +136,10 @@ def test_the_dev_environment_is_listed_and_fetched(twilio, emulator, deployed, a
     assert last_answer(emulator) == (200, expected)
     assert (environment.domain_name, environment.build_sid) == (deployed.domain_name, deployed.build_sid)
     # The service may be named by its unique name here too.
-    assert twilio.serverless.v1.services("flex-handover").environments(deployed.environment_sid).fetch().sid == deployed.environment_sid
+    assert (
+        twilio.serverless.v1.services("flex-handover").environments(deployed.environment_sid).fetch().sid
+        == deployed.environment_sid
+    )
 
 
 def test_an_environment_of_another_service_is_404(twilio, emulator, refused, deployed):
@@ -140,11 +148,18 @@ def test_an_environment_of_another_service_is_404(twilio, emulator, refused, dep
     assert other_environment["domain_name"] == f"{other['domain_base']}-stage.twil.io"
     assert other_environment["unique_name"] == "stage-environment"
 
-    assert [e.sid for e in twilio.serverless.v1.services(other["sid"]).environments.list()] == [other_environment["sid"]]
-    for service_sid, environment_sid in [(other["sid"], deployed.environment_sid), (deployed.service_sid, UNKNOWN["environment"])]:
+    assert [e.sid for e in twilio.serverless.v1.services(other["sid"]).environments.list()] == [
+        other_environment["sid"]
+    ]
+    for service_sid, environment_sid in [
+        (other["sid"], deployed.environment_sid),
+        (deployed.service_sid, UNKNOWN["environment"]),
+    ]:
         target = f"/v1/Services/{service_sid}/Environments/{environment_sid}"
         assert refused(twilio.serverless.v1.services(service_sid).environments(environment_sid).fetch) == (
-            404, 20404, f"The requested resource {target} was not found",
+            404,
+            20404,
+            f"The requested resource {target} was not found",
         )
 
 
@@ -175,7 +190,9 @@ def test_a_variable_is_created_listed_fetched_and_updated(twilio, emulator, depl
 
 
 def test_a_key_already_in_the_environment_is_a_409_conflict(twilio, emulator, refused, deployed):
-    taken = set_variable(emulator, deployed.service_sid, deployed.environment_sid, "FLEX_WORKSPACE_SID", "WS" + "1" * 32)
+    taken = set_variable(
+        emulator, deployed.service_sid, deployed.environment_sid, "FLEX_WORKSPACE_SID", "WS" + "1" * 32
+    )
     variables = twilio.serverless.v1.services(deployed.service_sid).environments(deployed.environment_sid).variables
 
     message = f"A Variable with key 'FLEX_WORKSPACE_SID' already exists in environment {deployed.environment_sid}"
@@ -224,10 +241,18 @@ def test_a_key_and_value_at_the_limits_are_accepted(twilio, emulator, deployed):
 def test_a_variable_of_another_environment_is_404(twilio, emulator, refused, deployed):
     production = serverless.add_environment(emulator, deployed.service_sid, "prod")
     variable = set_variable(emulator, deployed.service_sid, production["sid"], "MODE", "prod")
-    elsewhere = twilio.serverless.v1.services(deployed.service_sid).environments(deployed.environment_sid).variables(variable["sid"])
+    elsewhere = (
+        twilio.serverless.v1.services(deployed.service_sid)
+        .environments(deployed.environment_sid)
+        .variables(variable["sid"])
+    )
     for request in (elsewhere.fetch, lambda: elsewhere.update(value="changed")):
         assert refused(request)[:2] == (404, 20404)
-    unknown = twilio.serverless.v1.services(deployed.service_sid).environments(deployed.environment_sid).variables(UNKNOWN["variable"])
+    unknown = (
+        twilio.serverless.v1.services(deployed.service_sid)
+        .environments(deployed.environment_sid)
+        .variables(UNKNOWN["variable"])
+    )
     assert refused(unknown.fetch)[:2] == (404, 20404)
     unknown_environment = twilio.serverless.v1.services(deployed.service_sid).environments(UNKNOWN["environment"])
     assert refused(unknown_environment.variables.list)[:2] == (404, 20404)
@@ -243,7 +268,11 @@ def test_set_variable_creates_then_changes_the_value(emulator, deployed, account
 
 
 def test_an_api_key_reaches_the_variables(twilio_with_api_key, emulator, deployed, account):
-    variables = twilio_with_api_key.serverless.v1.services(deployed.service_sid).environments(deployed.environment_sid).variables
+    variables = (
+        twilio_with_api_key.serverless.v1.services(deployed.service_sid)
+        .environments(deployed.environment_sid)
+        .variables
+    )
     assert variables.create(key="MODE", value="dev").key == "MODE"
     assert [v.key for v in variables.list()] == ["MODE"]
     assert {r.auth_user for r in emulator.requests} == set(account.api_keys)
@@ -267,12 +296,28 @@ def test_the_build_lists_the_project_as_deployed(twilio, emulator, deployed, acc
             "service_sid": deployed.service_sid,
             "status": "completed",
             "asset_versions": [
-                {**common, "sid": version["sid"], "asset_sid": version["asset_sid"], "path": path, "visibility": "PRIVATE"}
-                for version, path in zip(asset_versions, ["/tools/contract.js", "/tools/handoff.js", "/tools/handover.js"], strict=True)
+                {
+                    **common,
+                    "sid": version["sid"],
+                    "asset_sid": version["asset_sid"],
+                    "path": path,
+                    "visibility": "PRIVATE",
+                }
+                for version, path in zip(
+                    asset_versions, ["/tools/contract.js", "/tools/handoff.js", "/tools/handover.js"], strict=True
+                )
             ],
             "function_versions": [
-                {**common, "sid": version["sid"], "function_sid": version["function_sid"], "path": path, "visibility": "PUBLIC"}
-                for version, path in zip(function_versions, ["/tools/flex-handover", "/tools/studio-handover"], strict=True)
+                {
+                    **common,
+                    "sid": version["sid"],
+                    "function_sid": version["function_sid"],
+                    "path": path,
+                    "visibility": "PUBLIC",
+                }
+                for version, path in zip(
+                    function_versions, ["/tools/flex-handover", "/tools/studio-handover"], strict=True
+                )
             ],
             "dependencies": [{"name": name, "version": version} for name, version in dependencies.items()],
             "runtime": "node22",
@@ -294,7 +339,9 @@ def test_an_unknown_build_or_one_of_another_service_is_404(twilio, emulator, ref
 
 
 def flex_handover_version(emulator) -> dict:
-    (version,) = [v for v in emulator.table("serverless_function_versions").values() if v["path"] == "/tools/flex-handover"]
+    (version,) = [
+        v for v in emulator.table("serverless_function_versions").values() if v["path"] == "/tools/flex-handover"
+    ]
     return version
 
 
@@ -305,7 +352,12 @@ def test_a_function_version_and_its_content(twilio, emulator, deployed, account)
     versions = twilio.serverless.v1.services(deployed.service_sid).functions(function_sid).function_versions
 
     fetched = versions(version["sid"]).fetch()
-    common = {"sid": version["sid"], "account_sid": account.sid, "service_sid": deployed.service_sid, "function_sid": function_sid}
+    common = {
+        "sid": version["sid"],
+        "account_sid": account.sid,
+        "service_sid": deployed.service_sid,
+        "function_sid": function_sid,
+    }
     assert last_answer(emulator) == (
         200,
         {

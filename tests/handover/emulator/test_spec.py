@@ -167,7 +167,9 @@ def test_false_negative_integers_and_single_array_items_are_decoded(spec):
 
 def test_badly_typed_integer_and_boolean_are_errors(spec):
     operation = spec.find("POST", "conversations.twilio.com", "/v1/Configuration/Addresses")
-    body = form({"Type": "sms", "Address": "+15550100", "AutoCreation.Enabled": "True", "AutoCreation.StudioRetryCount": "3.5"})
+    body = form(
+        {"Type": "sms", "Address": "+15550100", "AutoCreation.Enabled": "True", "AutoCreation.StudioRetryCount": "3.5"}
+    )
     decoded, errors = operation.check_request("", body, FORM)
     assert errors == [
         "body AutoCreation.Enabled: expected true or false, got 'True'",
@@ -211,7 +213,10 @@ def test_decode_form_value_follows_references(spec):
     document = spec.find("POST", "conversations.twilio.com", "/v1/Configuration/Addresses").document
     assert isinstance(document, SpecDocument)
     # An enum of strings behind a $ref: a string, not JSON text.
-    assert document.decode_form_value({"$ref": "#/components/schemas/configuration_address_enum_type"}, ["sms"]) == ("sms", None)
+    assert document.decode_form_value({"$ref": "#/components/schemas/configuration_address_enum_type"}, ["sms"]) == (
+        "sms",
+        None,
+    )
 
 
 def test_a_body_that_is_not_form_encoded_is_an_error(spec):
@@ -273,14 +278,18 @@ def test_a_body_field_that_breaks_its_pattern_is_an_error(spec):
 
 
 def test_a_value_outside_a_referenced_enum_is_an_error(spec):
-    operation = spec.find("POST", "conversations.twilio.com", f"/v1/Services/{SERVICE_SID}/Conversations/{CONVERSATION_SID}")
+    operation = spec.find(
+        "POST", "conversations.twilio.com", f"/v1/Services/{SERVICE_SID}/Conversations/{CONVERSATION_SID}"
+    )
     decoded, errors = operation.check_request("", form({"State": "bogus"}), FORM)
     assert errors == ["body.State: 'bogus' is not one of ['inactive', 'active', 'closed']"]
     assert decoded == {"State": "bogus"}
 
 
 def test_a_value_inside_a_referenced_enum_passes(spec):
-    operation = spec.find("POST", "conversations.twilio.com", f"/v1/Services/{SERVICE_SID}/Conversations/{CONVERSATION_SID}")
+    operation = spec.find(
+        "POST", "conversations.twilio.com", f"/v1/Services/{SERVICE_SID}/Conversations/{CONVERSATION_SID}"
+    )
     assert operation.check_request("", form({"State": "closed"}), FORM) == ({"State": "closed"}, [])
 
 
@@ -312,7 +321,9 @@ def test_query_parameters_are_decoded_and_checked_by_schema(spec):
     assert operation.check_request("PageSize=5&Page=0&PageToken=PT1", b"", "") == ({}, [])
     assert operation.check_request("PageSize=abc", b"", "")[1] == ["query PageSize: expected an integer, got 'abc'"]
     assert operation.check_request("PageSize=0", b"", "")[1] == ["query PageSize: 0 is less than the minimum of 1"]
-    assert operation.check_request("PageSize=5&PageSize=6", b"", "")[1] == ["query PageSize: given 2 times, expected once"]
+    assert operation.check_request("PageSize=5&PageSize=6", b"", "")[1] == [
+        "query PageSize: given 2 times, expected once"
+    ]
 
 
 def test_a_body_on_an_operation_without_one_is_an_error(spec):
@@ -345,7 +356,10 @@ def test_a_form_sent_to_a_json_endpoint_is_the_wrong_content_type(spec):
 
 def test_a_json_body_is_decoded(spec):
     operation = spec.find("POST", "flex-api.twilio.com", "/v1/Configuration")
-    assert operation.check_request("", b'{"ui_attributes": {"a": 1}}', "application/json") == ({"ui_attributes": {"a": 1}}, [])
+    assert operation.check_request("", b'{"ui_attributes": {"a": 1}}', "application/json") == (
+        {"ui_attributes": {"a": 1}},
+        [],
+    )
 
 
 def test_an_empty_optional_json_body_is_accepted(spec):
@@ -401,7 +415,9 @@ def test_a_response_whose_sid_breaks_its_pattern_is_reported(spec):
 def test_a_response_breaking_a_referenced_enum_is_reported(spec):
     operation = spec.find("GET", "taskrouter.twilio.com", f"/v1/Workspaces/{WORKSPACE_SID}")
     body = {**_workspace(WORKSPACE_SID), "prioritize_queue_order": "RANDOM"}
-    assert operation.check_response(200, body) == ["response.prioritize_queue_order: 'RANDOM' is not one of ['FIFO', 'LIFO']"]
+    assert operation.check_response(200, body) == [
+        "response.prioritize_queue_order: 'RANDOM' is not one of ['FIFO', 'LIFO']"
+    ]
 
 
 def test_an_undescribed_success_status_is_reported(spec):

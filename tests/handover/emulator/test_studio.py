@@ -1,8 +1,9 @@
-"""The emulated Studio v2 API (Flows, Flow Validate, Executions and their Context), through the real proxy with the real twilio Python SDK."""
+"""The emulated Studio v2 API (Flows, Flow Validate, Executions and their
+Context), through the real proxy with the real twilio Python SDK."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from twilio.base.exceptions import TwilioException
@@ -12,13 +13,30 @@ from handover.emulator import TwilioError, add_flow, studio_executions
 FLOWS = "https://studio.twilio.com/v2/Flows"
 UNKNOWN_FLOW = "FW" + "0" * 32
 CUSTOMER, SENDER = "+15005550006", "+15005550001"
-HANDOFF = {"HandoffData": {"conversationId": "conv_1", "storeId": "store_1", "profileId": "", "attributes": {"reason": "billing"}}}
+HANDOFF = {
+    "HandoffData": {
+        "conversationId": "conv_1",
+        "storeId": "store_1",
+        "profileId": "",
+        "attributes": {"reason": "billing"},
+    }
+}
 
 
 def definition(*states: dict, initial_state: str = "Trigger") -> dict:
-    trigger = {"name": "Trigger", "type": "trigger", "properties": {"offset": {"x": 0, "y": 0}}, "transitions": [{"event": "incomingRequest", "next": "Say"}]}
+    trigger = {
+        "name": "Trigger",
+        "type": "trigger",
+        "properties": {"offset": {"x": 0, "y": 0}},
+        "transitions": [{"event": "incomingRequest", "next": "Say"}],
+    }
     say = {"name": "Say", "type": "send-message", "properties": {"body": "hi"}, "transitions": [{"event": "sent"}]}
-    return {"description": "A New Flow", "flags": {"allow_concurrent_calls": True}, "initial_state": initial_state, "states": list(states) or [trigger, say]}
+    return {
+        "description": "A New Flow",
+        "flags": {"allow_concurrent_calls": True},
+        "initial_state": initial_state,
+        "states": list(states) or [trigger, say],
+    }
 
 
 def last_answer(emulator) -> tuple[int, object]:
@@ -41,7 +59,9 @@ def refused_with_details(emulator, request) -> tuple[int, int, dict]:
 
 
 def test_a_flow_is_created_fetched_and_listed(twilio, emulator, account):
-    created = twilio.studio.v2.flows.create(friendly_name="Agent handoff", status="published", definition=definition(), commit_message="first")
+    created = twilio.studio.v2.flows.create(
+        friendly_name="Agent handoff", status="published", definition=definition(), commit_message="first"
+    )
     status, answer = last_answer(emulator)
     url = f"{FLOWS}/{created.sid}"
     expected = {
@@ -67,16 +87,27 @@ def test_a_flow_is_created_fetched_and_listed(twilio, emulator, account):
     assert last_answer(emulator) == (200, expected)
     listed = twilio.studio.v2.flows.list()
     assert [f.sid for f in listed] == [created.sid]
-    assert last_answer(emulator)[1]["flows"] == [expected | {"definition": None, "valid": None, "errors": None, "warnings": None}]
+    assert last_answer(emulator)[1]["flows"] == [
+        expected | {"definition": None, "valid": None, "errors": None, "warnings": None}
+    ]
 
 
 def test_an_update_bumps_the_revision_only_when_the_definition_changes(twilio, emulator):
     flow = add_flow(emulator, "Agent handoff", definition(), status="draft")
-    same = twilio.studio.v2.flows(flow["sid"]).update(status="published", definition=definition(), commit_message="publish")
-    assert (same.revision, same.status, same.commit_message, same.friendly_name) == (1, "published", "publish", "Agent handoff")
+    same = twilio.studio.v2.flows(flow["sid"]).update(
+        status="published", definition=definition(), commit_message="publish"
+    )
+    assert (same.revision, same.status, same.commit_message, same.friendly_name) == (
+        1,
+        "published",
+        "publish",
+        "Agent handoff",
+    )
     changed = definition()
     changed["states"][1]["properties"]["body"] = "hello"
-    updated = twilio.studio.v2.flows(flow["sid"]).update(status="published", definition=changed, friendly_name="Handoff")
+    updated = twilio.studio.v2.flows(flow["sid"]).update(
+        status="published", definition=changed, friendly_name="Handoff"
+    )
     assert (updated.revision, updated.definition, updated.friendly_name) == (2, changed, "Handoff")
     assert last_answer(emulator)[1]["date_updated"] is not None
     assert twilio.studio.v2.flows(flow["sid"]).update(status="draft").revision == 2
@@ -84,7 +115,11 @@ def test_an_update_bumps_the_revision_only_when_the_definition_changes(twilio, e
 
 def test_an_unknown_flow_is_404(twilio, emulator, refused):
     flow = twilio.studio.v2.flows(UNKNOWN_FLOW)
-    for request in (flow.fetch, lambda: flow.update(status="published"), lambda: flow.executions.create(to=CUSTOMER, from_=SENDER)):
+    for request in (
+        flow.fetch,
+        lambda: flow.update(status="published"),
+        lambda: flow.executions.create(to=CUSTOMER, from_=SENDER),
+    ):
         assert refused(request)[:2] == (404, 20404)
     assert refused(flow.executions("FN" + "0" * 32).fetch)[:2] == (404, 20404)
 
@@ -93,7 +128,9 @@ def test_an_unknown_flow_is_404(twilio, emulator, refused):
 
 
 def test_a_valid_definition_validates(twilio, emulator):
-    validated = twilio.studio.v2.flow_validate.update(friendly_name="Agent handoff", status="published", definition=definition())
+    validated = twilio.studio.v2.flow_validate.update(
+        friendly_name="Agent handoff", status="published", definition=definition()
+    )
     assert validated.valid is True
     assert last_answer(emulator) == (200, {"valid": True})
     assert emulator.table("studio_flows") == {}  # validating creates nothing
@@ -101,17 +138,28 @@ def test_a_valid_definition_validates(twilio, emulator):
 
 TRIGGER = {"name": "Trigger", "type": "trigger", "properties": {}, "transitions": []}
 BROKEN = [
-    pytest.param({"initial_state": "Trigger", "states": {}}, [("must have a list of states", "#/states")], id="states-not-a-list"),
-    pytest.param(definition(TRIGGER, initial_state="Start"), [("initial_state 'Start' names no state", "#/initial_state")], id="initial-state"),
+    pytest.param(
+        {"initial_state": "Trigger", "states": {}}, [("must have a list of states", "#/states")], id="states-not-a-list"
+    ),
+    pytest.param(
+        definition(TRIGGER, initial_state="Start"),
+        [("initial_state 'Start' names no state", "#/initial_state")],
+        id="initial-state",
+    ),
     pytest.param(
         definition({**TRIGGER, "transitions": [{"event": "incomingRequest", "next": "Nowhere"}]}),
         [("transition to 'Nowhere', which names no state", "#/states/0/transitions/0")],
         id="dangling-transition",
     ),
-    pytest.param(definition(TRIGGER, TRIGGER), [("state name 'Trigger' is not unique", "#/states")], id="duplicate-name"),
+    pytest.param(
+        definition(TRIGGER, TRIGGER), [("state name 'Trigger' is not unique", "#/states")], id="duplicate-name"
+    ),
     pytest.param(
         definition(TRIGGER, {"name": "Say"}),
-        [("must have required property 'type'", "#/states/1"), ("must have required property 'properties'", "#/states/1")],
+        [
+            ("must have required property 'type'", "#/states/1"),
+            ("must have required property 'properties'", "#/states/1"),
+        ],
         id="missing-type-and-properties",
     ),
 ]
@@ -175,7 +223,10 @@ def test_an_execution_without_parameters_has_empty_flow_data(twilio, emulator):
 
 def test_a_draft_flow_cannot_be_executed(twilio, emulator, refused):
     flow = add_flow(emulator, "Agent handoff", definition(), status="draft")
-    assert refused(lambda: twilio.studio.v2.flows(flow["sid"]).executions.create(to=CUSTOMER, from_=SENDER))[:2] == (404, 20404)
+    assert refused(lambda: twilio.studio.v2.flows(flow["sid"]).executions.create(to=CUSTOMER, from_=SENDER))[:2] == (
+        404,
+        20404,
+    )
     assert studio_executions(emulator, flow["sid"]) == []
 
 
@@ -198,7 +249,7 @@ def test_executions_are_listed_oldest_first_within_the_date_filters(twilio, emul
     status, answer = last_answer(emulator)
     assert (status, answer["executions"]) == (200, [stored[first.sid], stored[second.sid]])
     assert answer["meta"]["key"] == "executions"
-    since = datetime(2026, 3, 1, 10, 5, tzinfo=timezone.utc)
+    since = datetime(2026, 3, 1, 10, 5, tzinfo=UTC)
     assert [e.sid for e in executions.list(date_created_from=since)] == [second.sid]
     assert emulator.requests[-1].query == "DateCreatedFrom=2026-03-01T10%3A05%3A00Z"
     assert [e.sid for e in executions.list(date_created_to=since)] == [first.sid]
@@ -246,12 +297,20 @@ def test_an_executions_context_holds_the_parameters_as_flow_data(twilio, emulato
 def test_the_context_of_an_unknown_execution_or_one_of_another_flow_is_404(twilio, emulator, refused):
     first, second = (add_flow(emulator, name, definition()) for name in ("one", "two"))
     execution = twilio.studio.v2.flows(first["sid"]).executions.create(to=CUSTOMER, from_=SENDER)
-    assert refused(twilio.studio.v2.flows(second["sid"]).executions(execution.sid).execution_context().fetch)[:2] == (404, 20404)
-    assert refused(twilio.studio.v2.flows(first["sid"]).executions("FN" + "0" * 32).execution_context().fetch)[:2] == (404, 20404)
+    assert refused(twilio.studio.v2.flows(second["sid"]).executions(execution.sid).execution_context().fetch)[:2] == (
+        404,
+        20404,
+    )
+    assert refused(twilio.studio.v2.flows(first["sid"]).executions("FN" + "0" * 32).execution_context().fetch)[:2] == (
+        404,
+        20404,
+    )
 
 
 def test_a_date_filter_that_is_not_a_date_is_400(twilio, emulator, refused):
     flow = add_flow(emulator, "Agent handoff", definition())
     assert refused(lambda: twilio.studio.v2.flows(flow["sid"]).executions.list(date_created_from="yesterday")) == (
-        400, 20001, "Invalid date-time: yesterday",
+        400,
+        20001,
+        "Invalid date-time: yesterday",
     )

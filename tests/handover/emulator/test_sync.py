@@ -1,10 +1,11 @@
-"""The emulated Sync API (the default service, Maps and Map Items), through the real proxy with the real twilio Python SDK."""
+"""The emulated Sync API (the default service, Maps and Map
+Items), through the real proxy with the real twilio Python SDK."""
 
 from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
@@ -12,7 +13,7 @@ from twilio.rest import Client
 
 from handover.emulator import add_sync_map, add_sync_map_item, default_sync_service, sync_map_items
 
-NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 SERVICES = "https://sync.twilio.com/v1/Services"
 UNKNOWN_MAP = "MP" + "0" * 32
 CLAIMS = "handover-claims"
@@ -178,7 +179,9 @@ def test_an_item_is_created_fetched_updated_and_deleted(service, clock, account,
 
     clock.advance(30)
     updated = items("CH1").update(data={"claimed_by": "assistant"})
-    expected = expected_item(account, claims, "CH1", {"claimed_by": "assistant"}, "1", date_updated=iso(NOW + timedelta(seconds=30)))
+    expected = expected_item(
+        account, claims, "CH1", {"claimed_by": "assistant"}, "1", date_updated=iso(NOW + timedelta(seconds=30))
+    )
     assert last_answer(clock) == (200, expected)  # data is replaced whole, not merged
     assert updated.revision == "1"
     assert sync_map_items(clock, CLAIMS) == {"CH1": expected}
@@ -201,7 +204,11 @@ def test_the_sdk_exception_carries_the_code_and_message(service, emulator, claim
     with pytest.raises(TwilioRestException) as raised:
         items.create(key="CH1", data={})
     # The SDK puts its own words before Twilio's message.
-    assert (raised.value.status, raised.value.code, raised.value.msg) == (409, 54208, f"Unable to create record: {DUPLICATE_KEY}")
+    assert (raised.value.status, raised.value.code, raised.value.msg) == (
+        409,
+        54208,
+        f"Unable to create record: {DUPLICATE_KEY}",
+    )
 
 
 def test_an_unknown_key_is_404_54201(service, emulator, refused, claims):
@@ -240,7 +247,9 @@ def test_if_match_guards_an_update(service, emulator, refused, claims):
     item = service.sync_maps(CLAIMS).sync_map_items("CH1")
     service.sync_maps(CLAIMS).sync_map_items.create(key="CH1", data={"claimed_by": "flex"})
     assert refused(lambda: item.update(data={"claimed_by": "assistant"}, if_match="7")) == (
-        412, 54205, "The revision of the Map Item does not match the expected revision",
+        412,
+        54205,
+        "The revision of the Map Item does not match the expected revision",
     )
     assert sync_map_items(emulator, CLAIMS)["CH1"]["revision"] == "0"
 
@@ -265,7 +274,10 @@ def test_if_match_guards_a_delete(twilio, service, emulator, claims):
 def test_an_item_is_gone_once_its_ttl_has_passed(service, clock, refused, account, claims):
     items = service.sync_maps(CLAIMS).sync_map_items
     items.create(key="CH1", data={"claimed_by": "flex"}, item_ttl=60)
-    assert last_answer(clock) == (201, expected_item(account, claims, "CH1", {"claimed_by": "flex"}, date_expires=iso(NOW + timedelta(seconds=60))))
+    assert last_answer(clock) == (
+        201,
+        expected_item(account, claims, "CH1", {"claimed_by": "flex"}, date_expires=iso(NOW + timedelta(seconds=60))),
+    )
 
     clock.advance(59)
     assert items("CH1").fetch().key == "CH1"
@@ -305,7 +317,9 @@ def test_a_map_expires_and_collection_ttl_keeps_it_alive(service, clock, refused
     clock.advance(50)
     assert service.sync_maps(CLAIMS).update(collection_ttl=100).date_expires == NOW + timedelta(seconds=150)  # from now
     clock.advance(40)
-    service.sync_maps(CLAIMS).sync_map_items.create(key="CH1", data={}, collection_ttl=100)  # the keep-alive of an item write
+    service.sync_maps(CLAIMS).sync_map_items.create(
+        key="CH1", data={}, collection_ttl=100
+    )  # the keep-alive of an item write
     clock.advance(90)
     assert service.sync_maps(CLAIMS).fetch().date_expires == NOW + timedelta(seconds=190)
     clock.advance(10)
@@ -315,17 +329,17 @@ def test_a_map_expires_and_collection_ttl_keeps_it_alive(service, clock, refused
 
 def test_the_emulator_clock_moves_forward_without_sleeping(emulator, service):
     """The real clock (not the frozen one): wall time plus what advance() added; reset() sets it back."""
-    before = datetime.now(timezone.utc)
-    assert before <= emulator.now() <= datetime.now(timezone.utc)
+    before = datetime.now(UTC)
+    assert before <= emulator.now() <= datetime.now(UTC)
     add_sync_map(emulator, CLAIMS)
     add_sync_map_item(emulator, CLAIMS, "CH1", {"claimed_by": "flex"}, ttl=3600)
     emulator.advance(3599)
-    assert emulator.now() - datetime.now(timezone.utc) > timedelta(seconds=3598)
+    assert emulator.now() - datetime.now(UTC) > timedelta(seconds=3598)
     assert service.sync_maps(CLAIMS).sync_map_items("CH1").fetch().key == "CH1"
     emulator.advance(2)
     assert sync_map_items(emulator, CLAIMS) == {}
     emulator.reset()
-    assert emulator.now() - datetime.now(timezone.utc) < timedelta(seconds=1)
+    assert emulator.now() - datetime.now(UTC) < timedelta(seconds=1)
 
 
 # The claim ------------------------------------------------------------------------------------------------
@@ -353,7 +367,9 @@ def test_twenty_concurrent_creates_of_one_key_have_exactly_one_winner(proxied, e
 
     wins = [o for o in outcomes if o[0] == 201]
     assert len(outcomes) == 20 and len(wins) == 1
-    assert sorted(o for o in outcomes if o[0] != 201) == [(409, 54208, f"Unable to create record: {DUPLICATE_KEY}")] * 19
+    assert (
+        sorted(o for o in outcomes if o[0] != 201) == [(409, 54208, f"Unable to create record: {DUPLICATE_KEY}")] * 19
+    )
     assert sync_map_items(emulator, CLAIMS)["CH1"]["data"] == {"claimed_by": wins[0][1]}
     assert len(emulator.calls(operation="POST /v1/Services/{ServiceSid}/Maps/{MapSid}/Items")) == 20
 
@@ -372,7 +388,9 @@ def test_an_api_key_claims_an_item(twilio_with_api_key, emulator, account):
 def test_seeded_maps_and_items_are_what_the_api_serves(service, clock, account):
     seeded_map = add_sync_map(clock, CLAIMS)
     seeded = add_sync_map_item(clock, CLAIMS, "CH1", {"claimed_by": "flex"}, ttl=60)
-    assert seeded == expected_item(account, seeded_map, "CH1", {"claimed_by": "flex"}, date_expires=iso(NOW + timedelta(seconds=60)))
+    assert seeded == expected_item(
+        account, seeded_map, "CH1", {"claimed_by": "flex"}, date_expires=iso(NOW + timedelta(seconds=60))
+    )
     assert service.sync_maps(CLAIMS).sync_map_items("CH1").fetch().data == {"claimed_by": "flex"}
     assert last_answer(clock) == (200, seeded)
     assert sync_map_items(clock, CLAIMS) == {"CH1": seeded}

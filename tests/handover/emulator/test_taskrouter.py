@@ -32,12 +32,14 @@ def hand_over(twilio, flex: FlexAccount, conversation_sid: str, attributes: dict
     """An inbound interaction on the conversation, as the handover function creates it: Flex makes its task."""
     return twilio.flex_api.v1.interaction.create(
         channel={"type": "web", "initiated_by": "customer", "properties": {"media_channel_sid": conversation_sid}},
-        routing={"properties": {
-            "workspace_sid": flex.workspace_sid,
-            "workflow_sid": flex.workflow_sid,
-            "task_channel_unique_name": "chat",
-            "attributes": attributes or {},
-        }},
+        routing={
+            "properties": {
+                "workspace_sid": flex.workspace_sid,
+                "workflow_sid": flex.workflow_sid,
+                "task_channel_unique_name": "chat",
+                "attributes": attributes or {},
+            }
+        },
     )
 
 
@@ -162,8 +164,12 @@ def test_assignment_status_filters_and_repeats(tasks, emulator, flex):
 def test_workflow_and_expression_filters_combine(tasks, emulator, flex):
     other_workflow = taskrouter.add_workflow(emulator, flex.workspace_sid, "Escalations")
     on_default = seed_task(emulator, flex, {"team": "billing"})
-    on_other = seed_task(emulator, flex, {"team": "billing"}, workflow_sid=other_workflow["sid"], workflow_friendly_name="Escalations")
-    assert [t.sid for t in tasks.list(workflow_sid=other_workflow["sid"], evaluate_task_attributes='team == "billing"')] == [on_other["sid"]]
+    on_other = seed_task(
+        emulator, flex, {"team": "billing"}, workflow_sid=other_workflow["sid"], workflow_friendly_name="Escalations"
+    )
+    assert [
+        t.sid for t in tasks.list(workflow_sid=other_workflow["sid"], evaluate_task_attributes='team == "billing"')
+    ] == [on_other["sid"]]
     assert [t.sid for t in tasks.list(workflow_name="Assign to Anyone")] == [on_default["sid"]]
     assert [t.sid for t in tasks.list(priority=3)] == []
 
@@ -180,9 +186,13 @@ def test_ordering(tasks, emulator, flex, refused):
     also_low = seed_task(emulator, flex, {"n": 3}, priority=1)
     assert [t.sid for t in tasks.list()] == [low["sid"], high["sid"], also_low["sid"]]  # oldest first
     assert [t.sid for t in tasks.list(ordering="Priority:desc")] == [high["sid"], low["sid"], also_low["sid"]]
-    assert [t.sid for t in tasks.list(ordering="Priority:asc,DateCreated:desc")] == [also_low["sid"], low["sid"], high["sid"]]
+    assert [t.sid for t in tasks.list(ordering="Priority:asc,DateCreated:desc")] == [
+        also_low["sid"],
+        low["sid"],
+        high["sid"],
+    ]
     for invalid in ("Priority", "Age:asc", "Priority:up", "DateCreated:asc,VirtualStartTime:desc"):
-        status, code, message = refused(lambda: tasks.list(ordering=invalid))
+        status, code, message = refused(lambda ordering=invalid: tasks.list(ordering=ordering))
         assert (status, code) == (400, 20001) and message.startswith(f"Invalid Ordering {invalid!r}")
 
 
@@ -190,7 +200,9 @@ def test_pages_keep_the_filters(tasks, emulator, flex):
     """The SDK follows next_page_url; it must read on in the filtered list, as with Twilio."""
     matching = [seed_task(emulator, flex, {"team": "billing", "n": n})["sid"] for n in range(3)]
     seed_task(emulator, flex, {"team": "sales"})
-    found = tasks.list(evaluate_task_attributes='team == "billing"', assignment_status=["pending", "reserved"], page_size=2)
+    found = tasks.list(
+        evaluate_task_attributes='team == "billing"', assignment_status=["pending", "reserved"], page_size=2
+    )
     assert [t.sid for t in found] == matching
     first_page = emulator.calls(operation="GET /v1/Workspaces/{WorkspaceSid}/Tasks")[0].response["meta"]
     next_query = parse_qs(urlsplit(first_page["next_page_url"]).query)

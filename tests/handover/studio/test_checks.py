@@ -8,7 +8,9 @@ import pytest
 
 from handover.studio import checks, render
 
-FLOW = render.definition(render.FlowParameters("WW" + "1" * 32, "TC" + "2" * 32, "TC" + "3" * 32, {"department": "support"}))
+FLOW = render.definition(
+    render.FlowParameters("WW" + "1" * 32, "TC" + "2" * 32, "TC" + "3" * 32, {"department": "support"})
+)
 
 
 def broken(change) -> dict:
@@ -42,13 +44,21 @@ def test_a_dangling_transition_is_named():
         f"#/states/{at}/transitions/0: 'success' leads to 'fetch_nothing', which names no state",
         # What only that transition reached is now unreachable.
         f"#/states/{index_of(FLOW, 'fetch_conversation')}: state 'fetch_conversation' is unreachable from 'Trigger'",
-        f"#/states/{index_of(FLOW, 'orchestrated_conversation')}: state 'orchestrated_conversation' is unreachable from 'Trigger'",
+        f"#/states/{index_of(FLOW, 'orchestrated_conversation')}: state "
+        "'orchestrated_conversation' is unreachable from 'Trigger'",
     ]
 
 
 def test_an_unreachable_state_is_named():
     def change(definition):
-        definition["states"].append({"name": "orphan", "type": "say-play", "transitions": [{"event": "audioComplete"}], "properties": {"say": "hi"}})
+        definition["states"].append(
+            {
+                "name": "orphan",
+                "type": "say-play",
+                "transitions": [{"event": "audioComplete"}],
+                "properties": {"say": "hi"},
+            }
+        )
 
     assert found(broken(change)) == [f"#/states/{len(FLOW['states'])}: state 'orphan' is unreachable from 'Trigger'"]
 
@@ -58,12 +68,16 @@ def test_a_missing_trigger_is_named():
         definition["initial_state"] = "call_sorry"
 
     assert found(broken(change)) == ["#/initial_state: names 'call_sorry', a say-play widget, not the trigger"] + [
-        f"#/states/{index}: state {s['name']!r} is unreachable from 'call_sorry'" for index, s in enumerate(FLOW["states"]) if s["name"] != "call_sorry"
+        f"#/states/{index}: state {s['name']!r} is unreachable from 'call_sorry'"
+        for index, s in enumerate(FLOW["states"])
+        if s["name"] != "call_sorry"
     ]
 
 
 def test_an_initial_state_that_names_nothing_is_named():
-    assert found(broken(lambda definition: definition.update(initial_state="Start"))) == ["#/initial_state: names no state ('Start'); it must name the trigger"]
+    assert found(broken(lambda definition: definition.update(initial_state="Start"))) == [
+        "#/initial_state: names no state ('Start'); it must name the trigger"
+    ]
 
 
 def test_two_states_of_one_name_are_named():
@@ -93,7 +107,9 @@ def test_a_missing_widget_property_is_named(widget, property_name):
         del state(definition, widget)["properties"][property_name]
 
     kind = state(FLOW, widget)["type"]
-    assert found(broken(change)) == [f"#/states/{index_of(FLOW, widget)}/properties: {kind} widget {widget!r} has no {property_name!r}"]
+    assert found(broken(change)) == [
+        f"#/states/{index_of(FLOW, widget)}/properties: {kind} widget {widget!r} has no {property_name!r}"
+    ]
 
 
 def test_a_say_play_widget_needs_something_to_say_or_play():
@@ -110,7 +126,12 @@ def test_a_state_without_its_keys_is_named():
 
 @pytest.mark.parametrize(
     ("property_name", "value", "prefix"),
-    [("workflow", "WW123", "WW"), ("workflow", "TC" + "2" * 32, "WW"), ("channel", "chat", "TC"), ("channel", "TC" + "z" * 32, "TC")],
+    [
+        ("workflow", "WW123", "WW"),
+        ("workflow", "TC" + "2" * 32, "WW"),
+        ("channel", "chat", "TC"),
+        ("channel", "TC" + "z" * 32, "TC"),
+    ],
 )
 def test_a_malformed_sid_is_named(property_name, value, prefix):
     def change(definition):
@@ -123,22 +144,46 @@ def test_a_malformed_sid_is_named(property_name, value, prefix):
 
 
 def test_a_sid_liquid_fills_in_is_not_judged():
-    assert found(broken(lambda definition: state(definition, "call_to_flex")["properties"].update(workflow="{{flow.variables.workflow}}"))) == []
+    assert (
+        found(
+            broken(
+                lambda definition: state(definition, "call_to_flex")["properties"].update(
+                    workflow="{{flow.variables.workflow}}"
+                )
+            )
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(
     ("attributes", "problem"),
     [
-        ('{"name": "{{trigger.call.From}}",}', "its attributes are not JSON once the Liquid is filled in (Expecting property name enclosed in double quotes"),
-        ('{"handoff": {{flow.data.x}} "more": 1}', "its attributes are not JSON once the Liquid is filled in (Expecting ',' delimiter"),
+        (
+            '{"name": "{{trigger.call.From}}",}',
+            "its attributes are not JSON once the Liquid is filled "
+            "in (Expecting property name enclosed in double quotes",
+        ),
+        (
+            '{"handoff": {{flow.data.x}} "more": 1}',
+            "its attributes are not JSON once the Liquid is filled in (Expecting ',' delimiter",
+        ),
         ('["{{trigger.call.From}}"]', "its attributes must be a JSON object"),
-        ('{"name": "a", "name": "{{trigger.call.From}}"}', "its attributes set 'name' twice; the task would get only one of the values"),
+        (
+            '{"name": "a", "name": "{{trigger.call.From}}"}',
+            "its attributes set 'name' twice; the task would get only one of the values",
+        ),
     ],
 )
 def test_invalid_attributes_json_is_named(attributes, problem):
-    problems = found(broken(lambda definition: state(definition, "messaging_to_flex")["properties"].update(attributes=attributes)))
+    problems = found(
+        broken(lambda definition: state(definition, "messaging_to_flex")["properties"].update(attributes=attributes))
+    )
     assert len(problems) == 1
-    assert problems[0].startswith(f"#/states/{index_of(FLOW, 'messaging_to_flex')}/properties/attributes: send-to-flex widget 'messaging_to_flex': {problem}")
+    assert problems[0].startswith(
+        f"#/states/{index_of(FLOW, 'messaging_to_flex')}/properties/attributes: send-to-flex widget "
+        f"'messaging_to_flex': {problem}"
+    )
 
 
 @pytest.mark.parametrize(
@@ -158,4 +203,7 @@ def test_a_definition_that_is_not_a_flow_is_named():
 
 
 def test_send_to_flex_workflows_names_each_widget():
-    assert checks.send_to_flex_workflows(FLOW) == {"call_to_flex": "WW" + "1" * 32, "messaging_to_flex": "WW" + "1" * 32}
+    assert checks.send_to_flex_workflows(FLOW) == {
+        "call_to_flex": "WW" + "1" * 32,
+        "messaging_to_flex": "WW" + "1" * 32,
+    }

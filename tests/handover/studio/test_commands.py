@@ -9,12 +9,11 @@ import pytest
 from click.testing import CliRunner
 from dotenv import dotenv_values
 
-from handover import tokens
+from handover.account import tokens
 from handover.cli import cli
 from handover.emulator import Fault
 from handover.emulator.products import studio
 from handover.studio import render
-
 from tests.handover.conftest import writes
 
 FLOW_FILE = "studio/agent-handoff.json"
@@ -39,7 +38,11 @@ def run(twilio, project):
 @pytest.fixture
 def channels(twilio) -> dict[str, str]:
     """The seeded workspace's task channels, unique name → TC SID."""
-    return {c["unique_name"]: c["sid"] for c in twilio.emulator.table("task_channels").values() if c["workspace_sid"] == twilio.account.workspace_sid}
+    return {
+        c["unique_name"]: c["sid"]
+        for c in twilio.emulator.table("task_channels").values()
+        if c["workspace_sid"] == twilio.account.workspace_sid
+    }
 
 
 @pytest.fixture
@@ -74,16 +77,22 @@ def clean_flows(twilio):
 
 # generate -----------------------------------------------------------------------------------------
 
-def test_generate_looks_up_the_channels_and_writes_the_flow(run, account_env, emulator, routing, twilio, channels, project):
+
+def test_generate_looks_up_the_channels_and_writes_the_flow(
+    run, account_env, emulator, routing, twilio, channels, project
+):
     result = run("generate", *routing, "--attributes", '{"department":"support"}')
 
     assert result.exit_code == 0, result.output
     path = project / FLOW_FILE
     assert result.stdout == f"{path}\n"
-    parameters = render.FlowParameters(twilio.account.workflow_sid, channels["chat"], channels["voice"], {"department": "support"})
+    parameters = render.FlowParameters(
+        twilio.account.workflow_sid, channels["chat"], channels["voice"], {"department": "support"}
+    )
     assert path.read_text(encoding="utf-8") == render.file_text(render.definition(parameters))
     assert result.stderr.splitlines()[-1] == (
-        f"{path}: written (workflow {twilio.account.workflow_sid}, messaging channel {channels['chat']}, voice channel {channels['voice']})."
+        f"{path}: written (workflow {twilio.account.workflow_sid}, messaging channel {channels['chat']}, voice channel "
+        f"{channels['voice']})."
     )
     assert [call.operation for call in emulator.requests] == ["GET /v1/Workspaces/{WorkspaceSid}/TaskChannels"]
 
@@ -91,10 +100,12 @@ def test_generate_looks_up_the_channels_and_writes_the_flow(run, account_env, em
 def test_generate_takes_its_parameters_from_env(run, account_env, emulator, twilio, channels, project):
     (project / ".env").write_text(
         f"FLEX_WORKSPACE_SID={twilio.account.workspace_sid}\nFLEX_WORKFLOW_SID={twilio.account.workflow_sid}\n"
-        "FLEX_TASK_CHANNEL=sms\nHANDOVER_ATTRIBUTES='{\"tier\":\"gold\"}'\n"
+        'FLEX_TASK_CHANNEL=sms\nHANDOVER_ATTRIBUTES=\'{"tier":"gold"}\'\n'
     )
     assert run("generate", "--call-without-handoff", "flex").exit_code == 0
-    parameters = render.FlowParameters(twilio.account.workflow_sid, channels["sms"], channels["voice"], {"tier": "gold"}, render.TO_FLEX)
+    parameters = render.FlowParameters(
+        twilio.account.workflow_sid, channels["sms"], channels["voice"], {"tier": "gold"}, render.TO_FLEX
+    )
     assert (project / FLOW_FILE).read_text(encoding="utf-8") == render.file_text(render.definition(parameters))
 
 
@@ -105,18 +116,30 @@ def test_generate_check_passes_on_a_current_file_and_fails_on_a_changed_one(run,
     result = run("generate", *routing, "--attributes", '{"department":"sales"}', "--check")
 
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[-1] == f"{generated}: differs from what these parameters render; run `handover studio generate` (with the same options)."
+    assert result.stderr.splitlines()[-1] == (
+        f"{generated}: differs from what these parameters render; "
+        "run `handover studio generate` (with the same options)."
+    )
     assert generated.read_text(encoding="utf-8") == before
 
 
 def test_generate_to_stdout_writes_no_file_and_needs_no_account_for_channel_sids(run, project, monkeypatch):
     monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)
-    sids = ["--workflow-sid", "WW" + "1" * 32, "--task-channel", "TC" + "2" * 32, "--voice-task-channel", "TC" + "3" * 32]
+    sids = [
+        "--workflow-sid",
+        "WW" + "1" * 32,
+        "--task-channel",
+        "TC" + "2" * 32,
+        "--voice-task-channel",
+        "TC" + "3" * 32,
+    ]
 
     result = run("generate", *sids, "--out", "-")
 
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == render.definition(render.FlowParameters("WW" + "1" * 32, "TC" + "2" * 32, "TC" + "3" * 32))
+    assert json.loads(result.stdout) == render.definition(
+        render.FlowParameters("WW" + "1" * 32, "TC" + "2" * 32, "TC" + "3" * 32)
+    )
     assert not (project / "studio").exists()
 
 
@@ -140,7 +163,10 @@ def test_generate_names_a_channel_the_workspace_lacks_and_writes_nothing(run, ac
     result = run("generate", *routing, "--task-channel", "fax")
 
     assert result.exit_code == 2
-    assert f"Workspace {twilio.account.workspace_sid} has no task channel 'fax' (it has: chat, default, sms, voice)." in result.stderr
+    assert (
+        f"Workspace {twilio.account.workspace_sid} has no task channel 'fax' (it has: chat, default, sms, voice)."
+        in result.stderr
+    )
     assert not (project / "studio").exists()
 
 
@@ -159,6 +185,7 @@ def test_generate_check_to_stdout_is_a_usage_error(run):
 
 # validate -----------------------------------------------------------------------------------------
 
+
 def test_validate_runs_the_local_checks_then_studio(run, generated, emulator):
     emulator.clear_traffic()
     result = run("validate")
@@ -167,7 +194,11 @@ def test_validate_runs_the_local_checks_then_studio(run, generated, emulator):
     [call] = emulator.requests
     assert (call.operation, call.body) == (
         "POST /v2/Flows/Validate",
-        {"FriendlyName": "Agent Handoff", "Status": "published", "Definition": json.loads(generated.read_text(encoding="utf-8"))},
+        {
+            "FriendlyName": "Agent Handoff",
+            "Status": "published",
+            "Definition": json.loads(generated.read_text(encoding="utf-8")),
+        },
     )
 
 
@@ -210,11 +241,18 @@ def test_validate_without_a_file_says_to_generate(run, project):
 
 # deploy -------------------------------------------------------------------------------------------
 
+
 def remote_variables(emulator, deployed) -> dict[str, str]:
-    return {v["key"]: v["value"] for v in emulator.table("serverless_variables").values() if v["environment_sid"] == deployed.environment_sid}
+    return {
+        v["key"]: v["value"]
+        for v in emulator.table("serverless_variables").values()
+        if v["environment_sid"] == deployed.environment_sid
+    }
 
 
-def test_deploy_creates_publishes_and_wires_the_flow_then_a_second_run_writes_nothing(run, generated, emulator, deployed, project, clean_flows):
+def test_deploy_creates_publishes_and_wires_the_flow_then_a_second_run_writes_nothing(
+    run, generated, emulator, deployed, project, clean_flows
+):
     definition = json.loads(generated.read_text(encoding="utf-8"))
     emulator.clear_traffic()
 
@@ -227,26 +265,58 @@ def test_deploy_creates_publishes_and_wires_the_flow_then_a_second_run_writes_no
     assert tokens.valid(token)
     variables = f"/v1/Services/{deployed.service_sid}/Environments/{deployed.environment_sid}/Variables"
     assert writes(emulator) == [
-        ("POST", "/v2/Flows/Validate", {"FriendlyName": "Agent Handoff", "Status": "published", "Definition": definition}),
-        ("POST", "/v2/Flows", {"FriendlyName": "Agent Handoff", "Status": "published", "Definition": definition, "CommitMessage": "Deployed by handover studio deploy"}),
+        (
+            "POST",
+            "/v2/Flows/Validate",
+            {"FriendlyName": "Agent Handoff", "Status": "published", "Definition": definition},
+        ),
+        (
+            "POST",
+            "/v2/Flows",
+            {
+                "FriendlyName": "Agent Handoff",
+                "Status": "published",
+                "Definition": definition,
+                "CommitMessage": "Deployed by handover studio deploy",
+            },
+        ),
         ("POST", variables, {"Key": "TWILIO_STUDIO_HANDOFF_FLOW_SID", "Value": flow["sid"]}),
         ("POST", variables, {"Key": "STUDIO_FROM_ADDRESS", "Value": FROM_ADDRESS}),
         ("POST", variables, {"Key": "HANDOVER_TOKEN", "Value": token}),
     ]
-    expected_remote = {"TWILIO_STUDIO_HANDOFF_FLOW_SID": flow["sid"], "STUDIO_FROM_ADDRESS": FROM_ADDRESS, "HANDOVER_TOKEN": token}
+    expected_remote = {
+        "TWILIO_STUDIO_HANDOFF_FLOW_SID": flow["sid"],
+        "STUDIO_FROM_ADDRESS": FROM_ADDRESS,
+        "HANDOVER_TOKEN": token,
+    }
     assert remote_variables(emulator, deployed) == expected_remote
     assert dotenv_values(project / ".env") == expected_remote
-    assert first.stdout.splitlines()[:2] == [f"flow {flow['sid']}: created as 'Agent Handoff', revision 1", "  POST /v2/Flows"]
-    assert f"For Twilio Agent Connect, put this line in its .env: TWILIO_STUDIO_HANDOFF_FLOW_SID={flow['sid']}" in first.stderr
+    assert first.stdout.splitlines()[:2] == [
+        f"flow {flow['sid']}: created as 'Agent Handoff', revision 1",
+        "  POST /v2/Flows",
+    ]
+    assert (
+        f"For Twilio Agent Connect, put this line in its .env: TWILIO_STUDIO_HANDOFF_FLOW_SID={flow['sid']}"
+        in first.stderr
+    )
 
     emulator.clear_traffic()
     second = run("deploy", "--service-sid", deployed.service_sid, "--from-address", FROM_ADDRESS, "--json")
 
     assert second.exit_code == 0, second.output
-    assert writes(emulator) == [("POST", "/v2/Flows/Validate", {"FriendlyName": "Agent Handoff", "Status": "published", "Definition": definition})]
+    assert writes(emulator) == [
+        (
+            "POST",
+            "/v2/Flows/Validate",
+            {"FriendlyName": "Agent Handoff", "Status": "published", "Definition": definition},
+        )
+    ]
     report = json.loads(second.stdout)
     assert (report["action"], report["flow_sid"], report["writes"], report["tac_env_line"]) == (
-        "unchanged", flow["sid"], [], f"TWILIO_STUDIO_HANDOFF_FLOW_SID={flow['sid']}",
+        "unchanged",
+        flow["sid"],
+        [],
+        f"TWILIO_STUDIO_HANDOFF_FLOW_SID={flow['sid']}",
     )
     assert {v["key"]: (v["local"], v["remote"]) for v in report["variables"]["variables"]} == {
         "TWILIO_STUDIO_HANDOFF_FLOW_SID": ("unchanged", "unchanged"),
@@ -256,7 +326,9 @@ def test_deploy_creates_publishes_and_wires_the_flow_then_a_second_run_writes_no
     assert len(flows_named(emulator, "Agent Handoff")) == 1
 
 
-def test_deploy_updates_a_changed_definition_as_a_new_revision(run, generated, emulator, deployed, routing, clean_flows):
+def test_deploy_updates_a_changed_definition_as_a_new_revision(
+    run, generated, emulator, deployed, routing, clean_flows
+):
     assert run("deploy", "--service-sid", deployed.service_sid).exit_code == 0
     [flow] = flows_named(emulator, "Agent Handoff")
     assert run("generate", *routing, "--attributes", '{"department":"sales"}').exit_code == 0
@@ -268,7 +340,11 @@ def test_deploy_updates_a_changed_definition_as_a_new_revision(run, generated, e
     assert result.exit_code == 0, result.output
     assert writes(emulator) == [
         ("POST", "/v2/Flows/Validate", {"FriendlyName": "Agent Handoff", "Status": "published", "Definition": changed}),
-        ("POST", f"/v2/Flows/{flow['sid']}", {"Status": "published", "Definition": changed, "CommitMessage": "Deployed by handover studio deploy"}),
+        (
+            "POST",
+            f"/v2/Flows/{flow['sid']}",
+            {"Status": "published", "Definition": changed, "CommitMessage": "Deployed by handover studio deploy"},
+        ),
     ]
     assert (flow["revision"], flow["definition"]) == (2, changed)
     assert result.stdout.splitlines()[0] == f"flow {flow['sid']}: updated as 'Agent Handoff', revision 2"
@@ -291,7 +367,10 @@ def test_deploy_dry_run_validates_and_writes_nothing(run, generated, emulator, d
     assert result.exit_code == 0, result.output
     assert [w[:2] for w in writes(emulator)] == [("POST", "/v2/Flows/Validate")]
     assert result.stdout == "flow (new): to create as 'Agent Handoff'\n"
-    assert result.stderr.splitlines()[-2:] == ["The flow's SID is known once it is created: run without --dry-run.", "Dry run: nothing was written."]
+    assert result.stderr.splitlines()[-2:] == [
+        "The flow's SID is known once it is created: run without --dry-run.",
+        "Dry run: nothing was written.",
+    ]
     assert not (project / ".env").exists()
 
 
@@ -323,7 +402,9 @@ def test_deploy_refuses_a_name_two_flows_have(run, generated, emulator, clean_fl
     assert [w[:2] for w in writes(emulator)] == [("POST", "/v2/Flows/Validate")]
 
 
-def test_deploy_that_fails_wiring_says_what_was_applied_and_a_rerun_finishes(run, generated, emulator, deployed, project, clean_flows):
+def test_deploy_that_fails_wiring_says_what_was_applied_and_a_rerun_finishes(
+    run, generated, emulator, deployed, project, clean_flows
+):
     variables = f"/v1/Services/{deployed.service_sid}/Environments/{deployed.environment_sid}/Variables"
     emulator.inject(Fault("POST", variables, status=500))
 
@@ -332,9 +413,10 @@ def test_deploy_that_fails_wiring_says_what_was_applied_and_a_rerun_finishes(run
     assert failed.exit_code == 1
     [flow] = flows_named(emulator, "Agent Handoff")
     assert failed.stderr.splitlines()[-1] == (
-        f"Error: The flow is created ({flow['sid']}), but wiring its SID stopped: setting TWILIO_STUDIO_HANDOFF_FLOW_SID on environment "
-        f"{deployed.environment_sid} failed: HTTP 500, Twilio error 20500: Unable to create record: Injected fault 500. "
-        "Applied before the failure: POST /v2/Flows. Run the command again; it writes only what is still missing."
+        f"Error: The flow is created ({flow['sid']}), but wiring its SID stopped: setting "
+        f"TWILIO_STUDIO_HANDOFF_FLOW_SID on environment {deployed.environment_sid} failed: HTTP 500, Twilio error "
+        "20500: Unable to create record: Injected fault 500. Applied before the failure: POST /v2/Flows. Run the "
+        "command again; it writes only what is still missing."
     )
     assert dotenv_values(project / ".env")["TWILIO_STUDIO_HANDOFF_FLOW_SID"] == flow["sid"]
     assert remote_variables(emulator, deployed) == {}

@@ -7,7 +7,17 @@ import json
 import pytest
 from twilio.rest import Client
 
-from handover.emulator import Fault, FlowRunError, add_conversation, add_flow, add_orchestrated_conversation, run_call, run_execution, run_rest, studio_executions
+from handover.emulator import (
+    Fault,
+    FlowRunError,
+    add_conversation,
+    add_flow,
+    add_orchestrated_conversation,
+    run_call,
+    run_execution,
+    run_rest,
+    studio_executions,
+)
 from handover.emulator.products import taskrouter
 from handover.emulator.studio_flow import FlexHandoff, HttpExchange, ResumedConversation, SentMessage, Step
 from handover.studio.render import CALL_FAILED_MESSAGE, MESSAGING_FAILED_MESSAGE, FlowParameters, definition
@@ -34,11 +44,20 @@ TAC_PATH = [
 @pytest.fixture(scope="module")
 def channels(twilio) -> dict[str, str]:
     """Task channel unique name → TC SID in the account's workspace."""
-    return {name: taskrouter.task_channel_named(twilio.emulator, twilio.account.workspace_sid, name)["sid"] for name in ("chat", "voice")}
+    return {
+        name: taskrouter.task_channel_named(twilio.emulator, twilio.account.workspace_sid, name)["sid"]
+        for name in ("chat", "voice")
+    }
 
 
 def flow_for(twilio, channels, call_without_handoff: str = "hangup", workflow_sid: str | None = None) -> dict:
-    parameters = FlowParameters(workflow_sid or twilio.account.workflow_sid, channels["chat"], channels["voice"], STATIC_ATTRIBUTES, call_without_handoff)
+    parameters = FlowParameters(
+        workflow_sid or twilio.account.workflow_sid,
+        channels["chat"],
+        channels["voice"],
+        STATIC_ATTRIBUTES,
+        call_without_handoff,
+    )
     return definition(parameters)
 
 
@@ -59,7 +78,12 @@ def orchestrated(twilio, emulator, classic_conversation) -> dict:
 
 
 def tac_handoff(conversation_id: str, profile_id: str = "mem_profile_0000000000000000000000000a") -> dict:
-    return {"conversationId": conversation_id, "storeId": "mem_store_0000000000000000000000000b", "profileId": profile_id, "attributes": {"department": "billing", "reason": "wants a refund"}}
+    return {
+        "conversationId": conversation_id,
+        "storeId": "mem_store_0000000000000000000000000b",
+        "profileId": profile_id,
+        "attributes": {"department": "billing", "reason": "wants a refund"},
+    }
 
 
 def messaging_attributes(conversation_sid: str, handoff: dict) -> dict:
@@ -86,29 +110,55 @@ def call_attributes(handoff: object) -> dict:
 
 
 def call(**parameters: str) -> dict:
-    return {"CallSid": CALL_SID, "From": CALLER, "To": CALLED, "Direction": "inbound", "CallStatus": "in-progress", **parameters}
+    return {
+        "CallSid": CALL_SID,
+        "From": CALLER,
+        "To": CALLED,
+        "Direction": "inbound",
+        "CallStatus": "in-progress",
+        **parameters,
+    }
 
 
 # Messaging: Twilio Agent Connect, through Conversation Orchestrator --------------------------------------------------
 
 
-def test_tac_messaging_finds_the_classic_conversation_through_the_orchestrator(twilio, emulator, channels, flow, classic_conversation, orchestrated):
+def test_tac_messaging_finds_the_classic_conversation_through_the_orchestrator(
+    twilio, emulator, channels, flow, classic_conversation, orchestrated
+):
     handoff = tac_handoff(orchestrated["id"], orchestrated["participants"][0]["profileId"])
     run = run_rest(emulator, flow, CUSTOMER, SENDER, {"HandoffData": handoff})
     assert run.path == TAC_PATH
     assert run.resumed == ResumedConversation(classic_conversation, twilio.account.service_sid)
-    assert run.variables == {"conversationSid": classic_conversation, "conversationServiceSid": twilio.account.service_sid}
+    assert run.variables == {
+        "conversationSid": classic_conversation,
+        "conversationServiceSid": twilio.account.service_sid,
+    }
     assert run.flex == FlexHandoff(
-        "messaging_to_flex", twilio.account.workflow_sid, channels["chat"], messaging_attributes(classic_conversation, handoff), "0", "86400"
+        "messaging_to_flex",
+        twilio.account.workflow_sid,
+        channels["chat"],
+        messaging_attributes(classic_conversation, handoff),
+        "0",
+        "86400",
     )
     assert run.messages == []
 
 
 def test_tac_messaging_reads_the_orchestrator_with_the_accounts_credentials(twilio, emulator, flow, orchestrated):
     run = run_rest(emulator, flow, CUSTOMER, SENDER, {"HandoffData": tac_handoff(orchestrated["id"])})
-    participants_url, conversation_url = f"{ORCHESTRATOR}/{orchestrated['id']}/Participants", f"{ORCHESTRATOR}/{orchestrated['id']}"
-    participants = {"participants": orchestrated["participants"], "meta": {"key": "participants", "pageSize": 50, "previousToken": None, "nextToken": None}}
-    assert run.http_requests == [HttpExchange("GET", participants_url, 200, participants), HttpExchange("GET", conversation_url, 200, orchestrated)]
+    participants_url, conversation_url = (
+        f"{ORCHESTRATOR}/{orchestrated['id']}/Participants",
+        f"{ORCHESTRATOR}/{orchestrated['id']}",
+    )
+    participants = {
+        "participants": orchestrated["participants"],
+        "meta": {"key": "participants", "pageSize": 50, "previousToken": None, "nextToken": None},
+    }
+    assert run.http_requests == [
+        HttpExchange("GET", participants_url, 200, participants),
+        HttpExchange("GET", conversation_url, 200, orchestrated),
+    ]
     assert [(r.operation, r.auth_user) for r in emulator.requests] == [
         ("GET /v2/Conversations/{ConversationId}/Participants", emulator.account.sid),
         ("GET /v2/Conversations/{ConversationId}", emulator.account.sid),
@@ -137,16 +187,34 @@ def test_the_studio_handover_shape_needs_no_orchestrator(twilio, emulator, chann
         },
     }
     run = run_rest(emulator, flow, CUSTOMER, SENDER, {"HandoffData": handoff})
-    assert run.path == ["Trigger", "request_names_conversation", "given_conversation", "resume_conversation", "messaging_to_flex"]
+    assert run.path == [
+        "Trigger",
+        "request_names_conversation",
+        "given_conversation",
+        "resume_conversation",
+        "messaging_to_flex",
+    ]
     assert (run.http_requests, emulator.requests) == ([], [])
     assert run.flex == FlexHandoff(
-        "messaging_to_flex", twilio.account.workflow_sid, channels["chat"], messaging_attributes(classic_conversation, handoff), "0", "86400"
+        "messaging_to_flex",
+        twilio.account.workflow_sid,
+        channels["chat"],
+        messaging_attributes(classic_conversation, handoff),
+        "0",
+        "86400",
     )
 
 
 @pytest.mark.parametrize("address", ['web:Ada "the" Lovelace', "C:\\Users\\ada"])
-def test_an_address_with_quotes_or_backslashes_still_reaches_flex(twilio, emulator, flow, classic_conversation, address):
-    handoff = {"conversationId": classic_conversation, "storeId": "", "profileId": "", "attributes": {"conversationSid": classic_conversation, "conversationServiceSid": twilio.account.service_sid}}
+def test_an_address_with_quotes_or_backslashes_still_reaches_flex(
+    twilio, emulator, flow, classic_conversation, address
+):
+    handoff = {
+        "conversationId": classic_conversation,
+        "storeId": "",
+        "profileId": "",
+        "attributes": {"conversationSid": classic_conversation, "conversationServiceSid": twilio.account.service_sid},
+    }
     run = run_rest(emulator, flow, address, SENDER, {"HandoffData": handoff})
     assert run.path[-1] == "messaging_to_flex"
     assert (run.flex.attributes["name"], run.flex.attributes["customerAddress"]) == (address, address)
@@ -163,7 +231,9 @@ SORRY = SentMessage(SENDER, CUSTOMER, MESSAGING_FAILED_MESSAGE)
 
 
 def test_an_unknown_orchestrator_conversation_says_sorry(emulator, flow):
-    run = run_rest(emulator, flow, CUSTOMER, SENDER, {"HandoffData": tac_handoff("conv_conversation_00000000000000000000000000")})
+    run = run_rest(
+        emulator, flow, CUSTOMER, SENDER, {"HandoffData": tac_handoff("conv_conversation_00000000000000000000000000")}
+    )
     assert run.steps == sorry_steps(
         ("Trigger", "trigger", "incomingRequest"),
         ("request_names_conversation", "split-based-on", "noMatch"),
@@ -196,7 +266,10 @@ def test_a_conversation_that_cannot_be_resumed_says_sorry(twilio, emulator, flow
     assert (run.messages, run.resumed, run.flex) == ([SORRY], None, None)
 
 
-@pytest.mark.parametrize("parameters", [{}, {"HandoffData": {}}, {"HandoffData": {"conversationId": "", "attributes": {"conversationServiceSid": " "}}}])
+@pytest.mark.parametrize(
+    "parameters",
+    [{}, {"HandoffData": {}}, {"HandoffData": {"conversationId": "", "attributes": {"conversationServiceSid": " "}}}],
+)
 def test_no_handoff_data_says_sorry(emulator, flow, parameters):
     run = run_rest(emulator, flow, CUSTOMER, SENDER, parameters)
     assert run.path == ["Trigger", "request_names_conversation", "request_has_handoff_data", "messaging_sorry"]
@@ -215,25 +288,39 @@ def test_a_call_with_handoff_data_goes_to_flex_with_it_parsed(twilio, channels, 
         Step("call_handoff_data", "set-variables", "next"),
         Step("call_to_flex", "send-to-flex", "callComplete"),
     ]
-    assert run.flex == FlexHandoff("call_to_flex", twilio.account.workflow_sid, channels["voice"], call_attributes(handoff), "0", "3600")
+    assert run.flex == FlexHandoff(
+        "call_to_flex", twilio.account.workflow_sid, channels["voice"], call_attributes(handoff), "0", "3600"
+    )
     assert (run.said, run.messages, emulator.requests) == ([], [], [])
 
 
 def test_a_call_without_handoff_data_hangs_up(emulator, flow):
     run = run_call(emulator, flow, call())
-    assert run.steps == [Step("Trigger", "trigger", "incomingCall"), Step("call_has_handoff_data", "split-based-on", "noMatch")]
+    assert run.steps == [
+        Step("Trigger", "trigger", "incomingCall"),
+        Step("call_has_handoff_data", "split-based-on", "noMatch"),
+    ]
     assert (run.flex, run.said) == (None, [])
 
 
 def test_a_call_without_handoff_data_goes_to_flex_when_the_flow_says_so(twilio, channels, emulator):
     run = run_call(emulator, flow_for(twilio, channels, call_without_handoff="flex"), call())
     assert run.path == ["Trigger", "call_has_handoff_data", "call_without_handoff_data", "call_to_flex"]
-    assert run.flex == FlexHandoff("call_to_flex", twilio.account.workflow_sid, channels["voice"], call_attributes(None), "0", "3600")
+    assert run.flex == FlexHandoff(
+        "call_to_flex", twilio.account.workflow_sid, channels["voice"], call_attributes(None), "0", "3600"
+    )
 
 
 def test_a_call_flex_cannot_enqueue_hears_sorry(twilio, channels, emulator):
-    run = run_call(emulator, flow_for(twilio, channels, workflow_sid=UNKNOWN_WORKFLOW), call(HandoffData=json.dumps(tac_handoff("conv_conversation_0000000000000000000000000c"))))
-    assert run.steps[-2:] == [Step("call_to_flex", "send-to-flex", "failedToEnqueue"), Step("call_sorry", "say-play", "audioComplete")]
+    run = run_call(
+        emulator,
+        flow_for(twilio, channels, workflow_sid=UNKNOWN_WORKFLOW),
+        call(HandoffData=json.dumps(tac_handoff("conv_conversation_0000000000000000000000000c"))),
+    )
+    assert run.steps[-2:] == [
+        Step("call_to_flex", "send-to-flex", "failedToEnqueue"),
+        Step("call_sorry", "say-play", "audioComplete"),
+    ]
     assert (run.flex, run.said) == (None, [CALL_FAILED_MESSAGE])
 
 
@@ -257,15 +344,24 @@ def deployed_flow(emulator, flow):
             del emulator.table("studio_executions")[execution["sid"]]
 
 
-def test_a_recorded_execution_runs_with_the_context_it_got(twilio, account_env, emulator, channels, deployed_flow, classic_conversation, orchestrated):
+def test_a_recorded_execution_runs_with_the_context_it_got(
+    twilio, account_env, emulator, channels, deployed_flow, classic_conversation, orchestrated
+):
     handoff = tac_handoff(orchestrated["id"])
     client = Client(emulator.account.sid, emulator.account.auth_token)
-    client.studio.v2.flows(deployed_flow["sid"]).executions.create(to=CUSTOMER, from_=SENDER, parameters={"HandoffData": handoff})
+    client.studio.v2.flows(deployed_flow["sid"]).executions.create(
+        to=CUSTOMER, from_=SENDER, parameters={"HandoffData": handoff}
+    )
     (execution,) = studio_executions(emulator, deployed_flow["sid"])
     run = run_execution(emulator, execution)
     assert run.path == TAC_PATH
     assert run.flex == FlexHandoff(
-        "messaging_to_flex", twilio.account.workflow_sid, channels["chat"], messaging_attributes(classic_conversation, handoff), "0", "86400"
+        "messaging_to_flex",
+        twilio.account.workflow_sid,
+        channels["chat"],
+        messaging_attributes(classic_conversation, handoff),
+        "0",
+        "86400",
     )
 
 
@@ -273,7 +369,12 @@ def test_a_recorded_execution_runs_with_the_context_it_got(twilio, account_env, 
 
 
 def tiny_flow(*states: dict) -> dict:
-    trigger = {"name": "Trigger", "type": "trigger", "transitions": [{"event": "incomingRequest", "next": states[0]["name"]}], "properties": {}}
+    trigger = {
+        "name": "Trigger",
+        "type": "trigger",
+        "transitions": [{"event": "incomingRequest", "next": states[0]["name"]}],
+        "properties": {},
+    }
     return {"initial_state": "Trigger", "states": [trigger, *states]}
 
 
@@ -281,23 +382,40 @@ def say(name: str, body: str) -> dict:
     return {"name": name, "type": "send-message", "transitions": [{"event": "sent"}], "properties": {"body": body}}
 
 
-@pytest.mark.parametrize(("team", "told"), [("sales", "to sales"), (" Sales ", "to sales"), ("sales team", "elsewhere"), ("", "elsewhere")])
+@pytest.mark.parametrize(
+    ("team", "told"), [("sales", "to sales"), (" Sales ", "to sales"), ("sales team", "elsewhere"), ("", "elsewhere")]
+)
 def test_equal_to_ignores_case_and_surrounding_spaces_as_studio_does(emulator, team, told):
     split = {
         "name": "split",
         "type": "split-based-on",
         "transitions": [
             {"event": "noMatch", "next": "elsewhere"},
-            {"event": "match", "next": "sales", "conditions": [{"arguments": ["{{flow.data.team}}"], "type": "equal_to", "value": "sales"}]},
+            {
+                "event": "match",
+                "next": "sales",
+                "conditions": [{"arguments": ["{{flow.data.team}}"], "type": "equal_to", "value": "sales"}],
+            },
         ],
         "properties": {"input": "{{flow.data.team}}"},
     }
-    run = run_rest(emulator, tiny_flow(split, say("sales", "to sales"), say("elsewhere", "elsewhere")), CUSTOMER, SENDER, {"team": team})
+    run = run_rest(
+        emulator,
+        tiny_flow(split, say("sales", "to sales"), say("elsewhere", "elsewhere")),
+        CUSTOMER,
+        SENDER,
+        {"team": team},
+    )
     assert run.messages == [SentMessage(SENDER, CUSTOMER, told)]
 
 
 def test_a_flow_that_loops_is_stopped(emulator):
-    again = {"name": "again", "type": "set-variables", "transitions": [{"event": "next", "next": "again"}], "properties": {"variables": [{"key": "n", "value": "1"}]}}
+    again = {
+        "name": "again",
+        "type": "set-variables",
+        "transitions": [{"event": "next", "next": "again"}],
+        "properties": {"variables": [{"key": "n", "value": "1"}]},
+    }
     with pytest.raises(FlowRunError, match="more than 100 steps"):
         run_rest(emulator, tiny_flow(again), CUSTOMER, SENDER, {})
 
@@ -305,11 +423,27 @@ def test_a_flow_that_loops_is_stopped(emulator):
 @pytest.mark.parametrize(
     ("state", "error"),
     [
-        ({"name": "wait", "type": "send-and-wait-for-reply", "transitions": [], "properties": {}}, "wait: the runner does not know the widget type 'send-and-wait-for-reply'"),
-        ({"name": "play", "type": "say-play", "transitions": [], "properties": {"play": "https://example.com/a.mp3"}}, "play: the runner does not honour play of a say-play widget"),
+        (
+            {"name": "wait", "type": "send-and-wait-for-reply", "transitions": [], "properties": {}},
+            "wait: the runner does not know the widget type 'send-and-wait-for-reply'",
+        ),
+        (
+            {
+                "name": "play",
+                "type": "say-play",
+                "transitions": [],
+                "properties": {"play": "https://example.com/a.mp3"},
+            },
+            "play: the runner does not honour play of a say-play widget",
+        ),
         (say("broken", "{{ flow.data.x | no_such_filter }}"), "broken.body: unknown filter 'no_such_filter'"),
         (
-            {"name": "out", "type": "make-http-request", "transitions": [], "properties": {"method": "GET", "url": "https://example.com/"}},
+            {
+                "name": "out",
+                "type": "make-http-request",
+                "transitions": [],
+                "properties": {"method": "GET", "url": "https://example.com/"},
+            },
             "out: the runner reaches only Twilio (the emulator), not https://example.com/",
         ),
     ],

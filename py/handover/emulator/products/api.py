@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from ..errors import not_found
@@ -39,7 +39,7 @@ def _own_account(emulator: AccountState) -> dict:
     """The emulated account, made when first asked for, so its dates hold until a reset."""
     sid, accounts = emulator.account.sid, emulator.table("accounts")
     if sid not in accounts:
-        created = format_datetime(datetime.now(timezone.utc))  # the 2010 API's dates are RFC 2822
+        created = format_datetime(datetime.now(UTC))  # the 2010 API's dates are RFC 2822
         uri = f"/2010-04-01/Accounts/{sid}"
         # Twilio's answer also carries the auth token; the emulator records responses and never a secret.
         accounts[sid] = {

@@ -60,7 +60,11 @@ def _tool(call: Call, tool_id: str) -> dict:
 
 def _attached_tools(emulator: AccountState, assistant_id: str) -> list[dict]:
     tools = emulator.table("assistant_tools")
-    return [tools[a["tool_id"]] for a in emulator.table("assistant_tool_attachments").values() if a["assistant_id"] == assistant_id]
+    return [
+        tools[a["tool_id"]]
+        for a in emulator.table("assistant_tool_attachments").values()
+        if a["assistant_id"] == assistant_id
+    ]
 
 
 @route("assistants", "GET", "/v1/Assistants")

@@ -65,7 +65,8 @@ def add_conversation(emulator: AccountState, service_sid: str, friendly_name: st
 
 
 def set_conversation_attributes(emulator: AccountState, conversation_sid: str, attributes: dict) -> dict:
-    """Seed a conversation's attributes (as JSON text, like every client sends them); KeyError if there is no such conversation."""
+    """Seed a conversation's attributes (as JSON text, like every
+    client sends them); KeyError if there is no such conversation."""
     with emulator.lock:
         conversation = emulator.table("conversations")[conversation_sid]
         conversation["attributes"] = to_json_text(attributes)
@@ -102,7 +103,11 @@ def add_user(emulator: AccountState, service_sid: str, identity: str, friendly_n
 def conversation_in_service(emulator: AccountState, service_sid: str, key: str) -> dict | None:
     """The service's conversation whose SID or unique name is `key`."""
     return next(
-        (c for c in emulator.table("conversations").values() if c["chat_service_sid"] == service_sid and key in (c["sid"], c["unique_name"])),
+        (
+            c
+            for c in emulator.table("conversations").values()
+            if c["chat_service_sid"] == service_sid and key in (c["sid"], c["unique_name"])
+        ),
         None,
     )
 
@@ -143,7 +148,12 @@ def _timer_dates(body: dict) -> dict[str, str]:
         match = DURATION.fullmatch(body[parameter])
         duration = timedelta(**{unit: int(value or 0) for unit, value in match.groupdict().items()}) if match else None
         if duration is None or duration < timedelta(minutes=fewest_minutes):
-            raise TwilioError(400, 20001, f"Invalid {parameter} {body[parameter]!r}: expected an ISO 8601 duration of at least {fewest_minutes} min")
+            raise TwilioError(
+                400,
+                20001,
+                f"Invalid {parameter} {body[parameter]!r}: expected "
+                f"an ISO 8601 duration of at least {fewest_minutes} min",
+            )
         dates[date_field] = iso(start + duration)
     return dates
 
@@ -168,7 +178,8 @@ def fetch_conversation(call: Call):
 
 @route("conversations", "POST", "/v1/Services/{ChatServiceSid}/Conversations/{Sid}")
 def update_conversation(call: Call):
-    """Each field given replaces the conversation's (Attributes whole, as JSON text); date_updated moves to now unless given.
+    """Each field given replaces the conversation's (Attributes whole, as JSON text); date_updated moves to now unless
+    given.
 
     Everything is checked before anything changes. X-Twilio-Webhook-Enabled is accepted and changes
     nothing here: the emulator sends no webhooks.
@@ -183,7 +194,9 @@ def update_conversation(call: Call):
     conversation["date_updated"] = body.get("DateUpdated", now_iso())
     if timers:
         conversation["timers"] = {**(conversation["timers"] or {}), **timers}
-    email = {part.lower(): body[f"Bindings.Email.{part}"] for part in ("Address", "Name") if f"Bindings.Email.{part}" in body}
+    email = {
+        part.lower(): body[f"Bindings.Email.{part}"] for part in ("Address", "Name") if f"Bindings.Email.{part}" in body
+    }
     if email:
         bindings = conversation["bindings"] or {}
         conversation["bindings"] = {**bindings, "email": {**bindings.get("email", {}), **email}}

@@ -60,11 +60,15 @@ def create_interaction(call: Call):
     if not isinstance(channel, dict):
         raise _invalid("Channel must be a JSON object")
     if _text(channel.get("type")) not in CHANNEL_TYPES:
-        raise _invalid(f"Invalid channel type {channel.get('type')!r}; expected one of {', '.join(sorted(CHANNEL_TYPES))}")
+        raise _invalid(
+            f"Invalid channel type {channel.get('type')!r}; expected one of {', '.join(sorted(CHANNEL_TYPES))}"
+        )
     if _text(channel.get("initiated_by")) not in INITIATORS:
         raise _invalid(f"Invalid initiated_by {channel.get('initiated_by')!r}")
     channel_properties = channel.get("properties")
-    media_channel_sid = _text(channel_properties.get("media_channel_sid")) if isinstance(channel_properties, dict) else None
+    media_channel_sid = (
+        _text(channel_properties.get("media_channel_sid")) if isinstance(channel_properties, dict) else None
+    )
     if media_channel_sid not in emulator.table("conversations"):
         raise _invalid(f"Invalid media_channel_sid: conversation {media_channel_sid} not found")
     properties = (routing or {}).get("properties") if isinstance(routing, dict) else None
@@ -93,16 +97,34 @@ def create_interaction(call: Call):
             "direction": "inbound",
             "flexInteractionSid": sid,
             "flexInteractionChannelSid": channel_sid,
-            "conversations": {"initiated_by": channel["initiated_by"], "conversation_id": sid, "media": [{"type": "ChatTranscript", "sid": media_channel_sid}]},
+            "conversations": {
+                "initiated_by": channel["initiated_by"],
+                "conversation_id": sid,
+                "media": [{"type": "ChatTranscript", "sid": media_channel_sid}],
+            },
         },
     )
     interaction = {
         "sid": sid,
         "channel": {"type": channel["type"], "sid": channel_sid},
-        "routing": {"reservation": None, "properties": {key: task[key] for key in (
-            "sid", "workspace_sid", "workflow_sid", "task_channel_sid", "task_channel_unique_name",
-            "assignment_status", "attributes", "priority", "age", "account_sid",
-        )}},
+        "routing": {
+            "reservation": None,
+            "properties": {
+                key: task[key]
+                for key in (
+                    "sid",
+                    "workspace_sid",
+                    "workflow_sid",
+                    "task_channel_sid",
+                    "task_channel_unique_name",
+                    "assignment_status",
+                    "attributes",
+                    "priority",
+                    "age",
+                    "account_sid",
+                )
+            },
+        },
         "url": f"{BASE}/{sid}",
         "links": {"channels": f"{BASE}/{sid}/Channels"},
         "interaction_context_sid": None,

@@ -1,4 +1,5 @@
-"""Conversation Orchestrator (`conversations.twilio.com/v2/Conversations`): the two reads of the Studio handoff flow. ASSUMED.
+"""Conversation Orchestrator (`conversations.twilio.com/v2/Conversations`): the two reads of the Studio handoff flow.
+ASSUMED.
 
 Twilio's OpenAPI description installed with @twilio-alpha/mcp has no Conversations v2 (only
 twilio_conversations_v1.json), yet Twilio Agent Connect names its conversation by an Orchestrator id
@@ -41,7 +42,8 @@ def add_orchestrated_conversation(
     channel: str = "SMS",
     agent_address: str = "+15005550001",
 ) -> dict:
-    """A v2 conversation bridged to a Conversations (Classic) one, with its CUSTOMER and AI_AGENT participants, as TAC leaves it.
+    """A v2 conversation bridged to a Conversations (Classic) one, with its CUSTOMER and AI_AGENT participants, as TAC
+    leaves it.
 
     The customer's address carries the classic conversation's SID as `channelId`; the configuration's
     `conversationsV1Bridge.serviceId` names the classic service.
@@ -56,8 +58,16 @@ def add_orchestrated_conversation(
             "conversationsV1Bridge": {"serviceId": classic_service_sid},
         }
         participants = [
-            _participant(emulator, conversation_id, "CUSTOMER", None, {"channel": channel, "address": customer_address, "channelId": classic_conversation_sid}),
-            _participant(emulator, conversation_id, "AI_AGENT", "AI agent", {"channel": channel, "address": agent_address}),
+            _participant(
+                emulator,
+                conversation_id,
+                "CUSTOMER",
+                None,
+                {"channel": channel, "address": customer_address, "channelId": classic_conversation_sid},
+            ),
+            _participant(
+                emulator, conversation_id, "AI_AGENT", "AI agent", {"channel": channel, "address": agent_address}
+            ),
         ]
         conversation = {
             "id": conversation_id,
@@ -106,4 +116,7 @@ def fetch_conversation(call: Call):
 def list_participants(call: Call):
     """One page holds them all: a conversation has a handful of participants, so no token leads on."""
     participants = _conversation(call)["participants"]
-    return 200, {"participants": participants, "meta": {"key": "participants", "pageSize": PAGE_SIZE, "previousToken": None, "nextToken": None}}
+    return 200, {
+        "participants": participants,
+        "meta": {"key": "participants", "pageSize": PAGE_SIZE, "previousToken": None, "nextToken": None},
+    }

@@ -207,7 +207,11 @@ def _new_variable(emulator: AccountState, service_sid: str, environment_sid: str
 
 def _variable_named(emulator: AccountState, environment_sid: str, key: str) -> dict | None:
     return next(
-        (v for v in emulator.table("serverless_variables").values() if v["environment_sid"] == environment_sid and v["key"] == key),
+        (
+            v
+            for v in emulator.table("serverless_variables").values()
+            if v["environment_sid"] == environment_sid and v["key"] == key
+        ),
         None,
     )
 
@@ -280,7 +284,9 @@ def fetch_service(call: Call):
 @route("serverless", "GET", "/v1/Services/{ServiceSid}/Environments")
 def list_environments(call: Call):
     service_sid = _service(call, call.params["ServiceSid"])["sid"]
-    environments = [e for e in call.emulator.table("serverless_environments").values() if e["service_sid"] == service_sid]
+    environments = [
+        e for e in call.emulator.table("serverless_environments").values() if e["service_sid"] == service_sid
+    ]
     return page(call, "environments", environments)
 
 

@@ -12,7 +12,7 @@ failure (https://www.twilio.com/docs/api/errors/81022). Validate, create and upd
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..errors import TwilioError, not_found
 from ..formats import now_iso, parse_iso
@@ -51,8 +51,12 @@ def definition_errors(definition: object) -> list[dict]:
     if definition.get("initial_state") not in names:
         errors.append(_failure(f"initial_state {definition.get('initial_state')!r} names no state", "#/initial_state"))
     errors += [
-        _failure(f"transition to {transition.get('next')!r}, which names no state", f"#/states/{index}/transitions/{position}")
-        for index, state in enumerate(states) if isinstance(state, dict)
+        _failure(
+            f"transition to {transition.get('next')!r}, which names no state",
+            f"#/states/{index}/transitions/{position}",
+        )
+        for index, state in enumerate(states)
+        if isinstance(state, dict)
         for position, transition in enumerate(state.get("transitions") or [])
         # A transition without `next` leads nowhere on purpose (the flow ends there), as Studio allows.
         if isinstance(transition, dict) and transition.get("next") is not None and transition["next"] not in names
@@ -63,7 +67,11 @@ def definition_errors(definition: object) -> list[dict]:
 def _state_errors(state: object, path: str) -> list[dict]:
     if not isinstance(state, dict):
         return [_failure("a state must be an object", path)]
-    return [_failure(f"must have required property '{name}'", path) for name in ("name", "type", "properties") if name not in state]
+    return [
+        _failure(f"must have required property '{name}'", path)
+        for name in ("name", "type", "properties")
+        if name not in state
+    ]
 
 
 def _duplicates(names: list) -> list:
@@ -146,13 +154,18 @@ def _flow(call: Call, sid: str) -> dict:
 @route("studio", "POST", "/v2/Flows")
 def create_flow(call: Call):
     body = call.body
-    return 201, _new_flow(call.emulator, body["FriendlyName"], _checked(body["Definition"]), body["Status"], body.get("CommitMessage"))
+    return 201, _new_flow(
+        call.emulator, body["FriendlyName"], _checked(body["Definition"]), body["Status"], body.get("CommitMessage")
+    )
 
 
 @route("studio", "GET", "/v2/Flows")
 def list_flows(call: Call):
     """Twilio lists Flows without their definitions and validation results (its example shows them null)."""
-    listed = [flow | {"definition": None, "valid": None, "errors": None, "warnings": None} for flow in call.emulator.table("studio_flows").values()]
+    listed = [
+        flow | {"definition": None, "valid": None, "errors": None, "warnings": None}
+        for flow in call.emulator.table("studio_flows").values()
+    ]
     return page(call, "flows", listed)
 
 
@@ -170,7 +183,9 @@ def update_flow(call: Call):
         flow.update(definition=_copy(body["Definition"]), revision=flow["revision"] + 1)
     if "CommitMessage" in body:
         flow["commit_message"] = body["CommitMessage"]
-    flow.update(status=body["Status"], friendly_name=body.get("FriendlyName", flow["friendly_name"]), date_updated=now_iso())
+    flow.update(
+        status=body["Status"], friendly_name=body.get("FriendlyName", flow["friendly_name"]), date_updated=now_iso()
+    )
     return 200, flow
 
 
@@ -238,14 +253,15 @@ def _execution(call: Call, sid: str) -> dict:
 
 
 def _moment(text: str | None) -> datetime | None:
-    """A date-time filter as Twilio takes it (`2026-01-01T12:00:00Z`, or with an offset such as -05:00); None if absent."""
+    """A date-time filter as Twilio takes it (`2026-01-01T12:00:00Z`,
+    or with an offset such as -05:00); None if absent."""
     if text is None:
         return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise TwilioError(400, 20001, f"Invalid date-time: {text}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _new_execution(emulator: AccountState, flow: dict, body: dict) -> dict:
@@ -258,7 +274,11 @@ def _new_execution(emulator: AccountState, flow: dict, body: dict) -> dict:
         "contact_channel_address": body["To"],
         # What widgets read: {{flow.data.…}}, {{flow.channel.address}} (From), {{contact.channel.address}} (To).
         "context": {
-            "flow": {"flow_sid": flow["sid"], "channel": {"address": body["From"]}, "data": body.get("Parameters") or {}},
+            "flow": {
+                "flow_sid": flow["sid"],
+                "channel": {"address": body["From"]},
+                "data": body.get("Parameters") or {},
+            },
             "contact": {"channel": {"address": body["To"]}},
         },
         "status": "active",

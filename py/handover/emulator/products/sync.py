@@ -92,7 +92,9 @@ def _live_item(emulator: AccountState, items: dict[str, dict], key: str) -> dict
 def default_sync_service(emulator: AccountState) -> dict:
     """The account's default Sync service, created the first time it is asked for."""
     with emulator.lock:
-        existing = next((s for s in emulator.table("sync_services").values() if s["unique_name"] == DEFAULT_SERVICE), None)
+        existing = next(
+            (s for s in emulator.table("sync_services").values() if s["unique_name"] == DEFAULT_SERVICE), None
+        )
         return existing or _new_default_service(emulator)
 
 
@@ -142,7 +144,9 @@ def sync_map_items(emulator: AccountState, map_name: str) -> dict[str, dict]:
     with emulator.lock:
         _forget_expired_maps(emulator)
         sync_map = _map_named(emulator, default_sync_service(emulator)["sid"], map_name)
-        return dict(_forget_expired_items(emulator, emulator.table("sync_map_items")[sync_map["sid"]])) if sync_map else {}
+        return (
+            dict(_forget_expired_items(emulator, emulator.table("sync_map_items")[sync_map["sid"]])) if sync_map else {}
+        )
 
 
 def _new_map(emulator: AccountState, service_sid: str, unique_name: str | None, ttl: int) -> dict:
@@ -188,7 +192,11 @@ def _new_item(emulator: AccountState, sync_map: dict, key: str, data: dict, ttl:
 
 def _map_named(emulator: AccountState, service_sid: str, name: str) -> dict | None:
     return next(
-        (m for m in emulator.table("sync_maps").values() if m["service_sid"] == service_sid and name in (m["sid"], m["unique_name"])),
+        (
+            m
+            for m in emulator.table("sync_maps").values()
+            if m["service_sid"] == service_sid and name in (m["sid"], m["unique_name"])
+        ),
         None,
     )
 
@@ -212,7 +220,8 @@ def _service(call: Call, key: str) -> dict:
 
 
 def _find_map(emulator: AccountState, service_key: str, map_key: str) -> dict | None:
-    """The unexpired Map `map_key` (its SID or unique name) of the service `service_key` names; None if there is none."""
+    """The unexpired Map `map_key` (its SID or unique name) of
+    the service `service_key` names; None if there is none."""
     _forget_expired_maps(emulator)
     service = _service_named(emulator, service_key)
     return _map_named(emulator, service["sid"], map_key) if service else None
@@ -248,7 +257,9 @@ def _item(call: Call) -> tuple[dict, dict[str, dict], dict]:
 
 def _checked_ttl(ttl: int | None) -> int | None:
     if ttl is not None and not 0 <= ttl <= TTL_MAX_SECONDS:
-        raise TwilioError(400, 54011, f"Invalid TTL: it must be empty or an integer between 0 and {TTL_MAX_SECONDS} seconds")
+        raise TwilioError(
+            400, 54011, f"Invalid TTL: it must be empty or an integer between 0 and {TTL_MAX_SECONDS} seconds"
+        )
     return ttl
 
 
@@ -357,12 +368,15 @@ def list_map_items(call: Call):
     """Items in key order; Order=desc reverses it, From starts at a key (Bounds=exclusive skips that key)."""
     _, items = _items(call)
     descending = call.query.get("Order") == "desc"
-    listed = sorted(_forget_expired_items(call.emulator, items).values(), key=lambda item: item["key"], reverse=descending)
+    listed = sorted(
+        _forget_expired_items(call.emulator, items).values(), key=lambda item: item["key"], reverse=descending
+    )
     start = call.query.get("From")
     if start is not None:
         inclusive = call.query.get("Bounds", "inclusive") == "inclusive"
         listed = [
-            item for item in listed
+            item
+            for item in listed
             if (item["key"] == start and inclusive) or (item["key"] < start if descending else item["key"] > start)
         ]
     return page(call, "items", listed)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from ..errors import TwilioError, not_found
 from ..formats import now_iso, to_json_text
@@ -54,7 +54,9 @@ def add_workflow(emulator: AccountState, workspace_sid: str, friendly_name: str)
     workflow = {
         "account_sid": emulator.account.sid,
         "assignment_callback_url": None,
-        "configuration": to_json_text({"task_routing": {"filters": [], "default_filter": {"queue": emulator.new_sid("WQ")}}}),
+        "configuration": to_json_text(
+            {"task_routing": {"filters": [], "default_filter": {"queue": emulator.new_sid("WQ")}}}
+        ),
         "date_created": now_iso(),
         "date_updated": now_iso(),
         "document_content_type": "application/json",
@@ -90,7 +92,11 @@ def add_task_channel(emulator: AccountState, workspace_sid: str, unique_name: st
 
 def task_channel_named(emulator: AccountState, workspace_sid: str, unique_name: str) -> dict | None:
     return next(
-        (c for c in emulator.table("task_channels").values() if c["workspace_sid"] == workspace_sid and c["unique_name"] == unique_name),
+        (
+            c
+            for c in emulator.table("task_channels").values()
+            if c["workspace_sid"] == workspace_sid and c["unique_name"] == unique_name
+        ),
         None,
     )
 
@@ -143,10 +149,16 @@ def require_routing(
         raise TwilioError(400, 20001, f"Invalid workspace_sid: workspace {workspace_sid} not found")
     workflow = emulator.table("workflows").get(workflow_sid)
     if workflow is None or workflow["workspace_sid"] != workspace_sid:
-        raise TwilioError(400, 20001, f"Invalid workflow_sid: workflow {workflow_sid} not found in workspace {workspace_sid}")
+        raise TwilioError(
+            400, 20001, f"Invalid workflow_sid: workflow {workflow_sid} not found in workspace {workspace_sid}"
+        )
     channel = task_channel_named(emulator, workspace_sid, channel_name)
     if channel is None:
-        raise TwilioError(400, 20001, f"Invalid task_channel_unique_name: no task channel {channel_name!r} in workspace {workspace_sid}")
+        raise TwilioError(
+            400,
+            20001,
+            f"Invalid task_channel_unique_name: no task channel {channel_name!r} in workspace {workspace_sid}",
+        )
     return workflow, channel
 
 
@@ -230,13 +242,19 @@ ORDERING_FIELDS = {"DateCreated": "date_created", "Priority": "priority", "Virtu
 
 
 def _ordering(text: str) -> list[tuple[str, bool]]:
-    """`Attribute:asc|desc` pairs, comma-separated, as (task field, descending); Twilio refuses DateCreated with VirtualStartTime."""
+    """`Attribute:asc|desc` pairs, comma-separated, as (task field,
+    descending); Twilio refuses DateCreated with VirtualStartTime."""
     pairs = [part.strip().partition(":") for part in text.split(",")]
     if any(name not in ORDERING_FIELDS or order not in ("asc", "desc") for name, _, order in pairs) or (
         {"DateCreated", "VirtualStartTime"} <= {name for name, _, _ in pairs}
     ):
-        raise TwilioError(400, 20001, f"Invalid Ordering {text!r}: expected Attribute:asc or Attribute:desc, "
-                          "comma-separated, Attribute one of DateCreated, Priority, VirtualStartTime, not DateCreated with VirtualStartTime")
+        raise TwilioError(
+            400,
+            20001,
+            f"Invalid Ordering {text!r}: expected Attribute:asc or Attribute:desc, "
+            "comma-separated, Attribute one of DateCreated, Priority, "
+            "VirtualStartTime, not DateCreated with VirtualStartTime",
+        )
     return [(ORDERING_FIELDS[name], order == "desc") for name, _, order in pairs]
 
 
@@ -269,11 +287,14 @@ SUBSET = "comparisons `key == constant` joined by AND (a constant is a quoted st
 
 
 def _outside_subset(expression: str, reason: str) -> TwilioError:
-    return TwilioError(400, 20001, f"Invalid EvaluateTaskAttributes {expression!r}: {reason}; the emulator understands only {SUBSET}")
+    return TwilioError(
+        400, 20001, f"Invalid EvaluateTaskAttributes {expression!r}: {reason}; the emulator understands only {SUBSET}"
+    )
 
 
 def _tokens(expression: str) -> Iterator[tuple[str, str]]:
-    """(kind, text) of each token, read as the parser asks, so that the first thing outside the subset is the one named."""
+    """(kind, text) of each token, read as the parser asks, so
+    that the first thing outside the subset is the one named."""
     position = 0
     while expression[position:].strip():
         match = TOKEN.match(expression, position)
@@ -306,7 +327,9 @@ def _parse_expression(expression: str) -> list[tuple[Operand, Operand]]:
     comparisons = []
     for group in groups:
         if len(group) != 3 or group[1][0] != "equals" or "equals" in (group[0][0], group[2][0]):
-            raise _outside_subset(expression, f"expected `operand == operand`, got {' '.join(text for _, text in group)!r}")
+            raise _outside_subset(
+                expression, f"expected `operand == operand`, got {' '.join(text for _, text in group)!r}"
+            )
         comparisons.append((_operand(*group[0]), _operand(*group[2])))
     return comparisons
 

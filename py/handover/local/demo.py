@@ -1,0 +1,275 @@
+"""The demo: an AI Assistant hands a web chat customer to Flex, on the embedded Twilio emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .. import contract, printers
+from ..account import assistant_tool, credentials, deployment, routing, tokens, variables
+from ..emulator import (
+    DeployedService,
+    Emulator,
+    EmulatorProxy,
+    FlexAccount,
+    RecordedRequest,
+    add_assistant,
+    seed_deployed_service,
+)
+from ..emulator.products import serverless
+from ..errors import HandoverError
+from .runtime import LocalRuntime
+from .stack import emulated_account, python_client_environment, start_runtime
+
+TOKEN_FILE = "handover-token"
+# What the AI sends, as the tool's input schema asks for it.
+AI_INPUT = {
+    "reason": "The customer asks for a refund, which only a member of the team can grant.",
+    "summary": "Order 1042 arrived damaged. I explained the returns policy; the customer wants the money back now.",
+}
+
+
+@dataclass
+class Step:
+    title: str
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ToolCall:
+    url: str = field(repr=False)  # carries the handover token
+    headers: dict[str, str]
+    body: dict
+
+    def shown(self) -> list[str]:
+        """The request as printed: its token redacted."""
+        return (
+            [f"POST {tokens.redact_url(self.url)}"]
+            + [f"{name}: {value}" for name, value in self.headers.items()]
+            + [json.dumps(self.body)]
+        )
+
+    @property
+    def token(self) -> str:
+        [token] = tokens.tokens_in(self.url)
+        return token
+
+    def curl(self, token_file: Path) -> str:
+        """A shell command making this call that reads the token from `token_file`, so it never shows it."""
+        # Double quotes, so that the shell runs $(cat …); the rest of the URL is loopback, port and path.
+        url = '"' + self.url.replace(self.token, f"$(cat {shlex.quote(str(token_file))})") + '"'
+        parts = [shlex.join(["curl", "-sS", "-X", "POST"]), url]
+        for name, value in self.headers.items():
+            parts.append(shlex.join(["-H", f"{name}: {value}"]))
+        parts.append(shlex.join(["--data", json.dumps(self.body)]))
+        return " ".join(parts)
+
+
+def tool_call(runtime: LocalRuntime, account: FlexAccount, registered_url: str) -> ToolCall:
+    """The request an AI Assistant's webhook tool makes for a Flex web chat customer.
+
+    It calls the URL registered on the assistant, token and all, at the local runtime instead of the
+    deployed domain.
+    """
+    registered = urlsplit(registered_url)
+    return ToolCall(
+        runtime.url(registered.path) + (f"?{registered.query}" if registered.query else ""),
+        {
+            "Content-Type": "application/json",
+            "X-Session-Id": account.session_id,
+            "X-Identity": f"flex_participant:{account.webchat_identity}",
+        },
+        AI_INPUT,
+    )
+
+
+def write_token_file(runtime: LocalRuntime, token: str) -> Path:
+    """The token in a file only its owner can read, in the runtime's directory (removed when it stops)."""
+    path = runtime.directory / TOKEN_FILE
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(token)
+    return path
+
+
+def call_tool(call: ToolCall) -> tuple[int, dict]:
+    request = urllib.request.Request(call.url, data=json.dumps(call.body).encode(), headers=call.headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def _indent(text: str) -> list[str]:
+    return ["   " + line for line in text.splitlines()]
+
+
+def _twilio_request_lines(request: RecordedRequest) -> list[str]:
+    lines = [f"{request.method} https://{request.host}{request.path}  ->  {request.status}"]
+    for name, value in (request.body or {}).items():
+        lines += [f"  {name}:"] + ["  " + line for line in _indent(json.dumps(value, indent=2))]
+    return lines
+
+
+def _requests_since(emulator: Emulator, before: int, *secret_values: str | None) -> list[str]:
+    """The requests made since `before`, as printed: the handover token (a variable's value, a URL's) redacted."""
+    return [
+        tokens.redact(line, *secret_values)
+        for request in emulator.requests[before:]
+        for line in _twilio_request_lines(request)
+    ]
+
+
+def _variable_lines(variables: dict[str, str]) -> list[str]:
+    secret = {v.name for v in contract.CONFIG_VARIABLES if v.secret}
+    return [f"{key}={tokens.REDACTED if key in secret else value}" for key, value in variables.items()]
+
+
+def registered_url(emulator: Emulator, assistant_id: str) -> str:
+    """The URL of the tool attached to the assistant, as the assistant would call it."""
+    [attachment] = [
+        a for a in emulator.table("assistant_tool_attachments").values() if a["assistant_id"] == assistant_id
+    ]
+    return emulator.table("assistant_tools")[attachment["tool_id"]]["meta"]["url"]
+
+
+@dataclass
+class Stage:
+    """The emulated account as the user's own would be after `twilio serverless:deploy`."""
+
+    emulator: Emulator
+    proxy: EmulatorProxy
+    account: FlexAccount
+    deployed: DeployedService
+    assistant_id: str
+
+
+def setup_steps(project_dir: Path, stage: Stage) -> Iterator[Step]:
+    """The commands a user runs after deploying, run here against the emulator through the real SDK."""
+    emulator, account = stage.emulator, stage.account
+    yield Step(
+        "Handover demo: an AI Assistant hands a web chat customer to a human agent in Flex",
+        [
+            f"Twilio: the embedded emulator (account {emulator.account.sid}), reached through {stage.proxy.url}",
+            f"Deployed (emulated): service {stage.deployed.service_sid} at https://{stage.deployed.domain_name}",
+            f"AI Assistant: {stage.assistant_id}",
+        ],
+    )
+    found = credentials.Credentials(
+        emulator.account.sid, emulator.account.sid, emulator.account.auth_token, "the emulator"
+    )
+    client = credentials.client(found)
+    located = deployment.locate(client, project_dir, found, stage.deployed.service_sid, deployment.DEFAULT_ENVIRONMENT)
+    values = {contract.WORKSPACE.name: account.workspace_sid, contract.WORKFLOW.name: account.workflow_sid}
+    before = len(emulator.requests)
+    problem = routing.check(client, account.workspace_sid, account.workflow_sid, contract.TASK_CHANNEL.default)
+    if problem:
+        raise DemoFailed(problem.message)
+    # The demo leaves the project's .env alone: it writes the deployed environment only (and, as
+    # `env set --remote-only` does, reuses a token .env has).
+    result = variables.set_variables(client, project_dir, values, located, local=False)
+    yield Step(
+        f"1. handover env set --workspace-sid {account.workspace_sid} "
+        f"--workflow-sid {account.workflow_sid} --remote-only",
+        printers.env_set_lines(result) + _requests_since(emulator, before, result.token),
+    )
+    before = len(emulator.requests)
+    token, _ = tokens.for_tool(client, located, None)
+    definition = assistant_tool.definition(tokens.with_token(located.url(assistant_tool.TOOL_PATH), token))
+    registration = assistant_tool.register(client, emulator.account.sid, stage.assistant_id, definition)
+    yield Step(
+        f"2. handover tool register --assistant-id {stage.assistant_id}",
+        printers.registration_lines(registration) + _requests_since(emulator, before, token),
+    )
+
+
+def handoff_steps(
+    stage: Stage, runtime: LocalRuntime, mode: str, variables: dict[str, str], call: ToolCall
+) -> Iterator[Step]:
+    emulator, account = stage.emulator, stage.account
+    yield Step(
+        "3. twilio-run serves the deployed environment on this machine",
+        [f"Functions: twilio-run at {runtime.base_url} ({mode})"] + _variable_lines(variables),
+    )
+    yield Step("4. The AI Assistant calls the handover tool", call.shown())
+    before = len(emulator.requests)
+    status, answer = call_tool(call)
+    yield Step("5. The function calls the Twilio API", _requests_since(emulator, before, call.token))
+    yield Step(
+        "6. The function answers the AI Assistant", [f"HTTP {status}"] + json.dumps(answer, indent=2).splitlines()
+    )
+    if answer.get("status") == "handed_off":
+        from twilio.rest import Client
+
+        interaction = emulator.table("interactions")[answer["interactionSid"]]
+        task_sid = interaction["routing"]["properties"]["sid"]
+        client = Client(emulator.account.sid, emulator.account.auth_token)
+        task = client.taskrouter.v1.workspaces(account.workspace_sid).tasks(task_sid).fetch()
+        yield Step(
+            f"7. Flex queues a task for a human agent: {task.sid} ({task.assignment_status}, channel "
+            f"{task.task_channel_unique_name})",
+            ["Task attributes, as the agent's Flex UI receives them:"]
+            + json.dumps(json.loads(task.attributes), indent=2).splitlines(),
+        )
+    violations = [str(violation) for violation in emulator.violations]
+    yield Step(
+        "Requests checked against Twilio's OpenAPI description: "
+        f"{len(emulator.requests)}, violations: {len(violations)}",
+        violations,
+    )
+    if status != 200 or violations:
+        raise DemoFailed(f"the handoff did not complete (HTTP {status}, {len(violations)} violations)")
+
+
+class DemoFailed(HandoverError):
+    """The handoff did not complete on the emulator; the message says where it stopped."""
+
+
+def run(project_dir: Path, echo, keep_running: bool = False, fork: bool = False) -> None:
+    """Run the walkthrough, printing each step with `echo`; with keep_running, wait for Ctrl-C."""
+
+    def show(step: Step) -> None:
+        echo(f"\n{step.title}")
+        for line in step.lines:
+            echo(f"   {line}")
+
+    with emulated_account(project_dir) as (emulator, proxy, account), python_client_environment(proxy):
+        stage = Stage(
+            emulator,
+            proxy,
+            account,
+            seed_deployed_service(emulator, project_dir),
+            add_assistant(emulator, "Support Assistant")["id"],
+        )
+        for step in setup_steps(project_dir, stage):
+            show(step)
+        # The runtime gets the variables `env set` put on the emulated environment, as the deployed one would.
+        variables = {v["key"]: v["value"] for v in serverless.variables_of(emulator, stage.deployed.environment_sid)}
+        runtime = start_runtime(project_dir, emulator, proxy, account, fork=fork, **variables)
+        try:
+            mode = "forked process per request" if fork else "in-process"
+            call = tool_call(runtime, account, registered_url(emulator, stage.assistant_id))
+            for step in handoff_steps(stage, runtime, mode, variables, call):
+                show(step)
+            if keep_running:
+                token_file = write_token_file(runtime, call.token)
+                echo("\nThe emulator and the runtime keep running. Call the handover tool again with:")
+                echo(f"   {call.curl(token_file)}")
+                echo(f"({token_file} holds the handover token, readable by you only.)")
+                echo("Press Ctrl-C to stop.")
+                try:
+                    while True:
+                        time.sleep(3600)
+                except KeyboardInterrupt:
+                    echo("Stopped.")
+        finally:
+            runtime.stop()

@@ -1,0 +1,87 @@
+"""The emulator, its TLS proxy and the local runtime, wired together as the demo, the bench and the tests use them."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..emulator import (
+    Emulator,
+    EmulatorProxy,
+    FlexAccount,
+    SpecNotFound,
+    new_account,
+    seed_flex_account,
+    spec_directory,
+)
+from ..errors import HandoverError
+from .runtime import LocalRuntime
+
+
+class EmulatorUnavailable(HandoverError):
+    """The emulator cannot start: Twilio's OpenAPI description is not installed. The message says how to install it."""
+
+
+def function_environment(
+    emulator: Emulator, proxy: EmulatorProxy, account: FlexAccount, **config: str | None
+) -> dict[str, str]:
+    """The env file of the runtime: credentials, the Flex configuration and the proxy.
+
+    `config` adds or overrides the function's variables (FLEX_*, HANDOVER_TOKEN: the function answers
+    500 without a token); None leaves a variable out.
+    """
+    client = proxy.client_environment()
+    values = {
+        "ACCOUNT_SID": emulator.account.sid,
+        "AUTH_TOKEN": emulator.account.auth_token,
+        # In forked mode the function's process gets only these variables, so the proxy's CA is here too.
+        "HTTP_PROXY": client["HTTP_PROXY"],
+        "NODE_EXTRA_CA_CERTS": client["NODE_EXTRA_CA_CERTS"],
+        "FLEX_WORKSPACE_SID": account.workspace_sid,
+        "FLEX_WORKFLOW_SID": account.workflow_sid,
+        **config,
+    }
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def start_runtime(
+    project_dir: Path,
+    emulator: Emulator,
+    proxy: EmulatorProxy,
+    account: FlexAccount,
+    fork: bool = False,
+    **config: str | None,
+) -> LocalRuntime:
+    process_env = {"NODE_EXTRA_CA_CERTS": str(proxy.ca_path)}
+    return LocalRuntime(
+        project_dir, function_environment(emulator, proxy, account, **config), process_env, fork=fork
+    ).start()
+
+
+@contextmanager
+def python_client_environment(proxy: EmulatorProxy):
+    """Point this process's twilio SDK (requests) at the proxy for the duration."""
+    names = ("HTTPS_PROXY", "REQUESTS_CA_BUNDLE", "NO_PROXY")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update({name: proxy.client_environment()[name] for name in names})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def emulated_account(project_dir: Path):
+    """A new emulated Flex account behind its TLS proxy; the proxy stops at the end."""
+    try:
+        emulator = Emulator(spec_directory(project_dir), new_account())
+    except SpecNotFound as error:
+        raise EmulatorUnavailable(str(error)) from error
+    account = seed_flex_account(emulator)
+    with EmulatorProxy(emulator) as proxy:
+        yield emulator, proxy, account

@@ -1,0 +1,259 @@
+"""`handover bench`: a smoke test of a quick run (no timing thresholds:
+the benchmark is not a test), and the arithmetic under it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from handover.bench import runner, settings, stats
+from handover.cli import cli
+from tests.functions.tools.test_flex_handover import CLAIM, HANDOFF_REQUESTS, READ_CONVERSATION, USER_LOOKUP
+
+REPO = Path(__file__).resolve().parents[3]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TOP_LEVEL_KEYS = {
+    "schema_version",
+    "taken_at",
+    "machine",
+    "settings",
+    "cold_start",
+    "commands",
+    "client_request",
+    "latency",
+    "round_trips",
+    "burst",
+    "scale",
+    "violations",
+    "overhead",
+    "problems",
+    "ok",
+    "wall_seconds",
+}
+PERCENTILE_KEYS = {"count", "p50", "p95", "p99", "mean", "max"}
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory) -> tuple:
+    """One `handover bench --quick --json` run on the real project: (the CLI result, the output directory)."""
+    out = tmp_path_factory.mktemp("bench")
+    result = CliRunner().invoke(
+        cli, ["--project-dir", str(REPO), "bench", "--quick", "--out", str(out), "--json"], catch_exceptions=False
+    )
+    return result, out
+
+
+@pytest.fixture(scope="module")
+def results(quick_run) -> dict:
+    _, out = quick_run
+    return json.loads((out / "results.json").read_text(encoding="utf-8"))
+
+
+def test_a_quick_run_exits_0_and_prints_what_it_wrote(quick_run, results):
+    result, out = quick_run
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == results
+    assert f"Wrote {out / 'results.json'}, {out / 'report.md'}, {out / 'latency.png'}." in result.stderr
+    assert (results["ok"], results["problems"], results["violations"]) == (True, [], [])
+
+
+def test_the_results_are_well_formed(results):
+    assert set(results) == TOP_LEVEL_KEYS
+    assert results["settings"] == {**vars(settings.QUICK)}
+    assert isinstance(results["machine"]["cpus"], int) and results["machine"]["node"]
+    for mode in ("in_process", "forked"):
+        series = results["latency"][mode]
+        assert series["completed"] == series["calls"] == settings.QUICK.calls
+        assert series["sequential_rounds"] == 2
+        assert series["rounds_times_latency_ms"] == 2 * settings.QUICK.latency_ms
+        for figures in (series["wall_ms"], series["twilio_busy_ms"], series["overhead_ms"], series["refused_call_ms"]):
+            assert set(figures) == PERCENTILE_KEYS and all(
+                isinstance(value, (int, float)) for value in figures.values()
+            )
+        assert len(series["samples"]["wall_ms"]) == len(series["samples"]["overhead_ms"]) == series["completed"]
+    assert isinstance(results["overhead"]["p50_ms"], float) and isinstance(results["overhead"]["met"], bool)
+    cold = results["cold_start"]
+    assert cold["exports_handler"] is True and cold["modules_loaded"] > 0
+    assert "twilio" in [package["name"] for package in cold["largest_packages"]]
+
+
+def test_the_burst_makes_exactly_one_interaction_per_conversation(results):
+    burst = results["burst"]
+    conversations = settings.QUICK.burst_conversations
+    assert (burst["conversations"], burst["calls"]) == (
+        conversations,
+        conversations * settings.QUICK.calls_per_conversation,
+    )
+    assert burst["interactions"] == burst["conversations_with_one_interaction"] == conversations
+    assert burst["exactly_once"] is True
+    assert burst["answers"] == {"200 handed_off": conversations, "200 already_handed_off": 2 * conversations}
+
+
+def test_the_round_trips_are_the_ones_the_emulator_counted(results):
+    rows = {row["key"]: row for row in results["round_trips"]}
+    assert all(row["requests"] == len(row["operations"]) for row in rows.values())
+    assert sorted(rows["first_handoff_phone"]["operations"]) == HANDOFF_REQUESTS
+    assert sorted(rows["first_handoff_webchat"]["operations"]) == sorted([*HANDOFF_REQUESTS, USER_LOOKUP])
+    assert sorted(rows["duplicate"]["operations"]) == sorted([CLAIM, READ_CONVERSATION])
+    assert rows["rejected_input"]["operations"] == rows["unauthenticated"]["operations"] == []
+    assert {
+        key: (row["http_status"], row["sequential_rounds"], row["floor_requests"], row["floor_rounds"])
+        for key, row in rows.items()
+    } == {
+        "first_handoff_phone": (200, 2, 2, 2),
+        "first_handoff_webchat": (200, 2, 3, 2),
+        "duplicate": (200, 1, 1, 1),
+        "rejected_input": (400, 0, 0, 0),
+        "unauthenticated": (401, 0, 0, 0),
+    }
+
+
+def test_the_spike_runs_at_twilios_limits_and_hands_off_every_conversation_once(results):
+    scale = results["scale"]
+    assert scale["limits"] == {
+        "sync_object_reads_per_second": 20.0,
+        "sync_object_writes_per_second": 20.0,
+        "sync_burst_window_seconds": 10.0,
+        "sync_creations_per_second": 20.0,
+        "account_concurrency": 100,
+        "time_scale": 1.0,
+    }
+    spike = scale["spike"]
+    conversations = settings.QUICK.spike_conversations
+    assert (spike["conversations"], spike["calls"], spike["time_scale"]) == (
+        conversations,
+        3 * conversations,
+        settings.QUICK.time_scale,
+    )
+    assert (spike["tasks"], spike["conversations_with_one_task"], spike["lost"], spike["duplicated"]) == (
+        conversations,
+        conversations,
+        0,
+        0,
+    )
+    assert spike["answers"].get("200 handed_off") == conversations
+    assert spike["sync_requests"] >= spike["calls"]  # every call claims in Sync
+
+
+def test_the_sustained_rate_follows_from_the_documented_limits(results):
+    sustained = results["scale"]["sustained"]
+    # 16 claim Maps × 20 writes/s, 3 claim creates per handoff; 4 + 2 × 2 requests of 50 ms each under 100 in flight.
+    assert sustained["bounds_per_second"] == {
+        "sync_writes": round(16 * 20 / 3, 1),
+        "sync_reads": 160.0,
+        "rest_concurrency": 250.0,
+    }
+    assert (sustained["binding"], sustained["handoffs_per_second"]) == ("sync_writes", round(16 * 20 / 3, 1))
+
+
+def test_the_python_commands_are_measured(results):
+    assert results["commands"]["help"]["imports_twilio"] is False
+    runs = [(row["command"], row["run"], row["exit_code"], row["writes"] > 0) for row in results["commands"]["account"]]
+    assert runs == [
+        ("handover env set", "first", 0, True),
+        ("handover env set", "second", 0, False),
+        ("handover tool register", "first", 0, True),
+        ("handover tool register", "second", 0, False),
+    ]
+    assert all(row["reads"] + row["writes"] == row["requests"] for row in results["commands"]["account"])
+
+
+def test_the_report_and_the_chart_are_written(quick_run, results):
+    _, out = quick_run
+    report = (out / "report.md").read_text(encoding="utf-8")
+    for heading in (
+        "# Handover benchmark",
+        "## Round trips to Twilio per outcome",
+        "## Latency of a handoff",
+        "## In-function overhead",
+        "## Cold start",
+        "## Burst",
+        "## At contact-center scale: Twilio's documented limits",
+        "## The Python commands",
+    ):
+        assert heading in report
+    assert "**Quick run**" in report and "**Exactly once holds**" in report and "](latency.png)" in report
+    assert "**Every conversation got exactly one task**" in report
+    assert (out / "latency.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_a_broken_exactly_once_is_a_problem(results):
+    broken = json.loads(json.dumps(results))
+    broken["burst"] |= {"exactly_once": False, "interactions": 6, "conversations_with_one_interaction": 4}
+    assert runner.problems(broken) == [
+        "burst: exactly once broken: 6 interactions for 5 conversations (4 with exactly one)"
+    ]
+
+
+@pytest.mark.parametrize(("lost", "duplicated"), [(1, 0), (0, 2)])
+def test_a_lost_or_duplicated_handoff_in_the_spike_is_a_problem(results, lost, duplicated):
+    broken = json.loads(json.dumps(results))
+    broken["scale"]["spike"] |= {"lost": lost, "duplicated": duplicated, "tasks": 20 - lost + duplicated}
+    assert runner.problems(broken) == [
+        f"spike: {lost} conversation(s) without a task, {duplicated} with more than one ({20 - lost + duplicated} "
+        "tasks for 20 conversations)"
+    ]
+
+
+def test_a_slow_spike_is_no_problem(results):
+    """Answers that came late, or 503s of a machine too slow for its time scale, are figures, not a broken guarantee."""
+    slow = json.loads(json.dumps(results))
+    slow["scale"]["spike"] |= {"server_errors": 3, "unanswered": 1, "latency_twilio_ms": {"all": {"p99": 9000.0}}}
+    assert runner.problems(slow) == []
+
+
+def test_quick_and_given_counts_make_the_settings():
+    assert settings.settings_for(quick=False) == settings.FULL
+    assert (settings.FULL.latency_ms, settings.FULL.calls, settings.FULL.burst_conversations) == (50, 200, 100)
+    given = settings.settings_for(quick=True, latency_ms=80, burst=7, spike=30, time_scale=2.5)
+    assert (given.quick, given.latency_ms, given.calls, given.burst_conversations) == (
+        True,
+        80,
+        settings.QUICK.calls,
+        7,
+    )
+    assert (
+        given.spike_conversations,
+        given.time_scale,
+        settings.FULL.spike_conversations,
+        settings.FULL.spike_window_seconds,
+    ) == (30, 2.5, 1000, 10.0)
+
+
+# stats -----------------------------------------------------------------------------------------------
+
+
+def test_percentiles_are_nearest_rank_values():
+    values = list(range(1, 101))
+    assert [stats.percentile(values, rank) for rank in (50, 95, 99)] == [50, 95, 99]
+    assert stats.summary([3.0, 1.0, 2.0]) == {"count": 3, "p50": 2.0, "p95": 3.0, "p99": 3.0, "mean": 2.0, "max": 3.0}
+    assert stats.summary([]) == {"count": 0}
+
+
+def test_busy_time_is_the_union_of_the_intervals():
+    assert stats.merged([(5, 6), (0, 2), (1, 3)]) == [(0, 3), (5, 6)]
+    assert stats.busy([(0, 2), (1, 3), (5, 6)]) == 4
+
+
+def test_sequential_rounds_count_side_by_side_requests_once():
+    claim, interaction, confirm, read, write = (0, 1), (1, 2), (2, 3), (2, 3), (3, 4)
+    assert stats.sequential_rounds([claim, interaction, confirm, read, write]) == 4
+    assert stats.sequential_rounds([(0, 1)]) == 1
+    assert stats.sequential_rounds([]) == 0
+
+
+def test_peak_overlap_counts_the_intervals_open_at_once():
+    assert stats.peak_overlap([(0, 2), (1, 3), (2, 4), (5, 6)]) == 2  # one ending as another starts does not overlap it
+    assert stats.peak_overlap([(0, 10), (1, 2), (1, 3)]) == 3
+    assert stats.peak_overlap([]) == 0
+
+
+def test_idle_parts_add_up_to_the_overhead():
+    call, requests = (0.0, 10.0), [(1.0, 3.0), (2.0, 4.0), (6.0, 9.0)]
+    parts = stats.idle_parts(call, requests)
+    assert parts == {"before_first": 1.0, "between": 2.0, "after_last": 1.0}
+    assert sum(parts.values()) == (call[1] - call[0]) - stats.busy(requests)
+    assert stats.idle_parts(call, []) == {"before_first": 10.0, "between": 0.0, "after_last": 0.0}

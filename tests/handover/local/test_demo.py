@@ -1,0 +1,361 @@
+"""`handover demo` end to end: the embedded emulator, twilio-run and the real project."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import stat
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from handover.account import tokens
+from handover.cli import cli
+from handover.emulator import Account, Emulator, Fault, FlexAccount
+from handover.local import demo as walkthrough
+from handover.local import runtime, stack
+
+REPO = Path(__file__).resolve().parents[3]
+SID = "[0-9a-f]{32}"
+UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+DOMAIN = r"flex-handover-\d{4}-dev\.twil\.io"
+TWILIO_CALL = re.compile(r"(GET|POST|PUT|DELETE) https://")
+
+
+@dataclass
+class DemoRun:
+    result: Result
+    account: Account
+    commands: list[list[str]]  # the commands the runtime started
+    emulator: Emulator
+
+    @property
+    def token(self) -> str:
+        """The HANDOVER_TOKEN env set put on the emulated environment."""
+        [token] = [
+            v["value"] for v in self.emulator.table("serverless_variables").values() if v["key"] == "HANDOVER_TOKEN"
+        ]
+        return token
+
+
+def run_demo(*options: str) -> DemoRun:
+    """The demo on the real project with an account whose credentials the test knows."""
+    account = Account(sid="AC" + secrets.token_hex(16), auth_token=secrets.token_hex(16))
+    commands, emulators = [], []
+    popen, seed = runtime.subprocess.Popen, stack.seed_flex_account
+
+    def recording_popen(command, *args, **kwargs):
+        commands.append(list(command))
+        return popen(command, *args, **kwargs)
+
+    def recording_seed(emulator) -> FlexAccount:
+        emulators.append(emulator)
+        return seed(emulator)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stack, "new_account", lambda: account)
+        patch.setattr(stack, "seed_flex_account", recording_seed)
+        patch.setattr(runtime.subprocess, "Popen", recording_popen)
+        result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "demo", *options], catch_exceptions=False)
+    return DemoRun(result, account, commands, emulators[0])
+
+
+@pytest.fixture(scope="module")
+def demo() -> DemoRun:
+    return run_demo()
+
+
+@pytest.fixture(scope="module")
+def output(demo) -> str:
+    assert demo.result.exit_code == 0, demo.result.output
+    return demo.result.stdout
+
+
+def section(output: str, title: str) -> list[str]:
+    """The lines of the step whose title starts with `title`, without their indent."""
+    steps = output.split("\n\n")
+    found = [step for step in steps if step.lstrip("\n").startswith(title)]
+    assert len(found) == 1, f"no single step {title!r} in:\n{output}"
+    lines = found[0].strip("\n").splitlines()
+    return [line.removeprefix("   ") for line in lines[1:]]
+
+
+def test_the_demo_succeeds(demo):
+    assert demo.result.exit_code == 0, demo.result.output
+    assert demo.result.stderr == ""
+
+
+def test_the_demo_runs_on_the_emulator_with_the_new_account(output, demo):
+    lines = section(output, "Handover demo: an AI Assistant hands a web chat customer to a human agent in Flex")
+    assert re.fullmatch(
+        rf"Twilio: the embedded emulator \(account {demo.account.sid}\), reached through http://127\.0\.0\.1:\d+",
+        lines[0],
+    )
+    assert re.fullmatch(rf"Deployed \(emulated\): service ZS{SID} at https://{DOMAIN}", lines[1])
+    assert re.fullmatch(rf"AI Assistant: aia_asst_{UUID}", lines[2])
+
+
+def test_env_set_checks_the_routing_then_creates_the_variables_and_the_token_on_the_environment(output):
+    title = next(line for line in output.splitlines() if line.startswith("1. handover env set "))
+    assert re.fullmatch(rf"1\. handover env set --workspace-sid WS{SID} --workflow-sid WW{SID} --remote-only", title)
+    lines = section(output, "1. handover env set")
+    domain = re.search(rf"https://({DOMAIN})", output).group(1)
+    assert lines[:3] == [
+        f"FLEX_WORKSPACE_SID  environment {domain}: created",
+        f"FLEX_WORKFLOW_SID   environment {domain}: created",
+        f"HANDOVER_TOKEN      environment {domain}: created",
+    ]
+    calls = [line for line in lines if TWILIO_CALL.match(line)]
+    assert [re.sub(rf"(WS|WW|ZS|ZE){SID}", r"\1…", call) for call in calls] == [
+        "GET https://taskrouter.twilio.com/v1/Workspaces/WS…  ->  200",
+        "GET https://taskrouter.twilio.com/v1/Workspaces/WS…/Workflows/WW…  ->  200",
+        "GET https://taskrouter.twilio.com/v1/Workspaces/WS…/TaskChannels  ->  200",
+        "GET https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  200",
+        "POST https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  201",
+        "POST https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  201",
+        "POST https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  201",
+    ]
+    assert lines[-4:] == ["  Key:", '     "HANDOVER_TOKEN"', "  Value:", '     "<redacted>"']
+
+
+def test_tool_register_reads_the_token_then_creates_the_tool_with_it_and_attaches_it(output):
+    lines = section(output, "2. handover tool register")
+    assistant = re.search(rf"aia_asst_{UUID}", output).group(0)
+    assert re.fullmatch(rf"tool aia_tool_{UUID}: created on assistant {assistant}", lines[0])
+    assert re.fullmatch(rf"  url: https://{DOMAIN}/tools/flex-handover\?token=<redacted>", lines[1])
+    calls = [line for line in lines if TWILIO_CALL.match(line)]
+    assert [
+        re.sub(
+            rf"aia_(asst|tool)_{UUID}|(ZS|ZE){SID}",
+            lambda m: f"aia_{m.group(1)}_…" if m.group(1) else f"{m.group(2)}…",
+            call,
+        )
+        for call in calls
+    ] == [
+        "GET https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  200",
+        "GET https://assistants.twilio.com/v1/Assistants/aia_asst_…/Tools  ->  200",
+        "POST https://assistants.twilio.com/v1/Tools  ->  201",
+        "POST https://assistants.twilio.com/v1/Assistants/aia_asst_…/Tools/aia_tool_…  ->  204",
+    ]
+    assert re.search(rf'"url": "https://{DOMAIN}/tools/flex-handover\?token=<redacted>"', "\n".join(lines))
+
+
+def test_the_registered_url_carries_the_environments_token(demo):
+    [tool] = demo.emulator.table("assistant_tools").values()
+    assert tokens.tokens_in(tool["meta"]["url"]) == [demo.token]
+    assert tokens.without_query(tool["meta"]["url"]).endswith(".twil.io/tools/flex-handover")
+
+
+def test_the_runtime_serves_the_variables_env_set_put_on_the_environment(output):
+    lines = section(output, "3. twilio-run serves the deployed environment")
+    assert re.fullmatch(r"Functions: twilio-run at http://127\.0\.0\.1:\d+ \(in-process\)", lines[0])
+    title = next(line for line in output.splitlines() if line.startswith("1. handover env set "))
+    assert lines[1:] == [
+        "FLEX_WORKSPACE_SID=" + title.split("--workspace-sid ")[1].split()[0],
+        "FLEX_WORKFLOW_SID=" + title.split("--workflow-sid ")[1].split()[0],
+        "HANDOVER_TOKEN=<redacted>",
+    ]
+
+
+def test_the_demo_runs_twilio_run_in_process_on_the_project(demo):
+    assert len(demo.commands) == 1
+    assert demo.commands[0][1] == str(REPO / "node_modules/twilio-run/bin/twilio-run.js")
+    assert demo.commands[0][2:5] == ["start", "--cwd", str(REPO)]
+    assert demo.commands[0][-1] == "--no-fork-process"
+
+
+def test_the_tool_request_carries_the_token_the_session_and_identity_headers_and_the_ai_input(output):
+    lines = section(output, "4. The AI Assistant calls the handover tool")
+    assert re.fullmatch(r"POST http://127\.0\.0\.1:\d+/tools/flex-handover\?token=<redacted>", lines[0])
+    assert lines[1] == "Content-Type: application/json"
+    assert re.fullmatch(rf"X-Session-Id: webhook:conversations__IS{SID}/CH{SID}", lines[2])
+    assert re.fullmatch(rf"X-Identity: flex_participant:FX{SID}", lines[3])
+    assert json.loads(lines[4]) == walkthrough.AI_INPUT
+    assert len(lines) == 5
+
+
+def test_the_function_looks_up_the_customer_then_creates_the_interaction(output):
+    lines = section(output, "5. The function calls the Twilio API")
+    # The handoff's two calls, in order; what else the function reads or records is its own tests' concern.
+    calls = [line for line in lines if TWILIO_CALL.match(line)]
+    lookups = [
+        i
+        for i, call in enumerate(calls)
+        if re.fullmatch(rf"GET https://conversations\.twilio\.com/v1/Services/IS{SID}/Users/FX{SID}  ->  200", call)
+    ]
+    interactions = [
+        i for i, call in enumerate(calls) if call.startswith("POST https://flex-api.twilio.com/v1/Interactions ")
+    ]
+    assert len(lookups) == 1 and len(interactions) == 1 and lookups[0] < interactions[0]
+    assert calls[interactions[0]] == "POST https://flex-api.twilio.com/v1/Interactions  ->  201"
+    assert '"type": "web",' in "\n".join(lines)
+    assert '"customerName": "Ada Lovelace",' in "\n".join(lines)
+
+
+def test_the_interaction_is_for_the_conversation_of_the_session(output):
+    session = next(line for line in section(output, "4. The AI Assistant") if line.startswith("X-Session-Id: "))
+    conversation = session.rsplit("/", 1)[1]
+    interactions = "\n".join(section(output, "5. The function calls the Twilio API"))
+    assert f'"media_channel_sid": "{conversation}"' in interactions
+    assert f'"conversationSid": "{conversation}",' in interactions
+
+
+def test_the_function_answers_http_200_handed_off(output):
+    lines = section(output, "6. The function answers the AI Assistant")
+    assert lines[0] == "HTTP 200"
+    answer = json.loads("\n".join(lines[1:]))
+    assert answer["status"] == "handed_off"
+    assert re.fullmatch(f"KD{SID}", answer["interactionSid"])
+    assert answer["message"] == "I have passed our conversation to a member of our team. They will reply here shortly."
+    assert '"status": "handed_off"' in output
+
+
+def test_flex_queues_a_task_with_the_customers_name(output):
+    title = next(line for line in output.splitlines() if line.startswith("7. Flex queues a task for a human agent: "))
+    assert re.fullmatch(rf"7\. Flex queues a task for a human agent: WT{SID} \(pending, channel chat\)", title)
+    lines = section(output, "7. Flex queues a task for a human agent")
+    assert lines[0] == "Task attributes, as the agent's Flex UI receives them:"
+    attributes = json.loads("\n".join(lines[1:]))
+    assert attributes["customerName"] == "Ada Lovelace"
+    assert attributes["from"] == "Ada Lovelace"
+    assert attributes["channelType"] == "web"
+    answer = json.loads("\n".join(section(output, "6. The function answers")[1:]))
+    assert attributes["flexInteractionSid"] == answer["interactionSid"]
+    assert '"customerName": "Ada Lovelace"' in output
+
+
+def test_every_request_matches_twilios_openapi_description(output, demo):
+    # Every request is printed but locating the deployment (before step 1) and fetching the task (step 7).
+    printed = [line for line in output.splitlines() if TWILIO_CALL.match(line.strip())]
+    assert output.rstrip("\n").endswith(
+        f"Requests checked against Twilio's OpenAPI description: {len(printed) + 2}, violations: 0"
+    )
+    assert len(demo.emulator.requests) == len(printed) + 2
+    assert demo.emulator.violations == []
+
+
+def test_the_auth_token_is_never_printed(demo):
+    result, account = demo.result, demo.account
+    assert account.sid in result.output, "the demo did not use the patched account"
+    assert account.auth_token not in result.output
+    assert account.auth_token.lower() not in result.output.lower()
+    assert account.auth_token not in re.findall(r"[0-9a-fA-F]{32}", result.output)
+
+
+def test_the_handover_token_is_never_printed_and_the_handoff_succeeds_with_it(demo, output):
+    assert tokens.valid(demo.token) == demo.token
+    assert demo.token not in demo.result.output
+    assert output.count("<redacted>") == 5  # its variable's value, the tool's URL twice, step 3, step 4
+    assert section(output, "6. The function answers the AI Assistant")[0] == "HTTP 200"
+
+
+def test_the_runtime_is_stopped_after_the_demo(output):
+    port = int(re.search(r"Functions: twilio-run at http://127\.0\.0\.1:(\d+)", output).group(1))
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, f"twilio-run still listens on {port}"
+
+
+def test_the_demo_in_forked_mode_succeeds():
+    run = run_demo("--fork")
+    result, account, commands = run.result, run.account, run.commands
+    assert result.exit_code == 0, result.output
+    assert len(commands) == 1 and commands[0][2] == "start"
+    assert "--no-fork-process" not in commands[0]
+    output = result.stdout
+    assert re.search(r"Functions: twilio-run at http://127\.0\.0\.1:\d+ \(forked process per request\)", output)
+    assert "POST https://flex-api.twilio.com/v1/Interactions  ->  201" in output
+    assert "\n   HTTP 200\n" in output
+    assert '"status": "handed_off"' in output
+    assert '"customerName": "Ada Lovelace"' in output
+    assert "violations: 0" in output
+    assert account.auth_token not in result.output
+    assert run.token not in result.output
+
+
+def test_a_failed_handoff_exits_1(monkeypatch):
+    """Flex refuses every interaction (a 400, which no retry changes): the function answers 502, the demo says so."""
+    seed = stack.seed_flex_account
+
+    def seed_with_flex_failing(emulator) -> FlexAccount:
+        emulator.inject(Fault("POST", "/v1/Interactions", status=400, code=20001, times=None))
+        return seed(emulator)
+
+    monkeypatch.setattr(stack, "seed_flex_account", seed_with_flex_failing)
+    result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "demo"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "\n   HTTP 502\n" in result.stdout
+    assert '"status": "failed"' in result.stdout
+    assert result.stderr.startswith("Error: the handoff did not complete (HTTP 502, ")
+
+
+def test_a_workflow_outside_the_workspace_stops_the_demo_at_env_set(monkeypatch):
+    seed = stack.seed_flex_account
+
+    def seed_without_the_workflow(emulator) -> FlexAccount:
+        account = seed(emulator)
+        return FlexAccount(**{**account.__dict__, "workflow_sid": "WW" + "0" * 32})
+
+    monkeypatch.setattr(stack, "seed_flex_account", seed_without_the_workflow)
+    result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "demo"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "2. handover tool register" not in result.stdout
+    assert result.stderr.startswith(f"Error: TaskRouter workflow WW{'0' * 32} is not in workspace WS")
+    assert result.stderr.endswith("it does not exist in any workspace of this account.\n")
+
+
+def test_a_missing_openapi_description_exits_1(monkeypatch, tmp_path):
+    monkeypatch.setenv("HANDOVER_OPENAPI_DIR", str(tmp_path / "none"))
+    result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "demo"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: Twilio's OpenAPI description was not found in ")
+    assert "HANDOVER_OPENAPI_DIR" in result.stderr
+
+
+def test_keep_running_prints_a_working_curl_command_that_reads_the_token_from_a_private_file(monkeypatch):
+    printed: list[str] = []
+    seen: dict = {}
+    sleep = time.sleep
+
+    def call_the_printed_curl_then_stop(seconds: float) -> None:
+        if seconds != 3600:  # the runtime's own waits
+            return sleep(seconds)
+        [command] = [line.strip() for line in printed if line.strip().startswith("curl ")]
+        [token_file] = re.findall(r"\$\(cat ([^)]+)\)", command)
+        seen["mode"] = stat.S_IMODE(os.stat(token_file).st_mode)
+        seen["token"] = Path(token_file).read_text(encoding="utf-8")
+        # As the user's shell runs it: loopback, no proxy.
+        environment = {name: value for name, value in os.environ.items() if "proxy" not in name.lower()}
+        answer = subprocess.run(
+            ["bash", "-c", command + " -w '\n%{http_code}'"],
+            capture_output=True,
+            text=True,
+            env=environment,
+            check=True,
+        )
+        seen["body"], seen["status"] = answer.stdout.rsplit("\n", 1)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(walkthrough.time, "sleep", call_the_printed_curl_then_stop)
+    walkthrough.run(REPO, printed.append, keep_running=True)
+    assert seen["mode"] == 0o600
+    assert tokens.valid(seen["token"]) == seen["token"]
+    assert seen["status"] == "200", seen["body"]  # the function took the token (a 401 otherwise)
+    assert seen["token"] not in "\n".join(printed)
+    tail = printed[-5:]
+    assert tail[0] == "\nThe emulator and the runtime keep running. Call the handover tool again with:"
+    assert re.fullmatch(
+        r'   curl -sS -X POST "http://127\.0\.0\.1:\d+/tools/flex-handover\?token=\$\(cat /\S+/handover-token\)" '
+        r"-H 'Content-Type: application/json' -H 'X-Session-Id: webhook:conversations__IS\w+/CH\w+' "
+        r"-H 'X-Identity: flex_participant:FX\w+' --data '\{.*\}'",
+        tail[1],
+    )
+    assert re.fullmatch(r"\(/\S+/handover-token holds the handover token, readable by you only\.\)", tail[2])
+    assert tail[3:] == ["Press Ctrl-C to stop.", "Stopped."]
+    assert not Path(re.findall(r"\$\(cat ([^)]+)\)", tail[1])[0]).exists(), "the token file outlives the runtime"
