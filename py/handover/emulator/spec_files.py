@@ -87,12 +87,24 @@ def npm_pack(destination: Path) -> Path:
     """`npm pack PACKAGE@VERSION` into `destination`: the one tarball, no install, no scripts run."""
     npm = shutil.which("npm")
     if npm is None:
-        raise SpecFilesError("npm was not found on PATH: install Node.js 20 or later (with npm), then run `make install`.")
-    command = [npm, "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", str(destination), "--json", "--ignore-scripts"]
+        raise SpecFilesError(
+            "npm was not found on PATH: install Node.js 20 or later (with npm), then run `make install`."
+        )
+    command = [
+        npm,
+        "pack",
+        f"{PACKAGE}@{VERSION}",
+        "--pack-destination",
+        str(destination),
+        "--json",
+        "--ignore-scripts",
+    ]
     try:
         finished = subprocess.run(command, cwd=destination, capture_output=True, text=True, timeout=300, check=False)
     except subprocess.TimeoutExpired:
-        raise SpecFilesError(f"`npm pack {PACKAGE}@{VERSION}` took over 5 minutes: check the network, then run `make install`.") from None
+        raise SpecFilesError(
+            f"`npm pack {PACKAGE}@{VERSION}` took over 5 minutes: check the network, then run `make install`."
+        ) from None
     if finished.returncode != 0:
         raise SpecFilesError(
             f"`npm pack {PACKAGE}@{VERSION}` failed (exit {finished.returncode}): {finished.stderr.strip()[-800:]}\n"
@@ -100,7 +112,9 @@ def npm_pack(destination: Path) -> Path:
         )
     tarballs = sorted(destination.glob("*.tgz"))
     if len(tarballs) != 1:
-        raise SpecFilesError(f"`npm pack {PACKAGE}@{VERSION}` left {len(tarballs)} tarballs in {destination}, expected 1.")
+        raise SpecFilesError(
+            f"`npm pack {PACKAGE}@{VERSION}` left {len(tarballs)} tarballs in {destination}, expected 1."
+        )
     return tarballs[0]
 
 
@@ -111,7 +125,7 @@ def extract_json_files(tarball: Path, directory: Path) -> list[str]:
         for member in archive.getmembers():
             if not member.name.startswith(MEMBER_DIRECTORY):
                 continue
-            name = member.name[len(MEMBER_DIRECTORY):]
+            name = member.name[len(MEMBER_DIRECTORY) :]
             if "/" in name or not name.endswith(".json") or not member.isfile():
                 continue
             source = archive.extractfile(member)
@@ -120,7 +134,9 @@ def extract_json_files(tarball: Path, directory: Path) -> list[str]:
             (directory / name).write_bytes(source.read())
             names.append(name)
     if not names:
-        raise SpecFilesError(f"{tarball.name} has no JSON file under {MEMBER_DIRECTORY}: is {PACKAGE}@{VERSION} the right package?")
+        raise SpecFilesError(
+            f"{tarball.name} has no JSON file under {MEMBER_DIRECTORY}: is {PACKAGE}@{VERSION} the right package?"
+        )
     return sorted(names)
 
 
@@ -134,9 +150,10 @@ def fetch(project_dir: Path, pack: Packer | None = None) -> tuple[Path, bool]:
         return target, False
     root = project_dir / CACHE_ROOT
     root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="pack-", dir=root) as packing, tempfile.TemporaryDirectory(
-        prefix="extract-", dir=root
-    ) as extracting:
+    with (
+        tempfile.TemporaryDirectory(prefix="pack-", dir=root) as packing,
+        tempfile.TemporaryDirectory(prefix="extract-", dir=root) as extracting,
+    ):
         tarball = (pack or npm_pack)(Path(packing))
         check_integrity(tarball.read_bytes())
         staged = Path(extracting) / "files"

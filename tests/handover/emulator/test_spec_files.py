@@ -70,7 +70,10 @@ def test_a_tarball_of_another_integrity_is_refused_saying_what_to_do():
     with pytest.raises(SpecFilesError) as raised:
         spec_files.check_integrity(b"not the tarball")
     message = str(raised.value)
-    assert message.startswith(f"The tarball of @twilio/cli-core@9.0.0 that npm returned has integrity {spec_files.integrity_of(b'not the tarball')}")
+    assert message.startswith(
+        "The tarball of @twilio/cli-core@9.0.0 that npm returned has integrity "
+        + spec_files.integrity_of(b"not the tarball")
+    )
     assert f"but {spec_files.INTEGRITY} is pinned in " in message
     assert "Nothing was extracted." in message
     assert "run `make install` again" in message
@@ -81,7 +84,10 @@ def test_only_the_json_files_directly_in_twilio_api_are_extracted(tmp_path):
     source = tarball(tmp_path / "source.tgz", MEMBERS)
     (tmp_path / "out").mkdir()
     assert spec_files.extract_json_files(source, tmp_path / "out") == ["twilio_flex-api_v1.json", "twilio_flex_v1.json"]
-    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["twilio_flex-api_v1.json", "twilio_flex_v1.json"]
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        "twilio_flex-api_v1.json",
+        "twilio_flex_v1.json",
+    ]
     assert (tmp_path / "out/twilio_flex_v1.json").read_bytes() == b'{"paths": {}}'
 
 
@@ -133,7 +139,10 @@ def test_main_says_what_it_did_and_exits_1_on_a_failure(tmp_path, packed, monkey
     monkeypatch.setattr(spec_files, "npm_pack", packed)
     assert spec_files.main([str(tmp_path)]) == 0
     directory = tmp_path / ".cache/twilio-oai/cli-core-9.0.0"
-    assert capsys.readouterr().out == f"Twilio's OpenAPI description (@twilio/cli-core@9.0.0, 2 files) fetched and checked: {directory}\n"
+    assert (
+        capsys.readouterr().out
+        == f"Twilio's OpenAPI description (@twilio/cli-core@9.0.0, 2 files) fetched and checked: {directory}\n"
+    )
     assert spec_files.main([str(tmp_path)]) == 0
     assert capsys.readouterr().out.endswith(f"2 files) already complete: {directory}\n")
 
