@@ -3,7 +3,9 @@
 A request is recorded and counted in flight, held for the latency, matched to an operation of Twilio's
 OpenAPI description (or an assumed one), checked, authenticated, refused if a load limit says so (the
 account's concurrency, a Sync rate), struck by a fault, and answered by its product's handler, whose
-answer is checked in turn.
+answer (an error it raises included) is checked in turn. A handler may answer headers beside its body
+(`Call.response_headers`: Location, ETag, …), which `respond` returns and the proxy sends; an API with its
+own error shape (routes.error_style) gets every error on its paths in that shape.
 
 No sockets here: `Emulator.handle` takes a decoded HTTP request and returns a status and a body, so the
 proxy (proxy.py), the flow runner (studio_flow.py) and tests drive the same code. The pipeline finds

@@ -152,6 +152,9 @@ def test_the_sdk_creates_lists_and_fetches_configurations(twilio, emulator, cloc
         {"displayName": "Summaries", "description": "For Flex", "rules": summary_rules(emulator)}
     )
     created = twilio.intelligence.v3.configurations.create(create_configuration_request=request)
+    sent = emulator.requests[-1]
+    assert (sent.operation, sent.content_type) == ("POST /v3/ControlPlane/Configurations", "application/json")
+    assert sent.body == {"displayName": "Summaries", "description": "For Flex", "rules": summary_rules(emulator)}
     assert [c.id for c in twilio.intelligence.v3.configurations.list()] == [created.id]
     fetched = twilio.intelligence.v3.configurations(created.id).fetch()
     assert (fetched.display_name, fetched.description, fetched.version) == ("Summaries", "For Flex", 1)

@@ -267,10 +267,9 @@ def _settle(emulator: AccountState) -> None:
     seconds = _timing(emulator).pending_seconds
     if seconds is None:
         return
+    window = timedelta(seconds=seconds)
     for operation_id, operation in list(emulator.table("orchestrator_operations").items()):
-        if operation["answer"]["status"] == "PENDING" and emulator.now() - operation["accepted"] >= timedelta(
-            seconds=seconds
-        ):
+        if operation["answer"]["status"] == "PENDING" and emulator.now() - operation["accepted"] >= window:
             _complete(emulator, operation_id)
 
 
