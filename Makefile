@@ -5,10 +5,12 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Twilio's OpenAPI description, fetched by its pinned version and integrity (py/handover/emulator/spec_files.py).
+SPEC_FILES := .cache/twilio-oai/.fetched
 
 .PHONY: install demo lint test-js test bench generate validate clean
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed $(SPEC_FILES)
 
 # Python: the handover package and its pinned dependencies, into .venv/
 $(VENV)/.installed: pyproject.toml
@@ -17,11 +19,17 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-# Node: twilio, the runtime handler, twilio-run, Twilio's OpenAPI description and ESLint, into node_modules/
+# Node: twilio, the runtime handler, twilio-run and ESLint, into node_modules/
 node_modules/.installed: package.json package-lock.json
 	@node -e 'const major = Number(process.versions.node.split(".")[0]); if (major < 20) { console.error(`Node.js 20 or later is needed, found $${process.versions.node}`); process.exit(1); }' \
 		|| { echo "Install Node.js 20 or later (with npm), then run make again." >&2; exit 1; }
 	npm ci --no-audit --no-fund
+	touch $@
+
+# The twilio-oai JSON files of @twilio/cli-core, `npm pack`ed (no dependency tree), checked and extracted into
+# .cache/twilio-oai/; again only when the pin changes (the module does nothing when the cache is complete).
+$(SPEC_FILES): py/handover/emulator/spec_files.py $(VENV)/.installed
+	$(BIN)/python -c 'import sys; from handover.emulator.spec_files import main; sys.exit(main(sys.argv[1:]))' .
 	touch $@
 
 demo: install

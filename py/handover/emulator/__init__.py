@@ -10,10 +10,21 @@ from . import products  # noqa: F401
 from .errors import TwilioError
 from .faults import Fault
 from .limits import Limits
-from .pipeline import Emulator
+from .pipeline import Emulator, Response
 from .products.assistants import add_assistant
+from .products.conversation_addresses import add_address_configuration, address_configuration
 from .products.conversations import conversation_attributes, set_conversation_attributes
-from .products.orchestrator import add_orchestrated_conversation
+from .products.intelligence import add_intelligence_configuration, summary_operator, twilio_operators
+from .products.orchestrator import (
+    OperationFailure,
+    OperationTiming,
+    add_configuration,
+    add_orchestrated_conversation,
+    fail_next_operation,
+    orchestrator_configuration,
+    orchestrator_operations,
+    set_operation_timing,
+)
 from .products.serverless import set_variable
 from .products.studio import add_flow, studio_executions
 from .products.sync import add_sync_map, add_sync_map_item, default_sync_service, sync_map_items
@@ -26,6 +37,8 @@ from .scenario import (
     new_account,
     seed_deployed_service,
     seed_flex_account,
+    seed_flex_messaging_address,
+    seed_tac_configuration,
 )
 from .spec import SPEC_PACKAGE_PATH, SpecNotFound, Violation
 from .state import Account
@@ -41,33 +54,52 @@ __all__ = [
     "FlowRun",
     "FlowRunError",
     "Limits",
+    "OperationFailure",
+    "OperationTiming",
     "RecordedRequest",
+    "Response",
     "SpecNotFound",
     "TwilioError",
     "Violation",
+    "add_address_configuration",
     "add_assistant",
+    "add_configuration",
     "add_conversation",
     "add_flow",
+    "add_intelligence_configuration",
     "add_orchestrated_conversation",
     "add_sync_map",
     "add_sync_map_item",
+    "address_configuration",
     "conversation_attributes",
     "default_sync_service",
+    "fail_next_operation",
     "new_account",
+    "orchestrator_configuration",
+    "orchestrator_operations",
     "run_call",
     "run_execution",
     "run_rest",
     "seed_deployed_service",
     "seed_flex_account",
+    "seed_flex_messaging_address",
+    "seed_tac_configuration",
     "set_conversation_attributes",
+    "set_operation_timing",
     "set_variable",
     "spec_directory",
     "studio_executions",
+    "summary_operator",
     "sync_map_items",
+    "twilio_operators",
 ]
 
 
 def spec_directory(project_dir: Path) -> Path:
-    """Where Twilio's OpenAPI description is: HANDOVER_OPENAPI_DIR, else the npm package in the project."""
+    """Where Twilio's OpenAPI description is: HANDOVER_OPENAPI_DIR, else the cache `make install` fills in the project.
+
+    The cache is `.cache/twilio-oai/cli-core-<version>/`, the twilio-oai files of the pinned `@twilio/cli-core`
+    (spec_files.py).
+    """
     configured = os.environ.get("HANDOVER_OPENAPI_DIR")
     return Path(configured) if configured else project_dir / SPEC_PACKAGE_PATH

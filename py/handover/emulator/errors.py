@@ -6,9 +6,10 @@ from __future__ import annotations
 class TwilioError(Exception):
     """An error answered the way Twilio answers: `{code, message, more_info, status}`."""
 
-    def __init__(self, status: int, code: int, message: str):
+    def __init__(self, status: int, code: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.headers = dict(headers or {})  # response headers beside the body, e.g. X-Conflicting-Resource-Id
 
     def body(self) -> dict:
         return {

@@ -3,7 +3,9 @@
 A request is recorded and counted in flight, held for the latency, matched to an operation of Twilio's
 OpenAPI description (or an assumed one), checked, authenticated, refused if a load limit says so (the
 account's concurrency, a Sync rate), struck by a fault, and answered by its product's handler, whose
-answer is checked in turn.
+answer (an error it raises included) is checked in turn. A handler may answer headers beside its body
+(`Call.response_headers`: Location, ETag, …), which `respond` returns and the proxy sends; an API with its
+own error shape (routes.error_style) gets every error on its paths in that shape.
 
 No sockets here: `Emulator.handle` takes a decoded HTTP request and returns a status and a body, so the
 proxy (proxy.py), the flow runner (studio_flow.py) and tests drive the same code. The pipeline finds
@@ -16,17 +18,26 @@ import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import parse_qs
 
 from .errors import TwilioError, not_found
 from .faults import Fault, strike, strike_after, take_fault
 from .limits import Limits, Throttle
 from .recording import RecordedRequest
-from .routes import AssumedOperation, Call, Handler, Metered, described_handler, find_assumed, metering
+from .routes import AssumedOperation, Call, Handler, Metered, described_handler, find_assumed, metering, styled_error
 from .spec import Operation, Spec, Violation
 from .state import Account, AccountState
 
 Answer = tuple[int, object]
+
+
+class Response(NamedTuple):
+    """What the client gets: the status, the JSON body (None: no body) and the headers beside it."""
+
+    status: int
+    body: object
+    headers: dict[str, str]
 
 
 class Emulator(AccountState):
@@ -109,6 +120,12 @@ class Emulator(AccountState):
         return user if expected is not None and secret == expected else None
 
     def handle(self, method: str, host: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
+        """The status and body of the answer to a request (`respond` gives its headers too)."""
+        response = self.respond(method, host, target, headers, body)
+        return response.status, response.body
+
+    def respond(self, method: str, host: str, target: str, headers: dict[str, str], body: bytes) -> Response:
+        """The answer to a request, with the headers its handler set (none for an error the pipeline made)."""
         path, _, query = target.partition("?")
         content_type = headers.get("content-type", "")
         auth_user = _basic_credential(headers.get("authorization"))[0]
@@ -124,8 +141,10 @@ class Emulator(AccountState):
                 status, response = self._answer(record, headers, body, admitted)
         finally:
             record.finished = self.clock.monotonic()
+        if status >= 400:
+            response = styled_error(host, path, response)
         record.status, record.response = status, response
-        return status, response
+        return Response(status, response, dict(record.response_headers))
 
     def _answer(self, record: RecordedRequest, headers: dict, body: bytes, admitted: bool) -> Answer:
         operation = self.spec.find(record.method, record.host, record.path)
@@ -136,7 +155,7 @@ class Emulator(AccountState):
             self._violation("unknown-endpoint", record, ["not in Twilio's OpenAPI description"])
             return 404, not_found(record.path).body()
         record.operation = f"{record.method} {operation.path_template}"
-        decoded, errors = operation.check_request(record.query, body, record.content_type)
+        decoded, errors = operation.check_request(record.query, body, record.content_type, headers)
         record.body = decoded
         if errors:
             self._violation("request", record, errors)
@@ -201,7 +220,10 @@ class Emulator(AccountState):
                 return struck
         answer = serve()
         if fault and fault.after:
-            return strike_after(fault, record, answer, self.clock)
+            struck = strike_after(fault, record, answer, self.clock)
+            if struck is not answer:
+                record.response_headers = {}  # the handler's headers went with its withheld answer
+            return struck
         return answer
 
     def _refusal(self, call: Call, admitted: bool, metered: Metered | None) -> TwilioError | None:
@@ -233,8 +255,11 @@ class Emulator(AccountState):
         try:
             with self.lock:
                 status, response = handler(call)
+            record.response_headers = dict(call.response_headers)
         except TwilioError as error:
-            return error.status, error.body()
+            # An error the handler raised is Twilio's answer too: where the operation describes it, it is checked.
+            status, response = error.status, styled_error(record.host, record.path, error.body())
+            record.response_headers = dict(error.headers)
         response_errors = operation.check_response(status, response)
         if response_errors:
             self._violation("response", record, response_errors)
@@ -251,7 +276,7 @@ def _run_assumed(handler: Handler, call: Call) -> Answer:
         with call.emulator.lock:
             return handler(call)
     except TwilioError as error:
-        return error.status, error.body()
+        return error.status, styled_error(call.host, call.path, error.body())
 
 
 def _authentication_error() -> dict:

@@ -58,7 +58,8 @@ class _TwilioHandler(BaseHTTPRequestHandler):
         headers = {key.lower(): value for key, value in self.headers.items()}
         host = (headers.get("host") or self.tunnel_host).split(":")[0]
         try:
-            status, response = self.server.emulator.handle(self.command, host, self.path, headers, body)
+            emulator = self.server.emulator
+            status, response, answered_headers = emulator.respond(self.command, host, self.path, headers, body)
         except DroppedConnection:
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -68,10 +69,12 @@ class _TwilioHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Twilio-Request-Id", "RQ" + "0" * 32)
+        for name, value in answered_headers.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
 
-    do_GET = do_POST = do_DELETE = do_PUT = _serve  # noqa: N815
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _serve  # noqa: N815
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002
         """Silent: the emulator records requests itself."""

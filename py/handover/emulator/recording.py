@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -20,6 +20,8 @@ class RecordedRequest:
     # What the client got: None and None when the connection was dropped (before or after the handler ran).
     status: int | None = None
     response: object = None
+    # Headers answered beside the body (e.g. Location, Operation-Id), names as the handler wrote them.
+    response_headers: dict[str, str] = field(default_factory=dict)
     # The handler's answer that a fault after handling kept from the client (dropped or replaced by an
     # error), so that a test can see what Twilio did although the client never learnt it; None otherwise.
     withheld: tuple[int, object] | None = None

@@ -28,6 +28,8 @@ class Call:
     body: object
     headers: dict[str, str] = field(default_factory=dict)  # names in lower case, e.g. "if-match"
     query_string: str = ""  # as sent: `query` keeps one value of each name, this keeps repeated ones
+    # Headers the handler answers beside its body (e.g. Location, ETag); sent only with the handler's own answer.
+    response_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -47,6 +49,10 @@ ROUTES: dict[RouteKey, Handler] = {}
 METERED_ROUTES: dict[RouteKey, Metered] = {}
 # Operations Twilio serves but its installed OpenAPI description does not describe.
 ASSUMED_ROUTES: dict[RouteKey, Handler] = {}
+# How an API answers errors when it does not answer them as Twilio's others ({code, message, more_info, status}):
+# (product, path prefix) → a function of that body giving the API's own.
+ErrorStyle = Callable[[dict], dict]
+ERROR_STYLES: dict[tuple[str, str], ErrorStyle] = {}
 
 
 def route(host: str, method: str, path_template: str, metered: Metered | None = None) -> Callable[[Handler], Handler]:
@@ -79,6 +85,29 @@ def assumed_route(host: str, method: str, path_template: str) -> Callable[[Handl
         return handler
 
     return register
+
+
+def error_style(host: str, path_prefix: str) -> Callable[[ErrorStyle], ErrorStyle]:
+    """Register the error shape of the API under `path_prefix` on the product (e.g. Intelligence's `/v3/`).
+
+    The function gets Twilio's usual error body and returns the API's own; every error answered on such a
+    path (a handler's, the pipeline's own 400, 401, 404 or 429, an injected fault's) is reshaped by it.
+    """
+
+    def register(style: ErrorStyle) -> ErrorStyle:
+        ERROR_STYLES[(host, path_prefix)] = style
+        return style
+
+    return register
+
+
+def styled_error(host: str, path: str, body: object) -> object:
+    """An error body in the shape the API of the path answers; any other body unchanged."""
+    product = _product(host)
+    styles = [s for (named, prefix), s in ERROR_STYLES.items() if named == product and path.startswith(prefix)]
+    style = styles[0] if styles else None
+    is_error = isinstance(body, dict) and set(body) == {"code", "message", "more_info", "status"}
+    return style(body) if style is not None and is_error else body
 
 
 def _product(host: str) -> str:

@@ -1,5 +1,6 @@
-"""A Flex account as a contact center has it (a workspace, a workflow, task channels, a conversation),
-and the project as `twilio serverless:deploy` leaves it deployed."""
+"""A Flex account as a contact center has it (a workspace, a workflow, task channels, a conversation), Flex's
+messaging address and a Conversation Orchestrator configuration as their Consoles leave them, and the project as
+`twilio serverless:deploy` leaves it deployed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from ..project import deployed_files, read_package_json
 from .pipeline import Emulator
-from .products import conversations, flex, serverless, taskrouter
+from .products import conversation_addresses, conversations, flex, orchestrator, serverless, studio, taskrouter
 from .state import Account
 
 TASK_CHANNELS = ("default", "chat", "sms", "voice")
@@ -53,6 +54,98 @@ def add_conversation(emulator: Emulator, account: FlexAccount, friendly_name: st
     """Another conversation in the account's service: tests that need a fresh one use this."""
     with emulator.lock:
         return conversations.add_conversation(emulator, account.service_sid, friendly_name)["sid"]
+
+
+# Flex's default "Messaging Flow": a conversation's first message goes to a Send to Flex widget.
+FLEX_MESSAGING_FLOW = {
+    "description": "Messaging Flow",
+    "initial_state": "Trigger",
+    "flags": {"allow_concurrent_calls": True},
+    "states": [
+        {
+            "name": "Trigger",
+            "type": "trigger",
+            "properties": {"offset": {"x": 0, "y": 0}},
+            "transitions": [{"event": "incomingConversationMessage", "next": "SendToFlexAgent"}],
+        },
+        {
+            "name": "SendToFlexAgent",
+            "type": "send-to-flex",
+            "properties": {
+                "offset": {"x": 0, "y": 200},
+                "channel": "TCchat",
+                "attributes": '{"name": "{{trigger.conversation.ChannelAttributes.from}}"}',
+            },
+            "transitions": [{"event": "callComplete"}, {"event": "failedToEnqueue"}, {"event": "callFailure"}],
+        },
+    ],
+}
+
+
+def seed_flex_messaging_address(
+    emulator: Emulator,
+    account: FlexAccount,
+    address: str = "+15005550006",
+    address_type: str = "sms",
+    flow_sid: str | None = None,
+) -> dict:
+    """A messaging address as Flex's Console sets it up: auto-creation of type `studio` into the account's
+    Conversations service, pointing at Flex's "Messaging Flow" (made unless `flow_sid` names one). Its answer."""
+    with emulator.lock:
+        if flow_sid is None:
+            flow_sid = studio.add_flow(emulator, "Messaging Flow", FLEX_MESSAGING_FLOW)["sid"]
+        return conversation_addresses.add_address_configuration(
+            emulator,
+            address_type,
+            address,
+            f"Flex {address_type} {address}",
+            enabled=True,
+            type="studio",
+            conversation_service_sid=account.service_sid,
+            studio_flow_sid=flow_sid,
+            studio_retry_count=3,
+        )
+
+
+# A Conversation Orchestrator configuration's lifecycle timeouts in minutes, by channel, as the emulator assumes the
+# Console leaves them (the description's example values; nothing documents the Console's).
+CONSOLE_DEFAULT_TIMEOUTS = {
+    "SMS": {"inactive": 10, "closed": 15},
+    "WHATSAPP": {"inactive": 15, "closed": 60},
+    "VOICE": {"inactive": 5, "closed": 30},
+}
+
+
+def seed_tac_configuration(
+    emulator: Emulator,
+    phone_number: str = "+15005550006",
+    whatsapp_number: str | None = None,
+    status_callback_url: str | None = None,
+) -> dict:
+    """The Conversation Orchestrator configuration TAC's quickstart leaves, in its Console-default state; its answer.
+
+    Traffic to and from the number is captured automatically on SMS, WhatsApp (`whatsapp:` the WhatsApp number,
+    else the phone number) and voice; no Conversations (Classic) bridge; voice conversations close after the
+    closed timeout (30 min), not on hangup; no intelligence configuration; with `status_callback_url`, one
+    status callback.
+    """
+    whatsapp = f"whatsapp:{whatsapp_number or phone_number}"
+    senders = {"SMS": phone_number, "WHATSAPP": whatsapp, "VOICE": phone_number}
+    settings = {
+        channel: {
+            "statusTimeouts": dict(CONSOLE_DEFAULT_TIMEOUTS[channel]),
+            "captureRules": [{"from": sender, "to": "*", "metadata": {}}, {"from": "*", "to": sender, "metadata": {}}],
+        }
+        for channel, sender in senders.items()
+    }
+    return orchestrator.add_configuration(
+        emulator,
+        "Agent Connect",
+        "Conversations of the Twilio Agent Connect quickstart",
+        conversation_grouping_type="GROUP_BY_PROFILE",
+        channel_settings=settings,
+        status_callbacks=[{"url": status_callback_url, "method": "POST"}] if status_callback_url else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from openapi_schema_validator import OAS30Validator
 
-SPEC_PACKAGE_PATH = Path("node_modules/@twilio-alpha/mcp/twilio-oai/spec/json")
+from .spec_files import CACHE_PATH
+
+# Where `make install` puts the description in the project (spec_files.py fetches it).
+SPEC_PACKAGE_PATH = CACHE_PATH
 
 
 class SpecNotFound(RuntimeError):
@@ -51,8 +55,18 @@ class Operation:
         parameters = [self.document.resolve(p) for p in shared + self.definition.get("parameters", [])]
         return [p for p in parameters if p.get("in") == location]
 
-    def check_request(self, query: str, body: bytes, content_type: str) -> tuple[dict, list[str]]:
-        """Decode and check a request; return the decoded body parameters and the errors found."""
+    def check_request(
+        self,
+        query: str,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[dict, list[str]]:
+        """Decode and check a request; return the decoded body parameters and the errors found.
+
+        Of the headers, only those the operation describes (e.g. `Idempotency-Key`) are checked; a client
+        sends many others.
+        """
         errors: list[str] = []
         for parameter in self._parameters("path"):
             schema, where = parameter.get("schema", {}), f"path {parameter['name']}"
@@ -62,9 +76,25 @@ class Operation:
             errors += (
                 [f"{where}: {decode_error}"] if decode_error else self.document.schema_errors(schema, value, where)
             )
+        errors += self._check_headers({name.lower(): value for name, value in (headers or {}).items()})
         errors += self._check_query(query)
         decoded, body_errors = self._check_body(body, content_type)
         return decoded, errors + body_errors
+
+    def _check_headers(self, headers: dict[str, str]) -> list[str]:
+        errors: list[str] = []
+        for parameter in self._parameters("header"):
+            name, schema = parameter["name"], parameter.get("schema", {})
+            if name.lower() not in headers:
+                errors += [f"header {name!r} is required"] if parameter.get("required") else []
+                continue
+            value, decode_error = self.document.decode_form_value(schema, [headers[name.lower()]])
+            errors += (
+                [f"header {name}: {decode_error}"]
+                if decode_error
+                else (self.document.schema_errors(schema, value, f"header {name}"))
+            )
+        return errors
 
     def _check_query(self, query: str) -> list[str]:
         parameters = {p["name"]: p for p in self._parameters("query")}
@@ -127,8 +157,9 @@ class Operation:
         described = responses.get(str(status))
         if described is None:
             if status >= 400:
-                return []  # Twilio describes error bodies nowhere; the emulator shapes them itself
+                return []  # an error the operation does not describe: the emulator shapes it as Twilio's others
             return [f"status {status} is not a described response ({', '.join(responses)})"]
+        described = self.document.resolve(described)  # e.g. `#/components/responses/NotFound`
         schema = described.get("content", {}).get("application/json", {}).get("schema")
         if schema is None:
             return [] if body is None else [f"status {status} is described without a body"]
@@ -150,15 +181,25 @@ class SpecDocument:
             key=lambda item: item[1].count("{"),
         )
 
-    def find(self, method: str, path: str) -> Operation | None:
+    def hosts(self) -> set[str]:
+        """The hosts the document's servers name, e.g. {"flex-api.twilio.com"}."""
+        servers = list(self.raw.get("servers", []))
+        for item in self.raw["paths"].values():
+            servers += item.get("servers", [])
+        return {urlsplit(server["url"]).hostname.lower() for server in servers if urlsplit(server["url"]).hostname}
+
+    def matches(self, path: str):
+        """(template, path parameters) of every template the path matches, the most literal first."""
         for pattern, template in self._templates:
             match = pattern.match(path)
             if match:
-                definition = self.raw["paths"][template].get(method.lower())
-                if definition is None:
-                    return None
-                parameters = {name: unquote(value) for name, value in match.groupdict().items()}
-                return Operation(self, method.upper(), template, definition, parameters)
+                yield template, {name: unquote(value) for name, value in match.groupdict().items()}
+
+    def find(self, method: str, path: str) -> Operation | None:
+        """The path's operation in this document alone; None if its most literal template lacks the method."""
+        for template, parameters in self.matches(path):
+            definition = self.raw["paths"][template].get(method.lower())
+            return Operation(self, method.upper(), template, definition, parameters) if definition else None
         return None
 
     def resolve(self, schema: dict) -> dict:
@@ -214,29 +255,73 @@ class SpecDocument:
 
 
 class Spec:
-    """The twilio-oai files, loaded as requests need them: `flex-api.twilio.com/v1/…` is twilio_flex_v1.json."""
+    """The twilio-oai files of a folder, each host served by the documents whose servers name it.
+
+    `flex-api.twilio.com` is served by twilio_flex_v1.json, twilio_flex_v2.json and twilio_flex-api_v1.json
+    alike: a request's path finds its template in whichever of them describes it. Files other than
+    `twilio_*.json` (the .js beside them in @twilio/cli-core) are ignored.
+    """
 
     def __init__(self, directory: Path):
         if not (directory / "twilio_flex_v1.json").is_file():
             raise SpecNotFound(
                 f"Twilio's OpenAPI description was not found in {directory}. "
-                "Run `make install` (it installs @twilio-alpha/mcp, which ships it) "
-                "or point HANDOVER_OPENAPI_DIR at a twilio-oai spec/json folder."
+                "Run `make install` (it fetches the twilio-oai files of the pinned @twilio/cli-core into "
+                f"{SPEC_PACKAGE_PATH}) or point HANDOVER_OPENAPI_DIR at a folder of twilio_*.json files."
             )
         self.directory = directory
-        self._documents: dict[str, SpecDocument | None] = {}
+        self._hosts = _documents_by_host(directory.resolve(), _signature(directory))
+
+    def documents_for(self, host: str) -> tuple[SpecDocument, ...]:
+        """The documents describing the host's API, in file name order."""
+        return self._hosts.get(host.lower(), ())
 
     def document_for(self, host: str, path: str) -> SpecDocument | None:
-        product = host.split(".")[0].removesuffix("-api")
-        version = path.strip("/").split("/")[0].lower()
-        if product == "api" and version == "2010-04-01":
-            version = "v2010"
-        name = f"twilio_{product.replace('-', '_')}_{version}.json"
-        if name not in self._documents:
-            candidate = self.directory / name
-            self._documents[name] = SpecDocument(candidate) if candidate.is_file() else None
-        return self._documents[name]
+        """The document describing the path's template on the host, whatever the method; None if none does."""
+        found = self._template(host, path)
+        return found[0][0] if found else None
 
     def find(self, method: str, host: str, path: str) -> Operation | None:
-        document = self.document_for(host, path)
-        return document.find(method, path) if document else None
+        """The operation of the request, a literal path segment beating a parameter; None if it is not described.
+
+        A path whose best template lacks the method is not described, although a template with a parameter
+        in its place might have the method (GET /v2/Flows/Validate is not GET /v2/Flows/{Sid}).
+        """
+        found = self._template(host, path)
+        if not found:
+            return None
+        for document, template, parameters in found:
+            definition = document.raw["paths"][template].get(method.lower())
+            if definition is not None:
+                return Operation(document, method.upper(), template, definition, parameters)
+        return None
+
+    def _template(self, host: str, path: str) -> list[tuple[SpecDocument, str, dict[str, str]]]:
+        """Every document's match of the path's most literal template (one template, in one or more documents)."""
+        matches = [
+            (document, template, parameters)
+            for document in self.documents_for(host)
+            for template, parameters in document.matches(path)
+        ]
+        if not matches:
+            return []
+        fewest = min(template.count("{") for _, template, _ in matches)
+        best = sorted({template for _, template, _ in matches if template.count("{") == fewest})[0]
+        return [match for match in matches if match[1] == best]
+
+
+def _signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """The description files of a folder with their sizes and times: loaded again only when one changes."""
+    files = sorted(directory.glob("twilio_*.json"))
+    return tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+
+
+@lru_cache(maxsize=4)
+def _documents_by_host(directory: Path, signature: tuple) -> dict[str, tuple[SpecDocument, ...]]:
+    """Each host → the documents whose servers (the document's or a path's) name it; parsed once per folder."""
+    hosts: dict[str, list[SpecDocument]] = {}
+    for name, _, _ in signature:
+        document = SpecDocument(directory / name)
+        for host in document.hosts():
+            hosts.setdefault(host, []).append(document)
+    return {host: tuple(documents) for host, documents in hosts.items()}

@@ -310,7 +310,7 @@ def test_request_violations_are_all_listed(client, emulator):
 
 def test_valid_traffic_leaves_no_violations(client, emulator, flex):
     status, created = client.post(FLEX, "/v1/Interactions", interaction_body(flex))
-    assert status == 201
+    assert status == 200
     task_sid = created["routing"]["properties"]["sid"]
     for target, host in [
         (f"/v1/Interactions/{created['sid']}", FLEX),
@@ -363,7 +363,7 @@ def test_fault_with_its_own_code(client, emulator, flex):
 def test_fault_times_counts_down(client, emulator, flex):
     fault = emulator.inject(Fault("POST", "/v1/Interactions", status=503, times=2))
     statuses = [client.post(FLEX, "/v1/Interactions", interaction_body(flex))[0] for _ in range(3)]
-    assert statuses == [503, 503, 201]
+    assert statuses == [503, 503, 200]
     assert fault.times == 0
     assert len(emulator.table("tasks")) == 1
 
@@ -497,7 +497,7 @@ def test_a_fault_after_the_handler_drops_the_answer_of_work_done(client, emulato
     assert interaction["routing"]["properties"]["sid"] == task["sid"]
     dropped = emulator.requests[-1]
     assert (dropped.status, dropped.response) == (None, None)  # the client got nothing
-    assert dropped.withheld == (201, interaction)  # what Twilio would have answered
+    assert dropped.withheld == (200, interaction)  # what Twilio would have answered
     assert dropped.operation == "POST /v1/Interactions"
     assert emulator.violations == []
 
@@ -509,7 +509,7 @@ def test_a_fault_after_the_handler_replaces_the_answer_with_its_error(client, em
     (interaction,) = emulator.table("interactions").values()
     recorded = emulator.requests[-1]
     assert (recorded.status, recorded.response) == answer
-    assert recorded.withheld == (201, interaction)
+    assert recorded.withheld == (200, interaction)
     assert fault.times == 0
 
 
@@ -523,10 +523,10 @@ def test_a_fault_after_the_handler_delays_the_answer_once_the_work_is_done(clien
     replace_real_time(monkeypatch, emulator, lambda: clock.now, sleep)
     emulator.inject(Fault("POST", "/v1/Interactions", delay=30.0, after=True))
     status, interaction = client.post(FLEX, "/v1/Interactions", interaction_body(flex))
-    assert status == 201
+    assert status == 200
     assert clock.tasks_while_waiting == [1]  # the task existed while the client was still waiting
     delayed = emulator.requests[-1]
-    assert (delayed.status, delayed.response, delayed.withheld) == (201, interaction, None)  # late, but delivered
+    assert (delayed.status, delayed.response, delayed.withheld) == (200, interaction, None)  # late, but delivered
     assert (delayed.started, delayed.finished) == (100.0, 130.0)
 
 
@@ -543,14 +543,14 @@ def test_a_delay_after_the_handler_does_not_hold_the_account(client, emulator, f
 
     replace_real_time(monkeypatch, emulator, lambda: 0.0, sleep)
     emulator.inject(Fault("POST", "/v1/Interactions", delay=30.0, after=True))
-    assert client.post(FLEX, "/v1/Interactions", interaction_body(flex))[0] == 201
+    assert client.post(FLEX, "/v1/Interactions", interaction_body(flex))[0] == 200
     assert served == [200]
 
 
 def test_a_fault_after_the_handler_counts_down_its_times(client, emulator, flex):
     fault = emulator.inject(Fault("POST", "/v1/Interactions", status=500, times=2, after=True))
     statuses = [client.post(FLEX, "/v1/Interactions", interaction_body(flex))[0] for _ in range(3)]
-    assert statuses == [500, 500, 201]
+    assert statuses == [500, 500, 200]
     assert fault.times == 0
     assert len(emulator.table("tasks")) == 3  # every request did the work
     assert [r.withheld is not None for r in emulator.requests] == [True, True, False]
@@ -666,7 +666,7 @@ def test_sids_have_twilios_shape_and_are_distinct(emulator, flex):
 def test_interaction_creates_a_task_with_routing_attributes_and_flexs_keys(client, emulator, flex, account):
     routing_attributes = {"customerName": "Ada", "handoff": {"reason": "refund", "summary": "wants a refund"}}
     status, interaction = client.post(FLEX, "/v1/Interactions", interaction_body(flex, attributes=routing_attributes))
-    assert status == 201
+    assert status == 200
     assert re.fullmatch(r"KD[0-9a-f]{32}", interaction["sid"])
     assert interaction["channel"]["type"] == "web"
     channel_sid = interaction["channel"]["sid"]
@@ -705,14 +705,14 @@ def test_interaction_creates_a_task_with_routing_attributes_and_flexs_keys(clien
 
 def test_interaction_without_task_channel_uses_default(client, emulator, flex):
     status, interaction = client.post(FLEX, "/v1/Interactions", interaction_body(flex, task_channel=None))
-    assert status == 201
+    assert status == 200
     assert interaction["routing"]["properties"]["task_channel_unique_name"] == "default"
 
 
 def test_interaction_on_another_conversation(client, emulator, flex):
     other = add_conversation(emulator, flex, "Second customer")
     status, interaction = client.post(FLEX, "/v1/Interactions", interaction_body(flex, conversation_sid=other))
-    assert status == 201
+    assert status == 200
     assert json.loads(interaction["routing"]["properties"]["attributes"])["conversationSid"] == other
 
 
@@ -742,8 +742,8 @@ def test_interaction_errors_are_400(client, emulator, flex, case):
     if case == "channel-type":
         body = interaction_body(flex, channel_type="carrier-pigeon")
         message = (
-            "Invalid channel type 'carrier-pigeon'; expected one of "
-            "chat, email, gbm, messenger, sms, voice, web, whatsapp"
+            "Invalid channel type 'carrier-pigeon'; "
+            "expected one of chat, email, gbm, messenger, sms, voice, web, whatsapp"
         )
     elif case == "initiated-by":
         body = interaction_body(flex, initiated_by="robot")
@@ -790,7 +790,7 @@ def test_a_workflow_of_another_workspace_is_fine_in_its_own_workspace(client, em
     status, interaction = client.post(
         FLEX, "/v1/Interactions", interaction_body(flex, workspace_sid=workspace_sid, workflow_sid=workflow_sid)
     )
-    assert status == 201
+    assert status == 200
     assert interaction["routing"]["properties"]["workspace_sid"] == workspace_sid
 
 

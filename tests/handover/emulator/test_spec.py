@@ -33,10 +33,10 @@ def form(pairs) -> bytes:
 # Locating the description ------------------------------------------------------------------------
 
 
-def test_spec_directory_is_the_npm_package_in_the_project(monkeypatch):
+def test_spec_directory_is_the_cache_make_install_fills(monkeypatch):
     monkeypatch.delenv("HANDOVER_OPENAPI_DIR", raising=False)
-    assert spec_directory(PROJECT_DIR) == PROJECT_DIR / "node_modules/@twilio-alpha/mcp/twilio-oai/spec/json"
-    assert SPEC_PACKAGE_PATH == Path("node_modules/@twilio-alpha/mcp/twilio-oai/spec/json")
+    assert spec_directory(PROJECT_DIR) == PROJECT_DIR / ".cache/twilio-oai/cli-core-9.0.0"
+    assert SPEC_PACKAGE_PATH == Path(".cache/twilio-oai/cli-core-9.0.0")
 
 
 def test_spec_directory_follows_handover_openapi_dir(monkeypatch, tmp_path):
@@ -282,7 +282,7 @@ def test_a_value_outside_a_referenced_enum_is_an_error(spec):
         "POST", "conversations.twilio.com", f"/v1/Services/{SERVICE_SID}/Conversations/{CONVERSATION_SID}"
     )
     decoded, errors = operation.check_request("", form({"State": "bogus"}), FORM)
-    assert errors == ["body.State: 'bogus' is not one of ['inactive', 'active', 'closed']"]
+    assert errors == ["body.State: 'bogus' is not one of ['inactive', 'active', 'closed', 'initializing']"]
     assert decoded == {"State": "bogus"}
 
 
@@ -299,7 +299,7 @@ def test_path_and_body_errors_are_reported_together(spec):
     assert errors == [
         "path ChatServiceSid: 'IS123' is too short",
         "path ChatServiceSid: 'IS123' does not match '^IS[0-9a-fA-F]{32}$'",
-        "body.State: 'bogus' is not one of ['inactive', 'active', 'closed']",
+        "body.State: 'bogus' is not one of ['inactive', 'active', 'closed', 'initializing']",
     ]
 
 
@@ -449,3 +449,95 @@ def test_integer_path_parameter_is_decoded_before_checking(spec):
     operation = spec.find("GET", "events.twilio.com", "/v1/Schemas/com.twilio.messaging.message.delivered/Versions/1")
     assert operation is not None and operation.path_template == "/v1/Schemas/{Id}/Versions/{SchemaVersion}"
     assert operation.check_request("", b"", "") == ({}, [])
+
+
+# @twilio/cli-core's folder: several documents a host, .js files beside them --------------------------------
+
+CONFIGURATION_ID = "conv_configuration_01k1etk2y5f1y9fpe2epfdtvv2"
+
+
+def test_a_host_is_served_by_every_document_its_servers_name(spec):
+    names = [document.path.name for document in spec.documents_for("flex-api.twilio.com")]
+    assert names == ["twilio_flex-api_v1.json", "twilio_flex_v1.json", "twilio_flex_v2.json"]
+    assert spec.find("POST", "flex-api.twilio.com", "/v1/Interactions").document.path.name == "twilio_flex_v1.json"
+    assert spec.find("POST", "flex-api.twilio.com", "/v2/WebChats").document.path.name == "twilio_flex_v2.json"
+
+
+def test_a_path_described_without_methods_has_no_operation(spec):
+    # twilio_flex-api_v1.json lists /v1/FlexInsights/Query with its servers and no method.
+    assert spec.document_for("flex-api.twilio.com", "/v1/FlexInsights/Query").path.name == "twilio_flex-api_v1.json"
+    assert spec.find("GET", "flex-api.twilio.com", "/v1/FlexInsights/Query") is None
+    assert spec.find("POST", "flex-api.twilio.com", "/v1/FlexInsights/Query") is None
+
+
+def test_conversations_v1_and_v2_share_a_host(spec):
+    assert spec.find("GET", "conversations.twilio.com", "/v1/Configuration/Addresses").document.path.name == (
+        "twilio_conversations_v1.json"
+    )
+    operation = spec.find("PATCH", "conversations.twilio.com", f"/v2/ControlPlane/Configurations/{CONFIGURATION_ID}")
+    assert operation.document.path.name == "twilio_conversations_v2.json"
+    assert operation.path_template == "/v2/ControlPlane/Configurations/{id}"
+    assert operation.path_parameters == {"id": CONFIGURATION_ID}
+
+
+def test_files_other_than_the_json_descriptions_are_ignored(tmp_path):
+    for name in ("twilio_flex_v1.json", "twilio_flex-api_v1.json"):
+        (tmp_path / name).write_text((spec_directory(PROJECT_DIR) / name).read_text())
+    (tmp_path / "index.js").write_text("module.exports = require('./api-browser');")
+    (tmp_path / "manifest.json").write_text("{}")
+    loaded = Spec(tmp_path)
+    assert [document.path.name for document in loaded.documents_for("flex-api.twilio.com")] == [
+        "twilio_flex-api_v1.json",
+        "twilio_flex_v1.json",
+    ]
+    assert loaded.documents_for("taskrouter.twilio.com") == ()
+
+
+def test_documents_are_parsed_once_per_folder(spec):
+    again = Spec(spec_directory(PROJECT_DIR))
+    assert again.documents_for("studio.twilio.com")[0] is spec.documents_for("studio.twilio.com")[0]
+
+
+# Header parameters ------------------------------------------------------------------------------------------
+
+IDEMPOTENCY_KEY = "01890a5d-aa0f-7c80-b8e6-0242ac140004"
+
+
+def test_a_described_header_is_checked_by_its_schema(spec):
+    operation = spec.find("PATCH", "conversations.twilio.com", f"/v2/ControlPlane/Configurations/{CONFIGURATION_ID}")
+    body = b'{"description": "Bridged"}'
+    assert operation.check_request("", body, "application/json", {"Idempotency-Key": IDEMPOTENCY_KEY})[1] == []
+    assert operation.check_request("", body, "application/json", {"idempotency-key": IDEMPOTENCY_KEY})[1] == []
+    assert operation.check_request("", body, "application/json")[1] == []  # not required
+    _, errors = operation.check_request("", body, "application/json", {"Idempotency-Key": "again-please"})
+    assert errors == [
+        "header Idempotency-Key: 'again-please' does not match "
+        "'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'"
+    ]
+
+
+def test_headers_the_operation_does_not_describe_are_not_checked(spec):
+    operation = spec.find("GET", "taskrouter.twilio.com", f"/v1/Workspaces/{WORKSPACE_SID}")
+    assert operation.check_request("", b"", "", {"User-Agent": "twilio-python/9.13.0", "X-Anything": "1"}) == ({}, [])
+
+
+# Described error answers ------------------------------------------------------------------------------------
+
+
+def test_a_described_error_answer_is_checked_through_its_reference(spec):
+    operation = spec.find("GET", "conversations.twilio.com", f"/v2/ControlPlane/Configurations/{CONFIGURATION_ID}")
+    assert operation.definition["responses"]["404"] == {"$ref": "#/components/responses/NotFound"}
+    error = {"code": 20404, "message": "not found", "more_info": "https://www.twilio.com/docs/errors/20404"}
+    error["status"] = 404
+    assert operation.check_response(404, error) == []
+    mistyped = operation.check_response(404, {**error, "code": "20404"})
+    assert mistyped == ["response.code: '20404' is not of type 'integer'"]
+
+
+def test_intelligence_describes_its_own_error_shape(spec):
+    path = "/v3/ControlPlane/Configurations/intelligence_configuration_01k6fc25s7epm9qtk8rszbv3q5"
+    operation = spec.find("GET", "intelligence.twilio.com", path)
+    classic = {"code": 20404, "message": "not found", "more_info": "https://www.twilio.com/docs/errors/20404"}
+    classic["status"] = 404
+    assert operation.check_response(404, classic) == ["response: 'httpStatusCode' is a required property"]
+    assert operation.check_response(404, {"code": 20404, "message": "not found", "httpStatusCode": 404}) == []

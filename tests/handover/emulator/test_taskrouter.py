@@ -81,7 +81,7 @@ def test_an_interaction_whose_answer_was_lost_is_found_by_its_task(twilio, emula
     with pytest.raises(DroppedByServer):
         hand_over(twilio, flex, flex.conversation_sid)
     (interaction,) = emulator.table("interactions").values()
-    assert emulator.requests[-1].withheld == (201, interaction)
+    assert emulator.requests[-1].withheld == (200, interaction)
 
     (task,) = tasks.list(evaluate_task_attributes=f"conversationSid == '{flex.conversation_sid}'")
     assert json.loads(task.attributes)["flexInteractionSid"] == interaction["sid"]

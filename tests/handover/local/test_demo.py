@@ -194,7 +194,7 @@ def test_the_function_looks_up_the_customer_then_creates_the_interaction(output)
         i for i, call in enumerate(calls) if call.startswith("POST https://flex-api.twilio.com/v1/Interactions ")
     ]
     assert len(lookups) == 1 and len(interactions) == 1 and lookups[0] < interactions[0]
-    assert calls[interactions[0]] == "POST https://flex-api.twilio.com/v1/Interactions  ->  201"
+    assert calls[interactions[0]] == "POST https://flex-api.twilio.com/v1/Interactions  ->  200"
     assert '"type": "web",' in "\n".join(lines)
     assert '"customerName": "Ada Lovelace",' in "\n".join(lines)
 
@@ -270,7 +270,7 @@ def test_the_demo_in_forked_mode_succeeds():
     assert "--no-fork-process" not in commands[0]
     output = result.stdout
     assert re.search(r"Functions: twilio-run at http://127\.0\.0\.1:\d+ \(forked process per request\)", output)
-    assert "POST https://flex-api.twilio.com/v1/Interactions  ->  201" in output
+    assert "POST https://flex-api.twilio.com/v1/Interactions  ->  200" in output
     assert "\n   HTTP 200\n" in output
     assert '"status": "handed_off"' in output
     assert '"customerName": "Ada Lovelace"' in output

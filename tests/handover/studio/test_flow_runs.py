@@ -151,17 +151,14 @@ def test_tac_messaging_reads_the_orchestrator_with_the_accounts_credentials(twil
         f"{ORCHESTRATOR}/{orchestrated['id']}/Participants",
         f"{ORCHESTRATOR}/{orchestrated['id']}",
     )
-    participants = {
-        "participants": orchestrated["participants"],
-        "meta": {"key": "participants", "pageSize": 50, "previousToken": None, "nextToken": None},
-    }
+    participants = {"participants": orchestrated["participants"], "meta": {"key": "participants", "pageSize": 2}}
     assert run.http_requests == [
         HttpExchange("GET", participants_url, 200, participants),
         HttpExchange("GET", conversation_url, 200, orchestrated),
     ]
     assert [(r.operation, r.auth_user) for r in emulator.requests] == [
         ("GET /v2/Conversations/{ConversationId}/Participants", emulator.account.sid),
-        ("GET /v2/Conversations/{ConversationId}", emulator.account.sid),
+        ("GET /v2/Conversations/{id}", emulator.account.sid),
     ]
 
 

@@ -1,3 +1,15 @@
 """Emulated Twilio products. Importing this package registers every product's routes and declares its tables."""
 
-from . import api, assistants, conversations, flex, orchestrator, serverless, studio, sync, taskrouter  # noqa: F401
+from . import (  # noqa: F401
+    api,
+    assistants,
+    conversation_addresses,
+    conversations,
+    flex,
+    intelligence,
+    orchestrator,
+    serverless,
+    studio,
+    sync,
+    taskrouter,
+)

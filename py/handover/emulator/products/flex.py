@@ -131,7 +131,8 @@ def create_interaction(call: Call):
         "webhook_ttid": None,
     }
     emulator.table("interactions")[sid] = interaction
-    return 201, interaction
+    # The newest description answers a create with 200 (older ones said 201); Twilio's SDKs take any 2xx.
+    return 200, interaction
 
 
 @route("flex-api", "GET", "/v1/Interactions/{Sid}")
