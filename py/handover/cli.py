@@ -830,6 +830,224 @@ def _print_studio_deploy(result, as_json: bool, notes: bool = True) -> None:
         _echo_note(note)
 
 
+@cli.group(context_settings=CONTEXT, short_help="Set Twilio Agent Connect's handoff up without the Console.")
+def tac() -> None:
+    """Twilio Agent Connect's handoff to Flex: addresses, Orchestrator, summaries and the Studio flow.
+
+    Example: handover tac setup --address +15551234567 --tac-env ../tac/.env
+    """
+
+
+def _tac_common(command):
+    command = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(command)
+    command = click.option("--dry-run", is_flag=True, help="Print the exact requests it would make; write nothing.")(
+        command
+    )
+    return click.option(
+        "--tac-env",
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
+        help="TAC's .env: read for the defaults (and written by the studio step).",
+    )(command)
+
+
+def _orchestrator_options(command):
+    command = click.option(
+        "--wait",
+        type=click.FloatRange(0, 600),
+        default=60.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long to wait for an Orchestrator operation to complete.",
+    )(command)
+    return click.option(
+        "--configuration-id",
+        metavar="conv_configuration_…",
+        help="TAC's Orchestrator configuration (default: TWILIO_CONVERSATION_CONFIGURATION_ID).",
+    )(command)
+
+
+_ADDRESS_OPTION = click.option(
+    "--address",
+    "addresses",
+    multiple=True,
+    metavar="+1…|whatsapp:+1…|IG…",
+    help="A Flex messaging address (repeatable).",
+)
+_SERVICE_OPTION = click.option(
+    "--conversations-service",
+    metavar="IS…",
+    callback=_sid_option("IS", "a Conversations service SID"),
+    help="The Conversations (Classic) service (default: the Flex configuration's).",
+)
+_FROM_OPTION = click.option(
+    "--from-address", metavar="+E.164", help="The flow's From: TAC's number (default: TWILIO_PHONE_NUMBER)."
+)
+
+
+def _tac_print(results, as_json: bool, extra: dict | None = None) -> None:
+    from . import printers
+
+    if as_json:
+        click.echo(json.dumps({"steps": [r.as_json() for r in results], **(extra or {})}, indent=2))
+    else:
+        for result in results:
+            for line in printers.tac_step_lines(result):
+                click.echo(line)
+    for result in results:
+        for note in result.notes:
+            _echo_note(note)
+    writes = sum(len(r.writes) for r in results)
+    dry = any(r.dry_run for r in results)
+    _echo_note("Dry run: nothing was written." if dry else f"{writes} write(s).")
+
+
+def _tac_run(ctx, steps, as_json: bool, extra: dict | None = None) -> None:
+    """Run the steps in order; on a failure, print what was applied, then fail."""
+    from .tac.requests import StepFailed
+
+    results = []
+    try:
+        for step in steps:
+            results.append(step())
+    except StepFailed as failure:
+        _tac_print(results + [failure.result], as_json, extra)
+        raise
+    _tac_print(results, as_json, extra)
+
+
+def _tac_configuration(ctx, given, tac_env_file):
+    from .tac import orchestrator, tac_env
+
+    return orchestrator.check_configuration_id(
+        given or tac_env.default(tac_env.CONFIGURATION_ID, tac_env_file, _project(ctx))
+    )
+
+
+def _tac_from(ctx, given, tac_env_file):
+    from .tac import studio_step, tac_env
+
+    return studio_step.check_from(given or tac_env.default(tac_env.PHONE_NUMBER, tac_env_file, _project(ctx)))
+
+
+@tac.command(
+    "addresses", context_settings=CONTEXT, short_help="Disconnect Flex messaging addresses from auto-creation."
+)
+@_ADDRESS_OPTION
+@_tac_common
+@click.pass_context
+def tac_addresses(ctx, addresses, tac_env, dry_run, as_json) -> None:
+    """Stop each address's Flex Studio flow or webhook auto-creation, so the virtual agent gets the conversation
+    first; prints the previous settings to restore them.
+
+    Example: handover tac addresses --address +15551234567 --address whatsapp:+15551234567
+    """
+    from .tac import addresses as step
+
+    wanted = step.check_addresses(addresses)
+    if not wanted:
+        raise click.UsageError("Give at least one --address.")
+    client = _credentials(_project(ctx))[1]
+    _tac_run(ctx, [lambda: step.run(client, wanted, dry_run)], as_json)
+
+
+@tac.command("orchestrator", context_settings=CONTEXT, short_help="Bridge TAC's Orchestrator configuration to Flex.")
+@_orchestrator_options
+@_SERVICE_OPTION
+@_tac_common
+@click.pass_context
+def tac_orchestrator(ctx, configuration_id, wait, conversations_service, tac_env, dry_run, as_json) -> None:
+    """Set conversationsV1Bridge.serviceId, remove captured traffic, close voice conversations on hangup.
+
+    Example: handover tac orchestrator --configuration-id conv_configuration_… --conversations-service IS…
+    """
+    from .tac import orchestrator as step
+
+    tac_file = Path(tac_env) if tac_env else None
+    configuration = _tac_configuration(ctx, configuration_id, tac_file)
+    client = _credentials(_project(ctx))[1]
+    _tac_run(ctx, [lambda: step.run(client, configuration, conversations_service, dry_run, wait)], as_json)
+
+
+@tac.command("summaries", context_settings=CONTEXT, short_help="Summary rules for the human agent, attached.")
+@_orchestrator_options
+@_tac_common
+@click.pass_context
+def tac_summaries(ctx, configuration_id, wait, tac_env, dry_run, as_json) -> None:
+    """An Intelligence configuration with the Summary rules (conversation end and inactive), attached to the
+    Orchestrator configuration.
+
+    Example: handover tac summaries --configuration-id conv_configuration_…
+    """
+    from .tac import summaries as step
+
+    configuration = _tac_configuration(ctx, configuration_id, Path(tac_env) if tac_env else None)
+    client = _credentials(_project(ctx))[1]
+    _tac_run(ctx, [lambda: step.run(client, configuration, dry_run, wait)], as_json)
+
+
+@tac.command(
+    "studio", context_settings=CONTEXT, short_help="Generate, validate and deploy the flow, From TAC's number."
+)
+@_FROM_OPTION
+@_tac_common
+@click.pass_context
+def tac_studio(ctx, from_address, tac_env, dry_run, as_json) -> None:
+    """`studio generate`, `validate` and `deploy`, with TAC's number as From; --tac-env gets the flow's SID.
+
+    Example: handover tac studio --tac-env ../tac/.env
+    """
+    from .tac import studio_step as step
+
+    project_dir = _project(ctx)
+    tac_file = Path(tac_env) if tac_env else None
+    sender = _tac_from(ctx, from_address, tac_file)
+    found_credentials, client = _credentials(project_dir)
+    located = _find_deployment(client, project_dir, found_credentials, None, None, required=False)
+    _tac_run(ctx, [lambda: step.run(client, project_dir, located, sender, tac_file, dry_run)], as_json)
+
+
+@tac.command("setup", context_settings=CONTEXT, short_help="Every TAC step in order, its plan first.")
+@_ADDRESS_OPTION
+@_orchestrator_options
+@_SERVICE_OPTION
+@_FROM_OPTION
+@_tac_common
+@click.pass_context
+def tac_setup(
+    ctx, addresses, configuration_id, wait, conversations_service, from_address, tac_env, dry_run, as_json
+) -> None:
+    """Print the plan, then run addresses (with --address), orchestrator, summaries and studio in order, stopping at
+    the first failure; last, what stays in the Console.
+
+    Example: handover tac setup --address +15551234567 --tac-env ../tac/.env
+    """
+    from .tac import addresses as address_step
+    from .tac import orchestrator, studio_step, summaries
+    from .tac import setup as setup_step
+
+    project_dir = _project(ctx)
+    tac_file = Path(tac_env) if tac_env else None
+    wanted = address_step.check_addresses(addresses)
+    configuration = _tac_configuration(ctx, configuration_id, tac_file)
+    sender = _tac_from(ctx, from_address, tac_file)
+    plan = setup_step.plan(wanted, configuration, sender)
+    if not as_json:
+        for number, line in enumerate(plan, 1):
+            _echo_note(f"Plan {number}. {line}")
+    found_credentials, client = _credentials(project_dir)
+    located = _find_deployment(client, project_dir, found_credentials, None, None, required=False)
+    steps = [lambda: address_step.run(client, wanted, dry_run)] if wanted else []
+    steps += [
+        lambda: orchestrator.run(client, configuration, conversations_service, dry_run, wait),
+        lambda: summaries.run(client, configuration, dry_run, wait),
+        lambda: studio_step.run(client, project_dir, located, sender, tac_file, dry_run),
+    ]
+    _tac_run(ctx, steps, as_json, {"plan": plan, "console": list(setup_step.CONSOLE_STEPS)})
+    for line in setup_step.console_lines():
+        _echo_note(line)
+
+
 @cli.command(context_settings=CONTEXT, short_help="Check the whole setup, one line per check.")
 @click.option(
     "--assistant-id",
@@ -837,10 +1055,19 @@ def _print_studio_deploy(result, as_json: bool, notes: bool = True) -> None:
     callback=lambda ctx, param, value: value and _assistant_id(value),
     help="Also check this AI Assistant's handover tool.",
 )
+@click.option(
+    "--configuration-id",
+    metavar="conv_configuration_…",
+    help="TAC's Orchestrator configuration (default: TWILIO_CONVERSATION_CONFIGURATION_ID).",
+)
+@click.option("--tac-env", type=click.Path(dir_okay=False), metavar="FILE", help="TAC's .env, for its defaults.")
+@click.option(
+    "--address", "addresses", multiple=True, metavar="+1…|whatsapp:+1…|IG…", help="A Flex messaging address to check."
+)
 @_deployment_options
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @click.pass_context
-def doctor(ctx, assistant_id, service_sid, environment, as_json) -> None:
+def doctor(ctx, assistant_id, configuration_id, tac_env, addresses, service_sid, environment, as_json) -> None:
     """Check credentials, Flex, routing, the deployment, its variables and the assistant's tool; change nothing.
 
     Each failure comes with the command or Console step that fixes it. Exit 1 when any check fails.
@@ -849,10 +1076,23 @@ def doctor(ctx, assistant_id, service_sid, environment, as_json) -> None:
     """
     from . import doctor as doctor_module
     from .account.deployment import environment_name
+    from .tac import addresses as tac_addresses
+    from .tac import orchestrator
+    from .tac import tac_env as tac_settings
 
     project_dir = _project(ctx)
+    tac_file = Path(tac_env) if tac_env else None
+    configuration = configuration_id or tac_settings.default(tac_settings.CONFIGURATION_ID, tac_file, project_dir)
+    if configuration:
+        orchestrator.check_configuration_id(configuration)
+    known = list(addresses) or [
+        a for a in [tac_settings.default(tac_settings.PHONE_NUMBER, tac_file, project_dir)] if a
+    ]
+    tac_addresses.check_addresses(known)
     checks = []
-    for check in doctor_module.run(project_dir, service_sid, environment_name(project_dir, environment), assistant_id):
+    for check in doctor_module.run(
+        project_dir, service_sid, environment_name(project_dir, environment), assistant_id, configuration, known
+    ):
         checks.append(check)
         if not as_json:
             click.echo(f"{check.status}  {check.name}: {check.detail}")

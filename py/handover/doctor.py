@@ -56,6 +56,8 @@ class Setup:
     deployment: object = None
     remote: dict[str, str] | None = None  # the deployed variables, listed once
     remote_failed: bool = False  # listing them failed (that check reported it)
+    tac_configuration_id: str | None = None  # TAC's Orchestrator configuration, when known
+    tac_addresses: tuple[str, ...] = ()  # the messaging addresses that must not bypass the virtual agent
 
 
 def _remote(setup: Setup) -> dict[str, str]:
@@ -527,6 +529,97 @@ def check_studio_flow(setup: Setup) -> Iterator[Check]:
         )
 
 
+TAC_CHECKS = ("tac bridge", "tac voice on hangup", "tac captured traffic", "tac summaries")
+TAC_HOW = (
+    "give --configuration-id conv_configuration_…, or --tac-env FILE with TWILIO_CONVERSATION_CONFIGURATION_ID "
+    "(or set it in the environment or .env)"
+)
+
+
+def check_tac_orchestrator(setup: Setup) -> Iterator[Check]:
+    """TAC's Orchestrator configuration: bridged, voice closing on hangup, no captured traffic, summaries attached."""
+    from .tac import orchestrator, summaries
+
+    config_id = setup.tac_configuration_id
+    if not config_id:
+        yield from (
+            Check(
+                name,
+                WARN,
+                "not checked: no Orchestrator configuration id known (only Twilio Agent Connect needs it)",
+                TAC_HOW,
+            )
+            for name in TAC_CHECKS
+        )
+        return
+    configuration = orchestrator.fetch(setup.client, config_id)
+    service = orchestrator.flex_conversations_service(setup.client)
+    bridged = orchestrator.bridged_service(configuration)
+    fix = f"handover tac orchestrator --configuration-id {config_id}"
+    if not bridged:
+        yield Check("tac bridge", FAIL, f"{config_id} names no Conversations (Classic) service", fix)
+    elif service and bridged != service:
+        yield Check("tac bridge", FAIL, f"{config_id} is bridged to {bridged}, not Flex's service {service}", fix)
+    else:
+        yield Check("tac bridge", PASS, f"{config_id} is bridged to Conversations service {bridged}")
+    if orchestrator.voice_closes_on_hangup(configuration):
+        yield Check("tac voice on hangup", PASS, "voice conversations close on hangup (inactive 1, closed 1 minute)")
+    else:
+        timeouts = ((configuration.get("channelSettings") or {}).get("VOICE") or {}).get("statusTimeouts")
+        yield Check(
+            "tac voice on hangup", FAIL, f"voice statusTimeouts are {timeouts}, not inactive 1 and closed 1", fix
+        )
+    captured = orchestrator.captured_channels(configuration)
+    if captured:
+        yield Check(
+            "tac captured traffic",
+            FAIL,
+            f"traffic is captured automatically on {', '.join(captured)}: it duplicates the bridge's",
+            fix,
+        )
+    else:
+        yield Check("tac captured traffic", PASS, "no automatically captured traffic")
+    operator = summaries.summary_operator(setup.client)["id"]
+    attached = configuration.get("intelligenceConfigurationIds") or []
+    found = [c for c in summaries.find(setup.client) if c["id"] in attached]
+    if any(summaries.has_summary_rules(c, operator) for c in found):
+        yield Check("tac summaries", PASS, f"a configuration with both Summary rules is attached to {config_id}")
+    else:
+        yield Check(
+            "tac summaries",
+            FAIL,
+            f"no intelligence configuration attached to {config_id} has both Summary rules",
+            f"handover tac summaries --configuration-id {config_id}",
+        )
+
+
+def check_tac_addresses(setup: Setup) -> Iterator[Check]:
+    from .tac import addresses
+
+    if not setup.tac_addresses:
+        yield Check(
+            "tac addresses",
+            WARN,
+            "not checked: no address given (only Twilio Agent Connect needs it)",
+            "Pass --address (or --tac-env FILE with TWILIO_PHONE_NUMBER).",
+        )
+        return
+    bypassing = []
+    for address in setup.tac_addresses:
+        configuration = addresses.fetch(setup.client, address)
+        if configuration is not None and addresses.bypasses(dict(configuration.auto_creation or {})):
+            bypassing.append(f"{address} ({addresses.describe(dict(configuration.auto_creation))})")
+    if bypassing:
+        yield Check(
+            "tac addresses",
+            FAIL,
+            f"Flex auto-creation gets these conversations before the virtual agent: {'; '.join(bypassing)}",
+            "handover tac addresses " + " ".join(f"--address {a}" for a in setup.tac_addresses),
+        )
+    else:
+        yield Check("tac addresses", PASS, f"no address bypasses the virtual agent ({', '.join(setup.tac_addresses)})")
+
+
 CHECKS: tuple[tuple[Callable[[Setup], Iterator[Check]], tuple[str, ...], bool], ...] = (
     # (check, the names of the checks it reports, needs an account the credentials opened)
     (check_credentials, ("credentials",), False),
@@ -540,13 +633,23 @@ CHECKS: tuple[tuple[Callable[[Setup], Iterator[Check]], tuple[str, ...], bool], 
     (check_sync_claim_maps, ("sync claim maps",), True),
     (check_assistant_tool, ("assistant tool",), True),
     (check_studio_flow, ("studio flow", "studio flow routing"), True),
+    (check_tac_orchestrator, TAC_CHECKS, True),
+    (check_tac_addresses, ("tac addresses",), True),
 )
 
 
-def run(project_dir: Path, service_sid: str | None, environment: str, assistant_id: str | None) -> Iterator[Check]:
+def run(
+    project_dir: Path,
+    service_sid: str | None,
+    environment: str,
+    assistant_id: str | None,
+    tac_configuration_id: str | None = None,
+    tac_addresses: tuple[str, ...] = (),
+) -> Iterator[Check]:
     from twilio.base.exceptions import TwilioException
 
     setup = Setup(project_dir, service_sid, environment, assistant_id)
+    setup.tac_configuration_id, setup.tac_addresses = tac_configuration_id, tuple(tac_addresses)
     for check, names, needs_account in CHECKS:
         if needs_account and setup.client is None:
             yield from (_not_checked(name, "the credentials do not work") for name in names)

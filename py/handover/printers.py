@@ -119,3 +119,14 @@ def studio_deploy_notes(result) -> list[str]:
             f"{env_set_summary(result.variables) if result.variables else 'none set.'}"
         )
     return notes
+
+
+def tac_step_lines(result) -> list[str]:
+    """One line per thing a `handover tac` step read, and what it did (or would do) to it; then the writes."""
+    lines = [
+        f"{result.step}: {line.thing}: {result.word(line.action)}" + (f" ({line.detail})" if line.detail else "")
+        for line in result.lines
+    ]
+    if result.dry_run:
+        lines += [f"  would send: {write}" for write in result.writes]
+    return lines

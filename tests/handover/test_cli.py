@@ -32,9 +32,14 @@ COMMANDS = (
     "studio generate",
     "studio validate",
     "studio deploy",
+    "tac addresses",
+    "tac orchestrator",
+    "tac summaries",
+    "tac studio",
+    "tac setup",
 )
-GROUPS = ("env", "tool", "studio")
-TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "studio", "doctor")
+GROUPS = ("env", "tool", "studio", "tac")
+TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "studio", "tac", "doctor")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from dotenv import dotenv_values
 
 from handover import contract
+from handover import doctor as doctor_module
 from handover.account import credentials
 from handover.cli import cli
 from handover.emulator import Fault, add_assistant, set_variable
@@ -31,6 +32,7 @@ HOW_TO_SET = (
     "in the environment or in the project's .env."
 )
 NOT_CHECKED = "not checked: the credentials do not work"
+TAC_NAMES = (*doctor_module.TAC_CHECKS, "tac addresses")
 UNKNOWN_ASSISTANT = "aia_asst_00000000-0000-0000-0000-000000000000"
 CHECK_LINE = re.compile(r"^(PASS|WARN|FAIL)  ([a-z ]+): (.*)$")
 FIX_PREFIX = "      fix: "
@@ -182,7 +184,26 @@ def healthy(c: Configured, emulator) -> dict[str, tuple[str, str, str | None]]:
             f"every Send to Flex widget (call_to_flex, messaging_to_flex) routes to workflow {c.workflow}",
             None,
         ),
+        **TAC_NOT_CHECKED,
     }
+
+
+# No TAC configuration or address is known to these tests: TAC's checks say how to give them.
+TAC_NOT_CHECKED = {
+    **{
+        name: (
+            WARN,
+            "not checked: no Orchestrator configuration id known (only Twilio Agent Connect needs it)",
+            doctor_module.TAC_HOW,
+        )
+        for name in doctor_module.TAC_CHECKS
+    },
+    "tac addresses": (
+        WARN,
+        "not checked: no address given (only Twilio Agent Connect needs it)",
+        "Pass --address (or --tac-env FILE with TWILIO_PHONE_NUMBER).",
+    ),
+}
 
 
 def expect(result, c: Configured, emulator, exit_code: int = 1, **changed: tuple[str, str, str | None]) -> None:
@@ -234,7 +255,7 @@ def no_retry_wait(monkeypatch):
 def test_a_configured_account_passes_every_check(runner, configured, emulator):
     result = doctor(runner, configured)
     expect(result, configured, emulator, exit_code=0)
-    assert result.stderr == "All checks passed.\n"
+    assert result.stderr == "No check failed; see the warnings.\n"  # TAC's checks: no configuration known
 
 
 def test_the_healthy_report_reads_one_line_per_check(runner, configured, emulator):
@@ -244,7 +265,7 @@ def test_the_healthy_report_reads_one_line_per_check(runner, configured, emulato
         result.stdout.splitlines()[0]
         == f"PASS  credentials: account {emulator.account.sid} (auth token, from the environment)"
     )
-    assert [line.split(":")[0] for line in result.stdout.splitlines()] == [
+    assert [line.split(":")[0] for line in result.stdout.splitlines() if not line.startswith(FIX_PREFIX)] == [
         "PASS  credentials",
         "PASS  flex",
         "PASS  local configuration",
@@ -258,6 +279,7 @@ def test_the_healthy_report_reads_one_line_per_check(runner, configured, emulato
         "PASS  assistant tool",
         "PASS  studio flow",
         "PASS  studio flow routing",
+        *(f"WARN  {name}" for name in TAC_NAMES),
     ]
 
 
@@ -271,7 +293,7 @@ def test_json(runner, configured, emulator):
             for name, (status, detail, fix) in healthy(configured, emulator).items()
         ],
     }
-    assert result.stderr == "All checks passed.\n"
+    assert result.stderr == "No check failed; see the warnings.\n"
 
 
 def test_json_of_a_failure(runner, configured, emulator):
@@ -326,6 +348,7 @@ def test_a_wrong_auth_token_fails_credentials_and_skips_the_account_checks(runne
         assistant_tool=(WARN, NOT_CHECKED, None),
         studio_flow=(WARN, NOT_CHECKED, None),
         studio_flow_routing=(WARN, NOT_CHECKED, None),
+        **{name.replace(" ", "_"): (WARN, NOT_CHECKED, None) for name in TAC_NAMES},
     )
     assert "wrong-token-that-must-not-be-printed" not in result.output
     assert [(r.method, r.path) for r in emulator.requests] == [
@@ -353,6 +376,7 @@ def test_missing_credentials(runner, configured, emulator, monkeypatch):
         assistant_tool=(WARN, NOT_CHECKED, None),
         studio_flow=(WARN, NOT_CHECKED, None),
         studio_flow_routing=(WARN, NOT_CHECKED, None),
+        **{name.replace(" ", "_"): (WARN, NOT_CHECKED, None) for name in TAC_NAMES},
     )
     assert emulator.requests == []
 
@@ -397,7 +421,7 @@ def test_a_wrong_api_secret_fails_credentials(runner, configured, emulator, api_
         WARN,
         WARN,
         WARN,
-    ]
+    ] + [WARN] * len(TAC_NAMES)
     assert [(r.method, r.path) for r in emulator.requests] == [("GET", "/v1/Services")]
 
 
@@ -430,7 +454,7 @@ def test_a_suspended_account_fails_credentials(runner, configured, emulator):
         WARN,
         WARN,
         WARN,
-    ]
+    ] + [WARN] * len(TAC_NAMES)
     assert result.exit_code == 1
     assert writes(emulator) == []
 
@@ -915,7 +939,7 @@ def test_a_rotated_token_fails_the_tool_until_it_is_registered_again(runner, con
     assert register.exit_code == 0, register.output
     emulator.clear_traffic()
     again = doctor(runner, c)
-    assert report(again.stdout)[-3] == (
+    assert report(again.stdout)[-3 - len(TAC_NAMES)] == (
         "assistant tool",
         PASS,
         f"tool {c.tool_id} (Renamed in the Console) is attached to {c.assistant} and POSTs to {c.url} with the "
@@ -1136,7 +1160,7 @@ def test_a_503_on_the_variables_fails_that_check_only(runner, configured, emulat
             "fix": None,
         },
     ]
-    assert [check["status"] for check in checks] == [PASS] * 8 + [FAIL, WARN, WARN, PASS, PASS]
+    assert [check["status"] for check in checks] == [PASS] * 8 + [FAIL, WARN, WARN, PASS, PASS] + [WARN] * 5
     assert result.exit_code == 1
 
 

@@ -131,6 +131,7 @@ class Emulator(AccountState):
         auth_user = _basic_credential(headers.get("authorization"))[0]
         started = self.clock.monotonic()
         record = RecordedRequest(method, host, path, query, content_type, None, auth_user, started=started)
+        record.idempotency_key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), None)
         with self.lock:
             self.requests.append(record)
         try:

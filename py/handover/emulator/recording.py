@@ -17,6 +17,7 @@ class RecordedRequest:
     body: object
     auth_user: str | None
     operation: str | None = None
+    idempotency_key: str | None = None  # the request's Idempotency-Key header (Orchestrator writes), if any
     # What the client got: None and None when the connection was dropped (before or after the handler ran).
     status: int | None = None
     response: object = None

@@ -1,11 +1,11 @@
 """Run a Studio flow definition against the emulator the way Studio runs it, for the widgets of the handoff flow.
 
-Liquid is python-liquid with Studio's `to_json` filter; a variable that is not there prints as nothing,
-as in Studio. What the widgets ask of Twilio goes to the emulator: make-http-request through
-`Emulator.handle`, the proxy's path (with the account's credentials when add_twilio_auth is set);
-resume-conversation against its Conversations (Classic) conversations; send-to-flex against its
-TaskRouter workflows and task channels. Messages sent and said are recorded, not delivered. A widget
-type or property the runner does not know is an error rather than a guess.
+Liquid is python-liquid with Studio's `to_json` filter (in either reading of it on a string: LIQUID, the default,
+or LIQUID_STRINGS_AS_IS); a variable that is not there prints as nothing, as in Studio. What the widgets ask of
+Twilio goes to the emulator: make-http-request through `Emulator.handle`, the proxy's path (with the account's
+credentials when add_twilio_auth is set); resume-conversation against its Conversations (Classic) conversations;
+send-to-flex against its TaskRouter workflows and task channels. Messages sent and said are recorded, not delivered.
+A widget type or property the runner does not know is an error rather than a guess.
 """
 
 from __future__ import annotations
@@ -37,8 +37,21 @@ PROPERTIES = {
     "say-play": {"say", "loop"},
 }
 
-LIQUID = Environment()
-LIQUID.filters["to_json"] = lambda value: json.dumps(value, separators=(",", ":"))
+
+def _to_json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _liquid(to_json) -> Environment:
+    environment = Environment()
+    environment.filters["to_json"] = to_json
+    return environment
+
+
+# Studio documents `to_json` for objects only. The runner's default reading quotes a string as JSON too; the other
+# prints a string as it is. A flow whose attributes are JSON under both does not depend on which Studio does.
+LIQUID = _liquid(_to_json)
+LIQUID_STRINGS_AS_IS = _liquid(lambda value: value if isinstance(value, str) else _to_json(value))
 
 
 class FlowRunError(Exception):
@@ -103,21 +116,24 @@ class FlowRun:
         return [step.name for step in self.steps]
 
 
-def run_rest(emulator: Emulator, flow: dict, to: str, from_: str, parameters: dict) -> FlowRun:
+def run_rest(
+    emulator: Emulator, flow: dict, to: str, from_: str, parameters: dict, liquid: Environment = LIQUID
+) -> FlowRun:
     """A REST API execution (incomingRequest): Parameters as `flow.data`,
-    To as `contact.channel.address`, From as `flow.channel.address`."""
+    To as `contact.channel.address`, From as `flow.channel.address`. `liquid`: LIQUID or LIQUID_STRINGS_AS_IS."""
     context = {"flow": {"data": parameters, "channel": {"address": from_}}, "contact": {"channel": {"address": to}}}
-    return _Run(emulator, flow, context).run("incomingRequest")
+    return _Run(emulator, flow, context, liquid).run("incomingRequest")
 
 
-def run_call(emulator: Emulator, flow: dict, call_parameters: dict[str, str]) -> FlowRun:
-    """An incoming call (incomingCall): the webhook's parameters as `trigger.call`; the caller is the contact."""
+def run_call(emulator: Emulator, flow: dict, call_parameters: dict[str, str], liquid: Environment = LIQUID) -> FlowRun:
+    """An incoming call (incomingCall): the webhook's parameters as `trigger.call`; the caller is the contact.
+    `liquid`: LIQUID or LIQUID_STRINGS_AS_IS."""
     context = {
         "trigger": {"call": dict(call_parameters)},
         "flow": {"data": {}, "channel": {"address": call_parameters.get("To", "")}},
         "contact": {"channel": {"address": call_parameters.get("From", "")}},
     }
-    return _Run(emulator, flow, context).run("incomingCall")
+    return _Run(emulator, flow, context, liquid).run("incomingCall")
 
 
 def run_execution(emulator: Emulator, execution: dict) -> FlowRun:
@@ -135,8 +151,9 @@ def run_execution(emulator: Emulator, execution: dict) -> FlowRun:
 
 
 class _Run:
-    def __init__(self, emulator: Emulator, flow: dict, context: dict):
+    def __init__(self, emulator: Emulator, flow: dict, context: dict, liquid: Environment):
         self.emulator = emulator
+        self.liquid = liquid
         self.flow = flow
         self.states = {state["name"]: state for state in flow["states"]}
         self.result = FlowRun()
@@ -160,7 +177,7 @@ class _Run:
 
     def _render(self, state: dict, name: str, template: str) -> str:
         try:
-            return LIQUID.from_string(template).render(**self.context)
+            return self.liquid.from_string(template).render(**self.context)
         except LiquidError as error:
             raise FlowRunError(f"{state['name']}.{name}: {error}") from error
 

@@ -2,7 +2,8 @@
 
 They catch what Studio would refuse or what would strand a customer: a transition to a state that does
 not exist, a state no path reaches, a missing trigger, a widget without the properties it needs, a
-malformed SID, and task attributes that are not a JSON object once Studio fills in the Liquid.
+malformed SID, and task attributes that are not a JSON object once Studio fills in the Liquid or are longer than
+Send to Flex takes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ REQUIRED_PROPERTIES = {
 # Properties that hold a SID of this prefix (unless Liquid fills them in).
 SID_PROPERTIES = {("send-to-flex", "workflow"): "WW", ("send-to-flex", "channel"): "TC"}
 JSON_PROPERTIES = {("send-to-flex", "attributes")}
+# Send to Flex's documented limit on its attributes. Checked on the property as the flow holds it (Liquid included):
+# what Studio fills in at run time (addresses, HandoffData) has no bound this check could know.
+MAX_ATTRIBUTES = 1024
 LIQUID_OUTPUT = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 LIQUID_TAG = re.compile(r"\{%.*?%\}", re.DOTALL)
 
@@ -114,6 +118,14 @@ def _state_problems(state: object, where: str) -> list[FlowProblem]:
             problem = json_object_problem(value)
             if problem:
                 found.append(FlowProblem(f"{where}/properties/{name}", f"{label}: {problem}"))
+            if len(value) > MAX_ATTRIBUTES:
+                found.append(
+                    FlowProblem(
+                        f"{where}/properties/{name}",
+                        f"{label}: its attributes are {len(value)} characters (Liquid included); Send to Flex takes "
+                        f"at most {MAX_ATTRIBUTES}",
+                    )
+                )
     return found
 
 

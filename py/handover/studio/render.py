@@ -8,13 +8,13 @@ the static task attributes, and what a call that ends without handoff data gets.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import contract, templating
 from ..account.sdk import listed
 from ..errors import HandoverError, InputError
-from .checks import repeated_key
+from .checks import MAX_ATTRIBUTES, repeated_key
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 TEMPLATE = "agent-handoff.json.j2"
@@ -31,6 +31,27 @@ CALL_FAILED_MESSAGE = "Sorry, we could not connect you to a member of our team. 
 MESSAGING_FAILED_MESSAGE = (
     "Sorry, we could not reach a member of our team just now. Please write to us again in a few minutes."
 )
+# Standard Liquid filters that make any text safe inside a JSON string, whatever Studio's `to_json` does with a
+# string (it is documented for objects): percent-encode it, turn the encoded tab, line feed and carriage return into
+# spaces and every other control character into printable punctuation (%0X and %1X become %2X), a double quote into
+# an apostrophe and a backslash into a slash, then decode. No Liquid literal holds a backslash, since Liquid
+# implementations disagree on escapes inside string literals.
+JSON_TEXT_FILTERS = (
+    "url_encode",
+    "replace: '%09', '%20'",
+    "replace: '%0A', '%20'",
+    "replace: '%0D', '%20'",
+    "replace: '%0', '%2'",
+    "replace: '%1', '%2'",
+    "replace: '%22', '%27'",
+    "replace: '%5C', '%2F'",
+    "url_decode",
+)
+
+
+def json_text(variable: str, expression: str) -> str:
+    """A Liquid tag assigning `expression`, made safe inside a JSON string, to `variable`."""
+    return f"{{% assign {variable} = {expression} | {' | '.join(JSON_TEXT_FILTERS)} %}}"
 
 
 @dataclass(frozen=True)
@@ -60,7 +81,40 @@ class ParametersInvalid(InputError):
 
 
 def definition(parameters: FlowParameters) -> dict:
-    """The flow definition (Studio v2 JSON) for these parameters."""
+    """The flow definition (Studio v2 JSON) for these parameters.
+
+    ParametersInvalid when a static attribute is one the flow sets itself, or when the static attributes make a Send
+    to Flex widget's attributes longer than Send to Flex takes.
+    """
+    flow = _rendered(parameters)
+    for state in flow["states"]:
+        taken = repeated_key(state["properties"]["attributes"]) if state["type"] == "send-to-flex" else None
+        if taken is not None:
+            raise ParametersInvalid(
+                f"The flow sets the task attribute {taken!r} itself; give your static attribute another name."
+            )
+    too_long = [(name, length) for name, length in _attribute_lengths(flow).items() if length > MAX_ATTRIBUTES]
+    if too_long:
+        own = _attribute_lengths(_rendered(replace(parameters, static_attributes={})))
+        name, length = too_long[0]
+        raise ParametersInvalid(
+            f"The static attributes make the {name} widget's attributes {length} characters (Liquid included); Send "
+            f"to Flex takes at most {MAX_ATTRIBUTES}. The flow's own take {own[name]}: shorten the static attributes "
+            f"(--attributes, or {contract.ATTRIBUTES.name} in .env) by {length - MAX_ATTRIBUTES} characters or more."
+        )
+    return flow
+
+
+def _attribute_lengths(flow: dict) -> dict[str, int]:
+    """Send to Flex widget name → the length of its attributes property (Liquid included)."""
+    return {
+        state["name"]: len(state["properties"]["attributes"])
+        for state in flow["states"]
+        if state["type"] == "send-to-flex"
+    }
+
+
+def _rendered(parameters: FlowParameters) -> dict:
     text = templating.render(
         TEMPLATES_DIR,
         TEMPLATE,
@@ -76,15 +130,9 @@ def definition(parameters: FlowParameters) -> dict:
         orchestrator_url=ORCHESTRATOR_URL,
         call_failed_message=CALL_FAILED_MESSAGE,
         messaging_failed_message=MESSAGING_FAILED_MESSAGE,
+        json_text=json_text,
     )
-    flow = json.loads(text)
-    for state in flow["states"]:
-        taken = repeated_key(state["properties"]["attributes"]) if state["type"] == "send-to-flex" else None
-        if taken is not None:
-            raise ParametersInvalid(
-                f"The flow sets the task attribute {taken!r} itself; give your static attribute another name."
-            )
-    return flow
+    return json.loads(text)
 
 
 def file_text(flow: dict) -> str:

@@ -197,6 +197,33 @@ def test_liquid_in_and_out_of_json_strings_is_filled_in(attributes):
     assert checks.json_object_problem(attributes) is None
 
 
+def test_attributes_longer_than_send_to_flex_takes_are_named_once_per_widget():
+    def change(definition):
+        for name in ("call_to_flex", "messaging_to_flex"):
+            properties = state(definition, name)["properties"]
+            properties["attributes"] = properties["attributes"].replace(
+                '"department": "support"', f'"n": "{"x" * 600}"'
+            )
+
+    lengths = {
+        name: len(state(FLOW, name)["properties"]["attributes"]) - len('"department": "support"') + len('"n": ""') + 600
+        for name in ("call_to_flex", "messaging_to_flex")
+    }
+    assert found(broken(change)) == [
+        f"#/states/{index_of(FLOW, name)}/properties/attributes: send-to-flex widget {name!r}: its attributes are "
+        f"{lengths[name]} characters (Liquid included); Send to Flex takes at most 1024"
+        for name in ("call_to_flex", "messaging_to_flex")
+    ]
+
+
+def test_attributes_of_exactly_1024_characters_pass():
+    def change(definition):
+        properties = state(definition, "call_to_flex")["properties"]
+        properties["attributes"] += " " * (checks.MAX_ATTRIBUTES - len(properties["attributes"]))
+
+    assert found(broken(change)) == []
+
+
 def test_a_definition_that_is_not_a_flow_is_named():
     assert found([]) == ["#/states: a flow definition is a JSON object with a list of states"]
     assert found({"states": "none"}) == ["#/states: a flow definition is a JSON object with a list of states"]

@@ -177,6 +177,17 @@ def test_generate_without_a_workflow_says_how_to_give_one(run, project):
     assert result.stdout == ""
 
 
+def test_generate_refuses_static_attributes_send_to_flex_cannot_take_and_writes_nothing(
+    run, account_env, routing, project
+):
+    result = run("generate", *routing, "--attributes", json.dumps({"notes": "x" * 700}))
+
+    assert result.exit_code == 2
+    assert "The static attributes make the call_to_flex widget's attributes " in result.stderr
+    assert "Send to Flex takes at most 1024." in result.stderr
+    assert not (project / "studio").exists()
+
+
 def test_generate_check_to_stdout_is_a_usage_error(run):
     result = run("generate", "--check", "--out", "-")
     assert result.exit_code == 2
@@ -220,6 +231,24 @@ def test_validate_names_each_local_problem_and_does_not_ask_studio(run, generate
     report = json.loads(result.stdout)
     assert (report["valid"], report["checked_by"]) == (False, "the local checks")
     assert report["problems"][0] == "#/states/0/transitions/1: 'incomingCall' leads to 'nowhere', which names no state"
+    assert emulator.requests == []
+
+
+def test_validate_names_attributes_send_to_flex_cannot_take_by_their_pointer(run, generated, emulator):
+    flow = json.loads(generated.read_text(encoding="utf-8"))
+    index, to_flex = next((i, s) for i, s in enumerate(flow["states"]) if s["name"] == "messaging_to_flex")
+    to_flex["properties"]["attributes"] = to_flex["properties"]["attributes"].replace("support", "x" * 700)
+    generated.write_text(json.dumps(flow))
+    emulator.clear_traffic()
+
+    result = run("validate")
+
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"#/states/{index}/properties/attributes: send-to-flex widget 'messaging_to_flex': its attributes are "
+        f"{len(to_flex['properties']['attributes'])} characters (Liquid included); Send to Flex takes at most 1024\n"
+    )
+    assert result.stderr.splitlines()[-1] == f"{generated}: 1 problem(s) found by the local checks."
     assert emulator.requests == []
 
 

@@ -19,7 +19,15 @@ from handover.emulator import (
     studio_executions,
 )
 from handover.emulator.products import taskrouter
-from handover.emulator.studio_flow import FlexHandoff, HttpExchange, ResumedConversation, SentMessage, Step
+from handover.emulator.studio_flow import (
+    LIQUID,
+    LIQUID_STRINGS_AS_IS,
+    FlexHandoff,
+    HttpExchange,
+    ResumedConversation,
+    SentMessage,
+    Step,
+)
 from handover.studio.render import CALL_FAILED_MESSAGE, MESSAGING_FAILED_MESSAGE, FlowParameters, definition
 
 CUSTOMER, SENDER = "+15005550006", "+15005550001"
@@ -28,6 +36,14 @@ UNKNOWN_CONVERSATION = "CH" + "0" * 32
 UNKNOWN_WORKFLOW = "WW" + "0" * 32
 STATIC_ATTRIBUTES = {"team": "support"}
 ORCHESTRATOR = "https://conversations.twilio.com/v2/Conversations"
+# Both readings of Studio's to_json on a string (documented for objects only): quoted as JSON, or printed as it is.
+READINGS = [pytest.param(LIQUID, id="to_json-quotes-strings"), pytest.param(LIQUID_STRINGS_AS_IS, id="strings-as-is")]
+# Addresses that break JSON unless escaped, and what the task's attributes carry for them.
+AWKWARD_ADDRESSES = [
+    ('web:Ada "the" Lovelace', "web:Ada 'the' Lovelace"),
+    ("C:\\Users\\ada\\", "C:/Users/ada/"),
+    ("two\nlines\r\n", "two lines  "),
+]
 
 TAC_PATH = [
     "Trigger",
@@ -92,7 +108,6 @@ def messaging_attributes(conversation_sid: str, handoff: dict) -> dict:
         "name": CUSTOMER,
         "customerAddress": CUSTOMER,
         "conversationSid": conversation_sid,
-        "channelType": "messaging",
         "handoffData": handoff,
     }
 
@@ -202,9 +217,10 @@ def test_the_studio_handover_shape_needs_no_orchestrator(twilio, emulator, chann
     )
 
 
-@pytest.mark.parametrize("address", ['web:Ada "the" Lovelace', "C:\\Users\\ada"])
-def test_an_address_with_quotes_or_backslashes_still_reaches_flex(
-    twilio, emulator, flow, classic_conversation, address
+@pytest.mark.parametrize("liquid", READINGS)
+@pytest.mark.parametrize(("address", "carried"), AWKWARD_ADDRESSES)
+def test_an_address_with_quotes_backslashes_or_newlines_still_reaches_flex(
+    twilio, emulator, flow, classic_conversation, liquid, address, carried
 ):
     handoff = {
         "conversationId": classic_conversation,
@@ -212,9 +228,15 @@ def test_an_address_with_quotes_or_backslashes_still_reaches_flex(
         "profileId": "",
         "attributes": {"conversationSid": classic_conversation, "conversationServiceSid": twilio.account.service_sid},
     }
-    run = run_rest(emulator, flow, address, SENDER, {"HandoffData": handoff})
+    run = run_rest(emulator, flow, address, SENDER, {"HandoffData": handoff}, liquid=liquid)
     assert run.path[-1] == "messaging_to_flex"
-    assert (run.flex.attributes["name"], run.flex.attributes["customerAddress"]) == (address, address)
+    assert run.flex.attributes == {
+        **STATIC_ATTRIBUTES,
+        "name": carried,
+        "customerAddress": carried,
+        "conversationSid": classic_conversation,
+        "handoffData": handoff,
+    }
 
 
 # Messaging: every failure says sorry and reaches no one ---------------------------------------------------------------
@@ -289,6 +311,40 @@ def test_a_call_with_handoff_data_goes_to_flex_with_it_parsed(twilio, channels, 
         "call_to_flex", twilio.account.workflow_sid, channels["voice"], call_attributes(handoff), "0", "3600"
     )
     assert (run.said, run.messages, emulator.requests) == ([], [], [])
+
+
+@pytest.mark.parametrize("liquid", READINGS)
+@pytest.mark.parametrize(("caller", "carried"), [*AWKWARD_ADDRESSES, (CALLER, CALLER)])
+def test_a_caller_of_any_address_goes_to_flex_in_either_reading_of_to_json(
+    twilio, channels, emulator, flow, liquid, caller, carried
+):
+    handoff = tac_handoff("conv_conversation_0000000000000000000000000c")
+    run = run_call(emulator, flow, call(From=caller, HandoffData=json.dumps(handoff)), liquid=liquid)
+    assert run.flex == FlexHandoff(
+        "call_to_flex",
+        twilio.account.workflow_sid,
+        channels["voice"],
+        {**call_attributes(handoff), "name": carried, "customerAddress": carried},
+        "0",
+        "3600",
+    )
+
+
+def test_the_old_attributes_fail_when_to_json_prints_a_string_as_it_is(twilio, channels, emulator):
+    """What the flow held before: to_json on plain strings. JSON only if to_json quotes strings."""
+    old = flow_for(twilio, channels)
+    to_flex = next(state for state in old["states"] if state["name"] == "call_to_flex")
+    to_flex["properties"]["attributes"] = (
+        '{"name": {{trigger.call.From | to_json}}, "customerAddress": {{trigger.call.From | to_json}}, '
+        '"callSid": {{trigger.call.CallSid | to_json}}, "channelType": "voice", '
+        '"handoffData": {{flow.variables.handoffData}}}'
+    )
+    parameters = call(HandoffData=json.dumps(tac_handoff("conv_conversation_0000000000000000000000000c")))
+    assert run_call(emulator, old, parameters).steps[-1] == Step("call_to_flex", "send-to-flex", "callComplete")
+    assert run_call(emulator, old, parameters, liquid=LIQUID_STRINGS_AS_IS).steps[-2:] == [
+        Step("call_to_flex", "send-to-flex", "failedToEnqueue"),
+        Step("call_sorry", "say-play", "audioComplete"),
+    ]
 
 
 def test_a_call_without_handoff_data_hangs_up(emulator, flow):

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from handover.emulator.studio_flow import LIQUID, LIQUID_STRINGS_AS_IS
 from handover.studio import checks, render
 
 WORKFLOW = "WW" + "1" * 32
@@ -13,6 +14,32 @@ MESSAGING_CHANNEL = "TC" + "2" * 32
 VOICE_CHANNEL = "TC" + "3" * 32
 WORKSPACE = "WS" + "4" * 32
 STATIC = {"department": "support", "priority": 2}
+# Makes a text safe inside a JSON string with standard filters, spelled out here so the tests pin it.
+JSON_TEXT = (
+    "url_encode | replace: '%09', '%20' | replace: '%0A', '%20' | replace: '%0D', '%20' | replace: '%0', '%2' | "
+    "replace: '%1', '%2' | replace: '%22', '%27' | replace: '%5C', '%2F' | url_decode"
+)
+# What the flow's attributes held before: to_json applied to strings, which Studio documents for objects only.
+OLD_CALL_ATTRIBUTES = (
+    '{"type": "inbound", "name": {{trigger.call.From | to_json}}, "customerAddress": {{trigger.call.From | to_json}}, '
+    '"callSid": {{trigger.call.CallSid | to_json}}, "channelType": "voice", '
+    '"handoffData": {{flow.variables.handoffData}}}'
+)
+OLD_MESSAGING_ATTRIBUTES = (
+    '{"name": {{contact.channel.address | to_json}}, "customerAddress": {{contact.channel.address | to_json}}, '
+    '"conversationSid": {{flow.variables.conversationSid | to_json}}, "channelType": "messaging", '
+    '"handoffData": {{flow.data.HandoffData | to_json}}}'
+)
+# Values that break JSON unless escaped, and what the attributes carry for them.
+AWKWARD = {
+    'web:Ada "the" Lovelace': "web:Ada 'the' Lovelace",
+    "C:\\Users\\ada\\": "C:/Users/ada/",
+    "line\nbreak\r\n\ttab": "line break   tab",
+    "bell\x07 and \x1f": "bell' and /",
+    "+15005550006": "+15005550006",
+    "whatsapp:+4915112345678": "whatsapp:+4915112345678",
+    "José 100% <ok> & 'fine' ✓": "José 100% <ok> & 'fine' ✓",
+}
 
 
 def flow(call_without_handoff: str = render.HANG_UP, static: dict | None = None) -> dict:
@@ -84,8 +111,9 @@ def test_a_call_without_handoff_data_is_hung_up_or_sent_to_flex_without_it():
 def test_every_attribute_reaches_the_voice_task():
     attributes = states(flow())["call_to_flex"]["properties"]["attributes"]
     assert attributes == (
-        '{"department": "support", "priority": 2, "type": "inbound", "name": {{trigger.call.From | to_json}}, '
-        '"customerAddress": {{trigger.call.From | to_json}}, "callSid": {{trigger.call.CallSid | to_json}}, '
+        f"{{% assign caller = trigger.call.From | {JSON_TEXT} %}}"
+        '{"department": "support", "priority": 2, "type": "inbound", "name": "{{caller}}", '
+        '"customerAddress": "{{caller}}", "callSid": "{{trigger.call.CallSid | url_encode}}", '
         '"channelType": "voice", '
         '"handoffData": {{flow.variables.handoffData}}}'
     )
@@ -148,26 +176,95 @@ def test_every_messaging_failure_tells_the_customer():
     )
 
 
-def test_every_attribute_reaches_the_messaging_task():
+def test_every_attribute_reaches_the_messaging_task_and_send_to_flex_sets_its_channel_type():
     properties = states(flow())["messaging_to_flex"]["properties"]
     assert (properties["workflow"], properties["channel"]) == (WORKFLOW, MESSAGING_CHANNEL)
     assert properties["attributes"] == (
-        '{"department": "support", "priority": 2, "name": {{contact.channel.address | to_json}}, '
-        '"customerAddress": {{contact.channel.address | to_json}}, "conversationSid": '
-        "{{flow.variables.conversationSid | to_json}}, "
-        '"channelType": "messaging", "handoffData": {{flow.data.HandoffData | to_json}}}'
+        f"{{% assign customer = contact.channel.address | {JSON_TEXT} %}}"
+        '{"department": "support", "priority": 2, "name": "{{customer}}", "customerAddress": "{{customer}}", '
+        '"conversationSid": "{{flow.variables.conversationSid | url_encode}}", '
+        '"handoffData": {{flow.data.HandoffData | to_json}}}'
+    )
+
+
+# Attributes are JSON whatever Studio's to_json does with a string ----------------------------------------------------
+
+READINGS = [pytest.param(LIQUID, id="to_json-quotes-strings"), pytest.param(LIQUID_STRINGS_AS_IS, id="strings-as-is")]
+HANDOFF = {"conversationId": "conv_1", "attributes": {"reason": 'a "quoted"\\ reason\n'}}
+
+
+def render_attributes(liquid, template: str, value: str) -> str:
+    return liquid.from_string(template).render(
+        trigger={"call": {"From": value, "CallSid": "CA" + "5" * 32}},
+        contact={"channel": {"address": value}},
+        flow={
+            "variables": {"conversationSid": "CH" + "6" * 32, "handoffData": json.dumps(HANDOFF)},
+            "data": {"HandoffData": HANDOFF},
+        },
+    )
+
+
+@pytest.mark.parametrize("liquid", READINGS)
+@pytest.mark.parametrize(("value", "carried"), AWKWARD.items())
+def test_the_attributes_are_json_for_any_address_in_either_reading_of_to_json(liquid, value, carried):
+    by_name = states(flow(static={}))
+    call = json.loads(render_attributes(liquid, by_name["call_to_flex"]["properties"]["attributes"], value))
+    messaging = json.loads(render_attributes(liquid, by_name["messaging_to_flex"]["properties"]["attributes"], value))
+    assert call == {
+        "type": "inbound",
+        "name": carried,
+        "customerAddress": carried,
+        "callSid": "CA" + "5" * 32,
+        "channelType": "voice",
+        "handoffData": HANDOFF,
+    }
+    assert messaging == {
+        "name": carried,
+        "customerAddress": carried,
+        "conversationSid": "CH" + "6" * 32,
+        "handoffData": HANDOFF,
+    }
+
+
+@pytest.mark.parametrize("template", [OLD_CALL_ATTRIBUTES, OLD_MESSAGING_ATTRIBUTES])
+def test_the_old_attributes_were_json_only_if_to_json_quotes_strings(template):
+    assert json.loads(render_attributes(LIQUID, template, 'web:Ada "the" Lovelace'))["name"] == 'web:Ada "the" Lovelace'
+    with pytest.raises(ValueError):
+        json.loads(render_attributes(LIQUID_STRINGS_AS_IS, template, "+15005550006"))
+
+
+# Send to Flex takes at most 1024 characters of attributes --------------------------------------------------------
+
+
+def test_static_attributes_that_fit_are_taken_to_the_last_character():
+    own = len(states(flow(static={}))["call_to_flex"]["properties"]["attributes"])
+    # '"n": "…", ' adds 9 characters around the value.
+    fits = {"n": "x" * (checks.MAX_ATTRIBUTES - own - 9)}
+    assert len(states(flow(static=fits))["call_to_flex"]["properties"]["attributes"]) == checks.MAX_ATTRIBUTES
+    assert checks.problems(flow(static=fits)) == []
+
+
+def test_static_attributes_that_make_the_attributes_too_long_are_refused():
+    own = len(states(flow(static={}))["call_to_flex"]["properties"]["attributes"])
+    with pytest.raises(render.ParametersInvalid) as raised:
+        flow(static={"n": "x" * (checks.MAX_ATTRIBUTES - own - 8)})
+    assert str(raised.value) == (
+        "The static attributes make the call_to_flex widget's attributes 1025 characters (Liquid included); Send to "
+        f"Flex takes at most 1024. The flow's own take {own}: shorten the static attributes (--attributes, or "
+        "HANDOVER_ATTRIBUTES in .env) by 1 characters or more."
     )
 
 
 def test_static_attributes_are_json_escaped_into_the_attributes():
     attributes = states(flow(static={'quote"d': 'a "b"\n'}))["messaging_to_flex"]["properties"]["attributes"]
-    assert attributes.startswith('{"quote\\"d": "a \\"b\\"\\n", "name"')
+    assert '%}{"quote\\"d": "a \\"b\\"\\n", "name"' in attributes
     assert checks.json_object_problem(attributes) is None
 
 
-def test_a_static_attribute_the_flow_sets_itself_is_refused():
-    with pytest.raises(render.ParametersInvalid, match="The flow sets the task attribute 'channelType' itself"):
-        flow(static={"channelType": "sms"})
+@pytest.mark.parametrize("key", ["channelType", "name", "handoffData"])
+def test_a_static_attribute_the_flow_sets_itself_is_refused(key):
+    with pytest.raises(render.ParametersInvalid, match=f"The flow sets the task attribute '{key}' itself"):
+        flow(static={key: "x"})
 
 
 def test_the_file_text_is_canonical_json():
