@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -22,10 +23,22 @@ from ..emulator import (
     FlexAccount,
     RecordedRequest,
     add_assistant,
+    add_conversation,
+    add_orchestrated_conversation,
+    run_execution,
     seed_deployed_service,
+    seed_flex_messaging_address,
+    seed_tac_configuration,
+    studio_executions,
 )
 from ..emulator.products import serverless
 from ..errors import HandoverError
+from ..project import ENV_FILE, read_local
+from ..tac import addresses as tac_addresses
+from ..tac import orchestrator as tac_orchestrator
+from ..tac import requests as tac_requests
+from ..tac import setup as tac_setup
+from ..tac import studio_step, summaries, tac_env
 from .runtime import LocalRuntime
 from .stack import emulated_account, python_client_environment, start_runtime
 
@@ -35,6 +48,14 @@ AI_INPUT = {
     "reason": "The customer asks for a refund, which only a member of the team can grant.",
     "summary": "Order 1042 arrived damaged. I explained the returns policy; the customer wants the money back now.",
 }
+
+
+# Twilio Agent Connect: TAC's number (its configuration captures its traffic, Flex's messaging address is on it), an
+# SMS customer of TAC's virtual agent, and the status callback TAC's quickstart configuration sends its events to.
+TAC_NUMBER = "+15005550006"
+TAC_CUSTOMER = "+15005550009"
+TAC_STATUS_CALLBACK = "https://tac.example.com/conversations"
+TAC_ENV_FILE = "tac.env"
 
 
 @dataclass
@@ -120,12 +141,13 @@ def _twilio_request_lines(request: RecordedRequest) -> list[str]:
     return lines
 
 
-def _requests_since(emulator: Emulator, before: int, *secret_values: str | None) -> list[str]:
-    """The requests made since `before`, as printed: the handover token (a variable's value, a URL's) redacted."""
+def _requests_since(emulator: Emulator, before: int, *secret_values: str | None, bodies: bool = True) -> list[str]:
+    """The requests made since `before`, as printed (with their bodies, or a line each): the handover token (a
+    variable's value, a URL's) redacted."""
     return [
         tokens.redact(line, *secret_values)
         for request in emulator.requests[before:]
-        for line in _twilio_request_lines(request)
+        for line in (_twilio_request_lines(request) if bodies else _twilio_request_lines(request)[:1])
     ]
 
 
@@ -151,6 +173,7 @@ class Stage:
     account: FlexAccount
     deployed: DeployedService
     assistant_id: str
+    located: deployment.Deployment | None = None  # found by the setup steps, as `env set` finds it
 
 
 def setup_steps(project_dir: Path, stage: Stage) -> Iterator[Step]:
@@ -169,6 +192,7 @@ def setup_steps(project_dir: Path, stage: Stage) -> Iterator[Step]:
     )
     client = credentials.client(found)
     located = deployment.locate(client, project_dir, found, stage.deployed.service_sid, deployment.DEFAULT_ENVIRONMENT)
+    stage.located = located
     values = {contract.WORKSPACE.name: account.workspace_sid, contract.WORKFLOW.name: account.workflow_sid}
     before = len(emulator.requests)
     problem = routing.check(client, account.workspace_sid, account.workflow_sid, contract.TASK_CHANNEL.default)
@@ -220,14 +244,116 @@ def handoff_steps(
             ["Task attributes, as the agent's Flex UI receives them:"]
             + json.dumps(json.loads(task.attributes), indent=2).splitlines(),
         )
-    violations = [str(violation) for violation in emulator.violations]
+    if status != 200:
+        raise DemoFailed(f"the handoff did not complete (HTTP {status}, {len(emulator.violations)} violations)")
+
+
+def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Iterator[Step]:
+    """Twilio Agent Connect's path: `handover tac setup` from the Console-default state, TAC's escalation tool's own
+    requests, and the Studio flow run to Send to Flex.
+
+    `tac setup` runs in `work_dir`, which holds TAC's .env and the project settings a user's .env would (the routing
+    `env set` set), so that the project's own .env and studio/ file are left alone, as `env set --remote-only` leaves
+    them above.
+    """
+    emulator, account = stage.emulator, stage.account
+    configuration = seed_tac_configuration(emulator, TAC_NUMBER, status_callback_url=TAC_STATUS_CALLBACK)
+    address = seed_flex_messaging_address(emulator, account, address=TAC_NUMBER)
     yield Step(
+        "Twilio Agent Connect: TAC's virtual agent hands an SMS customer to Flex through the Studio handoff flow",
+        [
+            f"Conversation Orchestrator configuration {configuration['id']}, as TAC's quickstart and the Console "
+            f"leave it: traffic of {TAC_NUMBER} captured, no Conversations (Classic) bridge, voice closing after "
+            f"{configuration['channelSettings']['VOICE']['statusTimeouts']['closed']} min, "
+            f"status callback {TAC_STATUS_CALLBACK}",
+            f"Flex messaging address {TAC_NUMBER} ({address['sid']}): auto-creation into Flex's Studio flow "
+            f"{address['auto_creation']['studio_flow_sid']}",
+        ],
+    )
+    tac_file = work_dir / TAC_ENV_FILE
+    tac_file.write_text(
+        f"{tac_env.CONFIGURATION_ID}={configuration['id']}\n{tac_env.PHONE_NUMBER}={TAC_NUMBER}\n{tac_env.FLOW_SID}=\n",
+        encoding="utf-8",
+    )
+    (work_dir / ENV_FILE).write_text(
+        f"{contract.WORKSPACE.name}={account.workspace_sid}\n{contract.WORKFLOW.name}={account.workflow_sid}\n",
+        encoding="utf-8",
+    )
+    client = credentials.client(
+        credentials.Credentials(emulator.account.sid, emulator.account.sid, emulator.account.auth_token, "the emulator")
+    )
+    before = len(emulator.requests)
+    wanted = tac_addresses.check_addresses([TAC_NUMBER])
+    lines = [
+        f"Plan {number}. {line}"
+        for number, line in enumerate(tac_setup.plan(wanted, configuration["id"], TAC_NUMBER), 1)
+    ]
+    results = [
+        tac_addresses.run(client, wanted),
+        tac_orchestrator.run(client, configuration["id"], account.service_sid),
+        summaries.run(client, configuration["id"]),
+        studio_step.run(client, work_dir, stage.located, TAC_NUMBER, tac_file),
+    ]
+    for result in results:
+        lines += printers.tac_step_lines(result) + result.notes
+    lines += [f"{sum(len(r.writes) for r in results)} write(s)."] + tac_setup.console_lines()
+    yield Step(
+        f"8. handover tac setup --address {TAC_NUMBER} --tac-env {TAC_ENV_FILE} "
+        f"--conversations-service {account.service_sid}",
+        # The scratch directory's path shown as the command names the file.
+        [tokens.redact(line.replace(str(tac_file), TAC_ENV_FILE), *secret_values) for line in lines]
+        + _requests_since(emulator, before, *secret_values, bodies=False),
+    )
+    # A customer texts TAC's number: the bridge gives the Orchestrator conversation a Conversations (Classic) one.
+    classic = add_conversation(emulator, account, f"SMS from {TAC_CUSTOMER}")
+    conversation = add_orchestrated_conversation(
+        emulator, account.service_sid, classic, TAC_CUSTOMER, configuration_id=configuration["id"]
+    )
+    [customer] = [p for p in conversation["participants"] if p["type"] == "CUSTOMER"]
+    flow_sid = read_local(tac_file)[tac_env.FLOW_SID]  # where TAC reads it
+    handoff = {
+        "conversationId": conversation["id"],
+        "storeId": conversation["configuration"]["memoryStoreId"],
+        "profileId": customer["profileId"],
+        "attributes": {"reason": AI_INPUT["reason"]},
+    }
+    before = len(emulator.requests)
+    tac_requests.request(
+        client,
+        "PATCH",
+        f"https://conversations.twilio.com/v2/Conversations/{conversation['id']}",
+        {"status": "INACTIVE", "configuration": {"statusCallbacks": []}},
+    )
+    client.studio.v2.flows(flow_sid).executions.create(
+        to=TAC_CUSTOMER, from_=TAC_NUMBER, parameters={"HandoffData": handoff}
+    )
+    yield Step(
+        "9. TAC's escalation tool: the conversation INACTIVE without status callbacks, then the Studio execution",
+        _requests_since(emulator, before, *secret_values),
+    )
+    [execution] = studio_executions(emulator, flow_sid)
+    before = len(emulator.requests)
+    run = run_execution(emulator, execution)
+    if run.flex is None:
+        raise DemoFailed(f"the Studio flow did not reach Send to Flex: {' → '.join(run.path)}")
+    with emulator.lock:
+        channel = emulator.table("task_channels")[run.flex.channel_sid]["unique_name"]
+    yield Step(
+        f"10. The Studio flow runs to Send to Flex: a task on workflow {run.flex.workflow_sid}, channel {channel}",
+        [f"Path: {' → '.join(run.path)}"]
+        + _requests_since(emulator, before, *secret_values, bodies=False)
+        + ["Task attributes, as the agent's Flex UI receives them:"]
+        + json.dumps(run.flex.attributes, indent=2).splitlines(),
+    )
+
+
+def checked_step(emulator: Emulator) -> Step:
+    violations = [str(violation) for violation in emulator.violations]
+    return Step(
         "Requests checked against Twilio's OpenAPI description: "
         f"{len(emulator.requests)}, violations: {len(violations)}",
         violations,
     )
-    if status != 200 or violations:
-        raise DemoFailed(f"the handoff did not complete (HTTP {status}, {len(violations)} violations)")
 
 
 class DemoFailed(HandoverError):
@@ -258,8 +384,20 @@ def run(project_dir: Path, echo, keep_running: bool = False, fork: bool = False)
         try:
             mode = "forked process per request" if fork else "in-process"
             call = tool_call(runtime, account, registered_url(emulator, stage.assistant_id))
-            for step in handoff_steps(stage, runtime, mode, variables, call):
-                show(step)
+            failed = None
+            try:
+                for step in handoff_steps(stage, runtime, mode, variables, call):
+                    show(step)
+            except DemoFailed as failure:
+                failed = failure  # the TAC path runs all the same; the demo fails at the end
+            with tempfile.TemporaryDirectory(prefix="handover-tac-") as work_dir:
+                for step in tac_steps(stage, Path(work_dir), call.token):
+                    show(step)
+            show(checked_step(emulator))
+            if failed is not None:
+                raise failed
+            if emulator.violations:
+                raise DemoFailed(f"{len(emulator.violations)} requests broke Twilio's OpenAPI description")
             if keep_running:
                 token_file = write_token_file(runtime, call.token)
                 echo("\nThe emulator and the runtime keep running. Call the handover tool again with:")

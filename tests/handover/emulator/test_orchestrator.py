@@ -704,3 +704,40 @@ def test_a_fault_after_a_write_withholds_its_headers_too(twilio, emulator, flex)
     status, refused, headers = call(twilio, "POST", CONFIGURATIONS, NEW)
     assert (status, "Operation-Id" in headers) == (500, False)
     assert emulator.requests[-1].withheld[0] == 202 and len(orchestrator_operations(emulator)) == 1  # Twilio did it
+
+
+def test_a_patch_sets_the_status_and_empties_the_conversations_own_status_callbacks(twilio, emulator, flex, clock):
+    """TAC's handoff: the conversation INACTIVE and its status callbacks emptied; its configuration keeps its own."""
+    tac = seed_tac_configuration(emulator, status_callback_url="https://tac.example.com/conversations")
+    conversation = add_orchestrated_conversation(
+        emulator, flex.service_sid, flex.conversation_sid, CUSTOMER, configuration_id=tac["id"]
+    )
+    assert conversation["configuration"]["statusCallbacks"] == tac["statusCallbacks"]
+    emulator.advance(60)
+    url = f"{CONVERSATIONS}/{conversation['id']}"
+    status, patched = answer(twilio, "PATCH", url, {"status": "INACTIVE", "configuration": {"statusCallbacks": []}})
+    assert status == 200
+    assert emulator.requests[-1].operation == "PATCH /v2/Conversations/{id}"
+    assert patched == {
+        **conversation,
+        "status": "INACTIVE",
+        "updatedAt": iso(START + timedelta(seconds=60)),
+        "configuration": {**conversation["configuration"], "statusCallbacks": []},
+    }
+    assert answer(twilio, "GET", url) == (200, patched)
+    assert orchestrator_configuration(emulator, tac["id"])["statusCallbacks"] == tac["statusCallbacks"]
+    # What the body leaves out stays.
+    renamed = answer(twilio, "PATCH", url, {"name": "Refund"})[1]
+    assert (renamed["name"], renamed["status"]) == ("Refund", "INACTIVE")
+    assert renamed["configuration"]["statusCallbacks"] == []
+
+
+def test_a_patch_of_an_unknown_conversation_is_404_and_a_wrong_status_breaks_the_description(
+    twilio, emulator, orchestrated
+):
+    unknown = "conv_conversation_00000000000000000000000000"
+    assert answer(twilio, "PATCH", f"{CONVERSATIONS}/{unknown}", {"status": "INACTIVE"})[0] == 404
+    assert answer(twilio, "PATCH", f"{CONVERSATIONS}/{orchestrated['id']}", {"status": "HANDED_OFF"})[0] == 400
+    assert [v.kind for v in emulator.violations] == ["request"]
+    emulator.violations.clear()  # seen
+    assert answer(twilio, "GET", f"{CONVERSATIONS}/{orchestrated['id']}")[1]["status"] == "ACTIVE"

@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 
 from handover.account import tokens
 from handover.cli import cli
-from handover.emulator import Account, Emulator, Fault, FlexAccount
+from handover.emulator import Account, Emulator, Fault, FlexAccount, address_configuration, orchestrator_configuration
 from handover.local import demo as walkthrough
 from handover.local import runtime, stack
 
@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[3]
 SID = "[0-9a-f]{32}"
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 DOMAIN = r"flex-handover-\d{4}-dev\.twil\.io"
-TWILIO_CALL = re.compile(r"(GET|POST|PUT|DELETE) https://")
+TWILIO_CALL = re.compile(r"(GET|POST|PUT|PATCH|DELETE) https://")
+TTID = "[0-7][0-9a-hjkmnp-tv-z]{25}"
 
 
 @dataclass
@@ -231,6 +232,146 @@ def test_flex_queues_a_task_with_the_customers_name(output):
     assert '"customerName": "Ada Lovelace"' in output
 
 
+def test_tac_starts_from_the_accounts_console_default_state(output):
+    lines = section(output, "Twilio Agent Connect: TAC's virtual agent hands an SMS customer to Flex")
+    assert re.fullmatch(
+        rf"Conversation Orchestrator configuration conv_configuration_{TTID}, as TAC's quickstart and the Console "
+        r"leave it: traffic of \+15005550006 captured, no Conversations \(Classic\) bridge, "
+        r"voice closing after 30 min, status callback https://tac\.example\.com/conversations",
+        lines[0],
+    )
+    assert re.fullmatch(
+        rf"Flex messaging address \+15005550006 \(IG{SID}\): auto-creation into Flex's Studio flow FW{SID}", lines[1]
+    )
+
+
+def tac_ids(output: str) -> dict[str, str]:
+    lines = section(output, "Twilio Agent Connect")
+    return {
+        "configuration": re.search(rf"conv_configuration_{TTID}", lines[0]).group(0),
+        "address": re.search(rf"IG{SID}", lines[1]).group(0),
+        "service": re.search(rf"X-Session-Id: webhook:conversations__(IS{SID})/", output).group(1),
+        "flow": re.search(rf"studio: flow (FW{SID}) 'Agent Handoff': created", output).group(1),
+    }
+
+
+def test_tac_setup_makes_exactly_the_writes_the_console_default_state_needs(output, demo):
+    ids = tac_ids(output)
+    configuration, service, flow = ids["configuration"], ids["service"], ids["flow"]
+    title = next(line for line in output.splitlines() if line.startswith("8. handover tac setup "))
+    assert title == f"8. handover tac setup --address +15005550006 --tac-env tac.env --conversations-service {service}"
+    lines = section(output, "8. handover tac setup")
+    assert [line.split(".", 1)[0] for line in lines[:4]] == ["Plan 1", "Plan 2", "Plan 3", "Plan 4"]
+    said = "\n".join(lines)
+    assert f"orchestrator: conversationsV1Bridge.serviceId: updated (none → {service})" in lines
+    assert (
+        "orchestrator: channelSettings.VOICE.statusTimeouts: updated (inactive 5, closed 30 → inactive 1, closed 1)"
+        in lines
+    )
+    assert "orchestrator: channelSettings.SMS.captureRules: updated (removed: +15005550006→*, *→+15005550006)" in lines
+    assert f"studio: tac.env: TWILIO_STUDIO_HANDOFF_FLOW_SID: updated ({flow})" in lines
+    assert "5 write(s)." in lines
+    console = lines.index("What stays in the Console (Flex > Contact Center Settings > Opt-in features > Beta):")
+    assert lines[console + 1 : console + 3] == [
+        "  enable 'Virtual agent summary for voice'",
+        "  enable 'Virtual agent summary for messaging'",
+    ]
+    assert "/tmp" not in said
+    writes = [
+        re.sub(r"(ZS|ZE|IS)[0-9a-f]{32}", r"\1…", line)
+        for line in lines
+        if re.match("(POST|PUT|PATCH|DELETE) https://", line)
+    ]
+    assert writes == [
+        f"POST https://conversations.twilio.com/v1/Configuration/Addresses/{ids['address']}  ->  200",
+        f"PATCH https://conversations.twilio.com/v2/ControlPlane/Configurations/{configuration}  ->  202",
+        "POST https://intelligence.twilio.com/v3/ControlPlane/Configurations  ->  201",
+        f"PATCH https://conversations.twilio.com/v2/ControlPlane/Configurations/{configuration}  ->  202",
+        "POST https://studio.twilio.com/v2/Flows/Validate  ->  200",
+        "POST https://studio.twilio.com/v2/Flows  ->  201",
+        "POST https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  201",
+        "POST https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  201",
+    ]
+    stored = orchestrator_configuration(demo.emulator, configuration)
+    assert stored["conversationsV1Bridge"] == {"serviceId": service}
+    assert len(stored["intelligenceConfigurationIds"]) == 1
+    assert address_configuration(demo.emulator, "+15005550006")["auto_creation"]["enabled"] is False
+
+
+def body_lines(value: object) -> list[str]:
+    """A request body field's value as the demo prints it under the field's name."""
+    return ["     " + line for line in json.dumps(value, indent=2).splitlines()]
+
+
+def test_tacs_escalation_tool_makes_the_conversation_inactive_then_starts_the_studio_flow(output, demo):
+    ids = tac_ids(output)
+    lines = section(output, "9. TAC's escalation tool")
+    conversation = re.search(rf"conv_conversation_{TTID}", lines[0]).group(0)
+    [orchestrated] = demo.emulator.table("orchestrator_conversations").values()
+    assert orchestrated["id"] == conversation
+    [customer] = [p for p in orchestrated["participants"] if p["type"] == "CUSTOMER"]
+    store = orchestrator_configuration(demo.emulator, ids["configuration"])["memoryStoreId"]
+    handoff = {
+        "conversationId": conversation,
+        "storeId": store,
+        "profileId": customer["profileId"],
+        "attributes": {"reason": walkthrough.AI_INPUT["reason"]},
+    }
+    expected = [
+        f"PATCH https://conversations.twilio.com/v2/Conversations/{conversation}  ->  200",
+        "  status:",
+        '     "INACTIVE"',
+        "  configuration:",
+        *body_lines({"statusCallbacks": []}),
+        f"POST https://studio.twilio.com/v2/Flows/{ids['flow']}/Executions  ->  201",
+        "  To:",
+        '     "+15005550009"',
+        "  From:",
+        '     "+15005550006"',
+        "  Parameters:",
+        *body_lines({"HandoffData": handoff}),
+    ]
+    assert lines == expected
+    fetched = [r for r in demo.emulator.requests if r.method == "GET" and r.path == f"/v2/Conversations/{conversation}"]
+    assert fetched[-1].response["status"] == "INACTIVE"
+    assert fetched[-1].response["configuration"]["statusCallbacks"] == []
+    assert orchestrator_configuration(demo.emulator, ids["configuration"])["statusCallbacks"] == [
+        {"url": "https://tac.example.com/conversations", "method": "POST"}
+    ]
+
+
+def test_the_studio_flow_runs_to_send_to_flex_with_the_handoff_data(output, demo):
+    title = next(line for line in output.splitlines() if line.startswith("10. The Studio flow runs to Send to Flex"))
+    assert re.fullmatch(rf"10\. The Studio flow runs to Send to Flex: a task on workflow WW{SID}, channel chat", title)
+    assert title.split("workflow ")[1].split(",")[0] == re.search(rf"--workflow-sid (WW{SID})", output).group(1)
+    lines = section(output, "10. The Studio flow runs to Send to Flex")
+    assert lines[0] == (
+        "Path: Trigger → request_names_conversation → request_has_handoff_data → fetch_participants → "
+        "fetch_conversation → orchestrated_conversation → resume_conversation → messaging_to_flex"
+    )
+    conversation = re.search(rf"conv_conversation_{TTID}", "\n".join(section(output, "9. TAC's"))).group(0)
+    assert lines[1:4] == [
+        f"GET https://conversations.twilio.com/v2/Conversations/{conversation}/Participants  ->  200",
+        f"GET https://conversations.twilio.com/v2/Conversations/{conversation}  ->  200",
+        "Task attributes, as the agent's Flex UI receives them:",
+    ]
+    attributes = json.loads("\n".join(lines[4:]))
+    [execution] = [
+        e for e in demo.emulator.table("studio_executions").values() if e["flow_sid"] == tac_ids(output)["flow"]
+    ]
+    handoff = execution["context"]["flow"]["data"]["HandoffData"]
+    [classic] = [
+        c for c in demo.emulator.table("conversations").values() if c["friendly_name"] == "SMS from +15005550009"
+    ]
+    assert attributes == {
+        "name": "+15005550009",
+        "customerAddress": "+15005550009",
+        "conversationSid": classic["sid"],
+        "handoffData": handoff,
+    }
+    assert handoff["conversationId"] == conversation
+
+
 def test_every_request_matches_twilios_openapi_description(output, demo):
     # Every request is printed but locating the deployment (before step 1) and fetching the task (step 7).
     printed = [line for line in output.splitlines() if TWILIO_CALL.match(line.strip())]
@@ -292,6 +433,7 @@ def test_a_failed_handoff_exits_1(monkeypatch):
     assert result.exit_code == 1
     assert "\n   HTTP 502\n" in result.stdout
     assert '"status": "failed"' in result.stdout
+    assert "\n10. The Studio flow runs to Send to Flex: " in result.stdout  # the TAC path runs all the same
     assert result.stderr.startswith("Error: the handoff did not complete (HTTP 502, ")
 
 

@@ -19,9 +19,11 @@ with the given reason (an RFC 9457 `error`) and apply nothing.
 same operation and no second write, whatever the request (keys are scoped to the account, as described). Only
 202 answers are kept: a refused request may be sent again with the same key.
 
-**Conversations** (`/v2/Conversations/{id}` and its Participants, read-only here): a conversation answers its
-configuration as it is now (so a bridge set later shows), without the configuration's id, which is
-`configurationId`; a participant's `profileId` only for a CUSTOMER.
+**Conversations** (`/v2/Conversations/{id}` and its Participants): a conversation answers its configuration as it
+is now (so a bridge set later shows), without the configuration's id, which is `configurationId`; a participant's
+`profileId` only for a CUSTOMER. `PATCH /v2/Conversations/{id}` (as TAC's handoff sends it) sets the status and name
+it is given, and `configuration.statusCallbacks` (the only configuration field a conversation may change) as the
+conversation's own, shown in its `configuration` over the configuration's; it answers 200 with the conversation.
 """
 
 from __future__ import annotations
@@ -513,6 +515,8 @@ def _conversation_answer(emulator: AccountState, conversation_id: str) -> dict:
     conversation = copy.deepcopy(emulator.table("orchestrator_conversations")[conversation_id])
     configuration = emulator.table("orchestrator_configurations").get(conversation["configurationId"], {})
     embedded = {key: copy.deepcopy(value) for key, value in configuration.items() if key in WRITABLE}
+    if "statusCallbacks" in conversation:  # the conversation's own, set by a PATCH
+        embedded["statusCallbacks"] = conversation.pop("statusCallbacks")
     participants = conversation.pop("participants")
     return {**conversation, "configuration": embedded, "participants": participants}
 
@@ -535,3 +539,22 @@ def list_participants(call: Call):
     _settle(call.emulator)
     conversation = call.emulator.table("orchestrator_conversations")[_conversation_id(call, "ConversationId")]
     return token_page(call, "participants", copy.deepcopy(conversation["participants"]))
+
+
+@route("conversations", "PATCH", "/v2/Conversations/{id}")
+def patch_conversation(call: Call):
+    """What the body names changes (a null leaves it as it is); `configuration.statusCallbacks` becomes the
+    conversation's own, `[]` stopping its callbacks."""
+    emulator = call.emulator
+    _settle(emulator)
+    conversation_id = _conversation_id(call, "id")
+    conversation = emulator.table("orchestrator_conversations")[conversation_id]
+    body = call.body or {}
+    for key in ("status", "name"):
+        if body.get(key) is not None:
+            conversation[key] = body[key]
+    callbacks = (body.get("configuration") or {}).get("statusCallbacks")
+    if callbacks is not None:
+        conversation["statusCallbacks"] = copy.deepcopy(callbacks)
+    conversation["updatedAt"] = iso(emulator.now())
+    return 200, _conversation_answer(emulator, conversation_id)
