@@ -13,6 +13,8 @@ from ..studio import render
 from . import tac_env
 from .requests import Line, StepFailed, StepResult, TacInputError, Write
 
+STUDIO_FLOWS = "https://studio.twilio.com/v2/Flows"
+
 
 def check_from(from_address: str | None) -> str:
     if not from_address:
@@ -48,15 +50,8 @@ def run(
     except flow_deploy.DeployFailed as failure:
         result.writes += [Write(*w.split(" ", 1), None) for w in failure.deployment.writes]
         raise StepFailed(result, str(failure)) from failure
-    result.writes += [Write(*w.split(" ", 1), None) for w in deployed.writes]
-    if dry_run and deployed.action != UNCHANGED and not deployed.writes:
-        result.writes.append(
-            Write(
-                "POST",
-                f"https://studio.twilio.com/v2/Flows{'' if deployed.flow_sid is None else '/' + deployed.flow_sid}",
-                None,
-            )
-        )
+    if deployed.action != UNCHANGED:
+        result.writes.append(_flow_write(deployed, flow))
     result.lines.append(
         Line(
             f"flow {deployed.flow_sid or '(new)'} {deployed.friendly_name!r}",
@@ -86,3 +81,11 @@ def run(
     else:
         result.notes.append(f"Put this line in TAC's .env: {tac_env.FLOW_SID}={deployed.flow_sid or '<the flow SID>'}")
     return result
+
+
+def _flow_write(deployed: flow_deploy.FlowDeployment, flow: dict) -> Write:
+    """The flow's create or update as `studio deploy` sends it (form parameters; the SDK sends Definition as JSON)."""
+    body = {"Status": flow_deploy.PUBLISHED, "Definition": flow, "CommitMessage": flow_deploy.COMMIT_MESSAGE}
+    if deployed.action == CREATED:
+        return Write("POST", STUDIO_FLOWS, {"FriendlyName": deployed.friendly_name, **body})
+    return Write("POST", f"{STUDIO_FLOWS}/{deployed.flow_sid}", body)

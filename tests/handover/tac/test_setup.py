@@ -157,6 +157,13 @@ def test_dry_run_writes_nothing_and_json(twilio, emulator, tac):
     patch = shown["steps"][0]["writes"][0]
     assert patch["method"] == "PATCH" and patch["idempotency_key"]
     assert patch["body"]["conversationsV1Bridge"] == {"serviceId": service}
+    [flow] = [w for w in shown["steps"][2]["writes"] if w["url"].startswith("https://studio.twilio.com/v2/Flows")]
+    assert flow["method"] == "POST"
+    assert {name: flow["body"][name] for name in ("Status", "CommitMessage")} == {
+        "Status": "published",
+        "CommitMessage": "Deployed by handover studio deploy",
+    }
+    assert flow["body"]["Definition"]["initial_state"] == "Trigger" and flow["body"]["Definition"]["states"]
     assert shown["console"] == ["Virtual agent summary for voice", "Virtual agent summary for messaging"]
 
 
