@@ -140,6 +140,10 @@ def test_setup_from_console_default_then_nothing(twilio, emulator, tac):
 
 def test_dry_run_writes_nothing_and_json(twilio, emulator, tac):
     service = tac["service"]
+    # No handoff flow yet (an earlier test may have deployed one): the dry run then shows the flow's create.
+    flows = emulator.table("studio_flows")
+    for sid in [sid for sid, flow in flows.items() if flow["friendly_name"] == "Agent Handoff"]:
+        del flows[sid]
     result = invoke(
         tac["project"],
         "setup",
@@ -158,8 +162,9 @@ def test_dry_run_writes_nothing_and_json(twilio, emulator, tac):
     assert patch["method"] == "PATCH" and patch["idempotency_key"]
     assert patch["body"]["conversationsV1Bridge"] == {"serviceId": service}
     [flow] = [w for w in shown["steps"][2]["writes"] if w["url"].startswith("https://studio.twilio.com/v2/Flows")]
-    assert flow["method"] == "POST"
-    assert {name: flow["body"][name] for name in ("Status", "CommitMessage")} == {
+    assert (flow["method"], flow["url"]) == ("POST", "https://studio.twilio.com/v2/Flows")
+    assert {name: flow["body"][name] for name in ("FriendlyName", "Status", "CommitMessage")} == {
+        "FriendlyName": "Agent Handoff",
         "Status": "published",
         "CommitMessage": "Deployed by handover studio deploy",
     }
