@@ -26,8 +26,9 @@ def project(tmp_path: Path) -> Path:
     return copy
 
 
-# Settings of the surrounding environment that would compete with the ones under test.
-FOREIGN_VARIABLES = (
+# Settings of the surrounding environment that would compete with the ones under test: how a client reaches
+# Twilio (the emulator's tests clear these), and the credentials the commands would otherwise pick up.
+FOREIGN_PROXY_VARIABLES = (
     "http_proxy",
     "https_proxy",
     "all_proxy",
@@ -36,6 +37,9 @@ FOREIGN_VARIABLES = (
     "CURL_CA_BUNDLE",
     "TWILIO_EDGE",
     "TWILIO_REGION",
+)
+FOREIGN_VARIABLES = (
+    *FOREIGN_PROXY_VARIABLES,
     "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN",
     "TWILIO_API_KEY",

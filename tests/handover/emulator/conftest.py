@@ -12,22 +12,11 @@ from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
 from handover.emulator import Account, Emulator, EmulatorProxy, new_account, spec_directory
+from tests.handover.conftest import FOREIGN_PROXY_VARIABLES
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 API_KEY_SID = "SK" + "5" * 32
 API_KEY_SECRET = "api-key-secret-" + "7" * 17
-
-# Settings of the surrounding environment that would compete with the ones under test.
-FOREIGN_PROXY_VARIABLES = (
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-    "ALL_PROXY",
-    "no_proxy",
-    "CURL_CA_BUNDLE",
-    "TWILIO_EDGE",
-    "TWILIO_REGION",
-)
 
 
 @pytest.fixture(scope="module")
