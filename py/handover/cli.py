@@ -171,7 +171,8 @@ def generate(ctx: click.Context, check: bool, as_json: bool) -> None:
 def validate(
     ctx: click.Context, deployed: bool, service_sid: str | None, environment: str | None, as_json: bool
 ) -> None:
-    """Check that the JavaScript parses and loads, each function exports a handler, generated files are current.
+    """Check that the JavaScript parses and loads, each function exports a handler, generated files are current,
+    and `twilio serverless:deploy` would serve exactly the project's tools (public) and modules (private).
 
     With --deployed, also read what the Functions environment runs and name every function or asset
     that is missing, extra or different there.
@@ -181,7 +182,7 @@ def validate(
     from .functions import validate as validator
 
     project_dir = _project(ctx)
-    problems = [(p.path, p.message) for p in validator.check(project_dir)]
+    problems = [(p.path, p.message) for p in validator.check(project_dir) + validator.deployment_problems(project_dir)]
     if deployed:
         from .account import deployed_code
 
@@ -212,6 +213,9 @@ def validate(
 def demo(ctx: click.Context, keep_running: bool, fork: bool) -> None:
     """Hand a conversation to Flex end to end on the embedded Twilio emulator (no account needed).
 
+    A clean copy of the project is deployed with the Serverless Toolkit's engine (twilio-run deploy), configured
+    with `env set` and `tool register`, and its tool called as an AI Assistant calls it; then TAC's path.
+
     Example: handover demo --keep-running
     """
     from .local import demo as walkthrough
@@ -223,7 +227,7 @@ def demo(ctx: click.Context, keep_running: bool, fork: bool) -> None:
     context_settings=CONTEXT,
     short_help="Measure round trips, latency, cold start, a burst and a spike at Twilio's limits.",
 )
-@click.option("--quick", is_flag=True, help="Tiny counts (10 calls, a burst of 5): a smoke test, not figures to quote.")
+@click.option("--quick", is_flag=True, help="Tiny counts (5 calls, a burst of 5): a smoke test, not figures to quote.")
 @click.option(
     "--latency-ms",
     type=click.IntRange(0, 1000),
@@ -234,7 +238,7 @@ def demo(ctx: click.Context, keep_running: bool, fork: bool) -> None:
     "--calls",
     type=click.IntRange(1, 1000),
     metavar="N",
-    help="Handoffs per latency series (default 200; 10 with --quick).",
+    help="Handoffs per latency series (default 200; 5 with --quick).",
 )
 @click.option(
     "--burst",

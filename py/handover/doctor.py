@@ -275,7 +275,11 @@ def check_deployed_functions(setup: Setup) -> Iterator[Check]:
     if differences:
         yield Check("deployed functions", FAIL, "; ".join(map(str, differences)), deployed_code.DEPLOY_FIX)
     else:
-        yield Check("deployed functions", PASS, "every deployed function equals its local file")
+        yield Check(
+            "deployed functions",
+            PASS,
+            "the build serves the local functions and assets, on the runtime and dependencies asked for",
+        )
 
 
 def _deployed_difference(variable: contract.ConfigVariable, remote: dict[str, str], local: str) -> str:

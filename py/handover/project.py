@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .contract import TOOLS
 from .errors import HandoverError, InputError
 
 MARKER = ".twilioserverlessrc"
@@ -89,6 +90,17 @@ def _visibility(name: str) -> tuple[str, str]:
         if stem.endswith(f".{visibility}"):
             return stem.removesuffix(f".{visibility}") + dot + extension, visibility
     return name, "public"
+
+
+# What the project means `twilio serverless:deploy` to serve, and how: (kind, path) → visibility. The tools are
+# public (a caller presents the handover token); the modules they load through Runtime.getAssets() are private,
+# so never downloadable. The Serverless Toolkit has no ignore file: anything else under functions/ (.js) or
+# assets/ would be deployed too, so nothing else belongs there.
+SHARED_MODULES = ("/tools/contract.js", "/tools/handoff.js", "/tools/handover.js")
+INTENDED_FILES: dict[tuple[str, str], str] = {
+    **{("function", f"/tools/{tool}"): "public" for tool in TOOLS},
+    **{("asset", path): "private" for path in SHARED_MODULES},
+}
 
 
 def deployed_files(project_dir: Path) -> list[DeployedFile]:

@@ -168,9 +168,12 @@ def test_validate_json_lists_path_and_problem(runner, project):
     result = invoke(runner, project, "validate", "--json")
     assert result.exit_code == 1
     problems = json.loads(result.stdout)
-    assert [sorted(problem) for problem in problems] == [["path", "problem"]]
-    assert problems[0]["path"] == "functions/x/broken.js"
+    assert [sorted(problem) for problem in problems] == [["path", "problem"]] * 2
+    assert [problem["path"] for problem in problems] == ["functions/x/broken.js"] * 2
     assert problems[0]["problem"].startswith("does not parse: ")
+    assert problems[1]["problem"].startswith(
+        "would be deployed (public) at /x/broken, which the project does not serve"
+    )
 
 
 def test_validate_without_node_is_a_clear_error(runner, project, monkeypatch):

@@ -160,7 +160,11 @@ def healthy(c: Configured, emulator) -> dict[str, tuple[str, str, str | None]]:
             f"service {c.service_sid} (found by --service-sid); environment {c.environment_sid} at https://{c.domain_name}",
             None,
         ),
-        "deployed functions": (PASS, "every deployed function equals its local file", None),
+        "deployed functions": (
+            PASS,
+            "the build serves the local functions and assets, on the runtime and dependencies asked for",
+            None,
+        ),
         "deployed variables": (
             PASS,
             "FLEX_WORKSPACE_SID, FLEX_WORKFLOW_SID, HANDOVER_TOKEN, TWILIO_STUDIO_HANDOFF_FLOW_SID are set on the "

@@ -3,7 +3,8 @@
 The environment's build lists its function and asset versions; each function version's source is
 read back through the Serverless API and compared with the local file, byte for byte, and each
 version's visibility with the file's name. The Serverless API serves no asset content, so assets are
-compared by path and visibility only.
+compared by path and visibility only. The build itself must run the runtime `.twilioserverlessrc` names
+and install package.json's dependencies at their versions: the functions need them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import HandoverError
-from ..project import deployed_files
+from ..project import deployed_files, read_package_json, read_rc
 from .deployment import Deployment
 
 MISSING, EXTRA, DIFFERENT = "missing", "extra", "different"
@@ -25,12 +26,15 @@ class NoBuild(HandoverError):
 
 @dataclass(frozen=True)
 class Difference:
-    kind: str  # "function" or "asset"
-    path: str
+    kind: str  # "function", "asset" or "build"
+    path: str  # a build's: "runtime" or "dependency <name>"
     problem: str  # missing (local, not deployed), extra (deployed, not local) or different
+    detail: str | None = None  # how it differs, where the kind alone does not say
 
     @property
     def message(self) -> str:
+        if self.detail:
+            return self.detail
         return {
             MISSING: "is in the project but not deployed",
             EXTRA: "is deployed but not in the project",
@@ -73,4 +77,24 @@ def compare(client, deployment: Deployment, project_dir: Path) -> list[Differenc
         )
         if content != file.content:
             differences.append(Difference(kind, path, DIFFERENT))
+    differences += build_differences(build, project_dir)
     return sorted(differences, key=lambda d: (d.kind, d.path))
+
+
+def build_differences(build, project_dir: Path) -> list[Difference]:
+    """How the build differs from what the project asks of it: the runtime, and each dependency's version."""
+    differences = []
+    runtime = read_rc(project_dir).get("runtime")
+    if runtime and build.runtime != runtime:
+        detail = f"is {build.runtime}, not the {runtime} of .twilioserverlessrc"
+        differences.append(Difference("build", "runtime", DIFFERENT, detail))
+    installed = {entry["name"]: entry["version"] for entry in build.dependencies or []}
+    for name, version in read_package_json(project_dir).get("dependencies", {}).items():
+        if name not in installed:
+            differences.append(
+                Difference("build", f"dependency {name}", MISSING, "is in package.json, not in the build")
+            )
+        elif installed[name] != version:
+            detail = f"is {installed[name]} in the build, {version} in package.json"
+            differences.append(Difference("build", f"dependency {name}", DIFFERENT, detail))
+    return differences

@@ -29,7 +29,7 @@ class Settings:
 
 FULL = Settings()
 QUICK = Settings(
-    calls=10,
+    calls=5,
     refused_calls=3,
     burst_conversations=5,
     spike_conversations=20,

@@ -17,6 +17,9 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import parse_qs
@@ -25,7 +28,17 @@ from .errors import TwilioError, not_found
 from .faults import Fault, strike, strike_after, take_fault
 from .limits import Limits, Throttle
 from .recording import RecordedRequest
-from .routes import AssumedOperation, Call, Handler, Metered, described_handler, find_assumed, metering, styled_error
+from .routes import (
+    AssumedOperation,
+    Call,
+    Handler,
+    Metered,
+    described_handler,
+    find_assumed,
+    metering,
+    styled_error,
+    undescribed_parameters,
+)
 from .spec import Operation, Spec, Violation
 from .state import Account, AccountState
 
@@ -156,7 +169,8 @@ class Emulator(AccountState):
             self._violation("unknown-endpoint", record, ["not in Twilio's OpenAPI description"])
             return 404, not_found(record.path).body()
         record.operation = f"{record.method} {operation.path_template}"
-        decoded, errors = operation.check_request(record.query, body, record.content_type, headers)
+        undescribed = undescribed_parameters(record.host, record.method, operation.path_template)
+        decoded, errors = operation.check_request(record.query, body, record.content_type, headers, undescribed)
         record.body = decoded
         if errors:
             self._violation("request", record, errors)
@@ -177,7 +191,7 @@ class Emulator(AccountState):
     ) -> Answer:
         record.operation = f"{record.method} {assumed.path_template}"
         try:
-            record.body = _assumed_body(body)
+            record.body = _assumed_body(body, record.content_type)
         except ValueError as error:
             return 400, TwilioError(400, 20001, f"Invalid request: {error}").body()
         if self.authenticate(headers.get("authorization")) is None:
@@ -284,9 +298,49 @@ def _authentication_error() -> dict:
     return TwilioError(401, 20003, "Authentication Error - invalid username").body()
 
 
-def _assumed_body(body: bytes) -> object:
-    """An assumed operation's body: JSON, as Twilio's v2 APIs take (no description says more); ValueError if not."""
+def _assumed_body(body: bytes, content_type: str) -> object:
+    """An assumed operation's body; ValueError if it is not what its content type says.
+
+    multipart/form-data (Serverless's uploads) is a dict of its fields (`_form_fields`); any other body is JSON,
+    as Twilio's v2 APIs take (no description says more).
+    """
+    if content_type.split(";")[0].strip().lower() == "multipart/form-data":
+        return _form_fields(body, content_type)
     return json.loads(body) if body else {}
+
+
+def _form_fields(body: bytes, content_type: str) -> dict:
+    """Each field of a multipart form: its text, or for a file part {filename, content_type, content}.
+
+    A file's content is its text if it is UTF-8, else its bytes.
+    """
+    header = b"Content-Type: " + content_type.encode() + b"\r\n\r\n"
+    message = BytesParser(policy=policy.default).parsebytes(header + body)
+    defects = [defect for part in message.walk() for defect in part.defects]
+    if defects:  # the parser's account of what is wrong, e.g. "The claimed start boundary was never found."
+        raise ValueError(f"malformed multipart/form-data body: {defects[0].__doc__}")
+    return dict(_form_field(part) for part in message.iter_parts())
+
+
+def _form_field(part: EmailMessage) -> tuple[str, object]:
+    name, filename = part.get_param("name", header="content-disposition"), part.get_filename()
+    if not name:
+        raise ValueError("malformed multipart/form-data body: a part has no name")
+    if part.is_multipart():
+        raise ValueError(f"malformed multipart/form-data body: the part {name!r} is itself multipart")
+    content = _text_or_bytes(part.get_payload(decode=True))
+    if filename is not None:
+        return name, {"filename": filename, "content_type": part.get_content_type(), "content": content}
+    if isinstance(content, bytes):
+        raise ValueError(f"malformed multipart/form-data body: the field {name!r} is not UTF-8 text")
+    return name, content
+
+
+def _text_or_bytes(content: bytes) -> str | bytes:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content
 
 
 def _basic_credential(authorization: str | None) -> tuple[str | None, str | None]:

@@ -47,6 +47,8 @@ Metered = Callable[[Call], tuple[SyncLimit, str] | None]
 RouteKey = tuple[str, str, str]
 ROUTES: dict[RouteKey, Handler] = {}
 METERED_ROUTES: dict[RouteKey, Metered] = {}
+# Form parameters Twilio takes on an operation though its description lacks them: name → why it is known to.
+UNDESCRIBED_PARAMETERS: dict[RouteKey, dict[str, str]] = {}
 # Operations Twilio serves but its installed OpenAPI description does not describe.
 ASSUMED_ROUTES: dict[RouteKey, Handler] = {}
 # How an API answers errors when it does not answer them as Twilio's others ({code, message, more_info, status}):
@@ -55,17 +57,27 @@ ErrorStyle = Callable[[dict], dict]
 ERROR_STYLES: dict[tuple[str, str], ErrorStyle] = {}
 
 
-def route(host: str, method: str, path_template: str, metered: Metered | None = None) -> Callable[[Handler], Handler]:
+def route(
+    host: str,
+    method: str,
+    path_template: str,
+    metered: Metered | None = None,
+    undescribed: dict[str, str] | None = None,
+) -> Callable[[Handler], Handler]:
     """Register a handler for an operation, named exactly as Twilio's OpenAPI description names it.
 
     `metered` says which load limit a request of the operation counts against; it runs under the
-    emulator's lock before any fault and before the handler.
+    emulator's lock before any fault and before the handler. `undescribed` names the form parameters a
+    client is known to send and Twilio to take although the description lacks them, each with the reason:
+    they reach the handler as sent and are no violation; any other undescribed parameter still is.
     """
 
     def register(handler: Handler) -> Handler:
         ROUTES[(host, method, path_template)] = handler
         if metered is not None:
             METERED_ROUTES[(host, method, path_template)] = metered
+        if undescribed:
+            UNDESCRIBED_PARAMETERS[(host, method, path_template)] = dict(undescribed)
         return handler
 
     return register
@@ -118,6 +130,11 @@ def _product(host: str) -> str:
 def described_handler(host: str, method: str, path_template: str) -> Handler | None:
     """The handler of an operation the description names; None if the emulator does not emulate it."""
     return ROUTES.get((_product(host), method, path_template))
+
+
+def undescribed_parameters(host: str, method: str, path_template: str) -> frozenset[str]:
+    """The form parameters of the operation that Twilio takes though its description lacks them."""
+    return frozenset(UNDESCRIBED_PARAMETERS.get((_product(host), method, path_template), {}))
 
 
 def metering(host: str, method: str, path_template: str) -> Metered | None:

@@ -61,11 +61,13 @@ class Operation:
         body: bytes,
         content_type: str,
         headers: dict[str, str] | None = None,
+        undescribed: frozenset[str] = frozenset(),
     ) -> tuple[dict, list[str]]:
         """Decode and check a request; return the decoded body parameters and the errors found.
 
         Of the headers, only those the operation describes (e.g. `Idempotency-Key`) are checked; a client
-        sends many others.
+        sends many others. `undescribed` names form parameters Twilio takes though the description lacks
+        them (routes.route's `undescribed`): kept as sent, not errors.
         """
         errors: list[str] = []
         for parameter in self._parameters("path"):
@@ -78,7 +80,7 @@ class Operation:
             )
         errors += self._check_headers({name.lower(): value for name, value in (headers or {}).items()})
         errors += self._check_query(query)
-        decoded, body_errors = self._check_body(body, content_type)
+        decoded, body_errors = self._check_body(body, content_type, undescribed)
         return decoded, errors + body_errors
 
     def _check_headers(self, headers: dict[str, str]) -> list[str]:
@@ -113,7 +115,7 @@ class Operation:
             )
         return errors
 
-    def _check_body(self, body: bytes, content_type: str) -> tuple[dict, list[str]]:
+    def _check_body(self, body: bytes, content_type: str, undescribed: frozenset[str]) -> tuple[dict, list[str]]:
         described = self.definition.get("requestBody", {}).get("content", {})
         media_type = content_type.split(";")[0].strip().lower()
         if not described:
@@ -129,19 +131,23 @@ class Operation:
             except ValueError as error:
                 return {}, [f"body is not valid JSON: {error}"]
             return decoded, self.document.schema_errors(schema, decoded, "body")
-        return self._check_form(body, schema)
+        return self._check_form(body, schema, undescribed)
 
-    def _check_form(self, body: bytes, schema: dict) -> tuple[dict, list[str]]:
+    def _check_form(self, body: bytes, schema: dict, undescribed: frozenset[str]) -> tuple[dict, list[str]]:
         try:
             raw = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
         except (UnicodeDecodeError, ValueError) as error:
             return {}, [f"body is not form-encoded: {error}"]
         properties = schema.get("properties", {})
         decoded: dict = {}
+        kept: dict = {}
         errors: list[str] = []
         for name, values in raw.items():
             if name not in properties:
-                errors.append(f"body parameter {name!r} is not in the description")
+                if name in undescribed:
+                    kept[name] = values[-1]
+                else:
+                    errors.append(f"body parameter {name!r} is not in the description")
                 continue
             value, decode_error = self.document.decode_form_value(properties[name], values)
             if decode_error:
@@ -150,7 +156,7 @@ class Operation:
                 decoded[name] = value
         if not errors:
             errors += self.document.schema_errors(schema, decoded, "body")
-        return decoded, errors
+        return {**decoded, **kept}, errors
 
     def check_response(self, status: int, body: object) -> list[str]:
         responses = self.definition.get("responses", {})

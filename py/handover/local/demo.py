@@ -1,4 +1,8 @@
-"""The demo: an AI Assistant hands a web chat customer to Flex, on the embedded Twilio emulator."""
+"""The demo: the user's journey on the embedded Twilio emulator, from an account as it is before they start.
+
+The project is deployed with the Serverless Toolkit's own engine, configured with `env set` and `tool register`,
+and its tool called by the AI Assistant, which hands a web chat customer to Flex; then Twilio Agent Connect's path.
+"""
 
 from __future__ import annotations
 
@@ -17,28 +21,29 @@ from urllib.parse import urlsplit
 from .. import contract, printers
 from ..account import assistant_tool, credentials, deployment, routing, tokens, variables
 from ..emulator import (
-    DeployedService,
     Emulator,
     EmulatorProxy,
     FlexAccount,
+    OperationTiming,
     RecordedRequest,
     add_assistant,
     add_conversation,
     add_orchestrated_conversation,
     run_execution,
-    seed_deployed_service,
     seed_flex_messaging_address,
     seed_tac_configuration,
+    set_operation_timing,
     studio_executions,
 )
 from ..emulator.products import serverless
 from ..errors import HandoverError
-from ..project import ENV_FILE, read_local
+from ..project import ENV_FILE, read_deploy_info, read_local
 from ..tac import addresses as tac_addresses
 from ..tac import orchestrator as tac_orchestrator
 from ..tac import requests as tac_requests
 from ..tac import setup as tac_setup
 from ..tac import studio_step, summaries, tac_env
+from . import deploy
 from .runtime import LocalRuntime
 from .stack import emulated_account, python_client_environment, start_runtime
 
@@ -166,52 +171,69 @@ def registered_url(emulator: Emulator, assistant_id: str) -> str:
 
 @dataclass
 class Stage:
-    """The emulated account as the user's own would be after `twilio serverless:deploy`."""
+    """The emulated account as the user's own is before they start, and the project as they cloned it."""
 
     emulator: Emulator
     proxy: EmulatorProxy
     account: FlexAccount
-    deployed: DeployedService
     assistant_id: str
+    project: Path  # a clean copy of the project, with a .env holding the account's credentials only
+    deployed: deploy.ToolkitDeploy | None = None  # what the toolkit's deploy printed
     located: deployment.Deployment | None = None  # found by the setup steps, as `env set` finds it
 
 
-def setup_steps(project_dir: Path, stage: Stage) -> Iterator[Step]:
-    """The commands a user runs after deploying, run here against the emulator through the real SDK."""
+def setup_steps(toolkit_dir: Path, stage: Stage) -> Iterator[Step]:
+    """The commands a user runs to deploy and configure the project, run here against the emulator: the
+    Serverless Toolkit's deploy (twilio-run from `toolkit_dir`), then `env set` and `tool register` through the
+    real SDK, in the project's copy as the user runs them in their clone."""
     emulator, account = stage.emulator, stage.account
     yield Step(
         "Handover demo: an AI Assistant hands a web chat customer to a human agent in Flex",
         [
             f"Twilio: the embedded emulator (account {emulator.account.sid}), reached through {stage.proxy.url}",
-            f"Deployed (emulated): service {stage.deployed.service_sid} at https://{stage.deployed.domain_name}",
-            f"AI Assistant: {stage.assistant_id}",
+            f"The account before you start: Flex (workspace {account.workspace_sid}, workflow "
+            f"{account.workflow_sid}), the customer's conversation {account.conversation_sid} in Conversations "
+            f"service {account.service_sid}, AI Assistant {stage.assistant_id}",
+            f"Your project: a clean clone ({', '.join(deploy.TOOLKIT_FILES)}), with a .env holding only "
+            "ACCOUNT_SID and AUTH_TOKEN",
         ],
+    )
+    before = len(emulator.requests)
+    stage.deployed = deploy.deploy(stage.project, stage.proxy, toolkit_dir)
+    yield Step(
+        f"1. {deploy.USER_COMMAND}  (twilio-run deploy: the engine of `twilio serverless:deploy`)",
+        stage.deployed.lines()
+        + [
+            f"Wrote .twiliodeployinfo: {key} → service {entry['serviceSid']}, build {entry['latestBuild']}"
+            for key, entry in read_deploy_info(stage.project).items()
+        ]
+        + _requests_since(emulator, before, bodies=False),
     )
     found = credentials.Credentials(
         emulator.account.sid, emulator.account.sid, emulator.account.auth_token, "the emulator"
     )
     client = credentials.client(found)
-    located = deployment.locate(client, project_dir, found, stage.deployed.service_sid, deployment.DEFAULT_ENVIRONMENT)
+    located = deployment.locate(client, stage.project, found, None, deployment.DEFAULT_ENVIRONMENT)
     stage.located = located
     values = {contract.WORKSPACE.name: account.workspace_sid, contract.WORKFLOW.name: account.workflow_sid}
     before = len(emulator.requests)
     problem = routing.check(client, account.workspace_sid, account.workflow_sid, contract.TASK_CHANNEL.default)
     if problem:
         raise DemoFailed(problem.message)
-    # The demo leaves the project's .env alone: it writes the deployed environment only (and, as
-    # `env set --remote-only` does, reuses a token .env has).
-    result = variables.set_variables(client, project_dir, values, located, local=False)
+    result = variables.set_variables(client, stage.project, values, located, claim_maps=True)
     yield Step(
-        f"1. handover env set --workspace-sid {account.workspace_sid} "
-        f"--workflow-sid {account.workflow_sid} --remote-only",
-        printers.env_set_lines(result) + _requests_since(emulator, before, result.token),
+        f"2. handover env set --workspace-sid {account.workspace_sid} --workflow-sid {account.workflow_sid}",
+        [f"Found {line}" for line in located.describe()]
+        + printers.env_set_lines(result)
+        + [printers.env_set_summary(result)]
+        + _requests_since(emulator, before, result.token, bodies=False),
     )
     before = len(emulator.requests)
     token, _ = tokens.for_tool(client, located, None)
     definition = assistant_tool.definition(tokens.with_token(located.url(assistant_tool.TOOL_PATH), token))
     registration = assistant_tool.register(client, emulator.account.sid, stage.assistant_id, definition)
     yield Step(
-        f"2. handover tool register --assistant-id {stage.assistant_id}",
+        f"3. handover tool register --assistant-id {stage.assistant_id}",
         printers.registration_lines(registration) + _requests_since(emulator, before, token),
     )
 
@@ -221,15 +243,15 @@ def handoff_steps(
 ) -> Iterator[Step]:
     emulator, account = stage.emulator, stage.account
     yield Step(
-        "3. twilio-run serves the deployed environment on this machine",
+        "4. twilio-run serves the deployed environment on this machine",
         [f"Functions: twilio-run at {runtime.base_url} ({mode})"] + _variable_lines(variables),
     )
-    yield Step("4. The AI Assistant calls the handover tool", call.shown())
+    yield Step("5. The AI Assistant calls the handover tool", call.shown())
     before = len(emulator.requests)
     status, answer = call_tool(call)
-    yield Step("5. The function calls the Twilio API", _requests_since(emulator, before, call.token))
+    yield Step("6. The function calls the Twilio API", _requests_since(emulator, before, call.token))
     yield Step(
-        "6. The function answers the AI Assistant", [f"HTTP {status}"] + json.dumps(answer, indent=2).splitlines()
+        "7. The function answers the AI Assistant", [f"HTTP {status}"] + json.dumps(answer, indent=2).splitlines()
     )
     if answer.get("status") == "handed_off":
         from twilio.rest import Client
@@ -239,7 +261,7 @@ def handoff_steps(
         client = Client(emulator.account.sid, emulator.account.auth_token)
         task = client.taskrouter.v1.workspaces(account.workspace_sid).tasks(task_sid).fetch()
         yield Step(
-            f"7. Flex queues a task for a human agent: {task.sid} ({task.assignment_status}, channel "
+            f"8. Flex queues a task for a human agent: {task.sid} ({task.assignment_status}, channel "
             f"{task.task_channel_unique_name})",
             ["Task attributes, as the agent's Flex UI receives them:"]
             + json.dumps(json.loads(task.attributes), indent=2).splitlines(),
@@ -268,6 +290,7 @@ def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Itera
             f"status callback {TAC_STATUS_CALLBACK}",
             f"Flex messaging address {TAC_NUMBER} ({address['sid']}): auto-creation into Flex's Studio flow "
             f"{address['auto_creation']['studio_flow_sid']}",
+            "(Orchestrator operations ask for no wait here, Retry-After: 0, where Twilio asks for 1 s: a shorter demo)",
         ],
     )
     tac_file = work_dir / TAC_ENV_FILE
@@ -298,7 +321,7 @@ def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Itera
         lines += printers.tac_step_lines(result) + result.notes
     lines += [f"{sum(len(r.writes) for r in results)} write(s)."] + tac_setup.console_lines()
     yield Step(
-        f"8. handover tac setup --address {TAC_NUMBER} --tac-env {TAC_ENV_FILE} "
+        f"9. handover tac setup --address {TAC_NUMBER} --tac-env {TAC_ENV_FILE} "
         f"--conversations-service {account.service_sid}",
         # The scratch directory's path shown as the command names the file.
         [tokens.redact(line.replace(str(tac_file), TAC_ENV_FILE), *secret_values) for line in lines]
@@ -328,7 +351,7 @@ def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Itera
         to=TAC_CUSTOMER, from_=TAC_NUMBER, parameters={"HandoffData": handoff}
     )
     yield Step(
-        "9. TAC's escalation tool: the conversation INACTIVE without status callbacks, then the Studio execution",
+        "10. TAC's escalation tool: the conversation INACTIVE without status callbacks, then the Studio execution",
         _requests_since(emulator, before, *secret_values),
     )
     [execution] = studio_executions(emulator, flow_sid)
@@ -339,7 +362,7 @@ def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Itera
     with emulator.lock:
         channel = emulator.table("task_channels")[run.flex.channel_sid]["unique_name"]
     yield Step(
-        f"10. The Studio flow runs to Send to Flex: a task on workflow {run.flex.workflow_sid}, channel {channel}",
+        f"11. The Studio flow runs to Send to Flex: a task on workflow {run.flex.workflow_sid}, channel {channel}",
         [f"Path: {' → '.join(run.path)}"]
         + _requests_since(emulator, before, *secret_values, bodies=False)
         + ["Task attributes, as the agent's Flex UI receives them:"]
@@ -368,19 +391,27 @@ def run(project_dir: Path, echo, keep_running: bool = False, fork: bool = False)
         for line in step.lines:
             echo(f"   {line}")
 
-    with emulated_account(project_dir) as (emulator, proxy, account), python_client_environment(proxy):
-        stage = Stage(
-            emulator,
-            proxy,
-            account,
-            seed_deployed_service(emulator, project_dir),
-            add_assistant(emulator, "Support Assistant")["id"],
+    with (
+        emulated_account(project_dir) as (emulator, proxy, account),
+        python_client_environment(proxy),
+        tempfile.TemporaryDirectory(prefix="handover-demo-") as scratch,
+    ):
+        clone = deploy.clean_copy(
+            project_dir,
+            Path(scratch) / "flex-handover",
+            {"ACCOUNT_SID": emulator.account.sid, "AUTH_TOKEN": emulator.account.auth_token},
         )
+        # The clone's runtime is the project's: twilio-run and the functions' dependencies are installed there.
+        (clone / "node_modules").symlink_to(project_dir / "node_modules", target_is_directory=True)
+        stage = Stage(emulator, proxy, account, add_assistant(emulator, "Support Assistant")["id"], clone)
+        # Twilio asks a client to poll an Orchestrator operation after a second (Retry-After: 1); this account asks
+        # for no wait, so that the demo stays short. tac setup's own tests wait as Twilio asks.
+        set_operation_timing(emulator, OperationTiming(retry_after=0))
         for step in setup_steps(project_dir, stage):
             show(step)
-        # The runtime gets the variables `env set` put on the emulated environment, as the deployed one would.
-        variables = {v["key"]: v["value"] for v in serverless.variables_of(emulator, stage.deployed.environment_sid)}
-        runtime = start_runtime(project_dir, emulator, proxy, account, fork=fork, **variables)
+        # The runtime serves what was deployed, with the variables the environment has, as the deployed one would.
+        variables = {v["key"]: v["value"] for v in serverless.variables_of(emulator, stage.located.environment_sid)}
+        runtime = start_runtime(clone, emulator, proxy, account, fork=fork, **variables)
         try:
             mode = "forked process per request" if fork else "in-process"
             call = tool_call(runtime, account, registered_url(emulator, stage.assistant_id))

@@ -49,8 +49,8 @@ def uploads(project: Path) -> list[Uploaded]:
     return [Uploaded(f.kind, f.path, f.visibility, f.content) for f in deployed_files(project)]
 
 
-def redeploy(emulator, deployed, files: list[Uploaded]) -> dict:
-    build = deploy_build(emulator, deployed.service_sid, deployed.environment_sid, files)
+def redeploy(emulator, deployed, files: list[Uploaded], dependencies: dict[str, str] | None = None) -> dict:
+    build = deploy_build(emulator, deployed.service_sid, deployed.environment_sid, files, dependencies)
     emulator.clear_traffic()
     return build
 
@@ -172,15 +172,13 @@ def test_a_file_deployed_with_another_visibility_differs(
 def test_a_local_file_with_windows_line_endings_equals_what_the_toolkit_uploaded(
     runner, account_env, emulator, project, deployed
 ):
-    path = project / "functions/other.js"
-    path.write_bytes(HANDLER.replace("\n", "\r\n").encode())
-    redeploy(
-        emulator,
-        deployed,
-        uploads(project)[:-1]
-        + [Uploaded("function", "/other", "public", HANDLER.replace("\n", "\r\n"))]
-        + uploads(project)[-1:],
+    path = project / FUNCTION
+    path.write_bytes(path.read_text(encoding="utf-8").replace("\n", "\r\n").encode())
+    redeploy(emulator, deployed, uploads(project))
+    deployed_source = next(
+        c["content"] for c in emulator.table("serverless_function_version_contents").values() if "\r\n" in c["content"]
     )
+    assert deployed_source == path.read_bytes().decode("utf-8")
     result = validate(runner, project, deployed, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == []
@@ -194,14 +192,20 @@ def test_extra_missing_and_different_are_each_named(runner, account_env, emulato
     add_file(project, "assets/local-only.txt", "not deployed\n")
     result = validate(runner, project, deployed)
     assert result.exit_code == 1
+    not_served = (
+        "which the project does not serve: the Serverless Toolkit uploads every .js file under functions/ and every "
+        "file under assets/, so move it out of them"
+    )
     assert result.stdout.splitlines() == [
+        f"functions/local-only.js: would be deployed (public) at /local-only, {not_served}",
+        f"assets/local-only.txt: would be deployed (public) at /local-only.txt, {not_served}",
         "/local-only.txt: asset is in the project but not deployed",
         "/deployed-only: function is deployed but not in the project",
         "/local-only: function is in the project but not deployed",
     ]
-    assert result.stderr.splitlines()[-1] == f"3 problem(s) found. {DEPLOY_FIX}"
+    assert result.stderr.splitlines()[-1] == f"5 problem(s) found. {DEPLOY_FIX}"
     json_result = validate(runner, project, deployed, "--json")
-    assert json.loads(json_result.stdout) == [
+    assert json.loads(json_result.stdout)[2:] == [
         {"path": "/local-only.txt", "problem": "asset is in the project but not deployed"},
         {"path": "/deployed-only", "problem": "function is deployed but not in the project"},
         {"path": "/local-only", "problem": "function is in the project but not deployed"},
@@ -251,3 +255,29 @@ def test_difference_reads_as_a_sentence():
         str(deployed_code.Difference("asset", "/a.css", deployed_code.EXTRA))
         == "asset /a.css is deployed but not in the project"
     )
+
+
+def test_a_build_of_another_runtime_or_other_dependencies_differs(runner, account_env, emulator, project, deployed):
+    (project / "package.json").write_text(
+        json.dumps({"name": "flex-handover", "dependencies": {"@twilio/runtime-handler": "2.1.0", "twilio": "6.2.0"}}),
+        encoding="utf-8",
+    )
+    build = redeploy(emulator, deployed, uploads(project), {"twilio": "5.0.0"})
+    build["runtime"] = "node20"  # as a deploy with an older .twilioserverlessrc left it
+    result = validate(runner, project, deployed)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "dependency @twilio/runtime-handler: build is in package.json, not in the build",
+        "dependency twilio: build is 5.0.0 in the build, 6.2.0 in package.json",
+        "runtime: build is node20, not the node22 of .twilioserverlessrc",
+    ]
+    assert result.stderr.splitlines()[-1] == f"3 problem(s) found. {DEPLOY_FIX}"
+    assert writes(emulator) == []
+
+
+def test_a_build_with_the_runtime_and_dependencies_asked_for_passes(runner, account_env, emulator, project, deployed):
+    dependencies = {"@twilio/runtime-handler": "2.1.0", "twilio": "6.2.0"}
+    (project / "package.json").write_text(json.dumps({"name": "flex-handover", "dependencies": dependencies}))
+    redeploy(emulator, deployed, uploads(project), dependencies)
+    result = validate(runner, project, deployed)
+    assert result.exit_code == 0, result.output

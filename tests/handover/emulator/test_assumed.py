@@ -1,5 +1,6 @@
 """Operations the description lacks (`assumed_route`): answered, recorded and struck by faults like any other, never
-checked against a schema. No product needs one today; this module registers one of its own for the tests."""
+checked against a schema. Serverless's uploads are the products' only ones (test_serverless.py tests them); this
+module registers one of its own for the tests."""
 
 from __future__ import annotations
 
@@ -23,8 +24,12 @@ def authorization(account) -> dict:
     return {"authorization": "Basic " + base64.b64encode(f"{account.sid}:{account.auth_token}".encode()).decode()}
 
 
-def test_only_this_module_registers_an_assumed_route():
-    assert list(ASSUMED_ROUTES) == [("conversations", "GET", ASSUMED)]
+def test_only_serverless_uploads_and_this_module_register_assumed_routes():
+    assert sorted(ASSUMED_ROUTES) == [
+        ("conversations", "GET", ASSUMED),
+        ("serverless-upload", "POST", "/v1/Services/{ServiceSid}/Assets/{AssetSid}/Versions"),
+        ("serverless-upload", "POST", "/v1/Services/{ServiceSid}/Functions/{FunctionSid}/Versions"),
+    ]
 
 
 def test_an_assumed_operation_is_answered_and_recorded_and_no_violation(emulator, account):

@@ -1,4 +1,5 @@
-"""validate.check() on a copy of the project: parse, load, export and template checks."""
+"""validate.check() on a copy of the project: parse, load, export and template checks; and
+validate.deployment_problems(): what `twilio serverless:deploy` would serve, against what the project means to."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from handover import contract
+from handover.errors import HandoverError
 from handover.functions import validate
 from handover.functions.validate import Problem
 
@@ -213,3 +215,82 @@ def test_a_function_that_never_finishes_loading_is_a_problem(project, monkeypatc
     monkeypatch.setattr(validate, "LOAD_TIMEOUT", 1.0)
     add_function(project, "functions/x/spin.js", "while (true) {}\n" + HANDLER)
     assert validate.check(project) == [validate.Problem("functions/x/spin.js", "loading it did not finish within 1 s")]
+
+
+# What `twilio serverless:deploy` would serve ------------------------------------------------------------------
+
+NOT_SERVED = (
+    "which the project does not serve: the Serverless Toolkit uploads every .js file under functions/ and every "
+    "file under assets/, so move it out of them"
+)
+
+
+def test_the_toolkit_would_serve_exactly_the_intended_files_of_a_clean_copy_and_of_the_project(project):
+    assert validate.deployment_problems(project) == []
+    assert validate.deployment_problems(REPO) == []
+
+
+def test_a_private_module_made_public_is_named_with_the_name_it_needs(project):
+    (project / "assets/tools/handoff.private.js").rename(project / "assets/tools/handoff.js")
+    assert validate.deployment_problems(project) == [
+        Problem(
+            "assets/tools/handoff.js",
+            "would be deployed public at /tools/handoff.js; it must be private: "
+            "name it assets/tools/handoff.private.js",
+        )
+    ]
+
+
+def test_a_tool_the_toolkit_would_not_deploy_is_missing(project):
+    (project / "functions/tools/studio-handover.js").rename(project / "functions/tools/studio-handover.mjs")
+    assert validate.deployment_problems(project) == [
+        Problem(
+            "functions/tools/studio-handover.js",
+            "is missing: `twilio serverless:deploy` would not serve the function /tools/studio-handover",
+        )
+    ]
+
+
+def test_a_tool_made_protected_must_be_public(project):
+    (project / "functions/tools/flex-handover.js").rename(project / "functions/tools/flex-handover.protected.js")
+    assert validate.deployment_problems(project) == [
+        Problem(
+            "functions/tools/flex-handover.protected.js",
+            "would be deployed protected at /tools/flex-handover; it must be public: name it "
+            "functions/tools/flex-handover.js",
+        )
+    ]
+
+
+def test_any_other_file_under_functions_or_assets_would_be_deployed_too(project):
+    add_function(project, "functions/tools/flex-handover.test.js", HANDLER)
+    (project / "assets/README.md").write_text("notes\n", encoding="utf-8")
+    (project / "functions/notes.md").write_text("not JavaScript: the toolkit leaves it\n", encoding="utf-8")
+    assert validate.deployment_problems(project) == [
+        Problem(
+            "functions/tools/flex-handover.test.js",
+            f"would be deployed (public) at /tools/flex-handover.test, {NOT_SERVED}",
+        ),
+        Problem("assets/README.md", f"would be deployed (public) at /README.md, {NOT_SERVED}"),
+    ]
+
+
+def test_the_folders_of_twilioserverlessrc_name_the_files(project):
+    (project / "assets").rename(project / "static")
+    (project / ".twilioserverlessrc").write_text(
+        '{"runtime": "node22", "functionsFolder": "functions", "assetsFolder": "static"}', encoding="utf-8"
+    )
+    assert validate.deployment_problems(project) == []
+    (project / "static/tools/handover.private.js").unlink()
+    assert validate.deployment_problems(project) == [
+        Problem(
+            "static/tools/handover.private.js",
+            "is missing: `twilio serverless:deploy` would not serve the asset /tools/handover.js",
+        )
+    ]
+
+
+def test_a_module_that_kills_the_checker_is_an_error_not_a_verdict(project):
+    add_function(project, "functions/x/kill.js", f"process.kill(process.pid);\n{HANDLER}")
+    with pytest.raises(HandoverError, match=r"^node stopped \(exit status -15\) while checking the JavaScript\."):
+        validate.check(project)

@@ -93,41 +93,94 @@ def test_the_demo_succeeds(demo):
     assert demo.result.stderr == ""
 
 
-def test_the_demo_runs_on_the_emulator_with_the_new_account(output, demo):
+def test_the_demo_starts_from_the_account_a_user_has_and_a_clean_clone(output, demo):
     lines = section(output, "Handover demo: an AI Assistant hands a web chat customer to a human agent in Flex")
     assert re.fullmatch(
         rf"Twilio: the embedded emulator \(account {demo.account.sid}\), reached through http://127\.0\.0\.1:\d+",
         lines[0],
     )
-    assert re.fullmatch(rf"Deployed \(emulated\): service ZS{SID} at https://{DOMAIN}", lines[1])
-    assert re.fullmatch(rf"AI Assistant: aia_asst_{UUID}", lines[2])
-
-
-def test_env_set_checks_the_routing_then_creates_the_variables_and_the_token_on_the_environment(output):
-    title = next(line for line in output.splitlines() if line.startswith("1. handover env set "))
-    assert re.fullmatch(rf"1\. handover env set --workspace-sid WS{SID} --workflow-sid WW{SID} --remote-only", title)
-    lines = section(output, "1. handover env set")
-    domain = re.search(rf"https://({DOMAIN})", output).group(1)
-    assert lines[:3] == [
-        f"FLEX_WORKSPACE_SID  environment {domain}: created",
-        f"FLEX_WORKFLOW_SID   environment {domain}: created",
-        f"HANDOVER_TOKEN      environment {domain}: created",
+    assert re.fullmatch(
+        rf"The account before you start: Flex \(workspace WS{SID}, workflow WW{SID}\), the customer's conversation "
+        rf"CH{SID} in Conversations service IS{SID}, AI Assistant aia_asst_{UUID}",
+        lines[1],
+    )
+    assert lines[2:] == [
+        "Your project: a clean clone (functions, assets, package.json, .twilioserverlessrc), with a .env holding only "
+        "ACCOUNT_SID and AUTH_TOKEN"
     ]
-    calls = [line for line in lines if TWILIO_CALL.match(line)]
-    assert [re.sub(rf"(WS|WW|ZS|ZE){SID}", r"\1…", call) for call in calls] == [
+
+
+def test_the_toolkit_deploys_the_project_first(output, demo):
+    title = next(line for line in output.splitlines() if line.startswith("1. "))
+    assert title == "1. npm run deploy  (twilio-run deploy: the engine of `twilio serverless:deploy`)"
+    lines = section(output, "1. npm run deploy")
+    [build] = demo.emulator.table("serverless_builds").values()
+    [service] = demo.emulator.table("serverless_services").values()
+    [environment] = demo.emulator.table("serverless_environments").values()
+    assert lines[:7] == [
+        f"Service flex-handover ({service['sid']}), environment {environment['sid']}, build {build['sid']}, "
+        "runtime node22",
+        f"Domain https://{environment['domain_name']}",
+        "[public] /tools/flex-handover",
+        "[public] /tools/studio-handover",
+        "[private] /tools/contract.js",
+        "[private] /tools/handoff.js",
+        "[private] /tools/handover.js",
+    ]
+    assert lines[7] == (
+        f"Wrote .twiliodeployinfo: {demo.account.sid}:us1 → service {service['sid']}, build {build['sid']}"
+    )
+    assert re.fullmatch(DOMAIN, environment["domain_name"])
+    assert (environment["build_sid"], build["status"]) == (build["sid"], "completed")
+    calls = [re.sub(rf"(ZS|ZE|ZH|ZB){SID}", r"\1…", line) for line in lines[8:]]
+    uploads = [call for call in calls if call.startswith("POST https://serverless-upload.twilio.com/")]
+    assert sorted(uploads) == sorted(
+        ["POST https://serverless-upload.twilio.com/v1/Services/ZS…/Functions/ZH…/Versions  ->  201"] * 2
+        + ["POST https://serverless-upload.twilio.com/v1/Services/ZS…/Assets/ZH…/Versions  ->  201"] * 3
+    )
+    assert calls[-5:] == [
+        "POST https://serverless.twilio.com/v1/Services/ZS…/Builds  ->  201",
+        "GET https://serverless.twilio.com/v1/Services/ZS…/Builds/ZB…/Status  ->  200",
+        "GET https://serverless.twilio.com/v1/Services/ZS…/Builds/ZB…/Status  ->  200",
+        "GET https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  200",
+        "POST https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Deployments  ->  201",
+    ]
+    statuses = [
+        r.response["status"]
+        for r in demo.emulator.requests
+        if r.operation == "GET /v1/Services/{ServiceSid}/Builds/{Sid}/Status"
+    ]
+    assert statuses == ["building", "completed"]
+
+
+def test_env_set_finds_the_deployment_checks_the_routing_then_creates_the_variables_and_the_claim_maps(output):
+    title = next(line for line in output.splitlines() if line.startswith("2. handover env set "))
+    assert re.fullmatch(rf"2\. handover env set --workspace-sid WS{SID} --workflow-sid WW{SID}", title)
+    lines = section(output, "2. handover env set")
+    domain = re.search(rf"https://({DOMAIN})", output).group(1)
+    assert re.fullmatch(rf"Found service ZS{SID} \(found by \.twiliodeployinfo \(AC{SID}:us1\)\)", lines[0])
+    assert re.fullmatch(rf"Found environment ZE{SID} at https://{domain}", lines[1])
+    assert lines[2:22] == [
+        f"FLEX_WORKSPACE_SID  .env: created  environment {domain}: created",
+        f"FLEX_WORKFLOW_SID   .env: created  environment {domain}: created",
+        f"HANDOVER_TOKEN      .env: created  environment {domain}: created",
+        *(f"handover-claims-{shard:02d}  Sync service default: created" for shard in range(16)),
+        "22 write(s).",  # 3 in .env, 3 on the environment, 16 Maps
+    ]
+    calls = [re.sub(rf"(WS|WW|ZS|ZE){SID}", r"\1…", line) for line in lines[22:]]
+    assert calls == [
         "GET https://taskrouter.twilio.com/v1/Workspaces/WS…  ->  200",
         "GET https://taskrouter.twilio.com/v1/Workspaces/WS…/Workflows/WW…  ->  200",
         "GET https://taskrouter.twilio.com/v1/Workspaces/WS…/TaskChannels  ->  200",
         "GET https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  200",
-        "POST https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  201",
-        "POST https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  201",
-        "POST https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  201",
+        "GET https://sync.twilio.com/v1/Services/default/Maps  ->  200",
+        *["POST https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  201"] * 3,
+        *["POST https://sync.twilio.com/v1/Services/default/Maps  ->  201"] * 16,
     ]
-    assert lines[-4:] == ["  Key:", '     "HANDOVER_TOKEN"', "  Value:", '     "<redacted>"']
 
 
 def test_tool_register_reads_the_token_then_creates_the_tool_with_it_and_attaches_it(output):
-    lines = section(output, "2. handover tool register")
+    lines = section(output, "3. handover tool register")
     assistant = re.search(rf"aia_asst_{UUID}", output).group(0)
     assert re.fullmatch(rf"tool aia_tool_{UUID}: created on assistant {assistant}", lines[0])
     assert re.fullmatch(rf"  url: https://{DOMAIN}/tools/flex-handover\?token=<redacted>", lines[1])
@@ -155,9 +208,9 @@ def test_the_registered_url_carries_the_environments_token(demo):
 
 
 def test_the_runtime_serves_the_variables_env_set_put_on_the_environment(output):
-    lines = section(output, "3. twilio-run serves the deployed environment")
+    lines = section(output, "4. twilio-run serves the deployed environment")
     assert re.fullmatch(r"Functions: twilio-run at http://127\.0\.0\.1:\d+ \(in-process\)", lines[0])
-    title = next(line for line in output.splitlines() if line.startswith("1. handover env set "))
+    title = next(line for line in output.splitlines() if line.startswith("2. handover env set "))
     assert lines[1:] == [
         "FLEX_WORKSPACE_SID=" + title.split("--workspace-sid ")[1].split()[0],
         "FLEX_WORKFLOW_SID=" + title.split("--workflow-sid ")[1].split()[0],
@@ -165,15 +218,29 @@ def test_the_runtime_serves_the_variables_env_set_put_on_the_environment(output)
     ]
 
 
-def test_the_demo_runs_twilio_run_in_process_on_the_project(demo):
-    assert len(demo.commands) == 1
-    assert demo.commands[0][1] == str(REPO / "node_modules/twilio-run/bin/twilio-run.js")
-    assert demo.commands[0][2:5] == ["start", "--cwd", str(REPO)]
-    assert demo.commands[0][-1] == "--no-fork-process"
+def test_the_demo_deploys_then_runs_twilio_run_in_process_on_what_it_deployed(demo):
+    deploy, start = demo.commands
+    twilio_run = str(REPO / "node_modules/twilio-run/bin/twilio-run.js")
+    assert deploy[1:3] == [twilio_run, "deploy"]
+    clone = deploy[deploy.index("--cwd") + 1]
+    assert deploy[3:] == [
+        "--cwd",
+        clone,
+        "--environment",
+        "dev",
+        "--override-existing-project",
+        "--output-format",
+        "json",
+    ]
+    assert Path(clone).name == "flex-handover" and not Path(clone).is_relative_to(REPO)
+    # The clone's node_modules is the project's, linked: the runtime and the functions' dependencies.
+    assert start[1:5] == [f"{clone}/node_modules/twilio-run/bin/twilio-run.js", "start", "--cwd", clone]
+    assert start[-1] == "--no-fork-process"
+    assert not Path(clone).exists()  # the clone was a scratch directory, removed at the end
 
 
 def test_the_tool_request_carries_the_token_the_session_and_identity_headers_and_the_ai_input(output):
-    lines = section(output, "4. The AI Assistant calls the handover tool")
+    lines = section(output, "5. The AI Assistant calls the handover tool")
     assert re.fullmatch(r"POST http://127\.0\.0\.1:\d+/tools/flex-handover\?token=<redacted>", lines[0])
     assert lines[1] == "Content-Type: application/json"
     assert re.fullmatch(rf"X-Session-Id: webhook:conversations__IS{SID}/CH{SID}", lines[2])
@@ -183,7 +250,7 @@ def test_the_tool_request_carries_the_token_the_session_and_identity_headers_and
 
 
 def test_the_function_looks_up_the_customer_then_creates_the_interaction(output):
-    lines = section(output, "5. The function calls the Twilio API")
+    lines = section(output, "6. The function calls the Twilio API")
     # The handoff's two calls, in order; what else the function reads or records is its own tests' concern.
     calls = [line for line in lines if TWILIO_CALL.match(line)]
     lookups = [
@@ -201,15 +268,15 @@ def test_the_function_looks_up_the_customer_then_creates_the_interaction(output)
 
 
 def test_the_interaction_is_for_the_conversation_of_the_session(output):
-    session = next(line for line in section(output, "4. The AI Assistant") if line.startswith("X-Session-Id: "))
+    session = next(line for line in section(output, "5. The AI Assistant") if line.startswith("X-Session-Id: "))
     conversation = session.rsplit("/", 1)[1]
-    interactions = "\n".join(section(output, "5. The function calls the Twilio API"))
+    interactions = "\n".join(section(output, "6. The function calls the Twilio API"))
     assert f'"media_channel_sid": "{conversation}"' in interactions
     assert f'"conversationSid": "{conversation}",' in interactions
 
 
 def test_the_function_answers_http_200_handed_off(output):
-    lines = section(output, "6. The function answers the AI Assistant")
+    lines = section(output, "7. The function answers the AI Assistant")
     assert lines[0] == "HTTP 200"
     answer = json.loads("\n".join(lines[1:]))
     assert answer["status"] == "handed_off"
@@ -219,15 +286,15 @@ def test_the_function_answers_http_200_handed_off(output):
 
 
 def test_flex_queues_a_task_with_the_customers_name(output):
-    title = next(line for line in output.splitlines() if line.startswith("7. Flex queues a task for a human agent: "))
-    assert re.fullmatch(rf"7\. Flex queues a task for a human agent: WT{SID} \(pending, channel chat\)", title)
-    lines = section(output, "7. Flex queues a task for a human agent")
+    title = next(line for line in output.splitlines() if line.startswith("8. Flex queues a task for a human agent: "))
+    assert re.fullmatch(rf"8\. Flex queues a task for a human agent: WT{SID} \(pending, channel chat\)", title)
+    lines = section(output, "8. Flex queues a task for a human agent")
     assert lines[0] == "Task attributes, as the agent's Flex UI receives them:"
     attributes = json.loads("\n".join(lines[1:]))
     assert attributes["customerName"] == "Ada Lovelace"
     assert attributes["from"] == "Ada Lovelace"
     assert attributes["channelType"] == "web"
-    answer = json.loads("\n".join(section(output, "6. The function answers")[1:]))
+    answer = json.loads("\n".join(section(output, "7. The function answers")[1:]))
     assert attributes["flexInteractionSid"] == answer["interactionSid"]
     assert '"customerName": "Ada Lovelace"' in output
 
@@ -258,9 +325,9 @@ def tac_ids(output: str) -> dict[str, str]:
 def test_tac_setup_makes_exactly_the_writes_the_console_default_state_needs(output, demo):
     ids = tac_ids(output)
     configuration, service, flow = ids["configuration"], ids["service"], ids["flow"]
-    title = next(line for line in output.splitlines() if line.startswith("8. handover tac setup "))
-    assert title == f"8. handover tac setup --address +15005550006 --tac-env tac.env --conversations-service {service}"
-    lines = section(output, "8. handover tac setup")
+    title = next(line for line in output.splitlines() if line.startswith("9. handover tac setup "))
+    assert title == f"9. handover tac setup --address +15005550006 --tac-env tac.env --conversations-service {service}"
+    lines = section(output, "9. handover tac setup")
     assert [line.split(".", 1)[0] for line in lines[:4]] == ["Plan 1", "Plan 2", "Plan 3", "Plan 4"]
     said = "\n".join(lines)
     assert f"orchestrator: conversationsV1Bridge.serviceId: updated (none → {service})" in lines
@@ -305,7 +372,7 @@ def body_lines(value: object) -> list[str]:
 
 def test_tacs_escalation_tool_makes_the_conversation_inactive_then_starts_the_studio_flow(output, demo):
     ids = tac_ids(output)
-    lines = section(output, "9. TAC's escalation tool")
+    lines = section(output, "10. TAC's escalation tool")
     conversation = re.search(rf"conv_conversation_{TTID}", lines[0]).group(0)
     [orchestrated] = demo.emulator.table("orchestrator_conversations").values()
     assert orchestrated["id"] == conversation
@@ -341,15 +408,15 @@ def test_tacs_escalation_tool_makes_the_conversation_inactive_then_starts_the_st
 
 
 def test_the_studio_flow_runs_to_send_to_flex_with_the_handoff_data(output, demo):
-    title = next(line for line in output.splitlines() if line.startswith("10. The Studio flow runs to Send to Flex"))
-    assert re.fullmatch(rf"10\. The Studio flow runs to Send to Flex: a task on workflow WW{SID}, channel chat", title)
+    title = next(line for line in output.splitlines() if line.startswith("11. The Studio flow runs to Send to Flex"))
+    assert re.fullmatch(rf"11\. The Studio flow runs to Send to Flex: a task on workflow WW{SID}, channel chat", title)
     assert title.split("workflow ")[1].split(",")[0] == re.search(rf"--workflow-sid (WW{SID})", output).group(1)
-    lines = section(output, "10. The Studio flow runs to Send to Flex")
+    lines = section(output, "11. The Studio flow runs to Send to Flex")
     assert lines[0] == (
         "Path: Trigger → request_names_conversation → request_has_handoff_data → fetch_participants → "
         "fetch_conversation → orchestrated_conversation → resume_conversation → messaging_to_flex"
     )
-    conversation = re.search(rf"conv_conversation_{TTID}", "\n".join(section(output, "9. TAC's"))).group(0)
+    conversation = re.search(rf"conv_conversation_{TTID}", "\n".join(section(output, "10. TAC's"))).group(0)
     assert lines[1:4] == [
         f"GET https://conversations.twilio.com/v2/Conversations/{conversation}/Participants  ->  200",
         f"GET https://conversations.twilio.com/v2/Conversations/{conversation}  ->  200",
@@ -393,8 +460,8 @@ def test_the_auth_token_is_never_printed(demo):
 def test_the_handover_token_is_never_printed_and_the_handoff_succeeds_with_it(demo, output):
     assert tokens.valid(demo.token) == demo.token
     assert demo.token not in demo.result.output
-    assert output.count("<redacted>") == 5  # its variable's value, the tool's URL twice, step 3, step 4
-    assert section(output, "6. The function answers the AI Assistant")[0] == "HTTP 200"
+    assert output.count("<redacted>") == 4  # the tool's URL twice (step 3), the runtime's variable (4), the call (5)
+    assert section(output, "7. The function answers the AI Assistant")[0] == "HTTP 200"
 
 
 def test_the_runtime_is_stopped_after_the_demo(output):
@@ -407,8 +474,8 @@ def test_the_demo_in_forked_mode_succeeds():
     run = run_demo("--fork")
     result, account, commands = run.result, run.account, run.commands
     assert result.exit_code == 0, result.output
-    assert len(commands) == 1 and commands[0][2] == "start"
-    assert "--no-fork-process" not in commands[0]
+    assert [command[2] for command in commands] == ["deploy", "start"]
+    assert "--no-fork-process" not in commands[1]
     output = result.stdout
     assert re.search(r"Functions: twilio-run at http://127\.0\.0\.1:\d+ \(forked process per request\)", output)
     assert "POST https://flex-api.twilio.com/v1/Interactions  ->  200" in output
@@ -433,7 +500,7 @@ def test_a_failed_handoff_exits_1(monkeypatch):
     assert result.exit_code == 1
     assert "\n   HTTP 502\n" in result.stdout
     assert '"status": "failed"' in result.stdout
-    assert "\n10. The Studio flow runs to Send to Flex: " in result.stdout  # the TAC path runs all the same
+    assert "\n11. The Studio flow runs to Send to Flex: " in result.stdout  # the TAC path runs all the same
     assert result.stderr.startswith("Error: the handoff did not complete (HTTP 502, ")
 
 
@@ -447,7 +514,7 @@ def test_a_workflow_outside_the_workspace_stops_the_demo_at_env_set(monkeypatch)
     monkeypatch.setattr(stack, "seed_flex_account", seed_without_the_workflow)
     result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "demo"], catch_exceptions=False)
     assert result.exit_code == 1
-    assert "2. handover tool register" not in result.stdout
+    assert "3. handover tool register" not in result.stdout
     assert result.stderr.startswith(f"Error: TaskRouter workflow WW{'0' * 32} is not in workspace WS")
     assert result.stderr.endswith("it does not exist in any workspace of this account.\n")
 
