@@ -15,6 +15,7 @@ handlers through the route registry (routes.py) and never imports a product.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 from collections.abc import Callable
 from email import policy
@@ -269,7 +270,10 @@ class Emulator(AccountState):
             return 404, not_found(record.path).body()
         try:
             with self.lock:
+                # A copy, taken under the lock: the answer is what the client got, however the resource changes
+                # later, and the proxy encodes it outside the lock while other requests may change the resource.
                 status, response = handler(call)
+                response = copy.deepcopy(response)
             record.response_headers = dict(call.response_headers)
         except TwilioError as error:
             # An error the handler raised is Twilio's answer too: where the operation describes it, it is checked.
@@ -289,7 +293,8 @@ def _run_assumed(handler: Handler, call: Call) -> Answer:
     """An assumed operation's answer, under the account's lock; a TwilioError it raises as Twilio's error body."""
     try:
         with call.emulator.lock:
-            return handler(call)
+            status, response = handler(call)
+            return status, copy.deepcopy(response)  # as _run_handler's answers
     except TwilioError as error:
         return error.status, styled_error(call.host, call.path, error.body())
 

@@ -325,6 +325,15 @@ def test_valid_traffic_leaves_no_violations(client, emulator, flex):
     assert emulator.violations == []
 
 
+def test_an_answer_is_what_the_client_got_however_the_resource_changes_later(client, emulator, flex):
+    status, fetched = client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")
+    assert (status, fetched["friendly_name"]) == (200, "Flex Task Assignment")
+    emulator.table("workspaces")[flex.workspace_sid]["friendly_name"] = "Renamed"
+    assert fetched["friendly_name"] == "Flex Task Assignment"
+    assert emulator.requests[-1].response["friendly_name"] == "Flex Task Assignment"
+    assert client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[1]["friendly_name"] == "Renamed"
+
+
 def test_a_response_that_breaks_the_description_is_a_violation(client, emulator, flex):
     emulator.table("workspaces")[flex.workspace_sid]["prioritize_queue_order"] = "RANDOM"
     status, _ = client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")

@@ -14,8 +14,7 @@ version's with the link to its content), 201 as the described creates answer; th
 
 **Builds take time.** A build created through the API is `building` until the account's clock has passed its
 creation by the build time (`set_build_seconds`, 1 s by default: the Toolkit, which waits 1 s between status reads,
-finds it building once), then `completed`, or `failed` if `fail_next_build` asked for it; as it changes with no
-request, a build is answered as a copy, so that a recorded answer keeps the status the client got. Its Runtime must be
+finds it building once), then `completed`, or `failed` if `fail_next_build` asked for it. Its Runtime must be
 one of RUNTIMES (Twilio's 82007, Unsupported Runtime, otherwise); without one it is the runtime of the service's
 last completed build, else node22, which Twilio documents as the default for a service not yet deployed.
 Dependencies is JSON text of an array of {name, version}; the Toolkit sends it inside one more pair of double
@@ -25,7 +24,6 @@ may be deployed.
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import timedelta
 
@@ -675,7 +673,7 @@ def list_builds(call: Call):
     _settle_builds(call.emulator)
     service_sid = _service(call, call.params["ServiceSid"])["sid"]
     builds = [b for b in call.emulator.table("serverless_builds").values() if b["service_sid"] == service_sid]
-    return page(call, "builds", copy.deepcopy(builds))
+    return page(call, "builds", builds)
 
 
 @route("serverless", "POST", "/v1/Services/{ServiceSid}/Builds")
@@ -690,12 +688,12 @@ def create_build(call: Call):
     runtime = _runtime(call.emulator, service_sid, body.get("Runtime"))
     build = _new_build(call.emulator, service_sid, function_versions, asset_versions, dependencies, runtime, "building")
     _schedule(call.emulator, build["sid"])
-    return 201, copy.deepcopy(build)
+    return 201, build
 
 
 @route("serverless", "GET", "/v1/Services/{ServiceSid}/Builds/{Sid}")
 def fetch_build(call: Call):
-    return 200, copy.deepcopy(_build(call))
+    return 200, _build(call)
 
 
 @route("serverless", "GET", "/v1/Services/{ServiceSid}/Builds/{Sid}/Status")
