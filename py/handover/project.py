@@ -103,15 +103,26 @@ INTENDED_FILES: dict[tuple[str, str], str] = {
 }
 
 
+def _folder(rc: dict, kind: str) -> str:
+    """The folder the toolkit deploys functions or assets from, as .twilioserverlessrc names it."""
+    return rc.get("functionsFolder", "functions") if kind == "function" else rc.get("assetsFolder", "assets")
+
+
+def source_name(rc: dict, kind: str, path: str, visibility: str) -> str:
+    """The project file the toolkit serves as `path` with `visibility` (deployed_files' inverse), relative to the
+    project whose .twilioserverlessrc is `rc`: e.g. assets/tools/handoff.private.js for the private
+    /tools/handoff.js."""
+    stem, dot, extension = (path + ".js" if kind == "function" else path).rpartition(".")
+    marker = "" if visibility == "public" else f".{visibility}"
+    return f"{_folder(rc, kind)}{stem}{marker}{dot}{extension}"
+
+
 def deployed_files(project_dir: Path) -> list[DeployedFile]:
     """The functions (`.js`, served without the extension) and assets (served as named) the toolkit deploys."""
     rc = read_rc(project_dir)
     found = []
-    for kind, folder in (
-        ("function", rc.get("functionsFolder", "functions")),
-        ("asset", rc.get("assetsFolder", "assets")),
-    ):
-        root = project_dir / folder
+    for kind in ("function", "asset"):
+        root = project_dir / _folder(rc, kind)
         for file in (
             sorted(p for p in root.rglob("*") if p.is_file() and p.name != ".DS_Store") if root.is_dir() else []
         ):

@@ -48,13 +48,18 @@ FOREIGN_VARIABLES = (
 _service_names = itertools.count(1)
 
 
+def point_at(proxy, patch: pytest.MonkeyPatch) -> None:
+    """This process's way to Twilio: the emulator's proxy only, and no credentials from the surrounding shell."""
+    for name in FOREIGN_VARIABLES:
+        patch.delenv(name, raising=False)
+    for name, value in proxy.client_environment().items():
+        patch.setenv(name, value)
+
+
 @pytest.fixture
 def account_env(twilio, emulator, monkeypatch):
     """This process pointed at the emulator as a user's shell would be: the proxy, and the account's credentials."""
-    for name in FOREIGN_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in twilio.proxy.client_environment().items():
-        monkeypatch.setenv(name, value)
+    point_at(twilio.proxy, monkeypatch)
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", emulator.account.sid)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", emulator.account.auth_token)
     return twilio

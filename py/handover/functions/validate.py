@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import HandoverError
-from ..project import INTENDED_FILES, deployed_files, read_rc
+from ..project import INTENDED_FILES, deployed_files, read_rc, source_name
 from . import generate
 
 # Checks every file in one Node process (a process per file cost ~0.1 s each) and writes the outcomes to a result
@@ -179,10 +179,11 @@ def deployment_problems(project_dir: Path) -> list[Problem]:
     """What `twilio serverless:deploy` would serve otherwise than the project means (project.INTENDED_FILES): a file
     missing, served with another visibility, or served although nothing means it to be."""
     found = {(f.kind, f.path): f for f in deployed_files(project_dir)}
+    rc = read_rc(project_dir)
     problems = []
     for (kind, path), visibility in INTENDED_FILES.items():
         file = found.get((kind, path))
-        expected = _source_name(project_dir, kind, path, visibility)
+        expected = source_name(rc, kind, path, visibility)
         if file is None:
             problems.append(
                 Problem(expected, f"is missing: `twilio serverless:deploy` would not serve the {kind} {path}")
@@ -204,15 +205,6 @@ def deployment_problems(project_dir: Path) -> list[Problem]:
         if key not in INTENDED_FILES
     ]
     return problems
-
-
-def _source_name(project_dir: Path, kind: str, path: str, visibility: str) -> str:
-    """The project file the toolkit serves as `path` with `visibility`, e.g. assets/tools/handoff.private.js."""
-    rc = read_rc(project_dir)
-    folder = rc.get("functionsFolder", "functions") if kind == "function" else rc.get("assetsFolder", "assets")
-    stem, dot, extension = (path + ".js" if kind == "function" else path).rpartition(".")
-    marker = "" if visibility == "public" else f".{visibility}"
-    return f"{folder}{stem}{marker}{dot}{extension}"
 
 
 def _relative(project_dir: Path, file: Path) -> str:

@@ -178,7 +178,6 @@ class Stage:
     account: FlexAccount
     assistant_id: str
     project: Path  # a clean copy of the project, with a .env holding the account's credentials only
-    deployed: deploy.ToolkitDeploy | None = None  # what the toolkit's deploy printed
     located: deployment.Deployment | None = None  # found by the setup steps, as `env set` finds it
 
 
@@ -199,10 +198,10 @@ def setup_steps(toolkit_dir: Path, stage: Stage) -> Iterator[Step]:
         ],
     )
     before = len(emulator.requests)
-    stage.deployed = deploy.deploy(stage.project, stage.proxy, toolkit_dir)
+    deployed = deploy.deploy(stage.project, stage.proxy, toolkit_dir)
     yield Step(
         f"1. {deploy.USER_COMMAND}  (twilio-run deploy: the engine of `twilio serverless:deploy`)",
-        stage.deployed.lines()
+        deployed.lines()
         + [
             f"Wrote .twiliodeployinfo: {key} → service {entry['serviceSid']}, build {entry['latestBuild']}"
             for key, entry in read_deploy_info(stage.project).items()

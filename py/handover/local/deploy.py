@@ -19,7 +19,7 @@ from pathlib import Path
 from ..emulator import EmulatorProxy
 from ..errors import HandoverError
 from ..project import ENV_FILE, write_local
-from .runtime import TWILIO_RUN
+from .runtime import QUIET_NODE, TWILIO_RUN
 
 # What the toolkit reads of a project to deploy it; the rest of a clone (py/, tests/, …) it never looks at.
 TOOLKIT_FILES = ("functions", "assets", "package.json", ".twilioserverlessrc")
@@ -118,6 +118,5 @@ def _toolkit_environment(proxy: EmulatorProxy) -> dict[str, str]:
         **kept,
         "HTTP_PROXY": client["HTTP_PROXY"],
         "NODE_EXTRA_CA_CERTS": client["NODE_EXTRA_CA_CERTS"],
-        "NO_UPDATE_NOTIFIER": "1",
-        "FORCE_COLOR": "0",
+        **QUIET_NODE,
     }

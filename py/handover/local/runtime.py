@@ -16,6 +16,8 @@ from pathlib import Path
 from ..errors import HandoverError
 
 TWILIO_RUN = Path("node_modules/twilio-run/bin/twilio-run.js")
+# What twilio-run needs in its environment to print plainly: no update check, no colours.
+QUIET_NODE = {"NO_UPDATE_NOTIFIER": "1", "FORCE_COLOR": "0"}
 START_TIMEOUT = 60.0
 
 
@@ -83,7 +85,7 @@ class LocalRuntime:
         command.append("--no-live")
         if not self.fork:
             command.append("--no-fork-process")
-        environment = {**os.environ, **self.process_env, "NO_UPDATE_NOTIFIER": "1", "FORCE_COLOR": "0"}
+        environment = {**os.environ, **self.process_env, **QUIET_NODE}
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
                 command,

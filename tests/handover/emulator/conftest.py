@@ -12,7 +12,7 @@ from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
 from handover.emulator import Account, Emulator, EmulatorProxy, new_account, spec_directory
-from tests.handover.conftest import FOREIGN_PROXY_VARIABLES
+from tests.handover.conftest import point_at
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 API_KEY_SID = "SK" + "5" * 32
@@ -47,10 +47,7 @@ def emulator(module_emulator) -> Emulator:
 @pytest.fixture
 def proxied(emulator, proxy, monkeypatch) -> EmulatorProxy:
     """The environment a client needs to reach Twilio through the proxy."""
-    for name in FOREIGN_PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in proxy.client_environment().items():
-        monkeypatch.setenv(name, value)
+    point_at(proxy, monkeypatch)
     return proxy
 
 

@@ -29,7 +29,7 @@ from handover.emulator import (
 from handover.emulator.products import serverless
 from handover.local import deploy
 from handover.project import INTENDED_FILES
-from tests.handover.conftest import FOREIGN_VARIABLES
+from tests.handover.conftest import point_at
 
 REPO = Path(__file__).resolve().parents[3]
 SID = "[0-9a-f]{32}"
@@ -87,10 +87,7 @@ def account() -> Account:
 def shell(account):
     """This process pointed at the emulator through the proxy, with no credentials but the clone's .env."""
     with pytest.MonkeyPatch.context() as patch:
-        for name in FOREIGN_VARIABLES:
-            patch.delenv(name, raising=False)
-        for name, value in account.proxy.client_environment().items():
-            patch.setenv(name, value)
+        point_at(account.proxy, patch)
         yield
 
 
