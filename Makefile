@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Twilio's OpenAPI description, fetched by its pinned version and integrity (py/handover/emulator/spec_files.py).
+# Twilio's OpenAPI description, fetched by its pinned version and integrity (py/twilio_emulator/spec_files.py).
 SPEC_FILES := .cache/twilio-oai/.fetched
 
 .PHONY: install demo lint test-js test bench generate validate clean
@@ -13,10 +13,10 @@ SPEC_FILES := .cache/twilio-oai/.fetched
 install: $(VENV)/.installed node_modules/.installed $(SPEC_FILES)
 
 # Python: the handover package and its pinned dependencies, into .venv/
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml py/twilio_emulator/pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or later is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ./py/twilio_emulator -e '.[emulator,bench,test]'
 	touch $@
 
 # Node: twilio, the runtime handler, twilio-run and ESLint, into node_modules/
@@ -28,8 +28,8 @@ node_modules/.installed: package.json package-lock.json
 
 # The twilio-oai JSON files of @twilio/cli-core, `npm pack`ed (no dependency tree), checked and extracted into
 # .cache/twilio-oai/; again only when the pin changes (the module does nothing when the cache is complete).
-$(SPEC_FILES): py/handover/emulator/spec_files.py $(VENV)/.installed
-	$(BIN)/python -c 'import sys; from handover.emulator.spec_files import main; sys.exit(main(sys.argv[1:]))' .
+$(SPEC_FILES): py/twilio_emulator/spec_files.py $(VENV)/.installed
+	$(BIN)/python -c 'import sys; from twilio_emulator.spec_files import main; sys.exit(main(sys.argv[1:]))' .
 	touch $@
 
 demo: install

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from handover import contract
-from handover.emulator import (
+from handover.local.runtime import LocalRuntime
+from handover.local.stack import start_runtime
+from twilio_emulator import (
     Emulator,
     EmulatorProxy,
     FlexAccount,
@@ -23,8 +25,6 @@ from handover.emulator import (
     seed_flex_account,
     spec_directory,
 )
-from handover.local.runtime import LocalRuntime
-from handover.local.stack import start_runtime
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 # The deployment's handover token in every runtime the tests start, and the one call_tool presents.

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from handover import contract
-from handover.emulator import DeployedService, default_sync_service, seed_deployed_service
+from handover.local.stack import seed_deployment
+from twilio_emulator import DeployedService, default_sync_service
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -84,7 +85,7 @@ def api_key(twilio, account_env, monkeypatch) -> str:
 @pytest.fixture
 def deployed(twilio, project) -> DeployedService:
     """The project copy deployed to a new service (a name of its own) with a dev environment."""
-    return seed_deployed_service(twilio.emulator, project, unique_name=f"flex-handover-{next(_service_names)}")
+    return seed_deployment(twilio.emulator, project, unique_name=f"flex-handover-{next(_service_names)}")
 
 
 def writes(emulator) -> list[tuple[str, str, object]]:

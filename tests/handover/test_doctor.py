@@ -15,11 +15,11 @@ from handover import contract
 from handover import doctor as doctor_module
 from handover.account import credentials
 from handover.cli import cli
-from handover.emulator import Fault, add_assistant, set_variable
-from handover.emulator.products import taskrouter
-from handover.emulator.products.serverless import add_environment, deploy_build
 from handover.project import deployed_files
 from tests.handover.conftest import API_KEY_SECRET, add_maps, writes
+from twilio_emulator import Fault, add_assistant, set_variable
+from twilio_emulator.products import taskrouter
+from twilio_emulator.products.serverless import add_environment, deploy_build
 
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
 FUNCTION = "functions/tools/flex-handover.js"

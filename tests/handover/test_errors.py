@@ -28,7 +28,7 @@ INTERNAL = {"handover.studio.checks._RepeatedKey"}
 
 def modules_outside_the_emulator() -> list:
     names = [info.name for info in pkgutil.walk_packages([str(PACKAGE)], "handover.")]
-    return [importlib.import_module(name) for name in names if not name.startswith("handover.emulator")]
+    return [importlib.import_module(name) for name in names if not name.startswith("twilio_emulator")]
 
 
 def exception_classes() -> dict[str, type]:

@@ -16,7 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..emulator import Emulator, EmulatorProxy, FlexAccount, add_assistant, seed_deployed_service
+from twilio_emulator import Emulator, EmulatorProxy, FlexAccount, add_assistant
+
+from ..local.stack import seed_deployment
 from ..project import MARKER
 from . import stats
 
@@ -86,7 +88,7 @@ def account_commands(project_dir: Path, emulator: Emulator, proxy: EmulatorProxy
     """`env set` then `tool register`, each run twice on a new deployment: the requests the emulator counted."""
     with tempfile.TemporaryDirectory(prefix="handover-bench-") as directory:
         project = _project_copy(project_dir, Path(directory))
-        deployed = seed_deployed_service(emulator, project, unique_name="flex-handover-bench")
+        deployed = seed_deployment(emulator, project, unique_name="flex-handover-bench")
         assistant = add_assistant(emulator, "Benchmark Assistant")["id"]
         commands = {
             "env set": ["env", "set", "--workspace-sid", account.workspace_sid, "--workflow-sid", account.workflow_sid],

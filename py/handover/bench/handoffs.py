@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from ..emulator import Emulator, FlexAccount, RecordedRequest, add_conversation
+from twilio_emulator import Emulator, FlexAccount, RecordedRequest, add_conversation
+
 from . import stats
 from .calls import WRONG_TOKEN, Answer, Caller, call_together
 

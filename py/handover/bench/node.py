@@ -13,7 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from ..emulator import Emulator, EmulatorProxy, FlexAccount
+from twilio_emulator import Emulator, EmulatorProxy, FlexAccount
+
 from ..errors import HandoverError
 from . import stats
 

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
+from twilio_emulator import Limits
+
 from ..account import tokens
-from ..emulator import Limits
 from ..errors import HandoverError
 from ..local.stack import emulated_account, start_runtime
 from ..project import read_package_json

@@ -16,8 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
+from twilio_emulator import Limits
+
 from .. import contract
-from ..emulator import Limits
 from . import stats
 from .calls import Answer
 from .handoffs import ALREADY_HANDED_OFF, HANDED_OFF, Stage, interactions_per_conversation, new_conversations

@@ -18,9 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .. import contract, printers
-from ..account import assistant_tool, credentials, deployment, routing, tokens, variables
-from ..emulator import (
+from twilio_emulator import (
     Emulator,
     EmulatorProxy,
     FlexAccount,
@@ -35,7 +33,10 @@ from ..emulator import (
     set_operation_timing,
     studio_executions,
 )
-from ..emulator.products import serverless
+from twilio_emulator.products import serverless
+
+from .. import contract, printers
+from ..account import assistant_tool, credentials, deployment, routing, tokens, variables
 from ..errors import HandoverError
 from ..project import ENV_FILE, read_deploy_info, read_local
 from ..tac import addresses as tac_addresses

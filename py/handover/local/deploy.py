@@ -16,7 +16,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..emulator import EmulatorProxy
+from twilio_emulator import EmulatorProxy
+
 from ..errors import HandoverError
 from ..project import ENV_FILE, write_local
 from .runtime import QUIET_NODE, TWILIO_RUN

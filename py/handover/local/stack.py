@@ -6,16 +6,20 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..emulator import (
+from twilio_emulator import (
+    DeployedService,
     Emulator,
     EmulatorProxy,
     FlexAccount,
     SpecNotFound,
     new_account,
+    seed_deployed_service,
     seed_flex_account,
     spec_directory,
 )
+
 from ..errors import HandoverError
+from ..project import deployed_files, read_package_json
 from .runtime import LocalRuntime
 
 
@@ -43,6 +47,12 @@ def function_environment(
         **config,
     }
     return {key: value for key, value in values.items() if value is not None}
+
+
+def seed_deployment(emulator: Emulator, project_dir: Path, unique_name: str = "flex-handover") -> DeployedService:
+    """A new service whose dev environment runs a build of the project, as `twilio serverless:deploy` leaves it."""
+    dependencies = read_package_json(project_dir).get("dependencies", {})
+    return seed_deployed_service(emulator, deployed_files(project_dir), dependencies, unique_name)
 
 
 def start_runtime(

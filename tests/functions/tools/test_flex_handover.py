@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from handover import contract
-from handover.emulator import Fault, add_conversation
-from handover.emulator.products import taskrouter
 from tests.conftest import HANDOVER_TOKEN
+from twilio_emulator import Fault, add_conversation
+from twilio_emulator.products import taskrouter
 
 INTERACTIONS = "POST /v1/Interactions"
 CLAIM = "POST /v1/Services/{ServiceSid}/Maps/{MapSid}/Items"

@@ -13,9 +13,9 @@ import urllib.parse
 import pytest
 from twilio.request_validator import RequestValidator
 
-from handover.emulator import add_conversation
 from tests.conftest import HANDOVER_TOKEN
 from tests.functions.tools.test_flex_handover import INTERACTIONS
+from twilio_emulator import add_conversation
 
 # The domain the signature tests' runtime answers as, as a deployed environment's DOMAIN_NAME.
 DOMAIN_NAME = "flex-handover-1234-dev.twil.io"

@@ -17,15 +17,6 @@ import pytest
 
 from handover import contract
 from handover.bench.stats import sequential_rounds
-from handover.emulator import (
-    Fault,
-    Limits,
-    add_conversation,
-    add_sync_map_item,
-    conversation_attributes,
-    set_conversation_attributes,
-    sync_map_items,
-)
 from tests.functions.tools.test_flex_handover import (
     CLAIM,
     HANDOFF_REQUESTS,
@@ -34,6 +25,15 @@ from tests.functions.tools.test_flex_handover import (
     READ_CONVERSATION,
     USER_LOOKUP,
     handoff_requests,
+)
+from twilio_emulator import (
+    Fault,
+    Limits,
+    add_conversation,
+    add_sync_map_item,
+    conversation_attributes,
+    set_conversation_attributes,
+    sync_map_items,
 )
 
 READ_CLAIM = "GET /v1/Services/{ServiceSid}/Maps/{MapSid}/Items/{Key}"

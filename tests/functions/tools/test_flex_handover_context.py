@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from handover.emulator import add_conversation
 from tests.functions.tools.test_flex_handover import INTERACTIONS, RecentTimestamp
+from twilio_emulator import add_conversation
 
 LONG_REASON, LONG_SUMMARY = 500, 4000  # contract.MAX_REASON_LENGTH, contract.MAX_SUMMARY_LENGTH
 STATIC = {"department": "support", "priority": "normal", "skills": ["billing", "refunds"]}

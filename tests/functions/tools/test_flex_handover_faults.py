@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from handover import contract
-from handover.emulator import Fault, add_conversation, conversation_attributes, sync_map_items
+from twilio_emulator import Fault, add_conversation, conversation_attributes, sync_map_items
 
 DEADLINE_MS, ATTEMPT_TIMEOUT_MS = 1500, 250
 PAST_THE_TIMEOUT = 0.3  # seconds: Twilio answers after the client gave up, but well before two attempt timeouts

@@ -15,15 +15,15 @@ from urllib.parse import urlencode
 import pytest
 
 from handover import contract
-from handover.emulator import (
+from tests.conftest import HANDOVER_TOKEN
+from tests.functions.tools.test_flex_handover import RecentTimestamp
+from twilio_emulator import (
     add_conversation,
     add_sync_map_item,
     conversation_attributes,
     studio_executions,
     sync_map_items,
 )
-from tests.conftest import HANDOVER_TOKEN
-from tests.functions.tools.test_flex_handover import RecentTimestamp
 
 PATH = "/tools/studio-handover"
 FROM_ADDRESS = "+15550001111"

@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 import pytest
 
 from handover import contract
-from handover.emulator import Fault, add_conversation, studio_executions, sync_map_items
 from tests.functions.tools.test_studio_handover import (
     CLAIM,
     EXECUTIONS,
@@ -21,6 +20,7 @@ from tests.functions.tools.test_studio_handover import (
     executions_for,
     headers_for,
 )
+from twilio_emulator import Fault, add_conversation, studio_executions, sync_map_items
 
 DEADLINE_MS, ATTEMPT_TIMEOUT_MS = 1500, 250
 PAST_THE_TIMEOUT = 0.3  # seconds: Twilio answers after the client gave up, but well before two attempt timeouts

@@ -10,8 +10,8 @@ from twilio.rest import Client
 
 from handover.account import assistant_tool
 from handover.cli import cli
-from handover.emulator import Fault, add_assistant, set_variable
 from tests.handover.conftest import writes
+from twilio_emulator import Fault, add_assistant, set_variable
 
 ASSISTANTS = "https://assistants.twilio.com/v1"
 DESCRIPTION = (

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from handover.account import deployed_code
 from handover.cli import cli
-from handover.emulator.products.serverless import add_environment, deploy_build
 from handover.project import deployed_files
 from tests.handover.conftest import writes
+from twilio_emulator.products.serverless import add_environment, deploy_build
 
 FUNCTION = "functions/tools/flex-handover.js"
 CONTRACT = "assets/tools/contract.private.js"

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from handover.account import deployment
 from handover.account.credentials import Credentials
 from handover.cli import cli
-from handover.emulator import Fault
-from handover.emulator.products import serverless
 from tests.handover.conftest import API_KEY_SECRET
+from twilio_emulator import Fault
+from twilio_emulator.products import serverless
 
 MISSING_SERVICE = "ZS" + "0" * 32
 BUILD = "ZB" + "b" * 32

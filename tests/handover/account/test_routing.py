@@ -7,8 +7,8 @@ from twilio.base.exceptions import TwilioRestException
 
 from handover.account import credentials, routing
 from handover.account.routing import RoutingProblem
-from handover.emulator import Fault
-from handover.emulator.products import taskrouter
+from twilio_emulator import Fault
+from twilio_emulator.products import taskrouter
 
 MISSING_WORKSPACE = "WS" + "0" * 32
 MISSING_WORKFLOW = "WW" + "0" * 32

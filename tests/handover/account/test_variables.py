@@ -14,9 +14,9 @@ from dotenv import dotenv_values
 from handover import contract
 from handover.account import credentials, tokens, variables
 from handover.cli import cli
-from handover.emulator import Fault, set_variable
-from handover.emulator.products import taskrouter
 from tests.handover.conftest import add_maps, writes
+from twilio_emulator import Fault, set_variable
+from twilio_emulator.products import taskrouter
 
 MISSING_WORKSPACE = "WS" + "0" * 32
 MISSING_WORKFLOW = "WW" + "0" * 32

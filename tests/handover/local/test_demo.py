@@ -18,9 +18,9 @@ from click.testing import CliRunner, Result
 
 from handover.account import tokens
 from handover.cli import cli
-from handover.emulator import Account, Emulator, Fault, FlexAccount, address_configuration, orchestrator_configuration
 from handover.local import demo as walkthrough
 from handover.local import runtime, stack
+from twilio_emulator import Account, Emulator, Fault, FlexAccount, address_configuration, orchestrator_configuration
 
 REPO = Path(__file__).resolve().parents[3]
 SID = "[0-9a-f]{32}"
@@ -520,11 +520,11 @@ def test_a_workflow_outside_the_workspace_stops_the_demo_at_env_set(monkeypatch)
 
 
 def test_a_missing_openapi_description_exits_1(monkeypatch, tmp_path):
-    monkeypatch.setenv("HANDOVER_OPENAPI_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("TWILIO_EMULATOR_OPENAPI_DIR", str(tmp_path / "none"))
     result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "demo"], catch_exceptions=False)
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: Twilio's OpenAPI description was not found in ")
-    assert "HANDOVER_OPENAPI_DIR" in result.stderr
+    assert "TWILIO_EMULATOR_OPENAPI_DIR" in result.stderr
 
 
 def test_keep_running_prints_a_working_curl_command_that_reads_the_token_from_a_private_file(monkeypatch):

@@ -16,20 +16,20 @@ from click.testing import CliRunner
 from dotenv import dotenv_values
 
 from handover.cli import cli
-from handover.emulator import (
+from handover.local import deploy
+from handover.local.stack import seed_deployment
+from handover.project import INTENDED_FILES
+from tests.handover.conftest import point_at
+from twilio_emulator import (
     Emulator,
     EmulatorProxy,
     FlexAccount,
     add_assistant,
     new_account,
-    seed_deployed_service,
     seed_flex_account,
     spec_directory,
 )
-from handover.emulator.products import serverless
-from handover.local import deploy
-from handover.project import INTENDED_FILES
-from tests.handover.conftest import point_at
+from twilio_emulator.products import serverless
 
 REPO = Path(__file__).resolve().parents[3]
 SID = "[0-9a-f]{32}"
@@ -272,7 +272,7 @@ def test_the_seeded_deployment_other_tests_start_from_is_what_the_toolkit_leaves
     """The tests and the bench seed a deployment (scenario.seed_deployed_service) to save a deploy each: it must
     leave the build the toolkit's deploy leaves."""
     emulator = account.emulator
-    seeded = seed_deployed_service(emulator, REPO, unique_name="flex-handover-seeded")
+    seeded = seed_deployment(emulator, REPO, unique_name="flex-handover-seeded")
     by_toolkit, by_seed = build_of(account, first.result.build_sid), build_of(account, seeded.build_sid)
     assert served(by_seed) == served(by_toolkit) == EXPECTED_FILES
     assert (by_seed["runtime"], by_seed["dependencies"], by_seed["status"]) == (

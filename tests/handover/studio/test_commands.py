@@ -11,10 +11,10 @@ from dotenv import dotenv_values
 
 from handover.account import tokens
 from handover.cli import cli
-from handover.emulator import Fault
-from handover.emulator.products import studio
 from handover.studio import render
 from tests.handover.conftest import writes
+from twilio_emulator import Fault
+from twilio_emulator.products import studio
 
 FLOW_FILE = "studio/agent-handoff.json"
 FROM_ADDRESS = "+15551230000"

@@ -7,7 +7,8 @@ import json
 import pytest
 from twilio.rest import Client
 
-from handover.emulator import (
+from handover.studio.render import CALL_FAILED_MESSAGE, MESSAGING_FAILED_MESSAGE, FlowParameters, definition
+from twilio_emulator import (
     Fault,
     FlowRunError,
     add_conversation,
@@ -18,8 +19,8 @@ from handover.emulator import (
     run_rest,
     studio_executions,
 )
-from handover.emulator.products import taskrouter
-from handover.emulator.studio_flow import (
+from twilio_emulator.products import taskrouter
+from twilio_emulator.studio_flow import (
     LIQUID,
     LIQUID_STRINGS_AS_IS,
     FlexHandoff,
@@ -28,7 +29,6 @@ from handover.emulator.studio_flow import (
     SentMessage,
     Step,
 )
-from handover.studio.render import CALL_FAILED_MESSAGE, MESSAGING_FAILED_MESSAGE, FlowParameters, definition
 
 CUSTOMER, SENDER = "+15005550006", "+15005550001"
 CALLER, CALLED, CALL_SID = "+15005550009", "+15005550002", "CA" + "1" * 32

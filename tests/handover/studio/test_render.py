@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from handover.emulator.studio_flow import LIQUID, LIQUID_STRINGS_AS_IS
 from handover.studio import checks, render
+from twilio_emulator.studio_flow import LIQUID, LIQUID_STRINGS_AS_IS
 
 WORKFLOW = "WW" + "1" * 32
 MESSAGING_CHANNEL = "TC" + "2" * 32

@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from handover.cli import cli
-from handover.emulator import (
+from handover.tac import summaries
+from twilio_emulator import (
     OperationTiming,
     add_intelligence_configuration,
     address_configuration,
@@ -19,8 +20,7 @@ from handover.emulator import (
     set_operation_timing,
     summary_operator,
 )
-from handover.emulator.products import conversations
-from handover.tac import summaries
+from twilio_emulator.products import conversations
 
 NUMBER = "+15005550006"
 

@@ -11,7 +11,7 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from handover.emulator import EmulatorProxy, Fault, FlexAccount, seed_flex_account
+from twilio_emulator import EmulatorProxy, Fault, FlexAccount, seed_flex_account
 
 TASKROUTER = "taskrouter.twilio.com"
 

@@ -10,8 +10,8 @@ import pytest
 import requests
 from twilio.rest.intelligence.v3.configuration import ConfigurationList
 
-from handover.emulator import add_intelligence_configuration, new_account, summary_operator, twilio_operators
-from handover.emulator.formats import iso
+from twilio_emulator import add_intelligence_configuration, new_account, summary_operator, twilio_operators
+from twilio_emulator.formats import iso
 
 START = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 CREATED = iso(START)

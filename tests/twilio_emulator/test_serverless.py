@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from handover.emulator import DeployedService, seed_deployed_service, set_variable
-from handover.emulator.products import serverless
-from handover.emulator.products.serverless import fail_next_build, set_build_seconds
+from handover.local.stack import seed_deployment
 from handover.project import DeployedFile
+from twilio_emulator import DeployedService, set_variable
+from twilio_emulator.products import serverless
+from twilio_emulator.products.serverless import fail_next_build, set_build_seconds
 
-PROJECT_DIR = Path(__file__).resolve().parents[3]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 FLEX_HANDOVER_SOURCE = (PROJECT_DIR / "functions/tools/flex-handover.js").read_text(encoding="utf-8")
 NOW = "2026-01-02T03:04:05Z"
 SERVICES = "https://serverless.twilio.com/v1/Services"
@@ -42,7 +43,7 @@ def frozen_clock(monkeypatch):
 
 @pytest.fixture
 def deployed(emulator) -> DeployedService:
-    return seed_deployed_service(emulator, PROJECT_DIR)
+    return seed_deployment(emulator, PROJECT_DIR)
 
 
 def last_answer(emulator) -> tuple[int, object]:
@@ -1023,7 +1024,7 @@ def test_a_completed_build_is_deployed_to_the_environment(twilio, emulator, refu
 def test_only_a_completed_build_of_the_service_is_deployed(twilio, emulator, refused, deployed):
     service = twilio.serverless.v1.services(deployed.service_sid)
     building = service.builds.create(**build_request(emulator))
-    other = seed_deployed_service(emulator, PROJECT_DIR, unique_name="other-service")
+    other = seed_deployment(emulator, PROJECT_DIR, unique_name="other-service")
     environment = service.environments(deployed.environment_sid)
     for arguments, message in [
         (
@@ -1060,7 +1061,7 @@ def test_files_deploy_with_the_toolkits_paths_and_visibility(twilio, emulator, t
             "assets/.DS_Store": "skipped by the Toolkit",
         },
     )
-    deployed = seed_deployed_service(emulator, tmp_path, unique_name="toolkit-paths")
+    deployed = seed_deployment(emulator, tmp_path, unique_name="toolkit-paths")
 
     build = twilio.serverless.v1.services("toolkit-paths").builds(deployed.build_sid).fetch()
     assert sorted((v["path"], v["visibility"]) for v in build.function_versions) == [

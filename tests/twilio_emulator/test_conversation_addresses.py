@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handover.emulator import FlexAccount, address_configuration, seed_flex_account, seed_flex_messaging_address
-from handover.emulator.products import conversation_addresses
+from twilio_emulator import FlexAccount, address_configuration, seed_flex_account, seed_flex_messaging_address
+from twilio_emulator.products import conversation_addresses
 
 NOW = "2026-01-02T03:04:05Z"
 ADDRESSES = "https://conversations.twilio.com/v1/Configuration/Addresses"

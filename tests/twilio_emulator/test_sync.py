@@ -11,7 +11,7 @@ import pytest
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from handover.emulator import add_sync_map, add_sync_map_item, default_sync_service, sync_map_items
+from twilio_emulator import add_sync_map, add_sync_map_item, default_sync_service, sync_map_items
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 SERVICES = "https://sync.twilio.com/v1/Services"

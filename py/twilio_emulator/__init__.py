@@ -96,10 +96,10 @@ __all__ = [
 
 
 def spec_directory(project_dir: Path) -> Path:
-    """Where Twilio's OpenAPI description is: HANDOVER_OPENAPI_DIR, else the cache `make install` fills in the project.
+    """Where Twilio's OpenAPI description is: TWILIO_EMULATOR_OPENAPI_DIR, else the cache under project_dir.
 
     The cache is `.cache/twilio-oai/cli-core-<version>/`, the twilio-oai files of the pinned `@twilio/cli-core`
     (spec_files.py).
     """
-    configured = os.environ.get("HANDOVER_OPENAPI_DIR")
+    configured = os.environ.get("TWILIO_EMULATOR_OPENAPI_DIR")
     return Path(configured) if configured else project_dir / SPEC_PACKAGE_PATH

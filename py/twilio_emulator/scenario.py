@@ -5,10 +5,9 @@ messaging address and a Conversation Orchestrator configuration as their Console
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from ..project import deployed_files, read_package_json
 from .pipeline import Emulator
 from .products import conversation_addresses, conversations, flex, orchestrator, serverless, studio, taskrouter
 from .state import Account
@@ -156,13 +155,18 @@ class DeployedService:
     build_sid: str
 
 
-def seed_deployed_service(emulator: Emulator, project_dir: Path, unique_name: str = "flex-handover") -> DeployedService:
-    """A new service whose dev environment runs a build of the project's functions and assets."""
-    dependencies = read_package_json(project_dir).get("dependencies", {})
+def seed_deployed_service(
+    emulator: Emulator,
+    files: Sequence,
+    dependencies: Mapping[str, str],
+    unique_name: str = "flex-handover",
+) -> DeployedService:
+    """A new service whose dev environment runs a build of these files, as a deploy of a project leaves it.
+
+    `files` and `dependencies` are as serverless.deploy_build takes them: the caller reads them from its project.
+    """
     with emulator.lock:
         service = serverless.add_service(emulator, unique_name)
         environment = serverless.add_environment(emulator, service["sid"])
-        build = serverless.deploy_build(
-            emulator, service["sid"], environment["sid"], deployed_files(project_dir), dependencies
-        )
+        build = serverless.deploy_build(emulator, service["sid"], environment["sid"], files, dependencies)
     return DeployedService(service["sid"], environment["sid"], environment["domain_name"], build["sid"])

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from handover.emulator import FlexAccount, seed_flex_account
-from handover.emulator.products import flex, taskrouter
+from twilio_emulator import FlexAccount, seed_flex_account
+from twilio_emulator.products import flex, taskrouter
 
 NOW = "2026-01-02T03:04:05Z"
 RFC_2822 = (

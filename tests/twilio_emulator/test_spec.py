@@ -1,4 +1,4 @@
-"""Unit tests of handover.emulator.spec: finding operations in twilio-oai and checking requests and responses."""
+"""Unit tests of twilio_emulator.spec: finding operations in twilio-oai and checking requests and responses."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from handover.emulator import SPEC_PACKAGE_PATH, SpecNotFound, spec_directory
-from handover.emulator.spec import Spec, SpecDocument
+from twilio_emulator import SPEC_PACKAGE_PATH, SpecNotFound, spec_directory
+from twilio_emulator.spec import Spec, SpecDocument
 
-PROJECT_DIR = Path(__file__).resolve().parents[3]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 FORM = "application/x-www-form-urlencoded"
 
 SERVICE_SID = "IS" + "a" * 32
@@ -34,13 +34,13 @@ def form(pairs) -> bytes:
 
 
 def test_spec_directory_is_the_cache_make_install_fills(monkeypatch):
-    monkeypatch.delenv("HANDOVER_OPENAPI_DIR", raising=False)
+    monkeypatch.delenv("TWILIO_EMULATOR_OPENAPI_DIR", raising=False)
     assert spec_directory(PROJECT_DIR) == PROJECT_DIR / ".cache/twilio-oai/cli-core-9.0.0"
     assert SPEC_PACKAGE_PATH == Path(".cache/twilio-oai/cli-core-9.0.0")
 
 
 def test_spec_directory_follows_handover_openapi_dir(monkeypatch, tmp_path):
-    monkeypatch.setenv("HANDOVER_OPENAPI_DIR", str(tmp_path))
+    monkeypatch.setenv("TWILIO_EMULATOR_OPENAPI_DIR", str(tmp_path))
     assert spec_directory(PROJECT_DIR) == tmp_path
 
 

@@ -1,4 +1,4 @@
-"""Twilio's load limits in the emulator (handover.emulator.limits), driven through `Emulator.handle` without sockets."""
+"""Twilio's load limits in the emulator (twilio_emulator.limits), driven through `Emulator.handle` without sockets."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from handover.emulator import (
+from twilio_emulator import (
     Emulator,
     Fault,
     Limits,
@@ -25,7 +25,7 @@ from handover.emulator import (
     sync_map_items,
 )
 
-SPEC_DIR = spec_directory(Path(__file__).resolve().parents[3])
+SPEC_DIR = spec_directory(Path(__file__).resolve().parents[2])
 SYNC = "sync.twilio.com"
 MAPS = "/v1/Services/default/Maps"
 CLAIMS = "handover-claims"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from handover.emulator import Emulator, new_account, products, spec_directory
-from handover.emulator.state import DECLARED_TABLES, UnknownTable, declare_tables
+from twilio_emulator import Emulator, new_account, products, spec_directory
+from twilio_emulator.state import DECLARED_TABLES, UnknownTable, declare_tables
 
-PROJECT_DIR = Path(__file__).resolve().parents[3]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 PRODUCT_MODULES = [
     importlib.import_module(f"{products.__name__}.{module.name}") for module in pkgutil.iter_modules(products.__path__)
@@ -53,7 +53,7 @@ def test_an_unknown_table_is_not_a_key_error_so_no_handling_of_a_missing_resourc
 
 
 def test_a_table_another_product_declared_cannot_be_declared_again():
-    owners = r"handover\.emulator\.products\.taskrouter and tests"
+    owners = r"twilio_emulator\.products\.taskrouter and tests"
     with pytest.raises(ValueError, match=rf"table 'tasks' is declared by both {owners}"):
         declare_tables("tests", "tasks")
 

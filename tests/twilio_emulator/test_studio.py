@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from twilio.base.exceptions import TwilioException
 
-from handover.emulator import TwilioError, add_flow, studio_executions
+from twilio_emulator import TwilioError, add_flow, studio_executions
 
 FLOWS = "https://studio.twilio.com/v2/Flows"
 UNKNOWN_FLOW = "FW" + "0" * 32

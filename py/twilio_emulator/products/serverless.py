@@ -130,8 +130,8 @@ def deploy_build(
 ) -> dict:
     """Deploy files to the environment, as `twilio serverless:deploy` does; the build is completed at once.
 
-    `files` hold kind ("function" or "asset"), path, visibility and content, as the Toolkit maps
-    the project (handover.project.deployed_files). `dependencies` are package.json's, name → version.
+    `files` have the attributes kind ("function" or "asset"), path (the Serverless path), visibility and content,
+    as the toolkit maps a project's files. `dependencies` are package.json's, name → version.
     """
     function_versions = [_version(emulator, service_sid, f) for f in files if f.kind == "function"]
     asset_versions = [_version(emulator, service_sid, f) for f in files if f.kind == "asset"]

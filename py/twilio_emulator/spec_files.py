@@ -1,6 +1,6 @@
 """Twilio's OpenAPI description, fetched: the twilio-oai JSON files the Twilio CLI ships in `@twilio/cli-core`.
 
-`python -m handover.emulator.spec_files` (`make install` runs it) packs the pinned version with `npm pack`, which
+`python -m twilio_emulator.spec_files` (`make install` runs it) packs the pinned version with `npm pack`, which
 downloads the one tarball and installs nothing (no dependency tree), checks the tarball against the pinned
 integrity, and extracts only the JSON files of `package/src/services/twilio-api/` into a git-ignored cache in the
 project, `.cache/twilio-oai/cli-core-<version>/`. A cache that is already complete is left alone: no npm, no network.

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from requests.exceptions import ConnectionError as DroppedByServer
 
-from handover.emulator import Fault, FlexAccount, add_conversation, seed_flex_account
-from handover.emulator.products import taskrouter
+from twilio_emulator import Fault, FlexAccount, add_conversation, seed_flex_account
+from twilio_emulator.products import taskrouter
 
 UNKNOWN_WORKSPACE = "WS" + "0" * 32
 OUTSIDE_SUBSET = (

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from handover.emulator import spec_files
-from handover.emulator.spec_files import SpecFilesError
+from twilio_emulator import spec_files
+from twilio_emulator.spec_files import SpecFilesError
 
-PROJECT_DIR = Path(__file__).resolve().parents[3]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 TWILIO_API = "package/src/services/twilio-api/"
 
 
@@ -155,5 +155,5 @@ def test_main_says_what_it_did_and_exits_1_on_a_failure(tmp_path, packed, monkey
 
 
 def test_the_projects_cache_is_complete():
-    """`make install` (or `python -m handover.emulator.spec_files`) filled it: the rest of the suite reads it."""
+    """`make install` (or `python -m twilio_emulator.spec_files`) filled it: the rest of the suite reads it."""
     assert spec_files.is_complete(spec_files.cache_directory(PROJECT_DIR))

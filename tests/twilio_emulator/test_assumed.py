@@ -8,8 +8,8 @@ import base64
 
 import pytest
 
-from handover.emulator import Fault
-from handover.emulator.routes import ASSUMED_ROUTES, Call, assumed_route
+from twilio_emulator import Fault
+from twilio_emulator.routes import ASSUMED_ROUTES, Call, assumed_route
 
 ASSUMED = "/v2/EmulatorTests/{Id}"
 URL = "https://conversations.twilio.com/v2/EmulatorTests/abc"

@@ -10,7 +10,7 @@ import pytest
 import requests
 from twilio.rest.conversations.v2.configuration import ConfigurationList
 
-from handover.emulator import (
+from twilio_emulator import (
     Fault,
     FlexAccount,
     OperationTiming,
@@ -25,7 +25,7 @@ from handover.emulator import (
     set_operation_timing,
     summary_operator,
 )
-from handover.emulator.formats import iso
+from twilio_emulator.formats import iso
 
 START = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 CREATED = iso(START)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from handover.emulator import FlexAccount, conversation_attributes, seed_flex_account, set_conversation_attributes
-from handover.emulator.products import conversations
+from twilio_emulator import FlexAccount, conversation_attributes, seed_flex_account, set_conversation_attributes
+from twilio_emulator.products import conversations
 
 CREATED = "2026-01-02T03:04:05Z"
 UPDATED = "2026-01-02T03:09:05Z"

@@ -273,7 +273,7 @@ class Spec:
             raise SpecNotFound(
                 f"Twilio's OpenAPI description was not found in {directory}. "
                 "Run `make install` (it fetches the twilio-oai files of the pinned @twilio/cli-core into "
-                f"{SPEC_PACKAGE_PATH}) or point HANDOVER_OPENAPI_DIR at a folder of twilio_*.json files."
+                f"{SPEC_PACKAGE_PATH}) or point TWILIO_EMULATOR_OPENAPI_DIR at a folder of twilio_*.json files."
             )
         self.directory = directory
         self._hosts = _documents_by_host(directory.resolve(), _signature(directory))

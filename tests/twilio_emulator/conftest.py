@@ -11,10 +11,10 @@ import pytest
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
-from handover.emulator import Account, Emulator, EmulatorProxy, new_account, spec_directory
 from tests.handover.conftest import point_at
+from twilio_emulator import Account, Emulator, EmulatorProxy, new_account, spec_directory
 
-PROJECT_DIR = Path(__file__).resolve().parents[3]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 API_KEY_SID = "SK" + "5" * 32
 API_KEY_SECRET = "api-key-secret-" + "7" * 17
 

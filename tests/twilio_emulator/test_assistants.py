@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from handover.emulator import add_assistant
-from handover.emulator.products import assistants
+from twilio_emulator import add_assistant
+from twilio_emulator.products import assistants
 
 ASSISTANTS = "https://assistants.twilio.com/v1"
 NOW = "2026-01-02T03:04:05Z"

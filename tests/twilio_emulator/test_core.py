@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from handover.emulator import (
+from twilio_emulator import (
     Account,
     Emulator,
     Fault,
@@ -25,11 +25,11 @@ from handover.emulator import (
     seed_flex_account,
     spec_directory,
 )
-from handover.emulator.faults import DroppedConnection
-from handover.emulator.products import conversations, taskrouter
-from handover.emulator.state import DECLARED_TABLES
+from twilio_emulator.faults import DroppedConnection
+from twilio_emulator.products import conversations, taskrouter
+from twilio_emulator.state import DECLARED_TABLES
 
-PROJECT_DIR = Path(__file__).resolve().parents[3]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 SPEC_DIR = spec_directory(PROJECT_DIR)
 
 FLEX = "flex-api.twilio.com"
