@@ -7,6 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Twilio's OpenAPI description, fetched by its pinned version and integrity (py/twilio_emulator/spec_files.py).
 SPEC_FILES := .cache/twilio-oai/.fetched
+# pytest's workers (pytest-xdist), each with its own emulator and runtimes: the tests mostly wait on loopback
+# requests and child processes, so twice the cores of a 2-core machine keep both busy. PYTEST_WORKERS=0 runs in one.
+PYTEST_WORKERS ?= 4
 
 .PHONY: install demo lint test-js test bench generate validate clean
 
@@ -29,7 +32,7 @@ node_modules/.installed: package.json package-lock.json
 # The twilio-oai JSON files of @twilio/cli-core, `npm pack`ed (no dependency tree), checked and extracted into
 # .cache/twilio-oai/; again only when the pin changes (the module does nothing when the cache is complete).
 $(SPEC_FILES): py/twilio_emulator/spec_files.py $(VENV)/.installed
-	$(BIN)/python -c 'import sys; from twilio_emulator.spec_files import main; sys.exit(main(sys.argv[1:]))' .
+	$(BIN)/twilio-emulator fetch-openapi .
 	touch $@
 
 demo: install
@@ -52,7 +55,7 @@ test-js: install
 test: install
 	$(MAKE) lint
 	$(MAKE) test-js
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 # Results, report and chart in bench/ (committed: the README quotes them); under 5 minutes on 2 cores.
 bench: install

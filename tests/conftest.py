@@ -96,12 +96,15 @@ def runtimes(twilio: Twilio):
 
 @pytest.fixture
 def emulator(twilio: Twilio) -> Emulator:
-    """The shared emulator with earlier tests' requests and faults forgotten; a test fails on any spec violation."""
+    """The shared emulator with earlier tests' requests and faults forgotten; a test fails on any spec violation, and
+    on any request for an operation the emulator does not serve (a 501: what Twilio answers is unknown)."""
     twilio.emulator.clear_traffic()
-    violations_before = len(twilio.emulator.violations)
+    violations_before, unserved_before = len(twilio.emulator.violations), len(twilio.emulator.unserved)
     yield twilio.emulator
     new_violations = [str(v) for v in twilio.emulator.violations[violations_before:]]
     assert new_violations == [], "requests broke Twilio's OpenAPI description"
+    new_unserved = [str(u) for u in twilio.emulator.unserved[unserved_before:]]
+    assert new_unserved == [], "requests asked for operations the emulator does not serve (answered 501)"
 
 
 @dataclass

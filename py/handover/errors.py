@@ -1,6 +1,6 @@
 """What stops a command: one base class, whose message says what happened and what to do.
 
-The CLI turns a HandoverError into a click error in one place (`cli._ClickErrors`, the base of its commands):
+The CLI turns a HandoverError into a click error in one place (`commands.base._ClickErrors`, the base of its commands):
 exit 2 with the command's usage for an InputError, exit 1 for any other. No module below the CLI imports click.
 """
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 # The products first: importing them registers their routes and declares their tables, before any Emulator exists.
 from . import products  # noqa: F401
-from .errors import TwilioError
+from .coverage import CoveredOperation, ProductCoverage, coverage_by_product
+from .errors import NOT_SERVED_SECTION, TwilioError
 from .faults import Fault
 from .limits import Limits
 from .pipeline import Emulator, Response
@@ -29,7 +30,7 @@ from .products.serverless import set_variable
 from .products.studio import add_flow, studio_executions
 from .products.sync import add_sync_map, add_sync_map_item, default_sync_service, sync_map_items
 from .proxy import EmulatorProxy
-from .recording import RecordedRequest
+from .recording import RecordedRequest, UnservedOperation
 from .scenario import (
     DeployedService,
     FlexAccount,
@@ -45,7 +46,9 @@ from .state import Account
 from .studio_flow import FlowRun, FlowRunError, run_call, run_execution, run_rest
 
 __all__ = [
+    "NOT_SERVED_SECTION",
     "Account",
+    "CoveredOperation",
     "DeployedService",
     "Emulator",
     "EmulatorProxy",
@@ -56,10 +59,12 @@ __all__ = [
     "Limits",
     "OperationFailure",
     "OperationTiming",
+    "ProductCoverage",
     "RecordedRequest",
     "Response",
     "SpecNotFound",
     "TwilioError",
+    "UnservedOperation",
     "Violation",
     "add_address_configuration",
     "add_assistant",
@@ -72,6 +77,7 @@ __all__ = [
     "add_sync_map_item",
     "address_configuration",
     "conversation_attributes",
+    "coverage_by_product",
     "default_sync_service",
     "fail_next_operation",
     "new_account",

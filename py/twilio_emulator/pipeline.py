@@ -3,7 +3,9 @@
 A request is recorded and counted in flight, held for the latency, matched to an operation of Twilio's
 OpenAPI description (or an assumed one), checked, authenticated, refused if a load limit says so (the
 account's concurrency, a Sync rate), struck by a fault, and answered by its product's handler, whose
-answer (an error it raises included) is checked in turn. A handler may answer headers beside its body
+answer (an error it raises included) is checked in turn. A described operation no product serves is
+answered 501 once checked and authenticated, and listed in `Emulator.unserved`: a gap of the emulator,
+not the client's fault, so no violation. A handler may answer headers beside its body
 (`Call.response_headers`: Location, ETag, …), which `respond` returns and the proxy sends; an API with its
 own error shape (routes.error_style) gets every error on its paths in that shape.
 
@@ -21,14 +23,15 @@ from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import parse_qs
 
-from .errors import TwilioError, not_found
+from .errors import TwilioError, not_found, not_served
 from .faults import Fault, strike, strike_after, take_fault
 from .limits import Limits, Throttle
-from .recording import RecordedRequest
+from .recording import RecordedRequest, UnservedOperation
 from .routes import (
     AssumedOperation,
     Call,
@@ -65,6 +68,8 @@ class Emulator(AccountState):
         self.spec = Spec(spec_dir)
         self.requests: list[RecordedRequest] = []
         self.violations: list[Violation] = []
+        # Requests for operations the description has and the emulator does not serve, answered 501.
+        self.unserved: list[UnservedOperation] = []
         self.faults: list[Fault] = []
         # Seconds every request waits before it is served, as a round trip to Twilio would (`handover bench`
         # sets it; 0 answers at once). Waited outside the lock, so concurrent requests overlap as on Twilio.
@@ -96,16 +101,19 @@ class Emulator(AccountState):
     # Traffic -------------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget requests, violations, faults and every resource, start the load limits afresh, set the clock back."""
+        """Forget requests, violations, unserved operations, faults and every resource, start the load limits afresh,
+        set the clock back."""
         with self.lock:
             self.requests.clear()
             self.violations.clear()
+            self.unserved.clear()
             self.faults.clear()
             super().reset()
             self.set_limits(self.limits)
 
     def clear_traffic(self) -> None:
-        """Forget recorded requests and pending faults; keep resources and the violations seen so far."""
+        """Forget recorded requests and pending faults; keep resources, and the violations and unserved operations seen
+        so far."""
         with self.lock:
             self.requests.clear()
             self.faults.clear()
@@ -178,9 +186,23 @@ class Emulator(AccountState):
             return 400, TwilioError(400, 20001, "Invalid request: " + "; ".join(errors)).body()
         if self.authenticate(headers.get("authorization")) is None:
             return 401, _authentication_error()
+        handler = described_handler(record.host, record.method, operation.path_template)
+        if handler is None:
+            return self._unserved(record, operation)
         call = self._call(record, operation.path_parameters, decoded, headers)
         metered = metering(record.host, record.method, operation.path_template)
-        return self._served(record, call, admitted, metered, lambda: self._run_handler(record, operation, call))
+        return self._served(
+            record, call, admitted, metered, partial(self._run_handler, record, operation, handler, call)
+        )
+
+    def _unserved(self, record: RecordedRequest, operation: Operation) -> Answer:
+        """501: the emulator does not serve the operation. Before limits and faults: what Twilio would do is unknown."""
+        record.unserved = True
+        with self.lock:
+            self.unserved.append(
+                UnservedOperation(operation.operation_id, record.method, operation.path_template, record.url)
+            )
+        return 501, not_served(operation.operation_id, record.method, operation.path_template).body()
 
     def _answer_assumed(
         self,
@@ -262,12 +284,8 @@ class Emulator(AccountState):
         message = f"Rate limit exceeded: {limit.value} {sid} over {rate:g} per second, its burst of {burst:g} used up"
         return TwilioError(429, 54009, message)
 
-    def _run_handler(self, record: RecordedRequest, operation: Operation, call: Call) -> Answer:
+    def _run_handler(self, record: RecordedRequest, operation: Operation, handler: Handler, call: Call) -> Answer:
         """The operation's answer; one its handler returns (not an error it raises) is checked against the spec."""
-        handler = described_handler(record.host, record.method, operation.path_template)
-        if handler is None:
-            self._violation("unknown-endpoint", record, ["described by Twilio but not emulated"])
-            return 404, not_found(record.path).body()
         try:
             with self.lock:
                 # A copy, taken under the lock: the answer is what the client got, however the resource changes

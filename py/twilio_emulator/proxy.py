@@ -1,11 +1,13 @@
-"""The way in: an HTTP CONNECT proxy that terminates TLS for *.twilio.com with a throwaway CA.
+"""The way in: an HTTP CONNECT proxy on loopback that terminates TLS for *.twilio.com with a throwaway CA.
 
 Production code reaches Twilio through it unchanged: Node through HTTP_PROXY and NODE_EXTRA_CA_CERTS,
-Python's requests through HTTPS_PROXY and REQUESTS_CA_BUNDLE. Other hosts are refused.
+Python's requests through HTTPS_PROXY and REQUESTS_CA_BUNDLE. Other hosts are refused. It listens on a
+loopback address only: a test double for this machine's clients, with a throwaway CA, is no service to expose.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import ssl
@@ -19,8 +21,7 @@ import trustme
 
 from .faults import DroppedConnection
 from .pipeline import Emulator
-
-TWILIO_DOMAIN = "twilio.com"
+from .routes import TWILIO_DOMAIN
 
 
 class _TwilioHandler(BaseHTTPRequestHandler):
@@ -86,8 +87,8 @@ class _ProxyServer(ThreadingHTTPServer):
     # own tunnel) overflowed it, and the dropped connections waited 1 s or 3 s for TCP to try again.
     request_queue_size = 128
 
-    def __init__(self, emulator: Emulator, tls: ssl.SSLContext):
-        super().__init__(("127.0.0.1", 0), _TwilioHandler)
+    def __init__(self, emulator: Emulator, tls: ssl.SSLContext, address: tuple[str, int]):
+        super().__init__(address, _TwilioHandler)
         self.emulator, self.tls = emulator, tls
 
     def handle_error(self, request, client_address) -> None:
@@ -97,10 +98,23 @@ class _ProxyServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class EmulatorProxy:
-    """A running proxy in front of an `Emulator`, with the CA certificate its clients must trust."""
+def is_loopback(host: str) -> bool:
+    """Whether `host` is an IPv4 loopback address (127.0.0.0/8), the only kind the proxy listens on."""
+    try:
+        return ipaddress.IPv4Address(host).is_loopback
+    except ValueError:
+        return False
 
-    def __init__(self, emulator: Emulator):
+
+class EmulatorProxy:
+    """A running proxy in front of an `Emulator`, with the CA certificate its clients must trust.
+
+    It listens on `host` (an IPv4 loopback address, else ValueError) and `port` (0: a free one); OSError if it cannot.
+    """
+
+    def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0):
+        if not is_loopback(host):
+            raise ValueError(f"the emulator's proxy listens on a loopback address only (127.0.0.1), not {host!r}")
         self.emulator = emulator
         self._directory = tempfile.TemporaryDirectory(prefix="twilio-emulator-")
         authority = trustme.CA(organization_name="Twilio emulator (throwaway, this run only)")
@@ -108,7 +122,11 @@ class EmulatorProxy:
         authority.issue_cert(f"*.{TWILIO_DOMAIN}", TWILIO_DOMAIN).configure_cert(tls)
         self.ca_path = Path(self._directory.name) / "ca.pem"
         authority.cert_pem.write_to_path(str(self.ca_path))
-        self._server = _ProxyServer(emulator, tls)
+        try:
+            self._server = _ProxyServer(emulator, tls, (host, port))
+        except OSError:
+            self._directory.cleanup()
+            raise
         self._thread = threading.Thread(target=self._server.serve_forever, name="twilio-emulator", daemon=True)
 
     @property

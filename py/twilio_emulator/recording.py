@@ -17,6 +17,8 @@ class RecordedRequest:
     body: object
     auth_user: str | None
     operation: str | None = None
+    # Answered 501: the description has the operation, the emulator does not serve it (Emulator.unserved lists it).
+    unserved: bool = False
     idempotency_key: str | None = None  # the request's Idempotency-Key header (Orchestrator writes), if any
     # What the client got: None and None when the connection was dropped (before or after the handler ran).
     status: int | None = None
@@ -32,3 +34,16 @@ class RecordedRequest:
     @property
     def url(self) -> str:
         return f"https://{self.host}{self.path}"
+
+
+@dataclass(frozen=True)
+class UnservedOperation:
+    """An operation of Twilio's description that a request asked for and the emulator does not serve (answered 501)."""
+
+    operation_id: str  # as the description names it, e.g. "ListTaskrouterActivity"
+    method: str
+    path_template: str
+    url: str  # the request's
+
+    def __str__(self) -> str:
+        return f"{self.operation_id} ({self.method} {self.path_template}): {self.method} {self.url}"

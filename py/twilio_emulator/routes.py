@@ -40,10 +40,13 @@ class Call:
         return parse_qs(self.query_string).get(name, [])
 
 
+# Every host the emulator answers is a subdomain of it (the proxy intercepts no other).
+TWILIO_DOMAIN = "twilio.com"
+
 Handler = Callable[[Call], tuple[int, object]]
 # Which of Twilio's load limits a request counts against: the limit and the SID whose bucket it takes from; None: none.
 Metered = Callable[[Call], tuple[SyncLimit, str] | None]
-# (product, method, path template), the product as `_product` names it.
+# (product, method, path template), the product as `product_of` names it.
 RouteKey = tuple[str, str, str]
 ROUTES: dict[RouteKey, Handler] = {}
 METERED_ROUTES: dict[RouteKey, Metered] = {}
@@ -115,31 +118,32 @@ def error_style(host: str, path_prefix: str) -> Callable[[ErrorStyle], ErrorStyl
 
 def styled_error(host: str, path: str, body: object) -> object:
     """An error body in the shape the API of the path answers; any other body unchanged."""
-    product = _product(host)
+    product = product_of(host)
     styles = [s for (named, prefix), s in ERROR_STYLES.items() if named == product and path.startswith(prefix)]
     style = styles[0] if styles else None
     is_error = isinstance(body, dict) and set(body) == {"code", "message", "more_info", "status"}
     return style(body) if style is not None and is_error else body
 
 
-def _product(host: str) -> str:
-    """The product a host serves, as routes name it: its first label, e.g. "sync" of sync.twilio.com."""
+def product_of(host: str) -> str:
+    """The product a host serves, as routes and `twilio-emulator coverage` name it: its first label, e.g. "sync" of
+    sync.twilio.com."""
     return host.split(".")[0]
 
 
 def described_handler(host: str, method: str, path_template: str) -> Handler | None:
     """The handler of an operation the description names; None if the emulator does not emulate it."""
-    return ROUTES.get((_product(host), method, path_template))
+    return ROUTES.get((product_of(host), method, path_template))
 
 
 def undescribed_parameters(host: str, method: str, path_template: str) -> frozenset[str]:
     """The form parameters of the operation that Twilio takes though its description lacks them."""
-    return frozenset(UNDESCRIBED_PARAMETERS.get((_product(host), method, path_template), {}))
+    return frozenset(UNDESCRIBED_PARAMETERS.get((product_of(host), method, path_template), {}))
 
 
 def metering(host: str, method: str, path_template: str) -> Metered | None:
     """What counts a request of the operation against a load limit; None if no limit applies."""
-    return METERED_ROUTES.get((_product(host), method, path_template))
+    return METERED_ROUTES.get((product_of(host), method, path_template))
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,7 @@ class AssumedOperation:
 
 def find_assumed(method: str, host: str, path: str) -> AssumedOperation | None:
     """The assumed operation a request names, a literal path segment beating a parameter; None if there is none."""
-    product = _product(host)
+    product = product_of(host)
     templates = sorted(
         (template for (named, method_name, template) in ASSUMED_ROUTES if (named, method_name) == (product, method)),
         key=lambda template: template.count("{"),

@@ -17,10 +17,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from openapi_schema_validator import OAS30Validator
 
-from .spec_files import CACHE_PATH
+from .spec_files import CACHE_PATH, FETCH_COMMAND
 
-# Where `make install` puts the description in the project (spec_files.py fetches it).
+# Where `twilio-emulator fetch-openapi` puts the description in a folder (spec_files.py fetches it).
 SPEC_PACKAGE_PATH = CACHE_PATH
+
+
+# The methods a path item may describe that Twilio's APIs use.
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 class SpecNotFound(RuntimeError):
@@ -49,6 +53,10 @@ class Operation:
     path_template: str
     definition: dict
     path_parameters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def operation_id(self) -> str:
+        return self.definition["operationId"]
 
     def _parameters(self, location: str) -> list[dict]:
         shared = self.document.raw["paths"][self.path_template].get("parameters", [])
@@ -272,11 +280,29 @@ class Spec:
         if not (directory / "twilio_flex_v1.json").is_file():
             raise SpecNotFound(
                 f"Twilio's OpenAPI description was not found in {directory}. "
-                "Run `make install` (it fetches the twilio-oai files of the pinned @twilio/cli-core into "
-                f"{SPEC_PACKAGE_PATH}) or point TWILIO_EMULATOR_OPENAPI_DIR at a folder of twilio_*.json files."
+                f"Run {FETCH_COMMAND}: it fetches the twilio-oai files of the pinned @twilio/cli-core into "
+                f"{SPEC_PACKAGE_PATH} of the folder it runs in. Or point TWILIO_EMULATOR_OPENAPI_DIR (the "
+                "command's --openapi-dir) at a folder of twilio_*.json files."
             )
         self.directory = directory
         self._hosts = _documents_by_host(directory.resolve(), _signature(directory))
+
+    def hosts(self) -> list[str]:
+        """Every host some document's servers name, sorted."""
+        return sorted(self._hosts)
+
+    def operations(self, host: str) -> list[Operation]:
+        """Every operation described on the host, once, from the first document (in file name order) describing it.
+
+        As `find` picks it: where two documents describe one method of one template, the first one's answers.
+        """
+        found: dict[tuple[str, str], Operation] = {}
+        for document in self.documents_for(host):
+            for template, item in document.raw["paths"].items():
+                for method in HTTP_METHODS:
+                    if method.lower() in item and (method, template) not in found:
+                        found[(method, template)] = Operation(document, method, template, item[method.lower()])
+        return sorted(found.values(), key=lambda operation: (operation.path_template, operation.method))
 
     def documents_for(self, host: str) -> tuple[SpecDocument, ...]:
         """The documents describing the host's API, in file name order."""

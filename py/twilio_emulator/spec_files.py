@@ -1,12 +1,13 @@
 """Twilio's OpenAPI description, fetched: the twilio-oai JSON files the Twilio CLI ships in `@twilio/cli-core`.
 
-`python -m twilio_emulator.spec_files` (`make install` runs it) packs the pinned version with `npm pack`, which
-downloads the one tarball and installs nothing (no dependency tree), checks the tarball against the pinned
-integrity, and extracts only the JSON files of `package/src/services/twilio-api/` into a git-ignored cache in the
-project, `.cache/twilio-oai/cli-core-<version>/`. A cache that is already complete is left alone: no npm, no network.
+`twilio-emulator fetch-openapi [FOLDER]` (this project's `make install` runs `main`) packs the pinned version with
+`npm pack`, which downloads the one tarball and installs nothing (no dependency tree), checks the tarball against the
+pinned integrity, and extracts only the JSON files of `package/src/services/twilio-api/` into a cache in the folder
+(default: the current one), `.cache/twilio-oai/cli-core-<version>/`. A cache that is already complete is left alone:
+no npm, no network.
 
 The version and its integrity are pinned here and nowhere else; to move to a newer release, change both
-(`npm view @twilio/cli-core@<version> dist.integrity` prints the integrity) and run `make install`.
+(`npm view @twilio/cli-core@<version> dist.integrity` prints the integrity) and fetch again.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ CACHE_ROOT = Path(".cache/twilio-oai")
 CACHE_PATH = CACHE_ROOT / f"cli-core-{VERSION}"
 # Written last, so that its presence means every file listed in it was extracted.
 MANIFEST = "manifest.json"
+# What a message tells the user to run to fetch the description.
+FETCH_COMMAND = "`twilio-emulator fetch-openapi` (in this project: `make install`)"
 
 # Packs `PACKAGE@VERSION` into the given folder and returns the tarball's path.
 Packer = Callable[[Path], Path]
@@ -78,7 +81,7 @@ def check_integrity(data: bytes, expected: str | None = None) -> None:
             f"The tarball of {PACKAGE}@{VERSION} that npm returned has integrity {found}, "
             f"but {expected} is pinned in {__file__}. Nothing was extracted. "
             "Check that your npm registry (`npm config get registry`) serves the public npm tarball, "
-            "then run `make install` again. If you meant to change the version, pin the new VERSION "
+            f"then run {FETCH_COMMAND} again. If you meant to change the version, pin the new VERSION "
             "and its INTEGRITY together (`npm view @twilio/cli-core@<version> dist.integrity`)."
         )
 
@@ -88,7 +91,7 @@ def npm_pack(destination: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise SpecFilesError(
-            "npm was not found on PATH: install Node.js 20 or later (with npm), then run `make install`."
+            f"npm was not found on PATH: install Node.js 20 or later (with npm), then run {FETCH_COMMAND}."
         )
     command = [
         npm,
@@ -103,12 +106,12 @@ def npm_pack(destination: Path) -> Path:
         finished = subprocess.run(command, cwd=destination, capture_output=True, text=True, timeout=300, check=False)
     except subprocess.TimeoutExpired:
         raise SpecFilesError(
-            f"`npm pack {PACKAGE}@{VERSION}` took over 5 minutes: check the network, then run `make install`."
+            f"`npm pack {PACKAGE}@{VERSION}` took over 5 minutes: check the network, then run {FETCH_COMMAND} again."
         ) from None
     if finished.returncode != 0:
         raise SpecFilesError(
             f"`npm pack {PACKAGE}@{VERSION}` failed (exit {finished.returncode}): {finished.stderr.strip()[-800:]}\n"
-            "Check the network and npm's registry settings, then run `make install` again."
+            f"Check the network and npm's registry settings, then run {FETCH_COMMAND} again."
         )
     tarballs = sorted(destination.glob("*.tgz"))
     if len(tarballs) != 1:
@@ -173,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         directory, fetched = fetch(project_dir)
     except SpecFilesError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"Error: {error}", file=sys.stderr)
         return 1
     count = len(json.loads((directory / MANIFEST).read_text(encoding="utf-8"))["files"])
     state = "fetched and checked" if fetched else "already complete"

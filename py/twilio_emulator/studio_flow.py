@@ -20,9 +20,9 @@ from liquid.exceptions import LiquidError
 
 from .faults import DroppedConnection
 from .pipeline import Emulator
+from .routes import TWILIO_DOMAIN
 
 MAX_STEPS = 100  # the handoff flow takes at most 8; more means the flow loops
-TWILIO_DOMAIN = ".twilio.com"
 LAYOUT = {"offset"}  # where the widget sits on Studio's canvas: nothing to run
 # Widget type → the properties the runner honours.
 PROPERTIES = {
@@ -208,7 +208,7 @@ class _Run:
     def _make_http_request(self, state: dict, properties: dict) -> dict:
         method, url = properties["method"], self._render(state, "url", properties["url"])
         parts = urlsplit(url)
-        if parts.scheme != "https" or not parts.hostname or not parts.hostname.endswith(TWILIO_DOMAIN):
+        if parts.scheme != "https" or not parts.hostname or not parts.hostname.endswith("." + TWILIO_DOMAIN):
             raise FlowRunError(f"{state['name']}: the runner reaches only Twilio (the emulator), not {url}")
         headers = {}
         if properties.get("add_twilio_auth"):

@@ -18,7 +18,8 @@ from twilio.base.exceptions import TwilioRestException
 import handover
 from handover import outcomes
 from handover.account.sdk import TwilioFailure
-from handover.cli import HandoverCommand, HandoverGroup, cli
+from handover.cli import cli
+from handover.commands.base import HandoverCommand, HandoverGroup
 from handover.errors import HandoverError, InputError, PartlyApplied
 
 PACKAGE = Path(handover.__file__).parent

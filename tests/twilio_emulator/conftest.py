@@ -38,10 +38,13 @@ def proxy(module_emulator):
 
 @pytest.fixture
 def emulator(module_emulator) -> Emulator:
-    """The module's emulator, emptied; a test fails on any spec violation."""
+    """The module's emulator, emptied; a test fails on any spec violation, and on any request for an operation the
+    emulator does not serve (a 501)."""
     module_emulator.reset()
     yield module_emulator
     assert [str(v) for v in module_emulator.violations] == [], "traffic broke Twilio's OpenAPI description"
+    unserved = [str(u) for u in module_emulator.unserved]
+    assert unserved == [], "traffic asked for operations the emulator does not serve (answered 501)"
 
 
 @pytest.fixture

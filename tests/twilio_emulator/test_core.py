@@ -19,6 +19,7 @@ from twilio_emulator import (
     FlexAccount,
     RecordedRequest,
     TwilioError,
+    UnservedOperation,
     Violation,
     add_conversation,
     new_account,
@@ -269,12 +270,75 @@ def test_unknown_product_is_404_and_a_violation(client, emulator):
     ]
 
 
-def test_described_but_not_emulated_endpoint_is_404_and_a_violation(client, emulator):
-    status, body = client.get(TASKROUTER, "/v1/Workspaces/WS" + "0" * 32 + "/Activities")
-    assert (status, body["code"]) == (404, 20404)
-    url = "https://taskrouter.twilio.com/v1/Workspaces/WS" + "0" * 32 + "/Activities"
-    assert emulator.violations == [Violation("unknown-endpoint", "GET", url, ["described by Twilio but not emulated"])]
-    assert emulator.requests[-1].operation == "GET /v1/Workspaces/{WorkspaceSid}/Activities"
+ACTIVITIES = "/v1/Workspaces/WS" + "0" * 32 + "/Activities"
+NOT_SERVED_ACTIVITIES = {
+    "code": 20501,
+    "message": "ListActivity (GET /v1/Workspaces/{WorkspaceSid}/Activities) is in Twilio's OpenAPI description, "
+    "but the Twilio emulator does not serve it: see twilio_emulator's README, 'What is not served'",
+    "more_info": "twilio_emulator's README, 'What is not served'",
+    "status": 501,
+}
+
+
+def test_described_but_not_served_operation_is_501_naming_it_and_no_violation(client, emulator):
+    assert client.get(TASKROUTER, ACTIVITIES) == (501, NOT_SERVED_ACTIVITIES)
+    assert emulator.violations == []
+    url = "https://taskrouter.twilio.com" + ACTIVITIES
+    assert emulator.unserved == [
+        UnservedOperation("ListActivity", "GET", "/v1/Workspaces/{WorkspaceSid}/Activities", url)
+    ]
+    assert str(emulator.unserved[0]) == f"ListActivity (GET /v1/Workspaces/{{WorkspaceSid}}/Activities): GET {url}"
+    recorded = emulator.requests[-1]
+    assert (recorded.operation, recorded.unserved, recorded.status, recorded.response) == (
+        "GET /v1/Workspaces/{WorkspaceSid}/Activities",
+        True,
+        501,
+        NOT_SERVED_ACTIVITIES,
+    )
+
+
+def test_a_served_request_is_not_marked_unserved(client, emulator, flex):
+    assert client.get(TASKROUTER, f"/v1/Workspaces/{flex.workspace_sid}")[0] == 200
+    assert (emulator.requests[-1].unserved, emulator.unserved) == (False, [])
+
+
+def test_an_unserved_operation_is_checked_and_authenticated_first(emulator, client):
+    """What the emulator can say of the request it says, as Twilio would: a bad request and a bad credential."""
+    status, body = client.get(TASKROUTER, ACTIVITIES + "?Colour=blue")
+    assert (status, body["code"]) == (400, 20001)
+    assert [v.kind for v in emulator.violations] == ["request"]
+    status, body = Client(emulator, basic(emulator.account.sid, "not-the-token")).get(TASKROUTER, ACTIVITIES)
+    assert (status, body["code"]) == (401, 20003)
+    assert emulator.unserved == []
+
+
+def test_an_unserved_operation_uses_no_fault_up(client, emulator):
+    fault = emulator.inject(Fault("GET", "/Activities", status=503))
+    assert client.get(TASKROUTER, ACTIVITIES) == (501, NOT_SERVED_ACTIVITIES)
+    assert fault.times == 1
+
+
+def test_unserved_operations_outlive_clear_traffic_not_reset(client, emulator):
+    client.get(TASKROUTER, ACTIVITIES)
+    emulator.clear_traffic()
+    assert [u.operation_id for u in emulator.unserved] == ["ListActivity"]
+    emulator.reset()
+    assert emulator.unserved == []
+
+
+def test_an_unserved_operation_answers_in_its_apis_error_shape(client, emulator):
+    status, body = client.get("intelligence.twilio.com", "/v3/Conversations")
+    assert (status, body) == (
+        501,
+        {
+            "code": 20501,
+            "message": "ListConversations (GET /v3/Conversations) is in Twilio's OpenAPI description, but the Twilio "
+            "emulator does not serve it: see twilio_emulator's README, 'What is not served'",
+            "httpStatusCode": 501,
+            "userError": False,
+            "params": {"twilioErrorCodeUrl": "twilio_emulator's README, 'What is not served'"},
+        },
+    )
 
 
 def test_request_violation_is_400_and_recorded(client, emulator, flex):

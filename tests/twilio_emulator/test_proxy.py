@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
+import socket
+import tempfile
 import threading
 
 import pytest
@@ -59,6 +62,30 @@ def test_context_manager_starts_and_stops(emulator):
         ca_path = proxy.ca_path
         assert ca_path.is_file()
     assert not ca_path.exists()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::1", "localhost", "example.org"])
+def test_it_listens_on_an_ipv4_loopback_address_only(emulator, host):
+    with pytest.raises(ValueError, match=f"loopback address only \\(127.0.0.1\\), not '{re.escape(host)}'"):
+        EmulatorProxy(emulator, host)
+
+
+def test_it_listens_on_the_loopback_address_and_port_given(emulator):
+    with socket.socket() as probe:  # a port that is free now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with EmulatorProxy(emulator, "127.0.0.2", port) as proxy:
+        assert proxy.url == f"http://127.0.0.2:{port}"
+        with socket.create_connection(("127.0.0.2", port), timeout=5):
+            pass
+
+
+def test_a_port_in_use_raises_os_error_and_leaves_no_ca_behind(emulator, proxy, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    port = int(proxy.url.rsplit(":", 1)[1])
+    with pytest.raises(OSError):
+        EmulatorProxy(emulator, "127.0.0.1", port)
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(

@@ -44,10 +44,15 @@ def test_spec_directory_follows_handover_openapi_dir(monkeypatch, tmp_path):
     assert spec_directory(PROJECT_DIR) == tmp_path
 
 
-def test_a_directory_without_the_description_raises_spec_not_found(tmp_path):
-    with pytest.raises(SpecNotFound, match="make install") as raised:
+def test_a_directory_without_the_description_raises_spec_not_found_saying_what_to_do(tmp_path):
+    with pytest.raises(SpecNotFound) as raised:
         Spec(tmp_path)
-    assert str(tmp_path) in str(raised.value)
+    assert str(raised.value) == (
+        f"Twilio's OpenAPI description was not found in {tmp_path}. Run `twilio-emulator fetch-openapi` (in this "
+        "project: `make install`): it fetches the twilio-oai files of the pinned @twilio/cli-core into "
+        ".cache/twilio-oai/cli-core-9.0.0 of the folder it runs in. Or point TWILIO_EMULATOR_OPENAPI_DIR (the "
+        "command's --openapi-dir) at a folder of twilio_*.json files."
+    )
 
 
 # Finding the operation ---------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def test_a_tarball_of_another_integrity_is_refused_saying_what_to_do():
     )
     assert f"but {spec_files.INTEGRITY} is pinned in " in message
     assert "Nothing was extracted." in message
-    assert "run `make install` again" in message
+    assert "run `twilio-emulator fetch-openapi` (in this project: `make install`) again" in message
     assert "`npm view @twilio/cli-core@<version> dist.integrity`" in message
 
 
@@ -151,9 +151,9 @@ def test_main_says_what_it_did_and_exits_1_on_a_failure(tmp_path, packed, monkey
 
     monkeypatch.setattr(spec_files, "fetch", failing)
     assert spec_files.main([str(tmp_path)]) == 1
-    assert capsys.readouterr().err == "error: npm was not found on PATH\n"
+    assert capsys.readouterr().err == "Error: npm was not found on PATH\n"
 
 
 def test_the_projects_cache_is_complete():
-    """`make install` (or `python -m twilio_emulator.spec_files`) filled it: the rest of the suite reads it."""
+    """`make install` (or `twilio-emulator fetch-openapi`) filled it: the rest of the suite reads it."""
     assert spec_files.is_complete(spec_files.cache_directory(PROJECT_DIR))

@@ -122,6 +122,7 @@ def _run(project_dir: Path, settings: Settings, note: Callable[[str], None]) -> 
             note(f"Latency (forked): {settings.calls} handoffs, one at a time…")
             results["latency"]["forked"] = series(stage)
         results["violations"] = [str(violation) for violation in emulator.violations]
+        results["unserved"] = [str(operation) for operation in emulator.unserved]
     results["overhead"] = overhead_breakdown(results)
     results["problems"] = problems(results)
     results["ok"] = not results["problems"]
@@ -186,8 +187,8 @@ def overhead_breakdown(results: dict) -> dict:
 
 
 def problems(results: dict) -> list[str]:
-    """Everything that makes the run fail: a wrong answer, a lost exactly-once, an eager import, a spec violation.
-    A slow machine is none of them: a series cut short by its time budget reports how many calls it made."""
+    """Everything that makes the run fail: a wrong answer, a lost exactly-once, an eager import, a spec violation, a
+    501. A slow machine is none of them: a series cut short by its time budget reports how many calls it made."""
     found = [
         f"{row['outcome']}: HTTP {row['http_status']}, expected {row['expected_status']}"
         for row in results["round_trips"]
@@ -216,6 +217,8 @@ def problems(results: dict) -> list[str]:
         elif row["run"] == "second" and row["writes"]:
             found.append(f"{row['command']}: the second run wrote {row['writes']} time(s); it should write nothing")
     found += [f"Twilio OpenAPI violation: {violation}" for violation in results["violations"]]
+    # A 501 is the emulator's gap: whatever the run measured there, it is not what Twilio would have answered.
+    found += [f"an operation the emulator does not serve (501): {operation}" for operation in results["unserved"]]
     return found
 
 

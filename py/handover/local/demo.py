@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from twilio_emulator import (
+    NOT_SERVED_SECTION,
     Emulator,
     EmulatorProxy,
     FlexAccount,
@@ -372,11 +373,27 @@ def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Itera
 
 def checked_step(emulator: Emulator) -> Step:
     violations = [str(violation) for violation in emulator.violations]
+    unserved = [f"not served (501): {operation}" for operation in emulator.unserved]
     return Step(
         "Requests checked against Twilio's OpenAPI description: "
-        f"{len(emulator.requests)}, violations: {len(violations)}",
-        violations,
+        f"{len(emulator.requests)}, violations: {len(violations)}, operations not served: {len(unserved)}",
+        violations + unserved,
     )
+
+
+def check_traffic(emulator: Emulator) -> None:
+    """DemoFailed if a request broke Twilio's description, or asked for an operation the emulator does not serve.
+
+    A 501 is the emulator's gap, not the kit's fault, but the demo proved nothing of what Twilio would have answered.
+    """
+    if emulator.violations:
+        raise DemoFailed(f"{len(emulator.violations)} requests broke Twilio's OpenAPI description")
+    if emulator.unserved:
+        operations = sorted({f"{u.operation_id} ({u.method} {u.path_template})" for u in emulator.unserved})
+        raise DemoFailed(
+            f"the emulator answered 501 to {len(emulator.unserved)} requests for operations it does not serve: "
+            f"{', '.join(operations)} (see {NOT_SERVED_SECTION})"
+        )
 
 
 class DemoFailed(HandoverError):
@@ -427,8 +444,7 @@ def run(project_dir: Path, echo, keep_running: bool = False, fork: bool = False)
             show(checked_step(emulator))
             if failed is not None:
                 raise failed
-            if emulator.violations:
-                raise DemoFailed(f"{len(emulator.violations)} requests broke Twilio's OpenAPI description")
+            check_traffic(emulator)
             if keep_running:
                 token_file = write_token_file(runtime, call.token)
                 echo("\nThe emulator and the runtime keep running. Call the handover tool again with:")

@@ -28,6 +28,7 @@ TOP_LEVEL_KEYS = {
     "burst",
     "scale",
     "violations",
+    "unserved",
     "overhead",
     "problems",
     "ok",
@@ -57,7 +58,7 @@ def test_a_quick_run_exits_0_and_prints_what_it_wrote(quick_run, results):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == results
     assert f"Wrote {out / 'results.json'}, {out / 'report.md'}, {out / 'latency.png'}." in result.stderr
-    assert (results["ok"], results["problems"], results["violations"]) == (True, [], [])
+    assert (results["ok"], results["problems"], results["violations"], results["unserved"]) == (True, [], [], [])
 
 
 def test_the_results_are_well_formed(results):
@@ -195,6 +196,17 @@ def test_a_lost_or_duplicated_handoff_in_the_spike_is_a_problem(results, lost, d
     assert runner.problems(broken) == [
         f"spike: {lost} conversation(s) without a task, {duplicated} with more than one ({20 - lost + duplicated} "
         "tasks for 20 conversations)"
+    ]
+
+
+def test_an_operation_the_emulator_does_not_serve_is_a_problem(results):
+    gap = json.loads(json.dumps(results))
+    gap["unserved"] = [
+        "ListActivity (GET /v1/Workspaces/{WorkspaceSid}/Activities): GET https://taskrouter.twilio.com/…"
+    ]
+    assert runner.problems(gap) == [
+        "an operation the emulator does not serve (501): ListActivity (GET /v1/Workspaces/{WorkspaceSid}/Activities): "
+        "GET https://taskrouter.twilio.com/…"
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -20,7 +21,16 @@ from handover.account import tokens
 from handover.cli import cli
 from handover.local import demo as walkthrough
 from handover.local import runtime, stack
-from twilio_emulator import Account, Emulator, Fault, FlexAccount, address_configuration, orchestrator_configuration
+from twilio_emulator import (
+    Account,
+    Emulator,
+    Fault,
+    FlexAccount,
+    address_configuration,
+    new_account,
+    orchestrator_configuration,
+    spec_directory,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 SID = "[0-9a-f]{32}"
@@ -443,10 +453,52 @@ def test_every_request_matches_twilios_openapi_description(output, demo):
     # Every request is printed but locating the deployment (before step 1) and fetching the task (step 7).
     printed = [line for line in output.splitlines() if TWILIO_CALL.match(line.strip())]
     assert output.rstrip("\n").endswith(
-        f"Requests checked against Twilio's OpenAPI description: {len(printed) + 2}, violations: 0"
+        f"Requests checked against Twilio's OpenAPI description: {len(printed) + 2}, violations: 0, "
+        "operations not served: 0"
     )
     assert len(demo.emulator.requests) == len(printed) + 2
-    assert demo.emulator.violations == []
+    assert (demo.emulator.violations, demo.emulator.unserved) == ([], [])
+
+
+def emulated(*requests: tuple[str, str, str]) -> Emulator:
+    """An emulator of a new account that got these (method, host, target) requests, with the account's credential."""
+    emulator = Emulator(spec_directory(REPO), new_account())
+    credential = base64.b64encode(f"{emulator.account.sid}:{emulator.account.auth_token}".encode()).decode()
+    for method, host, target in requests:
+        emulator.handle(method, host, target, {"authorization": f"Basic {credential}"}, b"")
+    return emulator
+
+
+UNSERVED = ("GET", "taskrouter.twilio.com", f"/v1/Workspaces/WS{'0' * 32}/Activities")
+UNDESCRIBED = ("GET", "flex-api.twilio.com", "/v1/NoSuchThing")
+
+
+def test_the_demo_fails_on_a_request_the_emulator_does_not_serve_naming_the_operation():
+    emulator = emulated(UNSERVED, UNSERVED, ("GET", "studio.twilio.com", "/v2/Flows/FW" + "0" * 32 + "/Revisions"))
+    with pytest.raises(walkthrough.DemoFailed) as raised:
+        walkthrough.check_traffic(emulator)
+    assert str(raised.value) == (
+        "the emulator answered 501 to 3 requests for operations it does not serve: "
+        "ListActivity (GET /v1/Workspaces/{WorkspaceSid}/Activities), "
+        "ListFlowRevision (GET /v2/Flows/{Sid}/Revisions) (see twilio_emulator's README, 'What is not served')"
+    )
+    step = walkthrough.checked_step(emulator)
+    assert step.title.endswith(": 3, violations: 0, operations not served: 3")
+    assert step.lines[0] == (
+        "not served (501): ListActivity (GET /v1/Workspaces/{WorkspaceSid}/Activities): "
+        f"GET https://taskrouter.twilio.com{UNSERVED[2]}"
+    )
+
+
+def test_the_demo_fails_on_a_violation_first():
+    with pytest.raises(walkthrough.DemoFailed, match="^1 requests broke Twilio's OpenAPI description$"):
+        walkthrough.check_traffic(emulated(UNDESCRIBED, UNSERVED))
+
+
+def test_the_demo_passes_traffic_the_emulator_served_and_vouched_for():
+    emulator = emulated(("GET", "taskrouter.twilio.com", "/v1/Workspaces"))
+    assert emulator.requests[-1].status == 200
+    assert walkthrough.check_traffic(emulator) is None
 
 
 def test_the_auth_token_is_never_printed(demo):
