@@ -108,15 +108,17 @@ class Emulator(AccountState):
             self.violations.clear()
             self.unserved.clear()
             self.faults.clear()
+            self.outbox.forget()
             super().reset()
             self.set_limits(self.limits)
 
     def clear_traffic(self) -> None:
-        """Forget recorded requests and pending faults; keep resources, and the violations and unserved operations seen
-        so far."""
+        """Forget recorded requests, pending faults and the callbacks sent; keep resources, and the violations and
+        unserved operations seen so far."""
         with self.lock:
             self.requests.clear()
             self.faults.clear()
+            self.outbox.forget()
 
     def calls(self, host: str | None = None, method: str | None = None, operation: str | None = None):
         """The recorded requests, filtered."""

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .callbacks import Outbox
 from .clock import Clock
 
 Table = dict[str, dict]
@@ -50,6 +51,8 @@ class AccountState:
         self.account = account
         self.lock = threading.RLock()
         self.clock = Clock()
+        # The webhooks and callbacks the account sends (callbacks.py), signed with its auth token as it is then.
+        self.outbox = Outbox(lambda: self.account.auth_token)
         self._forget_resources()
 
     def now(self) -> datetime:
