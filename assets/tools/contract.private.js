@@ -17,6 +17,8 @@ module.exports = {
   TOKEN_HEADER: "X-Handover-Token",
   // The task attribute under which the AI's account of the handoff lands.
   HANDOFF_ATTRIBUTE: "handoff",
+  // The TaskRouter events that end a task and hand its conversation back to the AI.
+  HANDBACK_EVENTS: ["task.wrapup", "task.completed", "task.canceled"],
 
   // Retries of a failed Twilio request, and the time kept back from the deadline to give the claim back.
   RETRY_BASE_MS: 100,
@@ -80,6 +82,22 @@ module.exports = {
       tools: ["studio-handover"],
       setBy: "handover studio deploy [--from-address +1…]",
     },
+    HANDBACK_MESSAGE: {
+      pattern: /^[\s\S]{1,1600}$/,
+      expected: "text of 1 to 1600 characters",
+      requestOverride: null,
+      defaultValue: "",
+      tools: ["task-events"],
+      setBy: "twilio serverless:env:set --key HANDBACK_MESSAGE --value \"…\"",
+    },
+    NO_AGENT_MESSAGE: {
+      pattern: /^[\s\S]{1,1600}$/,
+      expected: "text of 1 to 1600 characters",
+      requestOverride: null,
+      defaultValue: "No one from our team could take our conversation just now, so I am back to help you.",
+      tools: ["task-events"],
+      setBy: "twilio serverless:env:set --key NO_AGENT_MESSAGE --value \"…\"",
+    },
     HANDOVER_TOKEN: {
       pattern: /^[A-Za-z0-9_-]{43,128}$/,
       expected: "43 to 128 URL-safe characters (`handover env set` makes one from 32 random bytes)",
@@ -101,7 +119,7 @@ module.exports = {
       expected: "IS followed by 32 hex characters, or default",
       requestOverride: null,
       defaultValue: "default",
-      tools: ["flex-handover", "studio-handover"],
+      tools: ["flex-handover", "studio-handover", "task-events"],
       setBy: "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]",
     },
     HANDOVER_DEADLINE_MS: {
@@ -109,7 +127,7 @@ module.exports = {
       expected: "a whole number of milliseconds from 100 to 9999",
       requestOverride: null,
       defaultValue: "8000",
-      tools: ["flex-handover", "studio-handover"],
+      tools: ["flex-handover", "studio-handover", "task-events"],
       setBy: "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]",
     },
     HANDOVER_ATTEMPT_TIMEOUT_MS: {
@@ -117,7 +135,7 @@ module.exports = {
       expected: "a whole number of milliseconds from 10 to 9999",
       requestOverride: null,
       defaultValue: "2500",
-      tools: ["flex-handover", "studio-handover"],
+      tools: ["flex-handover", "studio-handover", "task-events"],
       setBy: "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]",
     },
   },

@@ -1,4 +1,5 @@
-// The handoff every handover tool makes, whatever it hands the conversation to: who may call, the
+// The handoff every handover tool makes (and the steps the hand-back shares: the claim, the conversation, the
+// bot's webhooks), whatever it hands the conversation to: who may call, the
 // configuration and the request, the conversation claimed in Sync, the delivery made once (retried,
 // and looked for when an answer is lost) with the handoff recorded on the conversation beside it, the
 // claim given back when it fails or taken over when a call left it stranded, one log line per failure,
@@ -19,8 +20,11 @@
  * - `deliver(run, request)`: make the request, resolving to `{ sid }`;
  * - `find(run, request)`: what this very handoff delivered, `{ sid }` or undefined, after a delivery whose
  *   answer was lost; it throws when it cannot tell, so that nothing is delivered while that is unknown;
- * - `fixFor(error, run)` (optional): what to do about a delivery Twilio refused, for the 502 answer.
- * `run` holds { handover, tool, client, config, session, identity, handoff, claim, deadline, customerName }.
+ * - `fixFor(error, run)` (optional): what to do about a delivery Twilio refused, for the 502 answer;
+ * - `silencesBot` (optional): the handoff removes the bot's webhooks from the conversation (a Studio flow's
+ *   Send to Flex does that itself).
+ * `run` holds { handover, tool, client, config, session, identity, handoff, claim, deadline, customerName,
+ * botWebhooks }.
  * `Twilio` is the runtime's global of that name (its Response and validateRequest).
  */
 async function respond({ Twilio, handover, tool, context, event, startedAt }) {
@@ -84,14 +88,16 @@ async function handOff({ Twilio, handover, tool, context, event, startedAt }) {
     deadline: handover.deadlineOf(startedAt, config),
   };
   // First round: the claim, and beside it what the delivery needs (the conversation's attributes, to
-  // record the handoff beside the delivery; the web chat name), so that the delivery is the second
-  // and last round of a first handoff.
-  const [claimed, conversation, customerName] = await Promise.all([
-    claimConversation(run),
+  // record the handoff beside the delivery; the web chat name; the bot's webhooks, to remove beside the
+  // delivery), so that the delivery is the second and last round of a first handoff.
+  const [claimed, conversation, customerName, botWebhooks] = await Promise.all([
+    takeClaim(run),
     readConversation(run),
     identity.lookupIdentity ? webchatName(run) : null,
+    tool.silencesBot ? listBotWebhooks(run) : [],
   ]);
-  if (claimed.duplicate) return answerDuplicate({ ...run, customerName }, conversation);
+  const ready = { ...run, customerName, botWebhooks };
+  if (claimed.duplicate) return answerDuplicate(ready, conversation);
   if (!claimed.ok) {
     logFailure(run, 'Claiming the conversation in Sync', claimed.error);
     if (claimed.mayExist) await releaseClaim(run);
@@ -102,17 +108,19 @@ async function handOff({ Twilio, handover, tool, context, event, startedAt }) {
   // this version's without its claim is one a failed handoff is taking back.)
   const record = conversation && handover.handoffRecordOf(conversation.attributes, Date.now());
   if (record && record.claimId === null) return handover.alreadyHandedOff(tool.sidName, recall(tool, session.conversationSid));
-  return deliver({ ...run, customerName }, conversation);
+  return deliver(ready, conversation);
 }
 
 /**
- * Deliver the conversation under this call's claim, recording the handoff on the conversation beside
- * it. A failed delivery gives the claim back and takes the record back, so that the next call can try.
+ * Deliver the conversation under this call's claim, recording the handoff on the conversation and
+ * removing the bot's webhooks beside it. A failed delivery gives the claim back, takes the record back
+ * and makes the bot's webhooks again, so that the customer has the bot and the next call can try.
  */
 async function deliver(run, conversation) {
-  const { handover, tool, session } = run;
+  const { handover, tool, session, botWebhooks } = run;
   const request = tool.build(run);
   const marking = conversation ? markConversation(run, conversation) : null;
+  const silencing = Promise.all(botWebhooks.map((webhook) => removeWebhook(run, webhook)));
   let delivered;
   let failure;
   try {
@@ -125,16 +133,21 @@ async function deliver(run, conversation) {
     delivered = error instanceof handover.OutOfTime && error.unsettled ? await lastLook(run, request) : undefined;
     failure = error;
   }
-  if (marking) await marking;
+  let recorded = marking ? await marking : false;
+  await silencing;
   if (!delivered) {
     logFailure(run, tool.api, failure);
-    // The record is taken back even when its write seemed to fail: its answer may have been lost.
-    await Promise.all([releaseClaim(run), marking ? unmarkConversation(run, conversation) : null]);
+    // The record is taken back even when its write seemed to fail: its answer may have been lost. The bot is
+    // back before the claim is given back, so that no next call can hand off while the bot is still coming back.
+    await Promise.all([marking ? unmarkConversation(run, conversation) : null, restoreBotWebhooks(run, botWebhooks)]);
+    await releaseClaim(run);
     return answerFailure(run, failure, tool.delivering, tool.fixFor && tool.fixFor(failure, run));
   }
   remember(tool, session.conversationSid, delivered.sid);
   // The attributes could not be read beside the claim: read and record them now.
-  if (!conversation) await markConversation(run, null);
+  if (!conversation) recorded = await markConversation(run, null);
+  // Without the record, nothing could make the bot's webhooks again after the agent: they are made now.
+  if (!recorded) await restoreBotWebhooks(run, botWebhooks);
   return handover.handedOff(tool.sidName, delivered.sid);
 }
 
@@ -216,11 +229,11 @@ async function takeOver(run, held) {
 }
 
 /**
- * Claim the conversation: { ok } when this call holds the claim, { duplicate } when another does.
- * A create whose answer was lost may have made the claim: a later 409 is then checked against this
- * call's claimId, so that the lost answer is not taken for another call's claim.
+ * Take `run.claim` (the conversation's, or a hand-back's): { ok } when this call holds it, { duplicate }
+ * when another does. A create whose answer was lost may have made the claim: a later 409 is then checked
+ * against this call's claimId, so that the lost answer is not taken for another call's claim.
  */
-async function claimConversation(run) {
+async function takeClaim(run) {
   const { handover, client, claim, deadline } = run;
   let mayExist = false;
   const attempt = async () => {
@@ -264,7 +277,7 @@ function claimItem({ client, claim }) {
   return client.sync.v1.services(claim.serviceSid).syncMaps(claim.map).syncMapItems(claim.item.key);
 }
 
-/** Give the conversation back after a failed handoff, so that the next call can try again. */
+/** Give `run.claim` back after a failed handoff (or a hand-back), so that the next call can try again. */
 async function releaseClaim(run) {
   const { handover, tool, claim, session, deadline } = run;
   const item = claimItem(run);
@@ -310,21 +323,77 @@ async function readConversation(run) {
 
 /**
  * Record the handoff on the conversation (every attribute already there kept, so that a channel webhook
- * can stop giving the customer's messages to the AI): from `conversation` as read beside the claim, else
- * read now. The handoff stands if this fails.
+ * can stop giving the customer's messages to the AI), with the bot's webhooks it removes: from
+ * `conversation` as read beside the claim, else read now. Whether it was recorded; the handoff stands
+ * if this fails.
  */
 async function markConversation(run, conversation) {
-  const { handover, tool, session, claim, deadline } = run;
+  const { handover, tool, session, claim, deadline, botWebhooks } = run;
   try {
     await handover.withRetries(async () => {
       const current = conversation || (await conversationOf(run).fetch());
-      return conversationOf(run).update({ attributes: JSON.stringify(handover.handedOffAttributes(current.attributes, claim)) });
+      const attributes = handover.handedOffAttributes(current.attributes, claim, botWebhooks);
+      return conversationOf(run).update({ attributes: JSON.stringify(attributes) });
     }, deadline);
+    return true;
   } catch (error) {
     console.error(
       `${tool.name}: could not record the handoff of conversation ${session.conversationSid} in its attributes: ` +
         `${error.status || '-'} ${error.code || '-'} ${error.message}`
     );
+    return false;
+  }
+}
+
+function webhooksOf(run) {
+  return conversationOf(run).webhooks;
+}
+
+/**
+ * The bot's webhooks on the conversation, read once beside the claim (a retry would take the delivery's time);
+ * none when that fails: the bot then keeps them.
+ */
+async function listBotWebhooks(run) {
+  try {
+    return run.handover.botWebhooksOf(await webhooksOf(run).list());
+  } catch (error) {
+    logFailure(run, "Listing the conversation's webhooks (the bot keeps them)", error);
+    return [];
+  }
+}
+
+/** Remove one of the bot's webhooks, beside the delivery; one gone already counts as removed. */
+async function removeWebhook(run, webhook) {
+  try {
+    await run.handover.withRetries(async () => {
+      try {
+        await webhooksOf(run)(webhook.sid).remove();
+      } catch (error) {
+        if (error.status !== 404) throw error;
+      }
+    }, run.deadline);
+  } catch (error) {
+    logFailure(run, `Removing the bot's webhook ${webhook.sid}`, error);
+  }
+}
+
+/**
+ * Make those of the saved webhooks that the conversation lacks again (a retry or a webhook never removed
+ * makes nothing twice); whether the conversation has them all now.
+ */
+async function restoreBotWebhooks(run, saved) {
+  if (!saved.length) return true;
+  const { handover } = run;
+  try {
+    await handover.withRetries(async () => {
+      for (const webhook of handover.missingWebhooks(saved, await webhooksOf(run).list())) {
+        await webhooksOf(run).create(handover.webhookRequestOf(webhook));
+      }
+    }, run.deadline);
+    return true;
+  } catch (error) {
+    logFailure(run, "Making the bot's webhooks again", error);
+    return false;
   }
 }
 
@@ -366,4 +435,4 @@ async function webchatName({ tool, client, session, identity }) {
   }
 }
 
-module.exports = { respond };
+module.exports = { respond, conversationOf, logFailure, readConversation, releaseClaim, restoreBotWebhooks, takeClaim };

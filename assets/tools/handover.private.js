@@ -14,7 +14,7 @@ const CONVERSATION_SESSION = /^(?:webhook:)?conversations__(IS[0-9a-fA-F]{32})\/
 const WEBCHAT_IDENTITY = /^FX[0-9A-Za-z]{1,64}$/;
 const IDENTITY_TYPES = ['phone', 'whatsapp', 'email', 'user_id', 'flex_participant'];
 // The attributes that record the handoff on the conversation.
-const MARK_KEYS = ['handedOff', 'handedOffAt', 'handoffClaimId'];
+const MARK_KEYS = ['handedOff', 'handedOffAt', 'handoffClaimId', 'handoffBotWebhooks'];
 // Sync's answer to a second create of a Map item key.
 const DUPLICATE_KEY = { status: 409, code: 54208 };
 const EXECUTION_SEARCH_MARGIN_MS = 60 * 1000;
@@ -71,6 +71,26 @@ function signedParameters(event) {
     if (name !== 'request') parameters[name] = value;
   }
   return parameters;
+}
+
+/**
+ * Whether the request is Twilio's: a valid X-Twilio-Signature made with the account's auth token over this
+ * function's URL and the request's parameters (`validateSignature` is the twilio library's validateRequest).
+ * `{ ok }`, else a 401 that echoes nothing. The one check of every function Twilio calls: the local runtime
+ * serves a protected function without checking it, so the function does, and protected visibility is the
+ * deployed second gate.
+ */
+function checkSignature({ context, event, validateSignature }) {
+  const signature = headerOf(event, 'x-twilio-signature');
+  if (signature === undefined || signature === '') {
+    return failure(401, 'This function answers Twilio only: the request has no X-Twilio-Signature.');
+  }
+  const valid =
+    typeof signature === 'string' &&
+    typeof context.AUTH_TOKEN === 'string' &&
+    context.AUTH_TOKEN !== '' &&
+    validateSignature(context.AUTH_TOKEN, signature, signedUrl(context), signedParameters(event));
+  return valid ? { ok: true } : failure(401, 'The X-Twilio-Signature is not valid for this URL and these parameters.');
 }
 
 /** The Conversations service and conversation of the `X-Session-Id` header. */
@@ -152,10 +172,58 @@ function claimedAtMs(item) {
 /**
  * The conversation's attributes with the handoff recorded (handedOff, handedOffAt and the claim that
  * makes it, written beside the delivery, before its SID is known), every attribute already there kept.
+ * `botWebhooks` (botWebhooksOf) are the bot's webhooks the handoff removes, kept whole so that the
+ * hand-back can make them again; an earlier handoff's list gives way to them.
  */
-function handedOffAttributes(current, claim) {
+function handedOffAttributes(current, claim, botWebhooks = []) {
   const attributes = parseObject(current || '{}') || {};
-  return { ...attributes, handedOff: true, handedOffAt: claim.item.data.requestedAt, handoffClaimId: claim.item.data.claimId };
+  delete attributes.handoffBotWebhooks;
+  const marked = { ...attributes, handedOff: true, handedOffAt: claim.item.data.requestedAt, handoffClaimId: claim.item.data.claimId };
+  return botWebhooks.length ? { ...marked, handoffBotWebhooks: botWebhooks } : marked;
+}
+
+/**
+ * The conversation's webhooks that deliver its messages to a bot: target `webhook` to a URL of the bot's
+ * own. Studio's (target `studio`, or a URL of Twilio's, as Flex's and Studio's webhooks are) are never
+ * the bot's. Each as `{ sid, target, configuration }`, the configuration whole as Twilio answered it.
+ */
+function botWebhooksOf(webhooks) {
+  return webhooks
+    .filter((webhook) => webhook.target === 'webhook' && !isTwilioUrl(webhook.configuration && webhook.configuration.url))
+    .map((webhook) => ({ sid: webhook.sid, target: webhook.target, configuration: { ...webhook.configuration } }));
+}
+
+function isTwilioUrl(url) {
+  let host;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return false;
+  }
+  return host === 'twilio.com' || host.endsWith('.twilio.com');
+}
+
+/**
+ * The request that makes a saved webhook again, as the Conversations API describes it. Without its ReplayAfter:
+ * made again, it would replay the conversation's messages to the bot, which would answer them twice.
+ */
+function webhookRequestOf(saved) {
+  const { url, method, filters, triggers, flow_sid: flowSid } = saved.configuration;
+  const request = { target: saved.target, 'configuration.url': url };
+  // Twilio describes the method in lower case (get, post), whatever case a webhook answers it in.
+  if (method) request['configuration.method'] = String(method).toLowerCase();
+  if (filters && filters.length) request['configuration.filters'] = filters;
+  if (triggers && triggers.length) request['configuration.triggers'] = triggers;
+  if (flowSid) request['configuration.flowSid'] = flowSid;
+  return request;
+}
+
+/** The saved webhooks that `existing` (the conversation's webhooks now) lacks: same target, URL, method and filters. */
+function missingWebhooks(saved, existing) {
+  const keyOf = (target, configuration = {}) =>
+    JSON.stringify([target, configuration.url, String(configuration.method || '').toUpperCase(), [...(configuration.filters || [])].sort()]);
+  const present = new Set(existing.map((webhook) => keyOf(webhook.target, webhook.configuration)));
+  return saved.filter((webhook) => !present.has(keyOf(webhook.target, webhook.configuration)));
 }
 
 /**
@@ -256,7 +324,7 @@ function handoverHelpers(contract) {
   }
 
   /**
-   * The configuration of a tool ('flex-handover' or 'studio-handover'): only the variables it reads, so
+   * The configuration of a tool ('flex-handover', 'studio-handover' or 'task-events'): only the variables it reads, so
    * that it runs without the other's. What it does not read is undefined. The token is read before
    * (readToken), the static attributes last, as they are parsed too.
    */
@@ -284,6 +352,8 @@ function handoverHelpers(contract) {
       syncServiceSid: values.SYNC_SERVICE_SID,
       deadlineMs: Number(values.HANDOVER_DEADLINE_MS),
       attemptTimeoutMs: Number(values.HANDOVER_ATTEMPT_TIMEOUT_MS),
+      handBackMessage: values.HANDBACK_MESSAGE,
+      noAgentMessage: values.NO_AGENT_MESSAGE,
       staticAttributes,
     };
   }
@@ -309,17 +379,7 @@ function handoverHelpers(contract) {
         ? { ok: true }
         : failure(401, 'The handover token is not valid. Call the tool URL that `handover tool register` registered, with its current token.');
     }
-    const signature = headerOf(event, 'x-twilio-signature');
-    if (signature !== undefined && signature !== '') {
-      const valid =
-        typeof signature === 'string' &&
-        typeof context.AUTH_TOKEN === 'string' &&
-        context.AUTH_TOKEN !== '' &&
-        validateSignature(context.AUTH_TOKEN, signature, signedUrl(context), signedParameters(event));
-      return valid
-        ? { ok: true }
-        : failure(401, 'The X-Twilio-Signature is not valid for this URL and these parameters.');
-    }
+    if (headerOf(event, 'x-twilio-signature')) return checkSignature({ context, event, validateSignature });
     return failure(
       401,
       `This tool needs a credential: the ${contract.TOKEN_QUERY_PARAMETER} query parameter of the tool URL, ` +
@@ -393,6 +453,8 @@ function handoverHelpers(contract) {
             customerName: name,
             customerAddress: identity.address,
             conversationSid: session.conversationSid,
+            // The hand-back finds the conversation by it when the task ends (assets/lifecycle/handback.private.js).
+            conversationServiceSid: session.serviceSid,
             channelType: identity.channelType,
             [contract.HANDOFF_ATTRIBUTE]: handoff,
           },
@@ -538,8 +600,10 @@ function handoverHelpers(contract) {
     alreadyHandedOff,
     authenticate,
     backoffMs,
+    botWebhooksOf,
     buildExecution,
     buildInteraction,
+    checkSignature,
     claimMapOf,
     claimOf,
     deadlineOf,
@@ -552,6 +616,7 @@ function handoverHelpers(contract) {
     isExecutionOf,
     isStranded,
     mayHaveSucceeded,
+    missingWebhooks,
     outOfTime,
     parseContext,
     parseIdentity,
@@ -562,6 +627,7 @@ function handoverHelpers(contract) {
     tryAgain,
     twilioFailure,
     unmarkedAttributes,
+    webhookRequestOf,
     withRetries,
   };
 }

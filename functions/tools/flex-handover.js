@@ -30,6 +30,8 @@ const FLEX_INTERACTION = {
   build: (run) => run.handover.buildInteraction(run),
   deliver: ({ client }, request) => client.flexApi.v1.interaction.create(request),
   find: findInteraction,
+  // Flex takes the conversation as it is: the bot's webhooks must go, or the bot answers beside the agent.
+  silencesBot: true,
 };
 
 /**

@@ -24,6 +24,11 @@ def is_sid(prefix: str, value: str) -> bool:
 FLEX_HANDOVER = "flex-handover"
 STUDIO_HANDOVER = "studio-handover"
 TOOLS = (FLEX_HANDOVER, STUDIO_HANDOVER)
+# The function TaskRouter calls with the workspace's events (functions/lifecycle/task-events.protected.js): the end
+# of a task the kit created hands the customer back to the AI.
+TASK_EVENTS = "task-events"
+# The TaskRouter events that end a task, each handing the conversation back: the workspace's EventsFilter needs them.
+HANDBACK_EVENTS = ("task.wrapup", "task.completed", "task.canceled")
 
 # How an operator fixes a missing or malformed variable; named in the function's 500 answers.
 SET_VARIABLE_COMMAND = "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]"
@@ -92,6 +97,7 @@ SYNC_SERVICE = ConfigVariable(
     "^(default|IS[0-9a-fA-F]{32})$",
     "IS followed by 32 hex characters, or default",
     default="default",
+    tools=(*TOOLS, TASK_EVENTS),
 )
 # A Twilio Function is killed at 10 s: the handoff answers by the deadline, whatever Twilio does.
 DEADLINE = ConfigVariable(
@@ -100,6 +106,7 @@ DEADLINE = ConfigVariable(
     "^[1-9][0-9]{2,3}$",
     "a whole number of milliseconds from 100 to 9999",
     default="8000",
+    tools=(*TOOLS, TASK_EVENTS),
 )
 ATTEMPT_TIMEOUT = ConfigVariable(
     "HANDOVER_ATTEMPT_TIMEOUT_MS",
@@ -107,6 +114,7 @@ ATTEMPT_TIMEOUT = ConfigVariable(
     "^[1-9][0-9]{1,3}$",
     "a whole number of milliseconds from 10 to 9999",
     default="2500",
+    tools=(*TOOLS, TASK_EVENTS),
 )
 STUDIO_FLOW = ConfigVariable(
     "TWILIO_STUDIO_HANDOFF_FLOW_SID",
@@ -126,6 +134,26 @@ STUDIO_FROM = ConfigVariable(
     tools=(STUDIO_HANDOVER,),
     set_by=STUDIO_DEPLOY_COMMAND,
 )
+# What the customer reads when the conversation comes back to the AI: after the agent (none unless set), and when
+# no agent took the task in time (always: the customer must not wait on a queue nobody answers).
+HANDBACK_MESSAGE = ConfigVariable(
+    "HANDBACK_MESSAGE",
+    "What the customer is told when the agent hands the conversation back to the AI (optional; nothing by default)",
+    r"^[\s\S]{1,1600}$",
+    "text of 1 to 1600 characters",
+    default="",
+    tools=(TASK_EVENTS,),
+    set_by='twilio serverless:env:set --key HANDBACK_MESSAGE --value "…"',
+)
+NO_AGENT_MESSAGE = ConfigVariable(
+    "NO_AGENT_MESSAGE",
+    "What the customer is told when no agent took the conversation in time and it comes back to the AI (optional)",
+    r"^[\s\S]{1,1600}$",
+    "text of 1 to 1600 characters",
+    default="No one from our team could take our conversation just now, so I am back to help you.",
+    tools=(TASK_EVENTS,),
+    set_by='twilio serverless:env:set --key NO_AGENT_MESSAGE --value "…"',
+)
 CONFIG_VARIABLES = (
     WORKSPACE,
     WORKFLOW,
@@ -137,6 +165,8 @@ CONFIG_VARIABLES = (
     ATTEMPT_TIMEOUT,
     STUDIO_FLOW,
     STUDIO_FROM,
+    HANDBACK_MESSAGE,
+    NO_AGENT_MESSAGE,
 )
 
 

@@ -16,7 +16,9 @@ from .account import assistant_tool, credentials, deployed_code, deployment, rou
 from .account.deployment import environment_name, remote_variables
 from .account.sdk import TwilioFailure, listed
 from .account.variables import SYNC_SERVICE_FIX, SyncServiceProblem, existing_claim_maps, sync_service_of
+from .errors import InputError
 from .functions import generate
+from .lifecycle import wiring
 from .project import ENV_FILE, read_local
 from .studio.checks import send_to_flex_workflows
 
@@ -393,6 +395,63 @@ def _sync_service_fix(setup: Setup) -> str:
     )
 
 
+def check_handback_events(setup: Setup) -> Iterator[Check]:
+    """The workspace sends the ends of tasks to the deployed /lifecycle/task-events (read as `handback wire` reads
+    it), so that the customer goes back to the AI when the agent is done."""
+    name = "hand-back events"
+    if setup.deployment is None:
+        yield _not_checked(name, "no deployment found")
+        return
+    if setup.remote_failed:
+        yield _not_checked(name, "the deployed variables check failed")
+        return
+    try:
+        workspace_sid, where = wiring.configured_workspace(
+            _remote(setup).get(contract.WORKSPACE.name), setup.local.get(contract.WORKSPACE.name)
+        )
+    except InputError:
+        yield _not_checked(name, f"no well-formed {contract.WORKSPACE.name} on the environment or in {ENV_FILE}")
+        return
+    try:
+        found = wiring.read(setup.client, workspace_sid, where)
+    except wiring.WorkspaceNotFound:  # the workspace check reports it
+        yield _not_checked(name, f"workspace {workspace_sid} ({where}) does not exist")
+        return
+    ours = wiring.callback_url(setup.deployment)
+    wire = " ".join([wiring.WIRE_COMMAND, *_deployment_options(setup)])
+    standing = found.standing(ours)
+    if standing == wiring.NOT_WIRED:
+        yield Check(
+            name,
+            WARN,
+            f"not wired: workspace {workspace_sid} has no EventCallbackUrl, so a task's end hands nothing back to "
+            "the AI",
+            wire,
+        )
+    elif standing == wiring.ELSEWHERE:
+        theirs = wiring.shown_url(found.url)
+        yield Check(
+            name,
+            WARN,
+            f"workspace {workspace_sid} sends its events to {theirs}, not {ours}: a task's end hands the customer "
+            "back to the AI only if that URL forwards it",
+            f"{wire} --replace, or have {theirs} forward {wiring.event_list(contract.HANDBACK_EVENTS)} to {ours}, "
+            "re-signed with the account's auth token",
+        )
+    elif standing == wiring.EVENTS_LEFT_OUT:
+        left_out = found.left_out()
+        yield Check(
+            name,
+            WARN,
+            f"workspace {workspace_sid} sends {ours} only {','.join(found.events)}: no "
+            f"{wiring.event_list(left_out)} event hands the customer back to the AI",
+            wire,
+        )
+    else:
+        sent = wiring.event_list(contract.HANDBACK_EVENTS) if found.events else "every event (no EventsFilter)"
+        yield Check(name, PASS, f"workspace {workspace_sid} sends {sent} to {ours}")
+
+
 def check_assistant_tool(setup: Setup) -> Iterator[Check]:
     name = "assistant tool"
     if not setup.assistant_id:
@@ -635,6 +694,7 @@ CHECKS: tuple[tuple[Callable[[Setup], Iterator[Check]], tuple[str, ...], bool], 
     (check_deployed_functions, ("deployed functions",), True),
     (check_deployed_variables, ("deployed variables",), True),
     (check_sync_claim_maps, ("sync claim maps",), True),
+    (check_handback_events, ("hand-back events",), True),
     (check_assistant_tool, ("assistant tool",), True),
     (check_studio_flow, ("studio flow", "studio flow routing"), True),
     (check_tac_orchestrator, TAC_CHECKS, True),

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .contract import TOOLS
+from .contract import TASK_EVENTS, TOOLS
 from .errors import HandoverError, InputError
 
 MARKER = ".twilioserverlessrc"
@@ -96,9 +96,11 @@ def _visibility(name: str) -> tuple[str, str]:
 # public (a caller presents the handover token); the modules they load through Runtime.getAssets() are private,
 # so never downloadable. The Serverless Toolkit has no ignore file: anything else under functions/ (.js) or
 # assets/ would be deployed too, so nothing else belongs there.
-SHARED_MODULES = ("/tools/contract.js", "/tools/handoff.js", "/tools/handover.js")
+SHARED_MODULES = ("/tools/contract.js", "/tools/handoff.js", "/tools/handover.js", "/lifecycle/handback.js")
 INTENDED_FILES: dict[tuple[str, str], str] = {
     **{("function", f"/tools/{tool}"): "public" for tool in TOOLS},
+    # Only Twilio calls it (TaskRouter's events), with its signature: protected once deployed.
+    ("function", f"/lifecycle/{TASK_EVENTS}"): "protected",
     **{("asset", path): "private" for path in SHARED_MODULES},
 }
 

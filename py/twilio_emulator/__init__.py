@@ -14,6 +14,8 @@ from .limits import Limits
 from .pipeline import Emulator, Response
 from .products.assistants import add_assistant
 from .products.conversation_addresses import add_address_configuration, address_configuration
+from .products.conversation_messages import customer_writes, messages_of
+from .products.conversation_participants import add_participant, participants_of, remove_participant
 from .products.conversations import conversation_attributes, set_conversation_attributes
 from .products.intelligence import add_intelligence_configuration, summary_operator, twilio_operators
 from .products.orchestrator import (
@@ -73,16 +75,21 @@ __all__ = [
     "add_flow",
     "add_intelligence_configuration",
     "add_orchestrated_conversation",
+    "add_participant",
     "add_sync_map",
     "add_sync_map_item",
     "address_configuration",
     "conversation_attributes",
     "coverage_by_product",
+    "customer_writes",
     "default_sync_service",
     "fail_next_operation",
+    "messages_of",
     "new_account",
     "orchestrator_configuration",
     "orchestrator_operations",
+    "participants_of",
+    "remove_participant",
     "run_call",
     "run_execution",
     "run_rest",

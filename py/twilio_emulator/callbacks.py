@@ -4,7 +4,9 @@ X-Twilio-Signature, after the request that caused them has been answered.
 A product's handler calls `outbox.send(...)` under the account's lock; that only queues. Senders on threads of their
 own deliver, so that a receiver may call the emulator back (as a bot's webhook or a TaskRouter event handler does)
 without waiting on the lock its cause holds. Only loopback addresses are delivered to: any other URL is recorded as
-not delivered, never reached.
+not delivered, never reached. A loopback `https://` URL is delivered over plain HTTP to the same port, signed over
+the URL as given: a local server (twilio-run) speaks HTTP, while the URL an account holds, and Twilio signs, is the
+https:// one a deployment answers at (a Function checks the signature over `https://` and its DOMAIN_NAME).
 
 Twilio documents the signature: HMAC-SHA1 with the account's auth token over the full URL followed by every POST
 parameter, sorted by name, each name then its value; base64. A GET is signed over its URL alone (the parameters in
@@ -196,6 +198,11 @@ class Outbox:
         callback.finished_at = time.monotonic()
 
 
+def _plain_http(url: str) -> str:
+    """Where a loopback URL is reached: over HTTP, whatever scheme the account holds (the module's docstring)."""
+    return "http://" + url.removeprefix("https://") if url.startswith("https://") else url
+
+
 def _request(callback: Callback, auth_token: str) -> tuple[int | None, str | None]:
     """One try: the receiver's status, and what went wrong (None when it answered 2xx)."""
     if callback.method == "GET":
@@ -207,7 +214,7 @@ def _request(callback: Callback, auth_token: str) -> tuple[int | None, str | Non
     headers = {"X-Twilio-Signature": signed, "User-Agent": "TwilioProxy/1.1 (twilio-emulator)"}
     if data is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
-    request = urllib.request.Request(url, data=data, headers=headers, method=callback.method)
+    request = urllib.request.Request(_plain_http(url), data=data, headers=headers, method=callback.method)
     try:
         with _DIRECT.open(request, timeout=TIMEOUT_SECONDS) as response:
             return response.status, None

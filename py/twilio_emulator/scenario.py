@@ -1,6 +1,6 @@
-"""A Flex account as a contact center has it (a workspace, a workflow, task channels, a conversation), Flex's
-messaging address and a Conversation Orchestrator configuration as their Consoles leave them, and the project as
-`twilio serverless:deploy` leaves it deployed."""
+"""A Flex account as a contact center has it (a workspace with Flex's activities and "Everyone" queue, a workflow,
+task channels, a conversation), Flex's messaging address and a Conversation Orchestrator configuration as their
+Consoles leave them, and the project as `twilio serverless:deploy` leaves it deployed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .pipeline import Emulator
-from .products import conversation_addresses, conversations, flex, orchestrator, serverless, studio, taskrouter
+from .products import (
+    conversation_addresses,
+    conversations,
+    flex,
+    orchestrator,
+    serverless,
+    studio,
+    taskrouter,
+    taskrouter_workers,
+)
 from .state import Account
 
 TASK_CHANNELS = ("default", "chat", "sms", "voice")
@@ -46,7 +55,20 @@ def seed_flex_account(emulator: Emulator) -> FlexAccount:
         identity = "FX" + emulator.new_sid("")[:32]
         conversations.add_user(emulator, service_sid, identity, "Ada Lovelace")
         flex.enable_flex(emulator, workspace["sid"])
+        _seed_flex_routing(emulator, workspace, workflow)
     return FlexAccount(workspace["sid"], workflow["sid"], service_sid, conversation["sid"], identity, "Ada Lovelace")
+
+
+def _seed_flex_routing(emulator: Emulator, workspace: dict, workflow: dict) -> None:
+    """Flex's activities (Offline, the workspace's default and timeout activity, Available, Unavailable, Break) and
+    its "Everyone" queue, which the workflow routes to: made after the account's other resources, whose SIDs stay
+    as they were, the workspace's default activity and the workflow's queue taking the SIDs they already name."""
+    for name, available in taskrouter_workers.FLEX_ACTIVITIES:
+        sid = workspace["default_activity_sid"] if name == "Offline" else None
+        taskrouter_workers.add_activity(emulator, workspace["sid"], name, available, sid)
+    workspace["timeout_activity_sid"] = workspace["default_activity_sid"]
+    queue_sid = taskrouter.routed_queue_sid(workflow)
+    taskrouter_workers.add_task_queue(emulator, workspace["sid"], "Everyone", "1==1", queue_sid)
 
 
 def add_conversation(emulator: Emulator, account: FlexAccount, friendly_name: str = "Another customer") -> str:

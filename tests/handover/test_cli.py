@@ -37,9 +37,10 @@ COMMANDS = (
     "tac summaries",
     "tac studio",
     "tac setup",
+    "handback wire",
 )
-GROUPS = ("env", "tool", "studio", "tac")
-TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "studio", "tac", "doctor")
+GROUPS = ("env", "tool", "studio", "tac", "handback")
+TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "studio", "tac", "handback", "doctor")
 
 
 @pytest.fixture

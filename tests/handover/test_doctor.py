@@ -34,13 +34,13 @@ HOW_TO_SET = (
 NOT_CHECKED = "not checked: the credentials do not work"
 TAC_NAMES = (*doctor_module.TAC_CHECKS, "tac addresses")
 UNKNOWN_ASSISTANT = "aia_asst_00000000-0000-0000-0000-000000000000"
-CHECK_LINE = re.compile(r"^(PASS|WARN|FAIL)  ([a-z ]+): (.*)$")
+CHECK_LINE = re.compile(r"^(PASS|WARN|FAIL)  ([a-z -]+): (.*)$")
 FIX_PREFIX = "      fix: "
 TOKEN_EXPECTED = "43 to 128 URL-safe characters (`handover env set` makes one from 32 random bytes)"
 ALL_CLAIM_MAPS = "all 16 claim Maps (handover-claims-00 … handover-claims-15)"
 # The verdicts when the credentials fail: what needs the account is not checked (WARN); the local configuration
 # and the generated files still are (PASS).
-WHEN_CREDENTIALS_FAIL = [FAIL, WARN, PASS, WARN, WARN, PASS, *[WARN] * 7, *[WARN] * len(TAC_NAMES)]
+WHEN_CREDENTIALS_FAIL = [FAIL, WARN, PASS, WARN, WARN, PASS, *[WARN] * 8, *[WARN] * len(TAC_NAMES)]
 
 
 @pytest.fixture
@@ -175,6 +175,8 @@ def healthy(c: Configured, emulator) -> dict[str, tuple[str, str, str | None]]:
             None,
         ),
         "sync claim maps": (PASS, ALL_CLAIM_MAPS + " exist in Sync service default (the account's default)", None),
+        # The configured account is not wired for the hand-back (`handover handback wire`): a warning, not a failure.
+        "hand-back events": not_wired(c, c.workspace),
         "assistant tool": (
             PASS,
             f"tool {c.tool_id} (Flex Agent Handover) is attached to {c.assistant} and POSTs to {c.url} with the "
@@ -193,6 +195,14 @@ def healthy(c: Configured, emulator) -> dict[str, tuple[str, str, str | None]]:
         ),
         **TAC_NOT_CHECKED,
     }
+
+
+def not_wired(c: Configured, workspace: str) -> tuple[str, str, str]:
+    return (
+        WARN,
+        f"not wired: workspace {workspace} has no EventCallbackUrl, so a task's end hands nothing back to the AI",
+        f"handover handback wire --service-sid {c.service_sid}",
+    )
 
 
 # No TAC configuration or address is known to these tests: TAC's checks say how to give them.
@@ -283,6 +293,7 @@ def test_the_healthy_report_reads_one_line_per_check(runner, configured, emulato
         "PASS  deployed functions",
         "PASS  deployed variables",
         "PASS  sync claim maps",
+        "WARN  hand-back events",
         "PASS  assistant tool",
         "PASS  studio flow",
         "PASS  studio flow routing",
@@ -352,6 +363,7 @@ def test_a_wrong_auth_token_fails_credentials_and_skips_the_account_checks(runne
         deployed_functions=(WARN, NOT_CHECKED, None),
         deployed_variables=(WARN, NOT_CHECKED, None),
         sync_claim_maps=(WARN, NOT_CHECKED, None),
+        **{"hand-back events": (WARN, NOT_CHECKED, None)},
         assistant_tool=(WARN, NOT_CHECKED, None),
         studio_flow=(WARN, NOT_CHECKED, None),
         studio_flow_routing=(WARN, NOT_CHECKED, None),
@@ -380,6 +392,7 @@ def test_missing_credentials(runner, configured, emulator, monkeypatch):
         deployed_functions=(WARN, NOT_CHECKED, None),
         deployed_variables=(WARN, NOT_CHECKED, None),
         sync_claim_maps=(WARN, NOT_CHECKED, None),
+        **{"hand-back events": (WARN, NOT_CHECKED, None)},
         assistant_tool=(WARN, NOT_CHECKED, None),
         studio_flow=(WARN, NOT_CHECKED, None),
         studio_flow_routing=(WARN, NOT_CHECKED, None),
@@ -513,6 +526,13 @@ def test_a_workspace_that_does_not_exist(runner, configured, emulator):
             f"Then run handover env set --workspace-sid WS… --workflow-sid WW… --service-sid {c.service_sid}.",
         ),
         task_channel=(WARN, "not checked: the workspace or workflow is wrong", None),
+        **{
+            "hand-back events": (
+                WARN,
+                f"not checked: workspace {missing} (FLEX_WORKSPACE_SID on the environment) does not exist",
+                None,
+            )
+        },
     )
 
 
@@ -586,6 +606,7 @@ def test_a_workspace_flex_does_not_route_through_is_a_warning(runner, configured
         ),
         task_channel=(PASS, f"workspace {workspace} has task channel 'chat'", None),
         studio_flow_routing=routes_elsewhere(c, workflow),
+        **{"hand-back events": not_wired(c, workspace)},
     )
 
 
@@ -657,6 +678,7 @@ def test_no_deployment_found(runner, configured, emulator):
         ),
         deployed_functions=(WARN, no_deployment, None),
         deployed_variables=(WARN, no_deployment, None),
+        **{"hand-back events": (WARN, no_deployment, None)},
         assistant_tool=(
             WARN,
             f"not checked: assistant {c.assistant} exists, but no deployment was found to compare its tool with",
@@ -676,6 +698,7 @@ def test_a_service_sid_that_does_not_exist(runner, configured, emulator):
         deployment=(FAIL, f"Service {unknown} does not exist in this account. {DEPLOY_HINT}", DEPLOY_HINT),
         deployed_functions=(WARN, no_deployment, None),
         deployed_variables=(WARN, no_deployment, None),
+        **{"hand-back events": (WARN, no_deployment, None)},
         assistant_tool=(
             WARN,
             f"not checked: assistant {c.assistant} exists, but no deployment was found to compare its tool with",
@@ -1093,6 +1116,14 @@ def test_a_500_in_the_first_check_of_two_skips_the_second(runner, configured, em
             RETRY_FIX,
         ),
         task_channel=(WARN, "not checked: the workspace and workflow check failed", None),
+        # The hand-back's read of the workspace meets the same 500: an unexpected error fails the check it happens in.
+        **{
+            "hand-back events": (
+                FAIL,
+                "Twilio answered HTTP 500, Twilio error 20500: Unable to fetch record: Injected fault 500",
+                RETRY_FIX,
+            )
+        },
     )
 
 
@@ -1119,7 +1150,7 @@ def test_a_503_on_the_variables_fails_that_check_only(runner, configured, emulat
     )
     result = doctor(runner, c, "--json")
     checks = json.loads(result.stdout)["checks"]
-    assert checks[8:11] == [
+    assert checks[8:12] == [
         {
             "check": "deployed variables",
             "status": FAIL,
@@ -1133,13 +1164,19 @@ def test_a_503_on_the_variables_fails_that_check_only(runner, configured, emulat
             "fix": None,
         },
         {
+            "check": "hand-back events",
+            "status": WARN,
+            "detail": "not checked: the deployed variables check failed",
+            "fix": None,
+        },
+        {
             "check": "assistant tool",
             "status": WARN,
             "detail": "not checked: the deployed variables check failed",
             "fix": None,
         },
     ]
-    assert [check["status"] for check in checks] == [PASS] * 8 + [FAIL, WARN, WARN, PASS, PASS] + [WARN] * 5
+    assert [check["status"] for check in checks] == [PASS] * 8 + [FAIL, WARN, WARN, WARN, PASS, PASS] + [WARN] * 5
     assert result.exit_code == 1
 
 
@@ -1421,3 +1458,128 @@ def test_a_500_on_the_maps_fails_that_check_only(runner, configured, emulator, n
             RETRY_FIX,
         ),
     )
+
+
+# the hand-back's events
+
+HANDBACK_FILTER = "task.wrapup,task.completed,task.canceled"
+
+
+@pytest.fixture
+def flex_callback(configured, emulator):
+    """Sets the Flex workspace's event callback (url, events filter); as it was again after the test, since the
+    session's tests share the workspace."""
+    held = emulator.table("workspaces")[configured.workspace]
+    before = {"event_callback_url": held["event_callback_url"], "events_filter": held["events_filter"]}
+
+    def set_callback(url: str | None, events_filter: str | None) -> None:
+        with emulator.lock:
+            held.update(event_callback_url=url, events_filter=events_filter)
+
+    yield set_callback
+    with emulator.lock:
+        held.update(before)
+
+
+def task_events(c: Configured) -> str:
+    return f"https://{c.domain_name}/lifecycle/task-events"
+
+
+def test_the_hand_back_wired_by_handback_wire_passes(runner, configured, emulator, flex_callback):
+    c = configured
+    wired = invoke(runner, c.project, "handback", "wire", "--service-sid", c.service_sid)
+    assert wired.exit_code == 0, wired.output
+    emulator.clear_traffic()
+    expect(
+        doctor(runner, c),
+        c,
+        emulator,
+        exit_code=0,
+        **{
+            "hand-back events": (
+                PASS,
+                f"workspace {c.workspace} sends task.wrapup, task.completed and task.canceled to {task_events(c)}",
+                None,
+            )
+        },
+    )
+
+
+def test_our_url_without_a_filter_passes_as_every_event_is_sent(runner, configured, emulator, flex_callback):
+    c = configured
+    flex_callback(task_events(c), None)
+    expect(
+        doctor(runner, c),
+        c,
+        emulator,
+        exit_code=0,
+        **{
+            "hand-back events": (
+                PASS,
+                f"workspace {c.workspace} sends every event (no EventsFilter) to {task_events(c)}",
+                None,
+            )
+        },
+    )
+
+
+def test_another_url_is_a_warning_naming_it_without_its_query(runner, configured, emulator, flex_callback):
+    c = configured
+    flex_callback("https://hooks.example.com/taskrouter?token=s3cret-in-the-query", "worker.activity.update")
+    result = doctor(runner, c)
+    expect(
+        result,
+        c,
+        emulator,
+        exit_code=0,
+        **{
+            "hand-back events": (
+                WARN,
+                f"workspace {c.workspace} sends its events to https://hooks.example.com/taskrouter, not "
+                f"{task_events(c)}: a task's end hands the customer back to the AI only if that URL forwards it",
+                f"handover handback wire --service-sid {c.service_sid} --replace, or have "
+                "https://hooks.example.com/taskrouter forward task.wrapup, task.completed and task.canceled to "
+                f"{task_events(c)}, re-signed with the account's auth token",
+            )
+        },
+    )
+    assert "s3cret-in-the-query" not in result.output
+
+
+def test_a_filter_that_leaves_events_out_is_a_warning(runner, configured, emulator, flex_callback):
+    c = configured
+    flex_callback(task_events(c), "task.created,task.completed")
+    expect(
+        doctor(runner, c),
+        c,
+        emulator,
+        exit_code=0,
+        **{
+            "hand-back events": (
+                WARN,
+                f"workspace {c.workspace} sends {task_events(c)} only task.created,task.completed: no task.wrapup "
+                "and task.canceled event hands the customer back to the AI",
+                f"handover handback wire --service-sid {c.service_sid}",
+            )
+        },
+    )
+
+
+def test_the_hand_back_is_not_checked_without_a_workspace(runner, configured, emulator):
+    c = configured
+    with emulator.lock:
+        variables = emulator.table("serverless_variables")
+        [sid] = [
+            sid
+            for sid, v in variables.items()
+            if v["environment_sid"] == c.environment_sid and v["key"] == "FLEX_WORKSPACE_SID"
+        ]
+        del variables[sid]
+    write_env(c, f"FLEX_WORKFLOW_SID={c.workflow}\nHANDOVER_TOKEN={c.token}\n")
+    checks = {name: (status, detail, fix) for name, status, detail, fix in report(doctor(runner, c).stdout)}
+    assert checks["hand-back events"] == (
+        WARN,
+        "not checked: no well-formed FLEX_WORKSPACE_SID on the environment or in .env",
+        None,
+    )
+    assert not any(r.path == f"/v1/Workspaces/{c.workspace}" for r in emulator.requests)

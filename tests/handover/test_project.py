@@ -63,8 +63,12 @@ def test_the_deploy_info_is_read_as_written_by_serverless_deploy(tmp_path):
 
 def test_the_projects_files_map_to_the_paths_serverless_deploy_gives_them():
     assert project.deployed_files(REPO) == [
+        DeployedFile(
+            "function", "/lifecycle/task-events", "protected", REPO / "functions/lifecycle/task-events.protected.js"
+        ),
         DeployedFile("function", "/tools/flex-handover", "public", REPO / "functions/tools/flex-handover.js"),
         DeployedFile("function", "/tools/studio-handover", "public", REPO / "functions/tools/studio-handover.js"),
+        DeployedFile("asset", "/lifecycle/handback.js", "private", REPO / "assets/lifecycle/handback.private.js"),
         DeployedFile("asset", "/tools/contract.js", "private", REPO / "assets/tools/contract.private.js"),
         DeployedFile("asset", "/tools/handoff.js", "private", REPO / "assets/tools/handoff.private.js"),
         DeployedFile("asset", "/tools/handover.js", "private", REPO / "assets/tools/handover.private.js"),

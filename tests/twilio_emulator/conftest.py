@@ -12,7 +12,9 @@ from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
 from tests.handover.conftest import point_at
+from tests.twilio_emulator.test_callbacks import Receiver
 from twilio_emulator import Account, Emulator, EmulatorProxy, new_account, spec_directory
+from twilio_emulator.callbacks import Outbox
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 API_KEY_SID = "SK" + "5" * 32
@@ -76,3 +78,29 @@ def refused(emulator):
         return recorded.status, recorded.response["code"], recorded.response["message"]
 
     return answer
+
+
+@pytest.fixture(scope="module")
+def callback_server() -> Receiver:
+    """A loopback web server keeping the callbacks it receives (test_callbacks.py's Receiver), one per module."""
+    started = Receiver()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def callback_receiver(callback_server) -> Receiver:
+    """The module's callback server, with nothing received yet and every path answering 200."""
+    callback_server.received.clear()
+    callback_server.statuses.clear()
+    return callback_server
+
+
+@pytest.fixture
+def one_sender(emulator) -> Outbox:
+    """The account's callbacks sent by one sender, so that they arrive in the order they were queued."""
+    shared = emulator.outbox
+    emulator.outbox = Outbox(lambda: emulator.account.auth_token, concurrency=1)
+    yield emulator.outbox
+    emulator.outbox.close()
+    emulator.outbox = shared

@@ -85,6 +85,15 @@ def test_a_post_is_signed_as_twilio_signs_it(outbox, receiver):
     assert (sent.delivered, sent.status, sent.attempts, sent.error) == (True, 200, 1, None)
 
 
+def test_a_loopback_https_url_is_reached_over_http_and_signed_as_given(outbox, receiver):
+    url = receiver.base.replace("http://", "https://") + "/lifecycle/task-events"
+    outbox.send("test.event", url, {"EventType": "task.completed"})
+    assert outbox.wait_idle()
+    (got,) = receiver.received
+    assert got["path"] == "/lifecycle/task-events"
+    assert RequestValidator(AUTH_TOKEN).validate(url, got["params"], got["signature"])
+
+
 def test_a_get_is_signed_over_its_url_with_the_parameters_in_the_query(outbox, receiver):
     outbox.send("test.event", f"{receiver.base}/status", {"CallSid": "CA1"}, method="GET")
     assert outbox.wait_idle()

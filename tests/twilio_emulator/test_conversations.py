@@ -1,5 +1,5 @@
-"""The emulated Conversations conversation (fetch and update),
-through the real proxy with the real twilio Python SDK."""
+"""The emulated Conversations conversation (fetch and update), its participants and its messages, through the real
+proxy with the real twilio Python SDK (their webhooks: test_conversation_webhooks.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,19 @@ from datetime import UTC, datetime
 
 import pytest
 
-from twilio_emulator import FlexAccount, conversation_attributes, seed_flex_account, set_conversation_attributes
-from twilio_emulator.products import conversations
+from twilio_emulator import (
+    FlexAccount,
+    TwilioError,
+    add_participant,
+    conversation_attributes,
+    customer_writes,
+    messages_of,
+    participants_of,
+    remove_participant,
+    seed_flex_account,
+    set_conversation_attributes,
+)
+from twilio_emulator.products import conversation_messages, conversation_participants, conversations
 
 CREATED = "2026-01-02T03:04:05Z"
 UPDATED = "2026-01-02T03:09:05Z"
@@ -208,3 +219,232 @@ def test_a_timer_that_is_not_a_long_enough_duration_is_400(conversation, emulato
     assert (status, code) == (400, 20001)
     assert message.startswith(f"Invalid Timers.{parameter.split('_')[1].title()} {value!r}")
     assert emulator.table("conversations")[flex.conversation_sid]["timers"] == {}
+
+
+def test_a_closed_conversation_is_final(conversation, emulator, flex, refused):
+    conversation.update(state="closed")
+    assert refused(lambda: conversation.update(friendly_name="reopened?")) == (
+        400,
+        50377,
+        "Can't update conversation as it's in final closed state",
+    )
+    assert (
+        emulator.table("conversations")[flex.conversation_sid]["friendly_name"] == "Customer chat with the AI Assistant"
+    )
+
+
+# Participants -------------------------------------------------------------------------------------------------
+
+CUSTOMER = "+15551230001"
+TWILIO_NUMBER = "+15005550006"
+
+
+def expected_participant(emulator, flex: FlexAccount, sid: str, **fields) -> dict:
+    return {
+        "account_sid": emulator.account.sid,
+        "chat_service_sid": flex.service_sid,
+        "conversation_sid": flex.conversation_sid,
+        "sid": sid,
+        "identity": None,
+        "attributes": "{}",
+        "messaging_binding": None,
+        "role_sid": None,
+        "date_created": CREATED,
+        "date_updated": CREATED,
+        "url": f"{SERVICES}/{flex.service_sid}/Conversations/{flex.conversation_sid}/Participants/{sid}",
+        "last_read_message_index": None,
+        "last_read_timestamp": None,
+        **fields,
+    }
+
+
+@pytest.fixture
+def participants_clock(monkeypatch, clock):
+    monkeypatch.setattr(conversation_participants, "now_iso", lambda: clock[0])
+    monkeypatch.setattr(conversation_messages, "now_iso", lambda: clock[0])
+
+
+@pytest.mark.usefixtures("participants_clock")
+def test_participants_are_created_listed_fetched_and_deleted(conversation, emulator, flex, refused):
+    customer = conversation.participants.create(
+        messaging_binding_address=CUSTOMER,
+        messaging_binding_proxy_address=TWILIO_NUMBER,
+        attributes='{"role": "customer"}',
+        x_twilio_webhook_enabled="true",
+    )
+    sms = expected_participant(
+        emulator,
+        flex,
+        customer.sid,
+        attributes='{"role": "customer"}',
+        messaging_binding={"type": "sms", "address": CUSTOMER, "proxy_address": TWILIO_NUMBER},
+    )
+    assert last_answer(emulator) == (201, sms)
+    agent = conversation.participants.create(identity="agent@example.com")
+    chat = expected_participant(emulator, flex, agent.sid, identity="agent@example.com")
+    assert last_answer(emulator) == (201, chat)
+
+    assert [p.sid for p in conversation.participants.list()] == [customer.sid, agent.sid]
+    conversation.participants("agent@example.com").fetch()  # by identity, as Twilio's example does
+    assert last_answer(emulator) == (200, chat)
+
+    assert conversation.participants(agent.sid).delete() is True
+    assert last_answer(emulator) == (204, None)
+    assert refused(conversation.participants(agent.sid).fetch) == (404, 50432, "Participant not found")
+    assert [p.sid for p in conversation.participants.list()] == [customer.sid]
+
+
+@pytest.mark.usefixtures("participants_clock")
+def test_a_whatsapp_address_is_a_whatsapp_binding(emulator, flex):
+    joined = add_participant(emulator, flex.conversation_sid, address="whatsapp:" + CUSTOMER)
+    assert joined == expected_participant(
+        emulator, flex, joined["sid"], messaging_binding={"type": "whatsapp", "address": "whatsapp:" + CUSTOMER}
+    )
+
+
+@pytest.mark.parametrize(
+    ("create", "status", "code", "message"),
+    [
+        ({"identity": "agent@example.com"}, 409, 50433, "Participant already exists"),
+        ({"messaging_binding_address": ""}, 400, 50411, "Participant address is empty"),
+        (
+            {"messaging_binding_address": CUSTOMER, "messaging_binding_proxy_address": CUSTOMER},
+            400,
+            50409,
+            "Participant address equals proxy address",
+        ),
+        ({"attributes": "{nope", "identity": "new"}, 400, 50304, "Attributes not valid JSON"),
+        ({"attributes": "{}"}, 400, 20001, "Either Identity or MessagingBinding.Address must be given"),
+    ],
+)
+def test_a_participant_twilio_refuses(conversation, emulator, flex, refused, create, status, code, message):
+    add_participant(emulator, flex.conversation_sid, identity="agent@example.com")
+    assert refused(lambda: conversation.participants.create(**create)) == (status, code, message)
+    assert len(participants_of(emulator, flex.conversation_sid)) == 1
+
+
+def test_an_address_pair_in_another_open_conversation_is_409_50416(twilio, conversation, emulator, flex, refused):
+    other = conversations.add_conversation(emulator, flex.service_sid, "Earlier chat")
+    pair = {"messaging_binding_address": CUSTOMER, "messaging_binding_proxy_address": TWILIO_NUMBER}
+    twilio.conversations.v1.services(flex.service_sid).conversations(other["sid"]).participants.create(**pair)
+    assert refused(lambda: conversation.participants.create(**pair)) == (
+        409,
+        50416,
+        "Participant and proxy address pair is already in use",
+    )
+    other["state"] = "closed"  # a closed conversation frees the pair
+    assert conversation.participants.create(**pair).messaging_binding["address"] == CUSTOMER
+
+
+def test_a_closed_conversation_takes_no_participant(conversation, emulator, flex, refused):
+    conversation.update(state="closed")
+    assert refused(lambda: conversation.participants.create(identity="late"))[:2] == (400, 50377)
+    with pytest.raises(TwilioError):
+        add_participant(emulator, flex.conversation_sid, identity="late")
+    assert participants_of(emulator, flex.conversation_sid) == []
+
+
+def test_the_participant_helpers_play_an_agent_joining_and_leaving(conversation, emulator, flex):
+    agent = add_participant(emulator, flex.conversation_sid, identity="agent@example.com", attributes='{"agent": true}')
+    assert (agent["identity"], agent["attributes"]) == ("agent@example.com", '{"agent": true}')
+    assert conversation.participants(agent["sid"]).fetch().identity == "agent@example.com"
+    remove_participant(emulator, flex.conversation_sid, agent["sid"])
+    assert participants_of(emulator, flex.conversation_sid) == []
+    with pytest.raises(KeyError):
+        remove_participant(emulator, flex.conversation_sid, agent["sid"])
+    with pytest.raises(KeyError):
+        add_participant(emulator, UNKNOWN_CONVERSATION, identity="agent@example.com")
+
+
+# Messages -----------------------------------------------------------------------------------------------------
+
+
+def expected_message(emulator, flex: FlexAccount, sid: str, **fields) -> dict:
+    url = f"{SERVICES}/{flex.service_sid}/Conversations/{flex.conversation_sid}/Messages/{sid}"
+    return {
+        "sid": sid,
+        "account_sid": emulator.account.sid,
+        "chat_service_sid": flex.service_sid,
+        "conversation_sid": flex.conversation_sid,
+        "body": None,
+        "media": None,
+        "author": "system",
+        "participant_sid": None,
+        "attributes": "{}",
+        "date_created": CREATED,
+        "date_updated": CREATED,
+        "index": 0,
+        "delivery": None,
+        "content_sid": None,
+        "url": url,
+        "links": {"delivery_receipts": f"{url}/Receipts", "channel_metadata": f"{url}/ChannelMetadata"},
+        **fields,
+    }
+
+
+@pytest.mark.usefixtures("participants_clock")
+def test_messages_are_created_listed_and_fetched(conversation, emulator, flex, refused):
+    agent = add_participant(emulator, flex.conversation_sid, identity="agent@example.com")
+    first = conversation.messages.create(body="Welcome", attributes='{"kind": "greeting"}')
+    welcome = expected_message(emulator, flex, first.sid, body="Welcome", attributes='{"kind": "greeting"}')
+    assert last_answer(emulator) == (201, welcome)
+    second = conversation.messages.create(author="agent@example.com", body="I'm Grace")
+    reply = expected_message(
+        emulator, flex, second.sid, body="I'm Grace", author="agent@example.com", participant_sid=agent["sid"], index=1
+    )
+    assert last_answer(emulator) == (201, reply)
+
+    assert [m.sid for m in conversation.messages.list()] == [first.sid, second.sid]
+    assert last_answer(emulator)[1]["messages"] == [welcome, reply]
+    assert [m.sid for m in conversation.messages.list(order="desc")] == [second.sid, first.sid]
+    conversation.messages(second.sid).fetch()
+    assert last_answer(emulator) == (200, reply)
+    assert messages_of(emulator, flex.conversation_sid) == [welcome, reply]
+
+    unknown = "IM" + "0" * 32
+    path = f"/v1/Services/{flex.service_sid}/Conversations/{flex.conversation_sid}/Messages/{unknown}"
+    assert refused(conversation.messages(unknown).fetch) == (404, 20404, f"The requested resource {path} was not found")
+
+
+@pytest.mark.parametrize(
+    ("create", "code", "message"),
+    [
+        ({"body": "x", "attributes": "{nope"}, 50304, "Attributes not valid JSON"),
+        ({"media_sid": "ME" + "1" * 32}, 20001, "Invalid MediaSid: the Twilio emulator keeps no media"),
+    ],
+)
+def test_a_message_twilio_or_the_emulator_refuses(conversation, emulator, flex, refused, create, code, message):
+    assert refused(lambda: conversation.messages.create(**create)) == (400, code, message)
+    assert messages_of(emulator, flex.conversation_sid) == []
+
+
+def test_an_initializing_conversation_takes_no_message(conversation, emulator, flex, refused):
+    emulator.table("conversations")[flex.conversation_sid]["state"] = "initializing"
+    assert refused(lambda: conversation.messages.create(body="too early")) == (
+        400,
+        50386,
+        "Conversation in 'initializing' state may not be updated or used for message sending",
+    )
+
+
+@pytest.mark.usefixtures("participants_clock")
+def test_customer_writes_as_the_first_participant_or_the_one_named(emulator, flex):
+    customer = add_participant(emulator, flex.conversation_sid, address=CUSTOMER)
+    agent = add_participant(emulator, flex.conversation_sid, identity="agent@example.com")
+    first = customer_writes(emulator, flex.conversation_sid, "I need help")
+    assert first == expected_message(
+        emulator, flex, first["sid"], body="I need help", author=CUSTOMER, participant_sid=customer["sid"]
+    )
+    second = customer_writes(emulator, flex.conversation_sid, "On it", author="agent@example.com")
+    assert (second["author"], second["participant_sid"], second["index"]) == ("agent@example.com", agent["sid"], 1)
+    assert messages_of(emulator, flex.conversation_sid) == [first, second]
+
+
+def test_customer_writes_needs_a_participant(emulator, flex):
+    with pytest.raises(ValueError, match="add_participant first"):
+        customer_writes(emulator, flex.conversation_sid, "Hello?")
+    add_participant(emulator, flex.conversation_sid, address=CUSTOMER)
+    with pytest.raises(ValueError, match=r"writes as \+15559999999"):
+        customer_writes(emulator, flex.conversation_sid, "Hello?", author="+15559999999")
+    with pytest.raises(KeyError):
+        customer_writes(emulator, UNKNOWN_CONVERSATION, "Hello?")

@@ -523,7 +523,9 @@ def test_the_build_lists_the_project_as_deployed(twilio, emulator, deployed, acc
                     "visibility": "PRIVATE",
                 }
                 for version, path in zip(
-                    asset_versions, ["/tools/contract.js", "/tools/handoff.js", "/tools/handover.js"], strict=True
+                    asset_versions,
+                    ["/lifecycle/handback.js", "/tools/contract.js", "/tools/handoff.js", "/tools/handover.js"],
+                    strict=True,
                 )
             ],
             "function_versions": [
@@ -532,10 +534,16 @@ def test_the_build_lists_the_project_as_deployed(twilio, emulator, deployed, acc
                     "sid": version["sid"],
                     "function_sid": version["function_sid"],
                     "path": path,
-                    "visibility": "PUBLIC",
+                    "visibility": visibility,
                 }
-                for version, path in zip(
-                    function_versions, ["/tools/flex-handover", "/tools/studio-handover"], strict=True
+                for version, (path, visibility) in zip(
+                    function_versions,
+                    [
+                        ("/lifecycle/task-events", "PROTECTED"),
+                        ("/tools/flex-handover", "PUBLIC"),
+                        ("/tools/studio-handover", "PUBLIC"),
+                    ],
+                    strict=True,
                 )
             ],
             "dependencies": [{"name": name, "version": version} for name, version in dependencies.items()],
@@ -547,7 +555,11 @@ def test_the_build_lists_the_project_as_deployed(twilio, emulator, deployed, acc
         },
     )
     assert (build.status, build.runtime) == ("completed", "node22")
-    assert sorted(v["path"] for v in build.function_versions) == ["/tools/flex-handover", "/tools/studio-handover"]
+    assert sorted(v["path"] for v in build.function_versions) == [
+        "/lifecycle/task-events",
+        "/tools/flex-handover",
+        "/tools/studio-handover",
+    ]
     assert {"name": "@twilio/runtime-handler", "version": dependencies["@twilio/runtime-handler"]} in build.dependencies
 
 
@@ -747,7 +759,7 @@ def test_an_upload_to_an_unknown_function_or_asset_is_404(twilio, emulator, acco
         target = f"/v1/Services/{service_sid}/{kind.title()}s/{parent_sid}/Versions"
         message = f"The requested resource {target} was not found"
         assert (answer.status_code, answer.json()) == (404, twilio_error(404, 20404, message))
-    assert len(emulator.table("serverless_function_versions")) == 2  # the deployed project's
+    assert len(emulator.table("serverless_function_versions")) == 3  # the deployed project's
 
 
 PART = b'Content-Disposition: form-data; name="Path"\r\n\r\n/hello\r\n'
@@ -1095,7 +1107,7 @@ def test_a_new_deploy_reuses_the_function_of_the_same_path(twilio, emulator, dep
     versions = service.functions(first["function_sid"]).function_versions
     assert versions(second["sid"]).function_version_content().fetch().content == "// v2"
     assert versions(first["sid"]).function_version_content().fetch().content == FLEX_HANDOVER_SOURCE
-    assert len(emulator.table("serverless_functions")) == 2  # flex-handover and studio-handover, each once
+    assert len(emulator.table("serverless_functions")) == 3  # task-events, flex-handover, studio-handover, each once
 
 
 def test_a_deploy_as_the_toolkit_makes_it_is_served_without_a_violation(twilio, emulator, account):

@@ -105,6 +105,7 @@ def _variables(generated: GeneratedFile) -> dict:
         "max_reason_length": contract.MAX_REASON_LENGTH,
         "max_summary_length": contract.MAX_SUMMARY_LENGTH,
         "handoff_attribute": contract.HANDOFF_ATTRIBUTE,
+        "handback_events": contract.HANDBACK_EVENTS,
         "try_again_message": contract.TRY_AGAIN_MESSAGE,
         "retry_base_ms": contract.RETRY_BASE_MS,
         "retry_cap_ms": contract.RETRY_CAP_MS,

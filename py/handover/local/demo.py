@@ -1,7 +1,9 @@
 """The demo: the user's journey on the embedded Twilio emulator, from an account as it is before they start.
 
-The project is deployed with the Serverless Toolkit's own engine, configured with `env set` and `tool register`,
-and its tool called by the AI Assistant, which hands a web chat customer to Flex; then Twilio Agent Connect's path.
+The project is deployed with the Serverless Toolkit's own engine, configured with `env set`, `tool register` and
+`handback wire`, and its tool called by the AI Assistant, which hands a web chat customer to Flex, silencing the
+customer's bot; a Flex agent takes the task and leaves, and TaskRouter's event hands the customer back to the bot;
+a second customer, whom no agent takes in time, is handed back too. Then Twilio Agent Connect's path.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ import json
 import os
 import shlex
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from twilio_emulator import (
     NOT_SERVED_SECTION,
@@ -28,17 +32,24 @@ from twilio_emulator import (
     add_assistant,
     add_conversation,
     add_orchestrated_conversation,
+    add_participant,
+    conversation_attributes,
+    customer_writes,
+    messages_of,
     run_execution,
     seed_flex_messaging_address,
     seed_tac_configuration,
     set_operation_timing,
     studio_executions,
 )
-from twilio_emulator.products import serverless
+from twilio_emulator.agents import accept, add_worker, leave, offer, time_out
+from twilio_emulator.callbacks import Callback, signature
+from twilio_emulator.products import conversations, serverless
 
 from .. import contract, printers
 from ..account import assistant_tool, credentials, deployment, routing, tokens, variables
 from ..errors import HandoverError
+from ..lifecycle import wiring
 from ..project import ENV_FILE, read_deploy_info, read_local
 from ..tac import addresses as tac_addresses
 from ..tac import orchestrator as tac_orchestrator
@@ -55,6 +66,22 @@ AI_INPUT = {
     "reason": "The customer asks for a refund, which only a member of the team can grant.",
     "summary": "Order 1042 arrived damaged. I explained the returns policy; the customer wants the money back now.",
 }
+# The hand-back: what the customer reads when the agent gives the conversation back (HANDBACK_MESSAGE, set by the
+# demo), the agent, and the second customer, whom no agent takes in time.
+HANDBACK_TEXT = "You are back with our AI assistant. Ask me anything else."
+AGENT_NAME = "Alice"
+SECOND_CUSTOMER = "Grace Hopper"
+SECOND_AI_INPUT = {"reason": "The customer wants to change the delivery address of an order already shipped."}
+# What the customers write, in order: to the bot, while handed off, back with the bot; the second customer's.
+CUSTOMER_LINES = (
+    "Hello! My order 1042 arrived damaged.",
+    "Is anyone there?",
+    "Thanks! One more question: when does the refund arrive?",
+    "Hello? Is the assistant back?",
+)
+# How long the demo waits for Twilio's callbacks to be delivered and answered: the hand-back answers within its
+# deadline (HANDOVER_DEADLINE_MS, 8 s by default), and the emulator gives up on a receiver after 15 s.
+CALLBACK_WAIT = 20.0
 
 
 # Twilio Agent Connect: TAC's number (its configuration captures its traffic, Flex's messaging address is on it), an
@@ -137,6 +164,62 @@ def call_tool(call: ToolCall) -> tuple[int, dict]:
         return error.code, json.loads(error.read() or b"{}")
 
 
+class Bot:
+    """The customer's bot: a webhook server on loopback that the conversation's webhook sends each message to.
+
+    It keeps what it receives, and whether Twilio's signature over its URL and the parameters holds; it answers
+    200 and nothing else (a real bot would reply through the REST API).
+    """
+
+    PATH = "/bot"
+
+    def __init__(self, auth_token: str):
+        self._received: list[dict] = []
+        self._lock = threading.Lock()
+        bot = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                params = dict(parse_qsl(self.rfile.read(length).decode()))
+                signed = signature(auth_token, bot.base + self.path, params)
+                with bot._lock:
+                    bot._received.append(
+                        {
+                            "path": self.path,
+                            "params": params,
+                            "signed": signed == self.headers.get("X-Twilio-Signature"),
+                        }
+                    )
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="handover-demo-bot", daemon=True)
+        self._thread.start()
+
+    def url(self, conversation_sid: str) -> str:
+        """Where the bot takes a conversation's messages."""
+        return f"{self.base}{self.PATH}/{conversation_sid}"
+
+    def received(self, conversation_sid: str) -> list[dict]:
+        """What reached the bot for the conversation, in order."""
+        path = f"{self.PATH}/{conversation_sid}"
+        with self._lock:
+            return [r for r in self._received if r["path"] == path]
+
+    def __enter__(self) -> Bot:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
 def _indent(text: str) -> list[str]:
     return ["   " + line for line in text.splitlines()]
 
@@ -185,8 +268,9 @@ class Stage:
 
 def setup_steps(toolkit_dir: Path, stage: Stage) -> Iterator[Step]:
     """The commands a user runs to deploy and configure the project, run here against the emulator: the
-    Serverless Toolkit's deploy (twilio-run from `toolkit_dir`), then `env set` and `tool register` through the
-    real SDK, in the project's copy as the user runs them in their clone."""
+    Serverless Toolkit's deploy (twilio-run from `toolkit_dir`), then `env set`, `tool register` and `handback wire`
+    through the real SDK, in the project's copy as the user runs them in their clone, and HANDBACK_MESSAGE set on
+    the environment as `twilio serverless:env:set` sets it (its one request)."""
     emulator, account = stage.emulator, stage.account
     yield Step(
         "Handover demo: an AI Assistant hands a web chat customer to a human agent in Flex",
@@ -237,38 +321,358 @@ def setup_steps(toolkit_dir: Path, stage: Stage) -> Iterator[Step]:
         f"3. handover tool register --assistant-id {stage.assistant_id}",
         printers.registration_lines(registration) + _requests_since(emulator, before, token),
     )
+    before = len(emulator.requests)
+    workspace_sid, where = wiring.find_workspace(client, stage.project, located)
+    wired = wiring.wire(client, workspace_sid, where, located)
+    yield Step(
+        f"4. {wiring.WIRE_COMMAND}",
+        [f"Using workspace {workspace_sid} ({where})."]
+        + wired.lines()
+        + wired.notes()
+        + _requests_since(emulator, before, token, bodies=False),
+    )
+    before = len(emulator.requests)
+    environment = client.serverless.v1.services(located.service_sid).environments(located.environment_sid)
+    environment.variables.create(key=contract.HANDBACK_MESSAGE.name, value=HANDBACK_TEXT)
+    yield Step(
+        f"5. {contract.HANDBACK_MESSAGE.set_by.replace('…', HANDBACK_TEXT)}",
+        [
+            f"{contract.HANDBACK_MESSAGE.name}  environment {located.domain_name}: created  (optional: what the "
+            "customer reads when the agent hands the conversation back; nothing by default)"
+        ]
+        + _requests_since(emulator, before, token, bodies=False),
+    )
+
+
+@dataclass
+class Handoff:
+    """A customer's conversation with the bot, and what its handoff made."""
+
+    conversation_sid: str
+    webhook_sid: str  # the bot's webhook on it
+    task_sid: str | None = None
+
+
+def _client(emulator: Emulator):
+    return credentials.client(
+        credentials.Credentials(emulator.account.sid, emulator.account.sid, emulator.account.auth_token, "the emulator")
+    )
+
+
+def _settle(emulator: Emulator, where: str) -> None:
+    """Wait, bounded, until the callbacks queued so far are delivered and answered."""
+    if not emulator.outbox.wait_idle(CALLBACK_WAIT):
+        raise DemoFailed(f"{where}: Twilio's callbacks were still being delivered after {CALLBACK_WAIT:.0f} s")
+
+
+def _callbacks_since(emulator: Emulator, before: int, source: str) -> list[Callback]:
+    return [c for c in emulator.outbox.sent[before:] if c.source == source]
+
+
+def _callback_lines(callbacks: list[Callback]) -> list[str]:
+    """Each callback as the requests are printed: what, to where, and the receiver's answer."""
+    return [
+        f"{c.params.get('EventType')} → {c.url}  ->  {c.status if c.status is not None else c.error}" for c in callbacks
+    ]
+
+
+def _webhooks_of(emulator: Emulator, conversation_sid: str) -> list[dict]:
+    with emulator.lock:
+        table = emulator.table("conversation_scoped_webhooks")
+        return [dict(w) for w in table.values() if w["conversation_sid"] == conversation_sid]
+
+
+def _webhook_line(webhook: dict) -> str:
+    configuration = webhook["configuration"]
+    filters = ", ".join(configuration.get("filters") or [])
+    return f"{webhook['sid']} (target {webhook['target']}, {filters} → {configuration.get('url')})"
+
+
+def _add_bot_webhook(client, service_sid: str, conversation_sid: str, url: str) -> str:
+    """The bot's conversation-scoped webhook, made through the API as a bot's setup makes it; its SID."""
+    conversation = client.conversations.v1.services(service_sid).conversations(conversation_sid)
+    created = conversation.webhooks.create(
+        target="webhook", configuration_url=url, configuration_method="post", configuration_filters=["onMessageAdded"]
+    )
+    return created.sid
+
+
+@dataclass
+class Turn:
+    """The customer wrote in their chat: the lines saying so, the webhooks Twilio sent, and what reached the bot."""
+
+    lines: list[str]
+    sent: list[Callback]
+    received: list[dict]
+
+
+def _customer_writes(emulator: Emulator, bot: Bot, conversation_sid: str, name: str, text: str, where: str) -> Turn:
+    sent, received = len(emulator.outbox.sent), len(bot.received(conversation_sid))
+    message = customer_writes(emulator, conversation_sid, text)
+    _settle(emulator, where)
+    webhooks = _callbacks_since(emulator, sent, "conversations.onMessageAdded")
+    lines = [f'{name} writes: "{text}" (message {message["sid"]})'] + [
+        "  " + line for line in _callback_lines(webhooks)
+    ]
+    return Turn(lines, webhooks, bot.received(conversation_sid)[received:])
+
+
+def _reached_bot(received: list[dict], text: str) -> bool:
+    return [r["params"].get("Body") for r in received] == [text] and all(r["signed"] for r in received)
+
+
+def _bot_lines(received: list[dict], text: str) -> list[str]:
+    if _reached_bot(received, text):
+        return [f'→ the bot received it: "{text}", signed by Twilio (its X-Twilio-Signature holds)']
+    return [f"→ the bot did not receive it as sent: {[r['params'].get('Body') for r in received]}"]
 
 
 def handoff_steps(
-    stage: Stage, runtime: LocalRuntime, mode: str, variables: dict[str, str], call: ToolCall
-) -> Iterator[Step]:
+    stage: Stage, runtime: LocalRuntime, mode: str, variables: dict[str, str], call: ToolCall, bot: Bot
+) -> Generator[Step, None, Handoff]:
+    """The runtime, the customer with the bot, the tool's call and the Flex task; the handoff, for what follows."""
     emulator, account = stage.emulator, stage.account
+    client = _client(emulator)
+    # The workspace sends its events to the deployed domain, which the emulator does not reach: this run's are
+    # sent to the local runtime (its DOMAIN_NAME is localhost:port, over which the function checks the signature).
+    local_url = f"https://localhost:{runtime.port}{wiring.TASK_EVENTS_PATH}"
+    before = len(emulator.requests)
+    client.taskrouter.v1.workspaces(account.workspace_sid).update(event_callback_url=local_url)
     yield Step(
-        "4. twilio-run serves the deployed environment on this machine",
-        [f"Functions: twilio-run at {runtime.base_url} ({mode})"] + _variable_lines(variables),
+        "6. twilio-run serves the deployed environment on this machine",
+        [f"Functions: twilio-run at {runtime.base_url} ({mode})"]
+        + _variable_lines(variables)
+        + [
+            f"For this local run, the workspace's EventCallbackUrl is this runtime's {local_url} (a real account "
+            f"keeps step 4's {wiring.callback_url(stage.located)})"
+        ]
+        + _requests_since(emulator, before, call.token, bodies=False),
     )
-    yield Step("5. The AI Assistant calls the handover tool", call.shown())
+    conversation = account.conversation_sid
+    before = len(emulator.requests)
+    handoff = Handoff(conversation, _add_bot_webhook(client, account.service_sid, conversation, bot.url(conversation)))
+    lines = [
+        f"The bot: a webhook server on this machine, at {bot.base}; {account.webchat_name} chats with it in "
+        f"conversation {conversation}",
+        "Its webhook on the conversation, made through the API as a bot's setup makes it:",
+    ] + _requests_since(emulator, before, call.token)
+    turn = _customer_writes(emulator, bot, conversation, account.webchat_name, CUSTOMER_LINES[0], "step 7")
+    yield Step(
+        "7. The customer chats with the bot: its webhook on the conversation sends it each message",
+        lines + turn.lines + _bot_lines(turn.received, CUSTOMER_LINES[0]),
+    )
+    if not _reached_bot(turn.received, CUSTOMER_LINES[0]):
+        raise DemoFailed("step 7: the bot did not receive the customer's message")
+    yield Step("8. The AI Assistant calls the handover tool", call.shown())
     before = len(emulator.requests)
     status, answer = call_tool(call)
-    yield Step("6. The function calls the Twilio API", _requests_since(emulator, before, call.token))
+    yield Step("9. The function calls the Twilio API", _requests_since(emulator, before, call.token))
     yield Step(
-        "7. The function answers the AI Assistant", [f"HTTP {status}"] + json.dumps(answer, indent=2).splitlines()
+        "10. The function answers the AI Assistant", [f"HTTP {status}"] + json.dumps(answer, indent=2).splitlines()
     )
     if answer.get("status") == "handed_off":
-        from twilio.rest import Client
-
         interaction = emulator.table("interactions")[answer["interactionSid"]]
-        task_sid = interaction["routing"]["properties"]["sid"]
-        client = Client(emulator.account.sid, emulator.account.auth_token)
-        task = client.taskrouter.v1.workspaces(account.workspace_sid).tasks(task_sid).fetch()
+        handoff.task_sid = interaction["routing"]["properties"]["sid"]
+        task = client.taskrouter.v1.workspaces(account.workspace_sid).tasks(handoff.task_sid).fetch()
         yield Step(
-            f"8. Flex queues a task for a human agent: {task.sid} ({task.assignment_status}, channel "
+            f"11. Flex queues a task for a human agent: {task.sid} ({task.assignment_status}, channel "
             f"{task.task_channel_unique_name})",
             ["Task attributes, as the agent's Flex UI receives them:"]
             + json.dumps(json.loads(task.attributes), indent=2).splitlines(),
         )
     if status != 200:
         raise DemoFailed(f"the handoff did not complete (HTTP {status}, {len(emulator.violations)} violations)")
+    return handoff
+
+
+def direct_path_steps(
+    stage: Stage, runtime: LocalRuntime, mode: str, variables: dict[str, str], call: ToolCall, bot: Bot
+) -> Iterator[Step]:
+    """The handoff, then the hand-back: DemoFailed, once the step is shown, where a step did not happen."""
+    handoff = yield from handoff_steps(stage, runtime, mode, variables, call, bot)
+    yield from handback_steps(stage, call, bot, handoff)
+
+
+def _told_lines(told: list[dict], expected: str, name: str | None = None) -> list[str]:
+    """What the customer reads after the task's end: the messages added since, which should be `expected`."""
+    said = f" ({name})" if name else ""
+    lines = [f'The customer reads, from {m["author"]}: "{m["body"]}"{said}' for m in told]
+    return lines or [f'The customer is told nothing (expected: "{expected}")']
+
+
+def _hand_back_lines(
+    emulator: Emulator, handoff: Handoff, sent: int, before: int, bot: Bot, *secrets: str
+) -> tuple[list[str], list[str]]:
+    """After a task's end: the events TaskRouter sent, the hand-back function's requests, the bot's webhook made
+    again and the hand-back recorded; and what is wrong with them (nothing: the hand-back happened)."""
+    events = _callbacks_since(emulator, sent, "taskrouter.event")
+    webhooks = _webhooks_of(emulator, handoff.conversation_sid)
+    handed_back = conversation_attributes(emulator, handoff.conversation_sid).get("handedBack")
+    lines = (
+        ["TaskRouter's event, signed, to the workspace's EventCallbackUrl:"]
+        + ["  " + line for line in _callback_lines(events)]
+        + ["The hand-back function calls the Twilio API:"]
+        + ["  " + line for line in _requests_since(emulator, before, *secrets, bodies=False)]
+        + [f"The bot's webhook, made again: {_webhook_line(w)}" for w in webhooks]
+    )
+    problems = [
+        f"{c.params.get('EventType')} was answered {c.status if c.status is not None else c.error} by "
+        f"{urlsplit(c.url).path}"
+        for c in events
+        if c.status != 200
+    ]
+    if not events:
+        problems.append("TaskRouter sent no event to the hand-back")
+    if [w["configuration"].get("url") for w in webhooks] != [bot.url(handoff.conversation_sid)]:
+        problems.append("the bot's webhook was not made again")
+    if not (handed_back and handed_back.get("taskSid") == handoff.task_sid and handed_back.get("botRestored")):
+        problems.append("no hand-back is recorded on the conversation")
+    return lines, problems
+
+
+def handback_steps(stage: Stage, call: ToolCall, bot: Bot, handoff: Handoff) -> Iterator[Step]:
+    """The bot silenced, the customer's message to Flex only, the agent's Leave and the hand-back, the bot back;
+    then a second customer whom no agent takes in time, handed back too."""
+    emulator, account = stage.emulator, stage.account
+    conversation, name = handoff.conversation_sid, account.webchat_name
+    webhooks = _webhooks_of(emulator, conversation)
+    kept = conversation_attributes(emulator, conversation).get("handoffBotWebhooks") or []
+    yield Step(
+        "12. The bot is out of the conversation: the function deleted its webhook beside the interaction",
+        [
+            f"The conversation's webhooks: {', '.join(map(_webhook_line, webhooks)) or 'none'} "
+            f"({handoff.webhook_sid} deleted, step 9)",
+            "Kept on the conversation for the hand-back, as its attribute handoffBotWebhooks:",
+        ]
+        + json.dumps(kept, indent=2).splitlines(),
+    )
+    if webhooks or [w.get("sid") for w in kept] != [handoff.webhook_sid]:
+        raise DemoFailed("step 12: the handoff did not take the bot out of the conversation and record its webhook")
+
+    with emulator.lock:
+        task_status = emulator.table("tasks")[handoff.task_sid]["assignment_status"]
+    turn = _customer_writes(emulator, bot, conversation, name, CUSTOMER_LINES[1], "step 13")
+    yield Step(
+        "13. The customer writes while handed off: the message reaches only Flex",
+        turn.lines
+        + [
+            f"→ it reached only Flex: it waits in the conversation for the agent who accepts task {handoff.task_sid} "
+            f"({task_status})",
+            "→ the bot received nothing: the conversation has no webhook, no onMessageAdded was sent",
+        ]
+        + (_bot_lines(turn.received, CUSTOMER_LINES[1]) if turn.received else []),
+    )
+    if turn.received or turn.sent:
+        raise DemoFailed("step 13: the customer's message reached the bot while handed off")
+
+    worker = add_worker(emulator, AGENT_NAME)
+    reservation = offer(emulator, handoff.task_sid, worker["sid"])
+    accept(emulator, reservation["sid"])
+    _settle(emulator, "step 14")
+    with emulator.lock:
+        accepted = emulator.table("tasks")[handoff.task_sid]["assignment_status"]
+    sent, before, written = len(emulator.outbox.sent), len(emulator.requests), len(messages_of(emulator, conversation))
+    leave(emulator, handoff.task_sid)
+    _settle(emulator, "step 14 (the hand-back)")
+    lines, problems = _hand_back_lines(emulator, handoff, sent, before, bot, call.token)
+    handed_back = conversation_attributes(emulator, conversation).get("handedBack")
+    told = messages_of(emulator, conversation)[written:]
+    if [m["body"] for m in told] != [HANDBACK_TEXT]:
+        problems.append(f"the customer was not told {contract.HANDBACK_MESSAGE.name}")
+    yield Step(
+        f"14. {AGENT_NAME}, an agent in Flex, takes the task, then leaves: TaskRouter's task.wrapup hands the customer "
+        "back to the bot",
+        [
+            f"TaskRouter offers task {handoff.task_sid} to {AGENT_NAME} (worker {worker['sid']}): reservation "
+            f"{reservation['sid']}",
+            f"{AGENT_NAME} accepts in Flex: the task is {accepted}, {AGENT_NAME} joins the conversation",
+            f"{AGENT_NAME} clicks Leave: she leaves the conversation, which stays open, and the task wraps up",
+        ]
+        + lines
+        + ["handedBack, as recorded on the conversation:"]
+        + json.dumps(handed_back, indent=2).splitlines()
+        + _told_lines(told, HANDBACK_TEXT, contract.HANDBACK_MESSAGE.name),
+    )
+    if problems:
+        raise DemoFailed(f"the hand-back did not happen (step 14): {'; '.join(problems)}")
+
+    turn = _customer_writes(emulator, bot, conversation, name, CUSTOMER_LINES[2], "step 15")
+    yield Step(
+        "15. The customer writes again: the bot has the conversation back",
+        turn.lines + _bot_lines(turn.received, CUSTOMER_LINES[2]),
+    )
+    if not _reached_bot(turn.received, CUSTOMER_LINES[2]):
+        raise DemoFailed("step 15: the bot did not receive the customer's message after the hand-back")
+
+    yield from no_agent_steps(stage, call, bot)
+
+
+def no_agent_steps(stage: Stage, call: ToolCall, bot: Bot) -> Iterator[Step]:
+    """A second customer handed off, whom no agent takes in time: the workflow's timeout hands them back."""
+    emulator, account = stage.emulator, stage.account
+    client = _client(emulator)
+    with emulator.lock:
+        identity = "FX" + emulator.new_sid("")[:32]
+        conversations.add_user(emulator, account.service_sid, identity, SECOND_CUSTOMER)
+    conversation = add_conversation(emulator, account, "Customer chat with the AI Assistant")
+    add_participant(emulator, conversation, identity=identity)
+    before = len(emulator.requests)
+    handoff = Handoff(conversation, _add_bot_webhook(client, account.service_sid, conversation, bot.url(conversation)))
+    lines = [f"{SECOND_CUSTOMER} chats with the bot in conversation {conversation}; its webhook:"]
+    lines += _requests_since(emulator, before, call.token, bodies=False)
+    second = ToolCall(
+        call.url,
+        {
+            **call.headers,
+            "X-Session-Id": f"webhook:conversations__{account.service_sid}/{conversation}",
+            "X-Identity": f"flex_participant:{identity}",
+        },
+        SECOND_AI_INPUT,
+    )
+    before = len(emulator.requests)
+    status, answer = call_tool(second)
+    lines += [f"The AI Assistant calls the handover tool for it: HTTP {status}, {answer.get('status')}"]
+    lines += ["  " + line for line in _requests_since(emulator, before, call.token, bodies=False)]
+    if answer.get("status") == "handed_off":
+        with emulator.lock:
+            interaction = emulator.table("interactions")[answer["interactionSid"]]
+            handoff.task_sid = interaction["routing"]["properties"]["sid"]
+            task_status = emulator.table("tasks")[handoff.task_sid]["assignment_status"]
+        webhooks = _webhooks_of(emulator, conversation)
+        lines += [
+            f"Flex queues task {handoff.task_sid} ({task_status}); the conversation's webhooks: "
+            f"{', '.join(map(_webhook_line, webhooks)) or 'none'}"
+        ]
+    yield Step(f"16. A second customer, {SECOND_CUSTOMER}, chats with the bot and is handed off", lines)
+    if status != 200 or handoff.task_sid is None:
+        raise DemoFailed(f"step 16: the second customer's handoff did not complete (HTTP {status})")
+
+    sent, before, written = len(emulator.outbox.sent), len(emulator.requests), len(messages_of(emulator, conversation))
+    time_out(emulator, handoff.task_sid)
+    _settle(emulator, "step 17 (the hand-back)")
+    lines, problems = _hand_back_lines(emulator, handoff, sent, before, bot, call.token)
+    told = messages_of(emulator, conversation)[written:]
+    if [m["body"] for m in told] != [contract.NO_AGENT_MESSAGE.default]:
+        problems.append(f"the customer was not told {contract.NO_AGENT_MESSAGE.name}")
+    turn = _customer_writes(emulator, bot, conversation, SECOND_CUSTOMER, CUSTOMER_LINES[3], "step 17")
+    if not _reached_bot(turn.received, CUSTOMER_LINES[3]):
+        problems.append("the bot did not receive the customer's next message")
+    yield Step(
+        "17. No agent takes it in time: the workflow times the task out, and TaskRouter's task.canceled hands the "
+        "customer back",
+        [f"TaskRouter cancels task {handoff.task_sid}: {_task_reason(emulator, handoff.task_sid)}"]
+        + lines
+        + _told_lines(told, contract.NO_AGENT_MESSAGE.default, f"{contract.NO_AGENT_MESSAGE.name}, its default")
+        + turn.lines
+        + _bot_lines(turn.received, CUSTOMER_LINES[3]),
+    )
+    if problems:
+        raise DemoFailed(f"the hand-back after no agent did not happen (step 17): {'; '.join(problems)}")
+
+
+def _task_reason(emulator: Emulator, task_sid: str) -> str:
+    with emulator.lock:
+        return emulator.table("tasks")[task_sid].get("reason") or "no reason given"
 
 
 def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Iterator[Step]:
@@ -322,7 +726,7 @@ def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Itera
         lines += printers.tac_step_lines(result) + result.notes
     lines += [f"{sum(len(r.writes) for r in results)} write(s)."] + tac_setup.console_lines()
     yield Step(
-        f"9. handover tac setup --address {TAC_NUMBER} --tac-env {TAC_ENV_FILE} "
+        f"18. handover tac setup --address {TAC_NUMBER} --tac-env {TAC_ENV_FILE} "
         f"--conversations-service {account.service_sid}",
         # The scratch directory's path shown as the command names the file.
         [tokens.redact(line.replace(str(tac_file), TAC_ENV_FILE), *secret_values) for line in lines]
@@ -352,7 +756,7 @@ def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Itera
         to=TAC_CUSTOMER, from_=TAC_NUMBER, parameters={"HandoffData": handoff}
     )
     yield Step(
-        "10. TAC's escalation tool: the conversation INACTIVE without status callbacks, then the Studio execution",
+        "19. TAC's escalation tool: the conversation INACTIVE without status callbacks, then the Studio execution",
         _requests_since(emulator, before, *secret_values),
     )
     [execution] = studio_executions(emulator, flow_sid)
@@ -363,7 +767,7 @@ def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Itera
     with emulator.lock:
         channel = emulator.table("task_channels")[run.flex.channel_sid]["unique_name"]
     yield Step(
-        f"11. The Studio flow runs to Send to Flex: a task on workflow {run.flex.workflow_sid}, channel {channel}",
+        f"20. The Studio flow runs to Send to Flex: a task on workflow {run.flex.workflow_sid}, channel {channel}",
         [f"Path: {' → '.join(run.path)}"]
         + _requests_since(emulator, before, *secret_values, bodies=False)
         + ["Task attributes, as the agent's Flex UI receives them:"]
@@ -412,6 +816,7 @@ def run(project_dir: Path, echo, keep_running: bool = False, fork: bool = False)
         emulated_account(project_dir) as (emulator, proxy, account),
         python_client_environment(proxy),
         tempfile.TemporaryDirectory(prefix="handover-demo-") as scratch,
+        Bot(emulator.account.auth_token) as bot,
     ):
         clone = deploy.clean_copy(
             project_dir,
@@ -421,6 +826,8 @@ def run(project_dir: Path, echo, keep_running: bool = False, fork: bool = False)
         # The clone's runtime is the project's: twilio-run and the functions' dependencies are installed there.
         (clone / "node_modules").symlink_to(project_dir / "node_modules", target_is_directory=True)
         stage = Stage(emulator, proxy, account, add_assistant(emulator, "Support Assistant")["id"], clone)
+        # The customer is in their web chat's conversation, as Flex's web chat puts them there.
+        add_participant(emulator, account.conversation_sid, identity=account.webchat_identity)
         # Twilio asks a client to poll an Orchestrator operation after a second (Retry-After: 1); this account asks
         # for no wait, so that the demo stays short. tac setup's own tests wait as Twilio asks.
         set_operation_timing(emulator, OperationTiming(retry_after=0))
@@ -434,7 +841,7 @@ def run(project_dir: Path, echo, keep_running: bool = False, fork: bool = False)
             call = tool_call(runtime, account, registered_url(emulator, stage.assistant_id))
             failed = None
             try:
-                for step in handoff_steps(stage, runtime, mode, variables, call):
+                for step in direct_path_steps(stage, runtime, mode, variables, call, bot):
                     show(step)
             except DemoFailed as failure:
                 failed = failure  # the TAC path runs all the same; the demo fails at the end

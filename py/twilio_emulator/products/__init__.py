@@ -4,6 +4,9 @@ from . import (  # noqa: F401
     api,
     assistants,
     conversation_addresses,
+    conversation_messages,
+    conversation_participants,
+    conversation_webhooks,
     conversations,
     flex,
     intelligence,
@@ -12,4 +15,7 @@ from . import (  # noqa: F401
     studio,
     sync,
     taskrouter,
+    taskrouter_events,
+    taskrouter_lifecycle,
+    taskrouter_workers,
 )

@@ -2,7 +2,12 @@
 
 A conversation's `attributes` is JSON text, kept and answered exactly as the client wrote it ("{}" when
 never set); an update's Attributes replaces it whole, as Twilio does: there is no merge. A path's
-conversation Sid may also be its unique name.
+conversation Sid may also be its unique name. A `closed` conversation is final, as Twilio's error 50377
+says ("Can't update conversation as it's in final closed state"): an update of it is refused with that code,
+and so are a new message and a new participant; an `initializing` one likewise with 50386. Twilio documents no
+status for either: 400 is assumed.
+Its participants, messages and webhooks are in conversation_participants.py, conversation_messages.py and
+conversation_webhooks.py.
 """
 
 from __future__ import annotations
@@ -112,17 +117,30 @@ def conversation_in_service(emulator: AccountState, service_sid: str, key: str) 
     )
 
 
-def _conversation(call: Call) -> dict:
-    conversation = conversation_in_service(call.emulator, call.params["ChatServiceSid"], call.params["Sid"])
+def conversation_of(call: Call, parameter: str = "Sid") -> dict:
+    """The conversation the path names (its SID or unique name in the path's `parameter`), or Twilio's 404."""
+    conversation = conversation_in_service(call.emulator, call.params["ChatServiceSid"], call.params[parameter])
     if conversation is None:
         raise not_found(call.path)
     return conversation
 
 
+def check_usable(conversation: dict) -> None:
+    """Twilio's refusal of a change to a conversation that cannot take one: `closed` (final, 50377) or `initializing`
+    (50386)."""
+    if conversation["state"] == "closed":
+        raise TwilioError(400, 50377, "Can't update conversation as it's in final closed state")
+    if conversation["state"] == "initializing":
+        raise TwilioError(
+            400, 50386, "Conversation in 'initializing' state may not be updated or used for message sending"
+        )
+
+
 # Update rules -------------------------------------------------------------------------------------------------
 
 
-def _check_attributes(text: str) -> None:
+def check_attributes(text: str) -> None:
+    """Attributes must be JSON text (Twilio's 50304), for conversations, participants and messages alike."""
     try:
         json.loads(text)
     except ValueError:
@@ -173,7 +191,7 @@ def fetch_user(call: Call):
 
 @route("conversations", "GET", "/v1/Services/{ChatServiceSid}/Conversations/{Sid}")
 def fetch_conversation(call: Call):
-    return 200, _conversation(call)
+    return 200, conversation_of(call)
 
 
 @route("conversations", "POST", "/v1/Services/{ChatServiceSid}/Conversations/{Sid}")
@@ -181,12 +199,14 @@ def update_conversation(call: Call):
     """Each field given replaces the conversation's (Attributes whole, as JSON text); date_updated moves to now unless
     given.
 
-    Everything is checked before anything changes. X-Twilio-Webhook-Enabled is accepted and changes
-    nothing here: the emulator sends no webhooks.
+    Everything is checked before anything changes; a closed or initializing conversation is refused.
+    X-Twilio-Webhook-Enabled is accepted and changes nothing here: of the Conversations webhooks the emulator sends
+    onMessageAdded only.
     """
-    conversation, body = _conversation(call), call.body
+    conversation, body = conversation_of(call), call.body
+    check_usable(conversation)
     if "Attributes" in body:
-        _check_attributes(body["Attributes"])
+        check_attributes(body["Attributes"])
     if "UniqueName" in body:
         _check_unique_name(call, conversation, body["UniqueName"])
     timers = _timer_dates(body)

@@ -1,15 +1,36 @@
-"""Flex: the account's configuration, and Interactions (an inbound one on a conversation becomes a TaskRouter task)."""
+"""Flex: the account's configuration, and Interactions (an inbound one on a conversation becomes a TaskRouter task).
+
+An interaction's channel has participants (`…/Channels/{ChannelSid}/Participants`: list, create, update): the
+customer from the start, and an agent once the agent accepts the task in Flex (`join_agent`, which agents.py
+plays), with routing properties `{task_sid, worker_sid, reservation_sid}`; the agent then also joins the task's
+conversation (`conversationSid` of the task's attributes) as a participant named by the worker's `contact_uri`
+without its `client:` (Flex's identity of the worker), else the worker's friendly name. As Flex documents it
+("Park an Interaction"), updating the agent's Status to `closed` completes its task and removes the agent from
+the conversation, which stays active; `wrapup` does the same with the task moved to wrapping instead (Flex's
+Leave, `agent_leaves`).
+
+Where Flex documents nothing, the emulator assumes: a participant created through the API is recorded and joins
+no conversation, changes no task; a Status update of a participant that is not an agent with a task is 400,
+code 20001; a task completed by `closed` gets no Reason; a reservation accepted through TaskRouter's API (not
+in Flex) adds no participant.
+"""
 
 from __future__ import annotations
 
+import json
+
 from ..errors import TwilioError, not_found
 from ..formats import now_iso
-from ..responses import fetched
+from ..responses import fetched, page
 from ..routes import Call, route
 from ..state import AccountState, declare_tables
-from . import taskrouter
+from . import taskrouter, taskrouter_lifecycle
+from .conversation_participants import add_participant, remove_participant
 
-TABLES = declare_tables(__name__, "flex_configurations", "interactions")  # configurations by account SID
+# Configurations by account SID; an agent's Conversations participant by the reservation that made it join.
+TABLES = declare_tables(
+    __name__, "flex_configurations", "interactions", "interaction_participants", "flex_agent_members"
+)
 
 BASE = "https://flex-api.twilio.com/v1/Interactions"
 CONFIGURATION_URL = "https://flex-api.twilio.com/v1/Configuration"
@@ -131,6 +152,7 @@ def create_interaction(call: Call):
         "webhook_ttid": None,
     }
     emulator.table("interactions")[sid] = interaction
+    _add_participant(emulator, interaction, "customer", None)
     # The newest description answers a create with 200 (older ones said 201); Twilio's SDKs take any 2xx.
     return 200, interaction
 
@@ -138,3 +160,115 @@ def create_interaction(call: Call):
 @route("flex-api", "GET", "/v1/Interactions/{Sid}")
 def fetch_interaction(call: Call):
     return fetched(call, "interactions")
+
+
+# Participants -------------------------------------------------------------------------------------------------
+
+
+def _add_participant(emulator: AccountState, interaction: dict, kind: str, routing_properties: object) -> dict:
+    sid, channel_sid = emulator.new_sid("UT"), interaction["channel"]["sid"]
+    participant = {
+        "sid": sid,
+        "type": kind,
+        "interaction_sid": interaction["sid"],
+        "channel_sid": channel_sid,
+        "url": f"{interaction['url']}/Channels/{channel_sid}/Participants/{sid}",
+        "routing_properties": routing_properties,
+    }
+    emulator.table("interaction_participants")[sid] = participant
+    return participant
+
+
+def join_agent(emulator: AccountState, reservation: dict) -> None:
+    """What Flex does when an agent accepts a reservation: the agent joins the task's interaction channel and its
+    conversation."""
+    with emulator.lock:
+        task = taskrouter_lifecycle.task_of(emulator, reservation)
+        attributes = json.loads(task["attributes"])
+        worker = emulator.table("workers")[reservation["worker_sid"]]
+        interaction = emulator.table("interactions").get(attributes.get("flexInteractionSid"))
+        if interaction is not None:
+            routing = {"task_sid": task["sid"], "worker_sid": worker["sid"], "reservation_sid": reservation["sid"]}
+            _add_participant(emulator, interaction, "agent", routing)
+        conversation_sid = attributes.get("conversationSid")
+        if conversation_sid in emulator.table("conversations"):
+            member = add_participant(emulator, conversation_sid, identity=agent_identity(worker))
+            emulator.table("flex_agent_members")[reservation["sid"]] = {
+                "conversation_sid": conversation_sid,
+                "participant_sid": member["sid"],
+            }
+
+
+def agent_identity(worker: dict) -> str:
+    """The identity a Flex agent has in Conversations: its worker's contact_uri without `client:`, else its name."""
+    contact_uri = json.loads(worker["attributes"]).get("contact_uri")
+    if isinstance(contact_uri, str) and contact_uri.startswith("client:"):
+        return contact_uri.removeprefix("client:")
+    return worker["friendly_name"]
+
+
+def agent_leaves(emulator: AccountState, task: dict) -> None:
+    """Flex's Leave (an agent participant's `wrapup`): the agent leaves the conversation, the task wraps up."""
+    with emulator.lock:
+        taskrouter_lifecycle.check_task_transition(emulator, task, "wrapping")
+        _leave_conversation(emulator, task)
+        taskrouter_lifecycle.wrap_up(emulator, task)
+
+
+def agent_closes(emulator: AccountState, task: dict) -> None:
+    """An agent participant's `closed`: the agent leaves the conversation, the task is completed."""
+    with emulator.lock:
+        taskrouter_lifecycle.check_task_transition(emulator, task, "completed")
+        _leave_conversation(emulator, task)
+        taskrouter_lifecycle.complete(emulator, task, None)
+
+
+def _leave_conversation(emulator: AccountState, task: dict) -> None:
+    """The task's agent, if it joined the conversation, leaves it; the conversation stays as it is."""
+    reservation = taskrouter_lifecycle.holding_reservation(emulator, task)
+    member = emulator.table("flex_agent_members").pop(reservation["sid"], None) if reservation else None
+    if member is not None:
+        remove_participant(emulator, member["conversation_sid"], member["participant_sid"])
+
+
+def _channel(call: Call) -> dict:
+    """The path's interaction, if the path's channel is its channel; else Twilio's 404."""
+    interaction = call.emulator.table("interactions").get(call.params["InteractionSid"])
+    if interaction is None or interaction["channel"]["sid"] != call.params["ChannelSid"]:
+        raise not_found(call.path)
+    return interaction
+
+
+@route("flex-api", "GET", "/v1/Interactions/{InteractionSid}/Channels/{ChannelSid}/Participants")
+def list_interaction_channel_participants(call: Call):
+    interaction = _channel(call)
+    participants = [
+        p
+        for p in call.emulator.table("interaction_participants").values()
+        if p["interaction_sid"] == interaction["sid"]
+    ]
+    return page(call, "participants", participants)
+
+
+@route("flex-api", "POST", "/v1/Interactions/{InteractionSid}/Channels/{ChannelSid}/Participants")
+def create_interaction_channel_participant(call: Call):
+    interaction = _channel(call)
+    return 200, _add_participant(call.emulator, interaction, call.body["Type"], call.body.get("RoutingProperties"))
+
+
+# What an agent participant's Status does to its task.
+STATUS_EFFECTS = {"wrapup": agent_leaves, "closed": agent_closes}
+
+
+@route("flex-api", "POST", "/v1/Interactions/{InteractionSid}/Channels/{ChannelSid}/Participants/{Sid}")
+def update_interaction_channel_participant(call: Call):
+    interaction = _channel(call)
+    participant = call.emulator.table("interaction_participants").get(call.params["Sid"])
+    if participant is None or participant["interaction_sid"] != interaction["sid"]:
+        raise not_found(call.path)
+    routing = participant["routing_properties"]
+    task = call.emulator.table("tasks").get(routing.get("task_sid")) if isinstance(routing, dict) else None
+    if participant["type"] != "agent" or task is None:
+        raise _invalid(f"Participant {participant['sid']} is not an agent with a task: its Status cannot change")
+    STATUS_EFFECTS[call.body["Status"]](call.emulator, task)
+    return 200, participant

@@ -1,5 +1,10 @@
 """TaskRouter: the workspace, workflow and task channels a handoff routes through, and its tasks.
 
+A workflow routes every task to the queue its configuration's `default_filter` names, when the workspace has that
+queue (Flex's "Assign to Anyone" workflow sends everything to "Everyone"); the emulator evaluates no other filter.
+Activities, workers, queues, their statistics and the workspace's update are in taskrouter_workers.py, the
+event callbacks in taskrouter_events.py, a task's transitions and its reservations in taskrouter_lifecycle.py.
+
 Tasks are searched as Twilio's `GET /v1/Workspaces/{WorkspaceSid}/Tasks` searches them, with a subset
 of TaskRouter's expression language (https://www.twilio.com/docs/taskrouter/expression-syntax) for
 EvaluateTaskAttributes: comparisons `key == constant` joined by AND (or `and`), where a key is an
@@ -20,10 +25,13 @@ from ..formats import now_iso, to_json_text
 from ..responses import fetched, page
 from ..routes import Call, route
 from ..state import AccountState, declare_tables
+from . import taskrouter_events as events
 
 TABLES = declare_tables(__name__, "workspaces", "workflows", "task_channels", "tasks")
 
 BASE = "https://taskrouter.twilio.com/v1/Workspaces"
+# The workspace's links to the resources taskrouter_workers.py serves, named as Twilio's example names them.
+WORKSPACE_LINKS = {"activities": "Activities", "workers": "Workers", "task_queues": "TaskQueues"}
 
 
 def add_workspace(emulator: AccountState, friendly_name: str) -> dict:
@@ -43,7 +51,10 @@ def add_workspace(emulator: AccountState, friendly_name: str) -> dict:
         "timeout_activity_sid": emulator.new_sid("WA"),
         "prioritize_queue_order": "FIFO",
         "url": f"{BASE}/{sid}",
-        "links": {name.lower(): f"{BASE}/{sid}/{name}" for name in ("Workflows", "TaskChannels", "Tasks")},
+        "links": {
+            **{name.lower(): f"{BASE}/{sid}/{name}" for name in ("Workflows", "TaskChannels", "Tasks")},
+            **{key: f"{BASE}/{sid}/{name}" for key, name in WORKSPACE_LINKS.items()},
+        },
     }
     emulator.table("workspaces")[sid] = workspace
     return workspace
@@ -101,9 +112,20 @@ def task_channel_named(emulator: AccountState, workspace_sid: str, unique_name: 
     )
 
 
+def routed_queue_sid(workflow: dict) -> str:
+    """The SID of the queue the workflow's default filter names."""
+    return json.loads(workflow["configuration"])["task_routing"]["default_filter"]["queue"]
+
+
+def routed_queue(emulator: AccountState, workflow: dict) -> dict | None:
+    """The queue the workflow routes its tasks to, if the workspace has it."""
+    return emulator.table("task_queues").get(routed_queue_sid(workflow))
+
+
 def create_task(emulator: AccountState, workflow: dict, channel: dict, attributes: dict) -> dict:
-    """What TaskRouter does when a workflow accepts a task: one pending task, queued."""
+    """What TaskRouter does when a workflow accepts a task: one pending task, in the workflow's queue (task.created)."""
     workspace_sid, sid = workflow["workspace_sid"], emulator.new_sid("WT")
+    queue = routed_queue(emulator, workflow)
     task = {
         "account_sid": emulator.account.sid,
         "age": 0,
@@ -116,8 +138,8 @@ def create_task(emulator: AccountState, workflow: dict, channel: dict, attribute
         "priority": 0,
         "reason": None,
         "sid": sid,
-        "task_queue_sid": None,
-        "task_queue_friendly_name": None,
+        "task_queue_sid": queue["sid"] if queue else None,
+        "task_queue_friendly_name": queue["friendly_name"] if queue else None,
         "task_channel_sid": channel["sid"],
         "task_channel_unique_name": channel["unique_name"],
         "timeout": 86400,
@@ -131,11 +153,14 @@ def create_task(emulator: AccountState, workflow: dict, channel: dict, attribute
         "routing_target": None,
     }
     emulator.table("tasks")[sid] = task
+    events.start_record(emulator, sid)
+    events.task_event(emulator, "task.created", task)
     return task
 
 
-def _in_workspace(call: Call, kind: str) -> dict:
-    item = call.emulator.table(kind).get(call.params["Sid"])
+def in_workspace(call: Call, table: str, parameter: str = "Sid") -> dict:
+    """The resource of `table` the path's `parameter` names, if it is of the path's workspace; else Twilio's 404."""
+    item = call.emulator.table(table).get(call.params[parameter])
     if item is None or item["workspace_sid"] != call.params["WorkspaceSid"]:
         raise not_found(call.path)
     return item
@@ -174,15 +199,50 @@ def fetch_workspace(call: Call):
 
 @route("taskrouter", "GET", "/v1/Workspaces/{WorkspaceSid}/Workflows/{Sid}")
 def fetch_workflow(call: Call):
-    return 200, _in_workspace(call, "workflows")
+    return 200, in_workspace(call, "workflows")
+
+
+def current(emulator: AccountState, task: dict) -> dict:
+    """The task as it is now: its age counted to this moment of the account's clock."""
+    task["age"] = events.age(emulator, task["sid"])
+    return task
+
+
+def versioned(call: Call, sid: str) -> None:
+    """Answer the resource's version as its ETag, as TaskRouter does for tasks, reservations and workers."""
+    call.response_headers["ETag"] = str(events.version(call.emulator, sid))
+
+
+def outside_emulator(what: str) -> TwilioError:
+    """The 400 for a valid request the emulator cannot play: it says so rather than answer wrongly."""
+    return TwilioError(400, 20001, f"{what} is outside the Twilio emulator: see twilio_emulator's README")
+
+
+def check_attributes(attributes: str) -> None:
+    """Attributes are JSON text of an object; else 400 with code 20001 (Twilio documents no other)."""
+    try:
+        parsed = json.loads(attributes)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise TwilioError(400, 20001, f"Invalid Attributes {attributes!r}: expected a JSON object")
+
+
+def check_version(call: Call, sid: str) -> None:
+    """Twilio's 412 (code 20412) when the request's If-Match is not the resource's ETag."""
+    expected = call.headers.get("if-match")
+    if expected is not None and expected != str(events.version(call.emulator, sid)):
+        raise TwilioError(412, 20412, f"Precondition Failed: If-Match {expected!r} is not the ETag of {sid}")
 
 
 @route("taskrouter", "GET", "/v1/Workspaces/{WorkspaceSid}/Tasks/{Sid}")
 def fetch_task(call: Call):
-    return 200, _in_workspace(call, "tasks")
+    task = in_workspace(call, "tasks")
+    versioned(call, task["sid"])
+    return 200, current(call.emulator, task)
 
 
-def _workspace_sid(call: Call) -> str:
+def workspace_of_path(call: Call) -> str:
     """The path's WorkspaceSid, or Twilio's 404 when the account has no such workspace."""
     workspace_sid = call.params["WorkspaceSid"]
     if workspace_sid not in call.emulator.table("workspaces"):
@@ -192,7 +252,7 @@ def _workspace_sid(call: Call) -> str:
 
 @route("taskrouter", "GET", "/v1/Workspaces/{WorkspaceSid}/TaskChannels")
 def list_task_channels(call: Call):
-    workspace_sid = _workspace_sid(call)
+    workspace_sid = workspace_of_path(call)
     channels = [c for c in call.emulator.table("task_channels").values() if c["workspace_sid"] == workspace_sid]
     return page(call, "channels", channels)
 
@@ -200,18 +260,18 @@ def list_task_channels(call: Call):
 @route("taskrouter", "GET", "/v1/Workspaces/{WorkspaceSid}/Tasks")
 def list_tasks(call: Call):
     """The workspace's tasks that pass every filter the query gives, oldest first unless Ordering says otherwise."""
-    workspace_sid = _workspace_sid(call)
+    workspace_sid = workspace_of_path(call)
     expression = call.query.get("EvaluateTaskAttributes")
-    comparisons = _parse_expression(expression) if expression is not None else []
+    comparisons = parse_expression(expression) if expression is not None else []
     ordering = _ordering(call.query.get("Ordering", "DateCreated:asc"))
     statuses = {status for value in call.query_values("AssignmentStatus") for status in value.split(",")}
     tasks = [
-        task
+        current(call.emulator, task)
         for task in call.emulator.table("tasks").values()
         if task["workspace_sid"] == workspace_sid
         and (not statuses or task["assignment_status"] in statuses)
         and _passes_field_filters(call, task)
-        and _matches_expression(comparisons, json.loads(task["attributes"]))
+        and matches_expression(comparisons, json.loads(task["attributes"]))
     ]
     return page(call, "tasks", _ordered(tasks, ordering))
 
@@ -286,20 +346,20 @@ UNSUPPORTED_WORDS = {"OR", "or", "IN", "in", "NOT", "not", "HAS", "has", "CONTAI
 SUBSET = "comparisons `key == constant` joined by AND (a constant is a quoted string, a number, true or false)"
 
 
-def _outside_subset(expression: str, reason: str) -> TwilioError:
+def _outside_subset(parameter: str, expression: str, reason: str) -> TwilioError:
     return TwilioError(
-        400, 20001, f"Invalid EvaluateTaskAttributes {expression!r}: {reason}; the emulator understands only {SUBSET}"
+        400, 20001, f"Invalid {parameter} {expression!r}: {reason}; the emulator understands only {SUBSET}"
     )
 
 
-def _tokens(expression: str) -> Iterator[tuple[str, str]]:
+def _tokens(parameter: str, expression: str) -> Iterator[tuple[str, str]]:
     """(kind, text) of each token, read as the parser asks, so
     that the first thing outside the subset is the one named."""
     position = 0
     while expression[position:].strip():
         match = TOKEN.match(expression, position)
         if match is None:
-            raise _outside_subset(expression, f"cannot read {expression[position:].strip()[:20]!r}")
+            raise _outside_subset(parameter, expression, f"cannot read {expression[position:].strip()[:20]!r}")
         yield match.lastgroup, match.group(match.lastgroup)
         position = match.end()
 
@@ -314,12 +374,12 @@ def _operand(kind: str, text: str) -> Operand:
     return "key", text.split(".")
 
 
-def _parse_expression(expression: str) -> list[tuple[Operand, Operand]]:
-    """The comparisons of an EvaluateTaskAttributes expression in the emulator's subset, or Twilio's 400."""
+def parse_expression(expression: str, parameter: str = "EvaluateTaskAttributes") -> list[tuple[Operand, Operand]]:
+    """The comparisons of an expression (the `parameter` that gave it) in the emulator's subset, or Twilio's 400."""
     groups: list[list[tuple[str, str]]] = [[]]
-    for kind, text in _tokens(expression):
+    for kind, text in _tokens(parameter, expression):
         if kind == "word" and text in UNSUPPORTED_WORDS:
-            raise _outside_subset(expression, f"{text!r} is not supported")
+            raise _outside_subset(parameter, expression, f"{text!r} is not supported")
         if kind == "word" and text in CONJUNCTIONS:
             groups.append([])
         else:
@@ -328,7 +388,7 @@ def _parse_expression(expression: str) -> list[tuple[Operand, Operand]]:
     for group in groups:
         if len(group) != 3 or group[1][0] != "equals" or "equals" in (group[0][0], group[2][0]):
             raise _outside_subset(
-                expression, f"expected `operand == operand`, got {' '.join(text for _, text in group)!r}"
+                parameter, expression, f"expected `operand == operand`, got {' '.join(text for _, text in group)!r}"
             )
         comparisons.append((_operand(*group[0]), _operand(*group[2])))
     return comparisons
@@ -355,5 +415,5 @@ def _equal(left: object, right: object) -> bool:
     return isinstance(left, str) and isinstance(right, str) and left == right
 
 
-def _matches_expression(comparisons: list[tuple[Operand, Operand]], attributes: dict) -> bool:
+def matches_expression(comparisons: list[tuple[Operand, Operand]], attributes: dict) -> bool:
     return all(_equal(_resolve(left, attributes), _resolve(right, attributes)) for left, right in comparisons)

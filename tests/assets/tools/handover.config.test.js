@@ -35,8 +35,35 @@ describe('readConfig', () => {
       syncServiceSid: 'default',
       deadlineMs: 8000,
       attemptTimeoutMs: 2500,
+      handBackMessage: undefined,
+      noAgentMessage: undefined,
       staticAttributes: {},
     });
+  });
+
+  it('reads what task-events needs: the messages, the claim and the timings, without any routing', () => {
+    assert.deepEqual(handover.readConfig({}, {}, 'task-events'), {
+      ok: true,
+      workspaceSid: undefined,
+      workflowSid: undefined,
+      taskChannel: undefined,
+      flowSid: undefined,
+      fromAddress: undefined,
+      syncServiceSid: 'default',
+      deadlineMs: 8000,
+      attemptTimeoutMs: 2500,
+      handBackMessage: '',
+      noAgentMessage: contract.CONFIG.NO_AGENT_MESSAGE.defaultValue,
+      staticAttributes: {},
+    });
+    const set = handover.readConfig({ HANDBACK_MESSAGE: 'Back to the assistant.', NO_AGENT_MESSAGE: 'Nobody is in.' }, {}, 'task-events');
+    assert.deepEqual([set.handBackMessage, set.noAgentMessage], ['Back to the assistant.', 'Nobody is in.']);
+  });
+
+  it('refuses a hand-back message over 1600 characters, naming how to set it', () => {
+    const refused = handover.readConfig({ HANDBACK_MESSAGE: 'x'.repeat(1601) }, {}, 'task-events');
+    assert.equal(refused.statusCode, 500);
+    assert.match(refused.body.error, /HANDBACK_MESSAGE is set but is not text of 1 to 1600 characters\. Set it with `twilio serverless:env:set --key HANDBACK_MESSAGE/);
   });
 
   it('reads what studio-handover needs, without the Flex routing', () => {

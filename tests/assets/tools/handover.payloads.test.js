@@ -36,6 +36,7 @@ describe('buildInteraction', () => {
             customerName: 'whatsapp:+15551234567',
             customerAddress: 'whatsapp:+15551234567',
             conversationSid: CONVERSATION,
+            conversationServiceSid: SERVICE,
             channelType: 'whatsapp',
             handoff,
           },

@@ -17,10 +17,12 @@ INTERACTIONS = "POST /v1/Interactions"
 CLAIM = "POST /v1/Services/{ServiceSid}/Maps/{MapSid}/Items"
 READ_CONVERSATION = "GET /v1/Services/{ChatServiceSid}/Conversations/{Sid}"
 MARK_CONVERSATION = "POST /v1/Services/{ChatServiceSid}/Conversations/{Sid}"
-# A handoff's requests, in two rounds: the claim beside the conversation's read, then the interaction
+LIST_WEBHOOKS = "GET /v1/Services/{ChatServiceSid}/Conversations/{ConversationSid}/Webhooks"
+# A handoff's requests, in two rounds: the claim beside the conversation's read and the list of its
+# webhooks (the bot's are removed beside the delivery: a conversation here has none), then the interaction
 # beside the conversation's record of the handoff (the emulator's timings tell the rounds apart only with
-# a latency: see test_a_first_handoff_takes_two_rounds).
-HANDOFF_REQUESTS = sorted([CLAIM, READ_CONVERSATION, INTERACTIONS, MARK_CONVERSATION])
+# a latency: see test_a_first_handoff_takes_two_sequential_rounds).
+HANDOFF_REQUESTS = sorted([CLAIM, READ_CONVERSATION, LIST_WEBHOOKS, INTERACTIONS, MARK_CONVERSATION])
 
 
 def handoff_requests(emulator) -> list[str]:
@@ -90,6 +92,7 @@ def expected_interaction(
                 "attributes": {
                     **attributes,
                     "conversationSid": conversation_sid,
+                    "conversationServiceSid": twilio.account.service_sid,
                     "channelType": channel_type,
                     "handoff": said or handoff(),
                 },

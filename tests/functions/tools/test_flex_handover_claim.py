@@ -21,6 +21,7 @@ from tests.functions.tools.test_flex_handover import (
     CLAIM,
     HANDOFF_REQUESTS,
     INTERACTIONS,
+    LIST_WEBHOOKS,
     MARK_CONVERSATION,
     READ_CONVERSATION,
     USER_LOOKUP,
@@ -128,7 +129,7 @@ def test_a_handoff_claims_the_conversation_in_its_shard_and_records_the_claim_on
 
 @pytest.mark.parametrize(
     ("identity", "requests"),
-    [("+15551234567", 4), ("flex_participant:{webchat}", 5)],
+    [("+15551234567", 5), ("flex_participant:{webchat}", 6)],
     ids=["phone", "webchat"],
 )
 def test_a_first_handoff_takes_two_sequential_rounds(
@@ -149,7 +150,9 @@ def test_a_first_handoff_takes_two_sequential_rounds(
     assert len(emulator.requests) == requests
     assert sequential_rounds([(r.started, r.finished) for r in emulator.requests]) == 2
     first_round = [r.operation for r in emulator.requests if r.started < emulator.calls(operation=CLAIM)[0].finished]
-    assert sorted(first_round) == sorted([CLAIM, READ_CONVERSATION] + ([USER_LOOKUP] if requests == 5 else []))
+    assert sorted(first_round) == sorted(
+        [CLAIM, READ_CONVERSATION, LIST_WEBHOOKS] + ([USER_LOOKUP] if requests == 6 else [])
+    )
 
 
 def test_the_first_handoff_of_a_shard_makes_its_claim_map(twilio, emulator, runtime, call_tool, conversation):
@@ -188,7 +191,7 @@ def test_a_second_call_is_answered_by_the_claim_and_the_conversation_read_beside
         200,
         {"status": "already_handed_off", "interactionSid": first.body["interactionSid"], "message": ALREADY},
     )
-    assert operations(emulator) == sorted([(CLAIM, 409), (READ_CONVERSATION, 200)])
+    assert operations(emulator) == sorted([(CLAIM, 409), (READ_CONVERSATION, 200), (LIST_WEBHOOKS, 200)])
     assert len(interactions_for(emulator, conversation)) == 1
 
 
@@ -211,7 +214,9 @@ def test_a_call_while_the_first_is_under_way_reads_the_claim_and_waits_for_it(
     answer = call_tool(runtime, headers_for(twilio, conversation))
 
     assert (answer.status, answer.body) == (200, {"status": "already_handed_off", "message": ALREADY})
-    assert operations(emulator) == sorted([(CLAIM, 409), (READ_CONVERSATION, 200), (READ_CLAIM, 200)])
+    assert operations(emulator) == sorted(
+        [(CLAIM, 409), (READ_CONVERSATION, 200), (LIST_WEBHOOKS, 200), (READ_CLAIM, 200)]
+    )
     assert interactions_for(emulator, conversation) == []
 
 
@@ -228,7 +233,7 @@ def test_a_call_within_the_day_of_a_handoff_is_refused_without_a_write(
     answer = call_tool(runtime, headers_for(twilio, conversation))
 
     assert (answer.status, answer.body) == (200, {"status": "already_handed_off", "message": ALREADY})
-    assert operations(emulator) == sorted([(CLAIM, 409), (READ_CONVERSATION, 200)])
+    assert operations(emulator) == sorted([(CLAIM, 409), (READ_CONVERSATION, 200), (LIST_WEBHOOKS, 200)])
     assert interactions_for(emulator, conversation) == []
 
 
@@ -382,6 +387,7 @@ def test_a_failed_interaction_releases_the_claim_and_takes_the_record_back(
         [
             (CLAIM, 201),
             (READ_CONVERSATION, 200),
+            (LIST_WEBHOOKS, 200),
             (INTERACTIONS, 400),
             (MARK_CONVERSATION, 200),
             (RELEASE, 204),
@@ -468,7 +474,7 @@ def test_fifty_conversations_three_calls_each_interleaved_make_fifty_interaction
 def test_a_burst_at_scaled_down_limits_hands_off_every_conversation_once_without_a_5xx(
     twilio, emulator, runtime, call_tool
 ):
-    """Limits tight enough that the burst meets them: Sync and the account refuse with 429, the function
+    """Limits tight enough that the burst meets them: Sync or the account refuse with 429, the function
     retries within its deadline, and every conversation still gets exactly one interaction."""
     conversations = [add_conversation(emulator, twilio.account) for _ in range(40)]
     calls = [lambda sid=sid: call_tool(runtime, headers_for(twilio, sid)) for _ in range(3) for sid in conversations]
@@ -488,5 +494,8 @@ def test_a_burst_at_scaled_down_limits_hands_off_every_conversation_once_without
 
     assert sorted({answer.status for answer in answers}) == [200], Counter(answer.status for answer in answers)
     refused = Counter(r.response["code"] for r in emulator.requests if r.status == 429)
-    assert refused[54009] > 0 and refused[20429] > 0, refused  # both limits met the burst
+    # The limits met the burst. Which of them depends on how fast this machine sends it (a slow one spreads the
+    # claims over Sync's windows, a fast one fills the account's concurrency); tests/twilio_emulator/test_limits.py
+    # proves each limit on its own.
+    assert refused[54009] + refused[20429] > 0, refused
     assert [len(interactions_for(emulator, sid)) for sid in conversations] == [1] * len(conversations)

@@ -51,6 +51,7 @@ def test_reason_summary_and_static_attributes_reach_the_task(twilio, emulator, r
         "customerName": "+15551234567",
         "customerAddress": "+15551234567",
         "conversationSid": conversation_of(session),
+        "conversationServiceSid": twilio.account.service_sid,
         "channelType": "sms",
         "handoff": {**said, "source": "/tools/flex-handover", "requestedAt": RecentTimestamp()},
     }

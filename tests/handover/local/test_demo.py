@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from handover import contract
 from handover.account import tokens
 from handover.cli import cli
 from handover.local import demo as walkthrough
@@ -127,26 +128,28 @@ def test_the_toolkit_deploys_the_project_first(output, demo):
     [build] = demo.emulator.table("serverless_builds").values()
     [service] = demo.emulator.table("serverless_services").values()
     [environment] = demo.emulator.table("serverless_environments").values()
-    assert lines[:7] == [
+    assert lines[:9] == [
         f"Service flex-handover ({service['sid']}), environment {environment['sid']}, build {build['sid']}, "
         "runtime node22",
         f"Domain https://{environment['domain_name']}",
+        "[protected] /lifecycle/task-events",
         "[public] /tools/flex-handover",
         "[public] /tools/studio-handover",
+        "[private] /lifecycle/handback.js",
         "[private] /tools/contract.js",
         "[private] /tools/handoff.js",
         "[private] /tools/handover.js",
     ]
-    assert lines[7] == (
+    assert lines[9] == (
         f"Wrote .twiliodeployinfo: {demo.account.sid}:us1 → service {service['sid']}, build {build['sid']}"
     )
     assert re.fullmatch(DOMAIN, environment["domain_name"])
     assert (environment["build_sid"], build["status"]) == (build["sid"], "completed")
-    calls = [re.sub(rf"(ZS|ZE|ZH|ZB){SID}", r"\1…", line) for line in lines[8:]]
+    calls = [re.sub(rf"(ZS|ZE|ZH|ZB){SID}", r"\1…", line) for line in lines[10:]]
     uploads = [call for call in calls if call.startswith("POST https://serverless-upload.twilio.com/")]
     assert sorted(uploads) == sorted(
-        ["POST https://serverless-upload.twilio.com/v1/Services/ZS…/Functions/ZH…/Versions  ->  201"] * 2
-        + ["POST https://serverless-upload.twilio.com/v1/Services/ZS…/Assets/ZH…/Versions  ->  201"] * 3
+        ["POST https://serverless-upload.twilio.com/v1/Services/ZS…/Functions/ZH…/Versions  ->  201"] * 3
+        + ["POST https://serverless-upload.twilio.com/v1/Services/ZS…/Assets/ZH…/Versions  ->  201"] * 4
     )
     assert calls[-5:] == [
         "POST https://serverless.twilio.com/v1/Services/ZS…/Builds  ->  201",
@@ -217,15 +220,67 @@ def test_the_registered_url_carries_the_environments_token(demo):
     assert tokens.without_query(tool["meta"]["url"]).endswith(".twil.io/tools/flex-handover")
 
 
-def test_the_runtime_serves_the_variables_env_set_put_on_the_environment(output):
-    lines = section(output, "4. twilio-run serves the deployed environment")
+def test_handback_wire_points_the_workspaces_events_at_the_deployed_function(output):
+    lines = section(output, "4. handover handback wire")
+    workspace = re.search(rf"--workspace-sid (WS{SID})", output).group(1)
+    domain = re.search(rf"https://({DOMAIN})", output).group(1)
+    events = "task.wrapup,task.completed,task.canceled"
+    assert lines[:6] == [
+        f"Using workspace {workspace} (FLEX_WORKSPACE_SID on the environment).",
+        f"workspace {workspace}: created",
+        f"  event callback url: https://{domain}/lifecycle/task-events",
+        f"  events filter: {events}",
+        f"  POST /v1/Workspaces/{workspace} "
+        + json.dumps({"EventCallbackUrl": f"https://{domain}/lifecycle/task-events", "EventsFilter": events}),
+        "1 write(s).",
+    ]
+    calls = [re.sub(rf"(ZS|ZE|WS){SID}", r"\1…", line) for line in lines[6:]]
+    assert calls == [
+        "GET https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  200",
+        "GET https://taskrouter.twilio.com/v1/Workspaces/WS…  ->  200",
+        "POST https://taskrouter.twilio.com/v1/Workspaces/WS…  ->  200",
+    ]
+
+
+def test_the_handback_message_is_set_on_the_environment(output, demo):
+    title = next(line for line in output.splitlines() if line.startswith("5. "))
+    assert title == f'5. twilio serverless:env:set --key HANDBACK_MESSAGE --value "{walkthrough.HANDBACK_TEXT}"'
+    lines = section(output, "5. twilio serverless:env:set")
+    assert re.fullmatch(rf"HANDBACK_MESSAGE  environment {DOMAIN}: created  \(optional: .*\)", lines[0])
+    assert [re.sub(rf"(ZS|ZE){SID}", r"\1…", line) for line in lines[1:]] == [
+        "POST https://serverless.twilio.com/v1/Services/ZS…/Environments/ZE…/Variables  ->  201"
+    ]
+    variables = {v["key"]: v["value"] for v in demo.emulator.table("serverless_variables").values()}
+    assert variables["HANDBACK_MESSAGE"] == walkthrough.HANDBACK_TEXT
+
+
+def runtime_port(output: str) -> int:
+    return int(re.search(r"Functions: twilio-run at http://127\.0\.0\.1:(\d+) ", output).group(1))
+
+
+def test_the_runtime_serves_the_variables_on_the_environment_and_gets_the_workspaces_events(output, demo):
+    lines = section(output, "6. twilio-run serves the deployed environment")
     assert re.fullmatch(r"Functions: twilio-run at http://127\.0\.0\.1:\d+ \(in-process\)", lines[0])
     title = next(line for line in output.splitlines() if line.startswith("2. handover env set "))
-    assert lines[1:] == [
-        "FLEX_WORKSPACE_SID=" + title.split("--workspace-sid ")[1].split()[0],
+    workspace = title.split("--workspace-sid ")[1].split()[0]
+    assert lines[1:5] == [
+        "FLEX_WORKSPACE_SID=" + workspace,
         "FLEX_WORKFLOW_SID=" + title.split("--workflow-sid ")[1].split()[0],
         "HANDOVER_TOKEN=<redacted>",
+        f"HANDBACK_MESSAGE={walkthrough.HANDBACK_TEXT}",
     ]
+    local = f"https://localhost:{runtime_port(output)}/lifecycle/task-events"
+    domain = re.search(rf"https://({DOMAIN})", output).group(1)
+    assert lines[5:] == [
+        f"For this local run, the workspace's EventCallbackUrl is this runtime's {local} (a real account keeps "
+        f"step 4's https://{domain}/lifecycle/task-events)",
+        f"POST https://taskrouter.twilio.com/v1/Workspaces/{workspace}  ->  200",
+    ]
+    stored = demo.emulator.table("workspaces")[workspace]
+    assert (stored["event_callback_url"], stored["events_filter"]) == (
+        local,
+        "task.wrapup,task.completed,task.canceled",
+    )
 
 
 def test_the_demo_deploys_then_runs_twilio_run_in_process_on_what_it_deployed(demo):
@@ -250,7 +305,7 @@ def test_the_demo_deploys_then_runs_twilio_run_in_process_on_what_it_deployed(de
 
 
 def test_the_tool_request_carries_the_token_the_session_and_identity_headers_and_the_ai_input(output):
-    lines = section(output, "5. The AI Assistant calls the handover tool")
+    lines = section(output, "8. The AI Assistant calls the handover tool")
     assert re.fullmatch(r"POST http://127\.0\.0\.1:\d+/tools/flex-handover\?token=<redacted>", lines[0])
     assert lines[1] == "Content-Type: application/json"
     assert re.fullmatch(rf"X-Session-Id: webhook:conversations__IS{SID}/CH{SID}", lines[2])
@@ -260,7 +315,7 @@ def test_the_tool_request_carries_the_token_the_session_and_identity_headers_and
 
 
 def test_the_function_looks_up_the_customer_then_creates_the_interaction(output):
-    lines = section(output, "6. The function calls the Twilio API")
+    lines = section(output, "9. The function calls the Twilio API")
     # The handoff's two calls, in order; what else the function reads or records is its own tests' concern.
     calls = [line for line in lines if TWILIO_CALL.match(line)]
     lookups = [
@@ -278,15 +333,15 @@ def test_the_function_looks_up_the_customer_then_creates_the_interaction(output)
 
 
 def test_the_interaction_is_for_the_conversation_of_the_session(output):
-    session = next(line for line in section(output, "5. The AI Assistant") if line.startswith("X-Session-Id: "))
+    session = next(line for line in section(output, "8. The AI Assistant") if line.startswith("X-Session-Id: "))
     conversation = session.rsplit("/", 1)[1]
-    interactions = "\n".join(section(output, "6. The function calls the Twilio API"))
+    interactions = "\n".join(section(output, "9. The function calls the Twilio API"))
     assert f'"media_channel_sid": "{conversation}"' in interactions
     assert f'"conversationSid": "{conversation}",' in interactions
 
 
 def test_the_function_answers_http_200_handed_off(output):
-    lines = section(output, "7. The function answers the AI Assistant")
+    lines = section(output, "10. The function answers the AI Assistant")
     assert lines[0] == "HTTP 200"
     answer = json.loads("\n".join(lines[1:]))
     assert answer["status"] == "handed_off"
@@ -296,17 +351,165 @@ def test_the_function_answers_http_200_handed_off(output):
 
 
 def test_flex_queues_a_task_with_the_customers_name(output):
-    title = next(line for line in output.splitlines() if line.startswith("8. Flex queues a task for a human agent: "))
-    assert re.fullmatch(rf"8\. Flex queues a task for a human agent: WT{SID} \(pending, channel chat\)", title)
-    lines = section(output, "8. Flex queues a task for a human agent")
+    title = next(line for line in output.splitlines() if line.startswith("11. Flex queues a task for a human agent: "))
+    assert re.fullmatch(rf"11\. Flex queues a task for a human agent: WT{SID} \(pending, channel chat\)", title)
+    lines = section(output, "11. Flex queues a task for a human agent")
     assert lines[0] == "Task attributes, as the agent's Flex UI receives them:"
     attributes = json.loads("\n".join(lines[1:]))
     assert attributes["customerName"] == "Ada Lovelace"
     assert attributes["from"] == "Ada Lovelace"
     assert attributes["channelType"] == "web"
-    answer = json.loads("\n".join(section(output, "7. The function answers")[1:]))
+    answer = json.loads("\n".join(section(output, "10. The function answers")[1:]))
     assert attributes["flexInteractionSid"] == answer["interactionSid"]
     assert '"customerName": "Ada Lovelace"' in output
+
+
+def customer_conversation(output: str) -> str:
+    return re.search(rf"X-Session-Id: webhook:conversations__IS{SID}/(CH{SID})", output).group(1)
+
+
+def bot_url(output: str, conversation: str) -> str:
+    return re.search(rf'"(http://127\.0\.0\.1:\d+/bot/{conversation})"', output).group(1)
+
+
+def test_the_customer_chats_with_a_bot_whose_webhook_is_made_through_the_api(output, demo):
+    lines = section(output, "7. The customer chats with the bot: its webhook on the conversation sends it each message")
+    conversation = customer_conversation(output)
+    bot = bot_url(output, conversation)
+    assert re.fullmatch(
+        rf"The bot: a webhook server on this machine, at http://127\.0\.0\.1:\d+; Ada Lovelace chats with it in "
+        rf"conversation {conversation}",
+        lines[0],
+    )
+    assert lines[1] == "Its webhook on the conversation, made through the API as a bot's setup makes it:"
+    assert re.fullmatch(
+        rf"POST https://conversations\.twilio\.com/v1/Services/IS{SID}/Conversations/{conversation}/Webhooks  ->  201",
+        lines[2],
+    )
+    assert lines[3:13] == [
+        "  Target:",
+        '     "webhook"',
+        "  Configuration.Url:",
+        f'     "{bot}"',
+        "  Configuration.Method:",
+        '     "post"',
+        "  Configuration.Filters:",
+        *body_lines(["onMessageAdded"]),
+    ]
+    said = walkthrough.CUSTOMER_LINES[0]
+    assert re.fullmatch(rf'Ada Lovelace writes: "{re.escape(said)}" \(message IM{SID}\)', lines[-3])
+    assert lines[-2:] == [
+        f"  onMessageAdded → {bot}  ->  200",
+        f'→ the bot received it: "{said}", signed by Twilio (its X-Twilio-Signature holds)',
+    ]
+
+
+def test_the_handoff_takes_the_bots_webhook_away_and_records_it(output, demo):
+    conversation = customer_conversation(output)
+    deleted = re.search(
+        rf"DELETE https://conversations\.twilio\.com/v1/Services/IS{SID}/Conversations/{conversation}/Webhooks/"
+        rf"(WH{SID})  ->  204",
+        "\n".join(section(output, "9. The function calls the Twilio API")),
+    ).group(1)
+    lines = section(output, "12. The bot is out of the conversation: the function deleted its webhook")
+    assert lines[:2] == [
+        f"The conversation's webhooks: none ({deleted} deleted, step 9)",
+        "Kept on the conversation for the hand-back, as its attribute handoffBotWebhooks:",
+    ]
+    assert json.loads("\n".join(lines[2:])) == [
+        {
+            "sid": deleted,
+            "target": "webhook",
+            "configuration": {"url": bot_url(output, conversation), "method": "post", "filters": ["onMessageAdded"]},
+        }
+    ]
+
+
+def test_while_handed_off_the_customers_message_reaches_only_flex(output):
+    lines = section(output, "13. The customer writes while handed off: the message reaches only Flex")
+    task = re.search(rf"11\. Flex queues a task for a human agent: (WT{SID})", output).group(1)
+    assert re.fullmatch(rf'Ada Lovelace writes: "Is anyone there\?" \(message IM{SID}\)', lines[0])
+    assert lines[1:] == [
+        f"→ it reached only Flex: it waits in the conversation for the agent who accepts task {task} (pending)",
+        "→ the bot received nothing: the conversation has no webhook, no onMessageAdded was sent",
+    ]
+
+
+def test_the_agent_leaves_and_taskrouters_event_hands_the_customer_back_to_the_bot(output, demo):
+    title = next(line for line in output.splitlines() if line.startswith("14. "))
+    assert title == (
+        "14. Alice, an agent in Flex, takes the task, then leaves: TaskRouter's task.wrapup hands the customer back "
+        "to the bot"
+    )
+    lines = section(output, "14. Alice, an agent in Flex")
+    conversation = customer_conversation(output)
+    task = re.search(rf"11\. Flex queues a task for a human agent: (WT{SID})", output).group(1)
+    [worker] = demo.emulator.table("workers").values()
+    assert re.fullmatch(
+        rf"TaskRouter offers task {task} to Alice \(worker {worker['sid']}\): reservation WR{SID}", lines[0]
+    )
+    assert lines[1:5] == [
+        "Alice accepts in Flex: the task is assigned, Alice joins the conversation",
+        "Alice clicks Leave: she leaves the conversation, which stays open, and the task wraps up",
+        "TaskRouter's event, signed, to the workspace's EventCallbackUrl:",
+        f"  task.wrapup → https://localhost:{runtime_port(output)}/lifecycle/task-events  ->  200",
+    ]
+    assert lines[5] == "The hand-back function calls the Twilio API:"
+    webhooks = f"https://conversations.twilio.com/v1/Services/{tac_ids(output)['service']}/Conversations/{conversation}"
+    assert f"  POST {webhooks}/Webhooks  ->  201" in lines
+    assert f"  POST {webhooks}/Messages  ->  201" in lines
+    [restored] = [line for line in lines if line.startswith("The bot's webhook, made again: ")]
+    assert re.fullmatch(
+        rf"The bot's webhook, made again: WH{SID} \(target webhook, onMessageAdded → "
+        rf"{re.escape(bot_url(output, conversation))}\)",
+        restored,
+    )
+    start = lines.index("handedBack, as recorded on the conversation:")
+    handed_back = json.loads("\n".join(lines[start + 1 : -1]))
+    assert handed_back == {
+        "at": handed_back["at"],
+        "taskSid": task,
+        "reason": "wrapup",
+        "worker": {"sid": worker["sid"], "name": "Alice"},
+        "outcome": None,
+        "botRestored": True,
+    }
+    assert lines[-1] == f'The customer reads, from system: "{walkthrough.HANDBACK_TEXT}" (HANDBACK_MESSAGE)'
+
+
+def test_after_the_hand_back_the_bot_receives_the_customers_messages_again(output):
+    lines = section(output, "15. The customer writes again: the bot has the conversation back")
+    said = walkthrough.CUSTOMER_LINES[2]
+    assert lines[1:] == [
+        f"  onMessageAdded → {bot_url(output, customer_conversation(output))}  ->  200",
+        f'→ the bot received it: "{said}", signed by Twilio (its X-Twilio-Signature holds)',
+    ]
+
+
+def test_a_customer_no_agent_takes_is_told_so_and_has_the_bot_back(output, demo):
+    first = customer_conversation(output)
+    lines = section(output, "16. A second customer, Grace Hopper, chats with the bot and is handed off")
+    second = re.search(rf"in conversation (CH{SID});", lines[0]).group(1)
+    assert second != first
+    assert "The AI Assistant calls the handover tool for it: HTTP 200, handed_off" in lines
+    task = re.search(rf"Flex queues task (WT{SID}) \(pending\); the conversation's webhooks: none$", lines[-1]).group(1)
+    lines = section(output, "17. No agent takes it in time: the workflow times the task out")
+    assert lines[:3] == [
+        f"TaskRouter cancels task {task}: Task canceled on Workflow timeout",
+        "TaskRouter's event, signed, to the workspace's EventCallbackUrl:",
+        f"  task.canceled → https://localhost:{runtime_port(output)}/lifecycle/task-events  ->  200",
+    ]
+    bot = re.search(rf"http://127\.0\.0\.1:\d+/bot/{second}", "\n".join(lines)).group(0)
+    assert any(line.startswith("The bot's webhook, made again: WH") and line.endswith(f"→ {bot})") for line in lines)
+    assert (
+        f'The customer reads, from system: "{contract.NO_AGENT_MESSAGE.default}" (NO_AGENT_MESSAGE, its default)'
+    ) in lines
+    assert lines[-2:] == [
+        f"  onMessageAdded → {bot}  ->  200",
+        '→ the bot received it: "Hello? Is the assistant back?", signed by Twilio (its X-Twilio-Signature holds)',
+    ]
+    handed_back = json.loads(demo.emulator.table("conversations")[second]["attributes"])["handedBack"]
+    assert (handed_back["reason"], handed_back["worker"], handed_back["botRestored"]) == ("canceled", None, True)
 
 
 def test_tac_starts_from_the_accounts_console_default_state(output):
@@ -335,9 +538,9 @@ def tac_ids(output: str) -> dict[str, str]:
 def test_tac_setup_makes_exactly_the_writes_the_console_default_state_needs(output, demo):
     ids = tac_ids(output)
     configuration, service, flow = ids["configuration"], ids["service"], ids["flow"]
-    title = next(line for line in output.splitlines() if line.startswith("9. handover tac setup "))
-    assert title == f"9. handover tac setup --address +15005550006 --tac-env tac.env --conversations-service {service}"
-    lines = section(output, "9. handover tac setup")
+    title = next(line for line in output.splitlines() if line.startswith("18. handover tac setup "))
+    assert title == f"18. handover tac setup --address +15005550006 --tac-env tac.env --conversations-service {service}"
+    lines = section(output, "18. handover tac setup")
     assert [line.split(".", 1)[0] for line in lines[:4]] == ["Plan 1", "Plan 2", "Plan 3", "Plan 4"]
     said = "\n".join(lines)
     assert f"orchestrator: conversationsV1Bridge.serviceId: updated (none → {service})" in lines
@@ -382,7 +585,7 @@ def body_lines(value: object) -> list[str]:
 
 def test_tacs_escalation_tool_makes_the_conversation_inactive_then_starts_the_studio_flow(output, demo):
     ids = tac_ids(output)
-    lines = section(output, "10. TAC's escalation tool")
+    lines = section(output, "19. TAC's escalation tool")
     conversation = re.search(rf"conv_conversation_{TTID}", lines[0]).group(0)
     [orchestrated] = demo.emulator.table("orchestrator_conversations").values()
     assert orchestrated["id"] == conversation
@@ -418,15 +621,15 @@ def test_tacs_escalation_tool_makes_the_conversation_inactive_then_starts_the_st
 
 
 def test_the_studio_flow_runs_to_send_to_flex_with_the_handoff_data(output, demo):
-    title = next(line for line in output.splitlines() if line.startswith("11. The Studio flow runs to Send to Flex"))
-    assert re.fullmatch(rf"11\. The Studio flow runs to Send to Flex: a task on workflow WW{SID}, channel chat", title)
+    title = next(line for line in output.splitlines() if line.startswith("20. The Studio flow runs to Send to Flex"))
+    assert re.fullmatch(rf"20\. The Studio flow runs to Send to Flex: a task on workflow WW{SID}, channel chat", title)
     assert title.split("workflow ")[1].split(",")[0] == re.search(rf"--workflow-sid (WW{SID})", output).group(1)
-    lines = section(output, "11. The Studio flow runs to Send to Flex")
+    lines = section(output, "20. The Studio flow runs to Send to Flex")
     assert lines[0] == (
         "Path: Trigger → request_names_conversation → request_has_handoff_data → fetch_participants → "
         "fetch_conversation → orchestrated_conversation → resume_conversation → messaging_to_flex"
     )
-    conversation = re.search(rf"conv_conversation_{TTID}", "\n".join(section(output, "10. TAC's"))).group(0)
+    conversation = re.search(rf"conv_conversation_{TTID}", "\n".join(section(output, "19. TAC's"))).group(0)
     assert lines[1:4] == [
         f"GET https://conversations.twilio.com/v2/Conversations/{conversation}/Participants  ->  200",
         f"GET https://conversations.twilio.com/v2/Conversations/{conversation}  ->  200",
@@ -450,7 +653,7 @@ def test_the_studio_flow_runs_to_send_to_flex_with_the_handoff_data(output, demo
 
 
 def test_every_request_matches_twilios_openapi_description(output, demo):
-    # Every request is printed but locating the deployment (before step 1) and fetching the task (step 7).
+    # Every request is printed but locating the deployment (before step 1) and fetching the task (step 11).
     printed = [line for line in output.splitlines() if TWILIO_CALL.match(line.strip())]
     assert output.rstrip("\n").endswith(
         f"Requests checked against Twilio's OpenAPI description: {len(printed) + 2}, violations: 0, "
@@ -512,8 +715,8 @@ def test_the_auth_token_is_never_printed(demo):
 def test_the_handover_token_is_never_printed_and_the_handoff_succeeds_with_it(demo, output):
     assert tokens.valid(demo.token) == demo.token
     assert demo.token not in demo.result.output
-    assert output.count("<redacted>") == 4  # the tool's URL twice (step 3), the runtime's variable (4), the call (5)
-    assert section(output, "7. The function answers the AI Assistant")[0] == "HTTP 200"
+    assert output.count("<redacted>") == 4  # the tool's URL twice (step 3), the runtime's variable (6), the call (8)
+    assert section(output, "10. The function answers the AI Assistant")[0] == "HTTP 200"
 
 
 def test_the_runtime_is_stopped_after_the_demo(output):
@@ -552,8 +755,43 @@ def test_a_failed_handoff_exits_1(monkeypatch):
     assert result.exit_code == 1
     assert "\n   HTTP 502\n" in result.stdout
     assert '"status": "failed"' in result.stdout
-    assert "\n11. The Studio flow runs to Send to Flex: " in result.stdout  # the TAC path runs all the same
+    assert "\n20. The Studio flow runs to Send to Flex: " in result.stdout  # the TAC path runs all the same
     assert result.stderr.startswith("Error: the handoff did not complete (HTTP 502, ")
+
+
+def test_a_hand_back_that_cannot_restore_the_bot_exits_1_saying_where_it_stopped(monkeypatch):
+    """Conversations refuses every webhook from the agent's Leave on (a 500, retried by the function until its
+    deadline): the hand-back answers TaskRouter 503, the demo shows it, stops the loop there and fails."""
+    leave, start_runtime = walkthrough.leave, walkthrough.start_runtime
+    # A deadline of 1.5 s, not the production 8 s, so that the hand-back gives up sooner.
+    monkeypatch.setattr(
+        walkthrough,
+        "start_runtime",
+        lambda *args, **config: start_runtime(
+            *args, **config, HANDOVER_DEADLINE_MS="1500", HANDOVER_ATTEMPT_TIMEOUT_MS="250"
+        ),
+    )
+
+    def leave_with_webhooks_failing(emulator, task_sid):
+        emulator.inject(Fault("POST", "/Webhooks", status=500, times=None))
+        return leave(emulator, task_sid)
+
+    monkeypatch.setattr(walkthrough, "leave", leave_with_webhooks_failing)
+    result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "demo"], catch_exceptions=False)
+    assert result.exit_code == 1
+    lines = section(result.stdout, "14. Alice, an agent in Flex")
+    assert re.fullmatch(r"  task\.wrapup → https://localhost:\d+/lifecycle/task-events  ->  503", lines[4])
+    assert not [line for line in lines if line.startswith("The bot's webhook, made again")]
+    assert re.search(r"  POST https://conversations\.twilio\.com/\S+/Webhooks  ->  500", "\n".join(lines))
+    assert "\n15. " not in result.stdout and "\n17. " not in result.stdout  # the loop stops where it failed
+    assert "\n20. The Studio flow runs to Send to Flex: " in result.stdout  # the TAC path runs all the same
+    assert result.stderr == (
+        "Error: the hand-back did not happen (step 14): task.wrapup was answered 503 by /lifecycle/task-events; "
+        "the bot's webhook was not made again; no hand-back is recorded on the conversation; "
+        "the customer was not told HANDBACK_MESSAGE\n"
+    )
+    # Told nothing while the bot could not come back: the event that finishes the hand-back tells them once.
+    assert "from system" not in "\n".join(lines)
 
 
 def test_a_workflow_outside_the_workspace_stops_the_demo_at_env_set(monkeypatch):

@@ -33,11 +33,13 @@ from twilio_emulator.products import serverless
 
 REPO = Path(__file__).resolve().parents[3]
 SID = "[0-9a-f]{32}"
-# What the project means to deploy, written out: the tools public (the handover token protects them), the modules
-# they load through Runtime.getAssets() private.
+# What the project means to deploy, written out: the tools public (the handover token protects them), TaskRouter's
+# event callback protected (only Twilio calls it), the modules they load through Runtime.getAssets() private.
 EXPECTED_FILES = {
     ("function", "/tools/flex-handover", "public"),
     ("function", "/tools/studio-handover", "public"),
+    ("function", "/lifecycle/task-events", "protected"),
+    ("asset", "/lifecycle/handback.js", "private"),
     ("asset", "/tools/contract.js", "private"),
     ("asset", "/tools/handoff.js", "private"),
     ("asset", "/tools/handover.js", "private"),
@@ -119,7 +121,8 @@ def invoke(clone: Path, *args: str):
 
 @pytest.fixture(scope="module")
 def configured(first, account, shell) -> Deployed:
-    """The first deployment after `handover env set` and `handover tool register`, run in the clone."""
+    """The first deployment after `handover env set`, `handover tool register` and `handover handback wire`, run in
+    the clone."""
     flex = account.flex
     env_set = invoke(
         first.clone, "env", "set", "--workspace-sid", flex.workspace_sid, "--workflow-sid", flex.workflow_sid
@@ -127,6 +130,8 @@ def configured(first, account, shell) -> Deployed:
     assert env_set.exit_code == 0, env_set.output
     register = invoke(first.clone, "tool", "register", "--assistant-id", account.assistant_id)
     assert register.exit_code == 0, register.output
+    wire = invoke(first.clone, "handback", "wire")
+    assert wire.exit_code == 0, wire.output
     return first
 
 
@@ -180,6 +185,7 @@ def test_the_toolkit_deploys_exactly_the_intended_files_with_their_visibility(fi
     assert {entry["url"] for entry in first.result.functions} == {
         f"https://{first.result.domain}/tools/flex-handover",
         f"https://{first.result.domain}/tools/studio-handover",
+        f"https://{first.result.domain}/lifecycle/task-events",
     }
 
 
@@ -187,6 +193,8 @@ def test_every_deployed_file_is_the_local_one_byte_for_byte(first, account):
     local = {
         "/tools/flex-handover": "functions/tools/flex-handover.js",
         "/tools/studio-handover": "functions/tools/studio-handover.js",
+        "/lifecycle/task-events": "functions/lifecycle/task-events.protected.js",
+        "/lifecycle/handback.js": "assets/lifecycle/handback.private.js",
         "/tools/contract.js": "assets/tools/contract.private.js",
         "/tools/handoff.js": "assets/tools/handoff.private.js",
         "/tools/handover.js": "assets/tools/handover.private.js",
@@ -253,15 +261,15 @@ def test_only_the_uploads_go_unchecked_by_the_description(first, account):
     assert assumed == UPLOADS
     assert {r.host for r in requests} == {"serverless.twilio.com", "serverless-upload.twilio.com"}
     assert all(r.status in (200, 201) for r in requests), [(r.operation, r.status) for r in requests if r.status >= 300]
-    # 2 functions and 3 assets: one resource and one version each
+    # 3 functions and 4 assets: one resource and one version each
     assert sorted(r.operation for r in requests if r.method == "POST") == sorted(
         [
             "POST /v1/Services",
             "POST /v1/Services/{ServiceSid}/Environments",
-            *["POST /v1/Services/{ServiceSid}/Functions"] * 2,
-            *["POST /v1/Services/{ServiceSid}/Functions/{FunctionSid}/Versions"] * 2,
-            *["POST /v1/Services/{ServiceSid}/Assets"] * 3,
-            *["POST /v1/Services/{ServiceSid}/Assets/{AssetSid}/Versions"] * 3,
+            *["POST /v1/Services/{ServiceSid}/Functions"] * 3,
+            *["POST /v1/Services/{ServiceSid}/Functions/{FunctionSid}/Versions"] * 3,
+            *["POST /v1/Services/{ServiceSid}/Assets"] * 4,
+            *["POST /v1/Services/{ServiceSid}/Assets/{AssetSid}/Versions"] * 4,
             "POST /v1/Services/{ServiceSid}/Builds",
             "POST /v1/Services/{ServiceSid}/Environments/{EnvironmentSid}/Deployments",
         ]
@@ -344,6 +352,7 @@ def test_doctor_passes_every_check_of_the_direct_path(configured, account):
                 "deployed functions",
                 "deployed variables",
                 "sync claim maps",
+                "hand-back events",
                 "assistant tool",
             )
         ),
