@@ -40,8 +40,8 @@ demo: install
 
 # Static checks, one command a line: Python's format and lint (ruff), its import layers (import-linter), then ESLint.
 lint: install
-	$(BIN)/ruff format --check py tests
-	$(BIN)/ruff check py tests
+	$(BIN)/ruff format --check py tests guards
+	$(BIN)/ruff check py tests guards
 	$(BIN)/lint-imports
 	node_modules/.bin/eslint --max-warnings 0 .
 

@@ -1,6 +1,7 @@
 // The handoff every handover tool makes (and the steps the hand-back shares: the claim, the conversation, the
 // bot's webhooks), whatever it hands the conversation to: who may call, the
-// configuration and the request, the conversation claimed in Sync, the delivery made once (retried,
+// configuration and the request, the conversation claimed in Sync (and beside it, as configured, whether
+// anyone can take the conversation: opening hours, a queue's available workers), the delivery made once (retried,
 // and looked for when an answer is lost) with the handoff recorded on the conversation beside it, the
 // claim given back when it fails or taken over when a call left it stranded, one log line per failure,
 // and the answer. A tool says only what it delivers (see `respond`); the pure helpers come in as
@@ -24,7 +25,7 @@
  * - `silencesBot` (optional): the handoff removes the bot's webhooks from the conversation (a Studio flow's
  *   Send to Flex does that itself).
  * `run` holds { handover, tool, client, config, session, identity, handoff, claim, deadline, customerName,
- * botWebhooks }.
+ * botWebhooks, unavailable }.
  * `Twilio` is the runtime's global of that name (its Response and validateRequest).
  */
 async function respond({ Twilio, handover, tool, context, event, startedAt }) {
@@ -89,14 +90,16 @@ async function handOff({ Twilio, handover, tool, context, event, startedAt }) {
   };
   // First round: the claim, and beside it what the delivery needs (the conversation's attributes, to
   // record the handoff beside the delivery; the web chat name; the bot's webhooks, to remove beside the
-  // delivery), so that the delivery is the second and last round of a first handoff.
-  const [claimed, conversation, customerName, botWebhooks] = await Promise.all([
+  // delivery) and whether anyone can take the conversation (only as configured), so that the delivery is
+  // the second and last round of a first handoff.
+  const [claimed, conversation, customerName, botWebhooks, unavailable] = await Promise.all([
     takeClaim(run),
     readConversation(run),
     identity.lookupIdentity ? webchatName(run) : null,
     tool.silencesBot ? listBotWebhooks(run) : [],
+    unavailability(run, startedAt),
   ]);
-  const ready = { ...run, customerName, botWebhooks };
+  const ready = { ...run, customerName, botWebhooks, unavailable };
   if (claimed.duplicate) return answerDuplicate(ready, conversation);
   if (!claimed.ok) {
     logFailure(run, 'Claiming the conversation in Sync', claimed.error);
@@ -108,7 +111,37 @@ async function handOff({ Twilio, handover, tool, context, event, startedAt }) {
   // this version's without its claim is one a failed handoff is taking back.)
   const record = conversation && handover.handoffRecordOf(conversation.attributes, Date.now());
   if (record && record.claimId === null) return handover.alreadyHandedOff(tool.sidName, recall(tool, session.conversationSid));
+  // No one can take it: nothing is delivered or written (the bot keeps its webhooks), and the claim is given back.
+  if (unavailable) {
+    await releaseClaim(run);
+    return unavailable;
+  }
   return deliver(ready, conversation);
+}
+
+/**
+ * Why no one can take the conversation now, as the answer that says so, or null when someone can or it cannot be
+ * told: outside the opening hours (HANDOVER_HOURS, no request), else with no available worker in
+ * HANDOVER_QUEUE_SID when HANDOVER_WHEN_NO_AGENT is answer (its real-time statistics, asked once beside the
+ * claim: a retry would take the delivery's time). A check that fails hands off as without it.
+ */
+async function unavailability(run, nowMs) {
+  const { handover, client, config } = run;
+  const closed = handover.closedAnswer(config, nowMs);
+  if (closed) return closed;
+  if (!config.queueSid || config.whenNoAgent !== 'answer') return null;
+  let statistics;
+  try {
+    statistics = await client.taskrouter.v1
+      .workspaces(config.workspaceSid)
+      .taskQueues(config.queueSid)
+      .realTimeStatistics()
+      .fetch({ taskChannel: config.taskChannel });
+  } catch (error) {
+    logFailure(run, `Reading the real-time statistics of queue ${config.queueSid} (handing off without them)`, error);
+    return null;
+  }
+  return handover.noAgentAnswer(config, statistics);
 }
 
 /**
@@ -186,6 +219,8 @@ async function answerDuplicate(run, conversation) {
     return handover.tryAgain('Could not tell whether an earlier call handed this conversation off; call again.');
   }
   if (found) return alreadyHandedOff(found.sid);
+  // No one can take it: the stranded claim is left for a call that can.
+  if (run.unavailable) return run.unavailable;
   const takenOver = await takeOver(run, held);
   if (!takenOver.ok) {
     if (takenOver.lost) return alreadyHandedOff();

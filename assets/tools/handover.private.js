@@ -1,6 +1,6 @@
 // Pure helpers of the handover tools: reading the AI agent's request and the configuration, building the
-// Flex Interactions and Studio Executions requests, the claim, the retries and the answers. No I/O and no
-// work on require.
+// Flex Interactions and Studio Executions requests, the claim, the retries, the opening hours and the answers.
+// No I/O and no work on require.
 //
 // The module is a factory of the contract, the values Python owns (assets/tools/contract.private.js,
 // generated from py/handover/contract.py): a function requires both through Runtime.getAssets() and calls
@@ -19,6 +19,17 @@ const MARK_KEYS = ['handedOff', 'handedOffAt', 'handoffClaimId', 'handoffBotWebh
 const DUPLICATE_KEY = { status: 409, code: 54208 };
 const EXECUTION_SEARCH_MARGIN_MS = 60 * 1000;
 const EXECUTION_SEARCH_LIMIT = 20;
+// The opening hours (HANDOVER_HOURS): its keys, the days of the week as Date#getUTCDay numbers them (and as an
+// error lists them), a time of day HH:MM from 00:00 to 24:00, a date YYYY-MM-DD, and how far ahead the next
+// opening is looked for.
+const HOURS_KEYS = ['timeZone', 'weekly', 'closed'];
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const DAYS_LISTED = 'mon, tue, wed, thu, fri, sat, sun';
+const TIME_OF_DAY = /^(?:([01][0-9]|2[0-3]):([0-5][0-9])|(24):(00))$/;
+const CALENDAR_DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
+const NEXT_OPENING_DAYS = 14;
+const MINUTE_MS = 60 * 1000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
 
 /** A failure the caller can act on: an HTTP status and the `{status, error}` body. */
 function failure(statusCode, error, extra = {}) {
@@ -285,6 +296,197 @@ function sleep(milliseconds) {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }
 
+/**
+ * The opening hours of a HANDOVER_HOURS object: `{ ok, hours: { timeZone, days, closed } }`, `days` the
+ * opening periods of each day of the week (mon … sun) as [opening, closing) minutes past midnight, in order, a
+ * day not given closed; else `{ ok: false, problem }`, what is wrong, to follow "HANDOVER_HOURS is set but".
+ * A period ends on its day (at "24:00" at the latest): hours past midnight go on the next day from "00:00".
+ */
+function parseHours(given) {
+  const unknown = Object.keys(given).find((key) => !HOURS_KEYS.includes(key));
+  if (unknown !== undefined) return notHours(`its key ${quote(unknown)} is not one of ${HOURS_KEYS.join(', ')}`);
+  const { timeZone, weekly, closed = [] } = given;
+  if (timeZone === undefined) return notHours('it has no timeZone, an IANA time zone such as "Europe/Paris"');
+  if (typeof timeZone !== 'string' || !isTimeZone(timeZone)) {
+    return notHours(`its timeZone ${shown(timeZone)} is not an IANA time zone such as "Europe/Paris"`);
+  }
+  if (weekly === null || typeof weekly !== 'object' || Array.isArray(weekly)) {
+    return notHours('its weekly is not an object of days such as {"mon": [["09:00", "18:00"]]}');
+  }
+  const days = Object.fromEntries(WEEKDAYS.map((day) => [day, []]));
+  for (const [day, periods] of Object.entries(weekly)) {
+    if (!WEEKDAYS.includes(day)) return notHours(`its weekly day ${quote(day)} is not one of ${DAYS_LISTED}`);
+    if (!Array.isArray(periods)) {
+      return notHours(`its weekly.${day} is not a list of [opening, closing] times such as [["09:00", "18:00"]]`);
+    }
+    for (const [index, period] of periods.entries()) {
+      const where = `its weekly.${day}[${index}]`;
+      if (!Array.isArray(period) || period.length !== 2) {
+        return notHours(`${where} is not an [opening, closing] pair of times such as ["09:00", "18:00"]`);
+      }
+      const [opens, closes] = period.map(minutesOf);
+      const wrong = [opens, closes].indexOf(null);
+      if (wrong !== -1) return notHours(`${where} has ${shown(period[wrong])}, not a time HH:MM from "00:00" to "24:00"`);
+      if (closes <= opens) {
+        return notHours(
+          `${where} does not close after it opens (${quote(period[0])} to ${quote(period[1])}): ` +
+            'end the day at "24:00" and go on from "00:00" the next day'
+        );
+      }
+      days[day].push([opens, closes]);
+    }
+    days[day].sort((first, second) => first[0] - second[0]);
+  }
+  if (WEEKDAYS.every((day) => days[day].length === 0)) return notHours('its weekly opens on no day');
+  if (!Array.isArray(closed)) return notHours('its closed is not a list of dates such as ["2026-12-25"]');
+  const wrongDate = closed.findIndex((date) => !isCalendarDate(date));
+  if (wrongDate !== -1) {
+    return notHours(`its closed[${wrongDate}] ${shown(closed[wrongDate])} is not a date YYYY-MM-DD such as "2026-12-25"`);
+  }
+  return { ok: true, hours: { timeZone, days, closed: [...closed] } };
+}
+
+function notHours(problem) {
+  return { ok: false, problem };
+}
+
+/** A value of the configuration for an error message: text quoted, anything else as JSON. */
+function shown(value) {
+  return typeof value === 'string' ? quote(value) : cut(String(JSON.stringify(value)), 60);
+}
+
+function isTimeZone(timeZone) {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Minutes past midnight of a time of day "HH:MM" ("24:00" is the end of the day), or null. */
+function minutesOf(time) {
+  const match = typeof time === 'string' ? TIME_OF_DAY.exec(time) : null;
+  if (!match) return null;
+  return match[3] ? 24 * 60 : Number(match[1]) * 60 + Number(match[2]);
+}
+
+function isCalendarDate(text) {
+  const match = typeof text === 'string' ? CALENDAR_DATE.exec(text) : null;
+  if (!match) return false;
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  return date.getUTCFullYear() === Number(match[1]) && date.getUTCMonth() === Number(match[2]) - 1 && date.getUTCDate() === Number(match[3]);
+}
+
+function dateText({ year, month, day }) {
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+// One formatter per time zone, made when first needed.
+const wallClocks = new Map();
+
+/** The wall clock of `timeZone` at an instant: its date, and the minutes and seconds past its midnight. */
+function wallClockOf(timeZone, ms) {
+  if (!wallClocks.has(timeZone)) {
+    const fields = { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' };
+    wallClocks.set(timeZone, new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', ...fields }));
+  }
+  const parts = {};
+  for (const { type, value } of wallClocks.get(timeZone).formatToParts(ms)) parts[type] = Number(value);
+  return { year: parts.year, month: parts.month, day: parts.day, minutes: parts.hour * 60 + parts.minute, second: parts.second };
+}
+
+/** The wall clock of `timeZone` at an instant, as the milliseconds of that reading in UTC (to the second). */
+function wallClockMs(timeZone, ms) {
+  const wall = wallClockOf(timeZone, ms);
+  return Date.UTC(wall.year, wall.month - 1, wall.day, 0, wall.minutes, wall.second);
+}
+
+/** The offset of `timeZone` from UTC at an instant, in milliseconds. */
+function offsetAt(timeZone, ms) {
+  return wallClockMs(timeZone, ms) - (ms - (((ms % 1000) + 1000) % 1000));
+}
+
+/**
+ * The instants at which the wall clock of `timeZone` reads `minutes` past the midnight of `date`, in order:
+ * one, or two when the clock goes back over it; when the clock springs forward over it, the instant it does.
+ */
+function instantsAt(timeZone, date, minutes) {
+  const wall = Date.UTC(date.year, date.month - 1, date.day, 0, minutes);
+  const offsets = [...new Set([wall - DAY_MS, wall, wall + DAY_MS].map((probe) => offsetAt(timeZone, probe)))];
+  const instants = offsets.map((offset) => wall - offset).filter((instant) => offsetAt(timeZone, instant) === wall - instant);
+  if (instants.length) return [...new Set(instants)].sort((first, second) => first - second);
+  // Skipped: the first instant whose wall clock reads it or later, between the offsets before and after.
+  let before = wall - Math.max(...offsets);
+  let after = wall - Math.min(...offsets);
+  while (after - before > MINUTE_MS) {
+    const middle = before + Math.max(1, Math.floor((after - before) / 2 / MINUTE_MS)) * MINUTE_MS;
+    if (wallClockMs(timeZone, middle) >= wall) after = middle;
+    else before = middle;
+  }
+  return [after];
+}
+
+/** Whether the opening hours are open at an instant: its date not closed, its time in a period of its day. */
+function isOpenAt(hours, ms) {
+  const wall = wallClockOf(hours.timeZone, ms);
+  if (hours.closed.includes(dateText(wall))) return false;
+  const weekday = WEEKDAYS[new Date(Date.UTC(wall.year, wall.month - 1, wall.day)).getUTCDay()];
+  return hours.days[weekday].some(([opens, closes]) => opens <= wall.minutes && wall.minutes < closes);
+}
+
+/** When the opening hours next open after an instant, as ISO 8601 UTC; null when not within NEXT_OPENING_DAYS days. */
+function nextOpeningAfter(hours, ms) {
+  const today = wallClockOf(hours.timeZone, ms);
+  const latest = ms + NEXT_OPENING_DAYS * DAY_MS;
+  let next = null;
+  // Local days to the one NEXT_OPENING_DAYS days ahead, and one more: the clock may have moved forward meanwhile.
+  for (let ahead = 0; ahead <= NEXT_OPENING_DAYS + 1; ahead += 1) {
+    const day = new Date(Date.UTC(today.year, today.month - 1, today.day + ahead));
+    const date = { year: day.getUTCFullYear(), month: day.getUTCMonth() + 1, day: day.getUTCDate() };
+    if (hours.closed.includes(dateText(date))) continue;
+    for (const [opens] of hours.days[WEEKDAYS[day.getUTCDay()]]) {
+      for (const instant of instantsAt(hours.timeZone, date, opens)) {
+        // Neither a period the clock skips whole, nor one that goes on from the day before, opens there.
+        const opening = isOpenAt(hours, instant) && !isOpenAt(hours, instant - 1);
+        if (instant > ms && instant <= latest && (next === null || instant < next) && opening) next = instant;
+      }
+    }
+  }
+  return next === null ? null : new Date(next).toISOString();
+}
+
+/** The opening hours at an instant: `{ open: true }`, or `{ open: false, nextOpening }` (ISO 8601 UTC, or null). */
+function hoursAt(hours, ms) {
+  return isOpenAt(hours, ms) ? { open: true } : { open: false, nextOpening: nextOpeningAfter(hours, ms) };
+}
+
+/**
+ * The 200 answer of a call that hands nothing off because no one can take the conversation: `reason` closed
+ * (outside HANDOVER_HOURS) or no_agent (no available worker in HANDOVER_QUEUE_SID), with what says when.
+ */
+function noAgentAvailable(config, reason, details) {
+  return { ok: true, statusCode: 200, body: { status: 'no_agent_available', reason, message: config.unavailableMessage, ...details } };
+}
+
+/** The answer of a call outside the opening hours, with the next opening; null when open or without hours. */
+function closedAnswer(config, ms) {
+  if (!config.hours) return null;
+  const now = hoursAt(config.hours, ms);
+  return now.open ? null : noAgentAvailable(config, 'closed', { nextOpening: now.nextOpening });
+}
+
+/**
+ * The answer of a call whose queue has no available worker (TaskRouter's real-time statistics of it), with the
+ * age of its longest waiting task as the wait to expect (null when none waits); null when a worker is available,
+ * when the statistics do not say, or when HANDOVER_WHEN_NO_AGENT is queue.
+ */
+function noAgentAnswer(config, statistics) {
+  if (config.whenNoAgent !== 'answer' || !statistics || statistics.totalAvailableWorkers !== 0) return null;
+  const age = statistics.longestTaskWaitingAge;
+  return noAgentAvailable(config, 'no_agent', { waitEstimateSeconds: Number.isInteger(age) && age > 0 ? age : null });
+}
+
 /** Whether a failed claim means another call claimed the conversation first. */
 function isClaimedAlready(error) {
   return Boolean(error) && error.status === DUPLICATE_KEY.status && error.code === DUPLICATE_KEY.code;
@@ -342,6 +544,14 @@ function handoverHelpers(contract) {
     if (staticAttributes === null) {
       return failure(500, `HANDOVER_ATTRIBUTES is set but is not ${CONFIG.HANDOVER_ATTRIBUTES.expected}. ${howToSet('HANDOVER_ATTRIBUTES')}`);
     }
+    // The opening hours, read whole: their pattern only says that they look like an object.
+    let hours = null;
+    if (values.HANDOVER_HOURS) {
+      const given = parseObject(values.HANDOVER_HOURS);
+      const read = given === null ? notHours(`is not ${CONFIG.HANDOVER_HOURS.expected}`) : parseHours(given);
+      if (!read.ok) return failure(500, `HANDOVER_HOURS is set but ${read.problem}. ${howToSet('HANDOVER_HOURS')}`);
+      hours = read.hours;
+    }
     return {
       ok: true,
       workspaceSid: values.FLEX_WORKSPACE_SID,
@@ -355,6 +565,10 @@ function handoverHelpers(contract) {
       handBackMessage: values.HANDBACK_MESSAGE,
       noAgentMessage: values.NO_AGENT_MESSAGE,
       staticAttributes,
+      hours,
+      queueSid: values.HANDOVER_QUEUE_SID || null,
+      whenNoAgent: values.HANDOVER_WHEN_NO_AGENT,
+      unavailableMessage: values.HANDOVER_UNAVAILABLE_MESSAGE,
     };
   }
 
@@ -606,17 +820,22 @@ function handoverHelpers(contract) {
     checkSignature,
     claimMapOf,
     claimOf,
+    closedAnswer,
     deadlineOf,
     executionSearchOf,
     handedOffAttributes,
     handoffRecordOf,
     handedOff,
     headerOf,
+    hoursAt,
     isClaimedAlready,
     isExecutionOf,
+    isOpenAt,
     isStranded,
     mayHaveSucceeded,
     missingWebhooks,
+    nextOpeningAfter,
+    noAgentAnswer,
     outOfTime,
     parseContext,
     parseIdentity,

@@ -154,6 +154,49 @@ NO_AGENT_MESSAGE = ConfigVariable(
     tools=(TASK_EVENTS,),
     set_by='twilio serverless:env:set --key NO_AGENT_MESSAGE --value "…"',
 )
+# Optional, per deployment: when no one can take a handoff. Outside HANDOVER_HOURS, or (HANDOVER_WHEN_NO_AGENT=answer)
+# with no available worker in HANDOVER_QUEUE_SID, flex-handover creates no task and answers `no_agent_available` with
+# HANDOVER_UNAVAILABLE_MESSAGE. Unset, none of it is checked and the handoff's requests are as without them. The
+# pattern of HANDOVER_HOURS only checks a JSON object, as HANDOVER_ATTRIBUTES's does: the function reads it whole.
+HOURS = ConfigVariable(
+    "HANDOVER_HOURS",
+    'The opening hours of the team, a JSON object such as {"timeZone": "Europe/Paris", "weekly": {"mon": '
+    '[["09:00", "18:00"]], "tue": [["09:00", "12:00"], ["13:00", "18:00"]]}, "closed": ["2026-12-25"]}: '
+    "a day not in weekly is closed (optional; always open by default)",
+    r"^\s*\{[\s\S]*\}\s*$",
+    'a JSON object of opening hours such as {"timeZone": "Europe/Paris", "weekly": {"mon": [["09:00", "18:00"]]}}',
+    default="",
+    tools=(FLEX_HANDOVER,),
+    set_by='twilio serverless:env:set --key HANDOVER_HOURS --value \'{"timeZone": …, "weekly": {…}}\'',
+)
+QUEUE = ConfigVariable(
+    "HANDOVER_QUEUE_SID",
+    "The TaskRouter queue whose available workers the handoff checks (optional; not checked by default)",
+    sid_pattern("WQ"),
+    "WQ followed by 32 hex characters",
+    default="",
+    tools=(FLEX_HANDOVER,),
+    set_by="twilio serverless:env:set --key HANDOVER_QUEUE_SID --value WQ…",
+)
+WHEN_NO_AGENT = ConfigVariable(
+    "HANDOVER_WHEN_NO_AGENT",
+    "What the handoff does when HANDOVER_QUEUE_SID has no available worker: queue (hand off anyway, the default) "
+    "or answer (no task; the AI is told no one is available)",
+    "^(queue|answer)$",
+    "queue or answer",
+    default="queue",
+    tools=(FLEX_HANDOVER,),
+    set_by="twilio serverless:env:set --key HANDOVER_WHEN_NO_AGENT --value answer",
+)
+UNAVAILABLE_MESSAGE = ConfigVariable(
+    "HANDOVER_UNAVAILABLE_MESSAGE",
+    "What the AI may tell the customer when the handoff finds no one available (optional)",
+    r"^[\s\S]{1,1600}$",
+    "text of 1 to 1600 characters",
+    default="No one from our team is available right now.",
+    tools=(FLEX_HANDOVER,),
+    set_by='twilio serverless:env:set --key HANDOVER_UNAVAILABLE_MESSAGE --value "…"',
+)
 CONFIG_VARIABLES = (
     WORKSPACE,
     WORKFLOW,
@@ -167,6 +210,10 @@ CONFIG_VARIABLES = (
     STUDIO_FROM,
     HANDBACK_MESSAGE,
     NO_AGENT_MESSAGE,
+    HOURS,
+    QUEUE,
+    WHEN_NO_AGENT,
+    UNAVAILABLE_MESSAGE,
 )
 
 

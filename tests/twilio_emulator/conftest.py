@@ -12,7 +12,7 @@ from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
 from tests.handover.conftest import point_at
-from tests.twilio_emulator.test_callbacks import Receiver
+from tests.webhook_receiver import Receiver
 from twilio_emulator import Account, Emulator, EmulatorProxy, new_account, spec_directory
 from twilio_emulator.callbacks import Outbox
 

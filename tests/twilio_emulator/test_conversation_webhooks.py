@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from twilio.request_validator import RequestValidator
 
-from tests.twilio_emulator.test_callbacks import Receiver
+from tests.webhook_receiver import Receiver
 from twilio_emulator import FlexAccount, TwilioError, add_participant, customer_writes, seed_flex_account
 from twilio_emulator.products import (
     conversation_messages,

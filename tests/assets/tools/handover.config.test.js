@@ -38,6 +38,10 @@ describe('readConfig', () => {
       handBackMessage: undefined,
       noAgentMessage: undefined,
       staticAttributes: {},
+      hours: null,
+      queueSid: null,
+      whenNoAgent: 'queue',
+      unavailableMessage: 'No one from our team is available right now.',
     });
   });
 
@@ -55,6 +59,10 @@ describe('readConfig', () => {
       handBackMessage: '',
       noAgentMessage: contract.CONFIG.NO_AGENT_MESSAGE.defaultValue,
       staticAttributes: {},
+      hours: null,
+      queueSid: null,
+      whenNoAgent: undefined,
+      unavailableMessage: undefined,
     });
     const set = handover.readConfig({ HANDBACK_MESSAGE: 'Back to the assistant.', NO_AGENT_MESSAGE: 'Nobody is in.' }, {}, 'task-events');
     assert.deepEqual([set.handBackMessage, set.noAgentMessage], ['Back to the assistant.', 'Nobody is in.']);

@@ -19,7 +19,7 @@ from twilio.request_validator import RequestValidator
 from handover import contract
 from tests.conftest import Answer
 from tests.functions.tools.test_flex_handover_claim import headers_for
-from tests.twilio_emulator.test_callbacks import Receiver
+from tests.webhook_receiver import Receiver
 from twilio_emulator import (
     Fault,
     add_conversation,

@@ -32,7 +32,7 @@ from tests.functions.tools.test_flex_handover import (
 )
 from tests.functions.tools.test_flex_handover_claim import FIND_TASK, READ_CLAIM, RELEASE, claim_of, leave_claim
 from tests.functions.tools.test_flex_handover_faults import ATTEMPT_TIMEOUT_MS, DEADLINE_MS, FaultAt
-from tests.twilio_emulator.test_callbacks import Receiver
+from tests.webhook_receiver import Receiver
 from twilio_emulator import Fault, add_conversation, add_participant, conversation_attributes, customer_writes
 
 DELETE_WEBHOOK = "DELETE /v1/Services/{ChatServiceSid}/Conversations/{ConversationSid}/Webhooks/{Sid}"
