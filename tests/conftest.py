@@ -15,6 +15,7 @@ import pytest
 from handover import contract
 from handover.local.runtime import LocalRuntime
 from handover.local.stack import start_runtime
+from tests.webhook_receiver import Receiver
 from twilio_emulator import (
     Emulator,
     EmulatorProxy,
@@ -92,6 +93,22 @@ def runtimes(twilio: Twilio):
     yield runtime
     for started_runtime in started.values():
         started_runtime.stop()
+
+
+@pytest.fixture(scope="module")
+def webhook_server() -> Receiver:
+    """A loopback web server that keeps the webhooks and callbacks it receives, one per test module."""
+    started = Receiver()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def webhook_receiver(webhook_server: Receiver) -> Receiver:
+    """The module's webhook server, with nothing received yet and every path answering 200."""
+    webhook_server.received.clear()
+    webhook_server.statuses.clear()
+    return webhook_server
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
 from tests.handover.conftest import point_at
-from tests.webhook_receiver import Receiver
 from twilio_emulator import Account, Emulator, EmulatorProxy, new_account, spec_directory
 from twilio_emulator.callbacks import Outbox
 
@@ -78,22 +77,6 @@ def refused(emulator):
         return recorded.status, recorded.response["code"], recorded.response["message"]
 
     return answer
-
-
-@pytest.fixture(scope="module")
-def callback_server() -> Receiver:
-    """A loopback web server keeping the callbacks it receives (test_callbacks.py's Receiver), one per module."""
-    started = Receiver()
-    yield started
-    started.stop()
-
-
-@pytest.fixture
-def callback_receiver(callback_server) -> Receiver:
-    """The module's callback server, with nothing received yet and every path answering 200."""
-    callback_server.received.clear()
-    callback_server.statuses.clear()
-    return callback_server
 
 
 @pytest.fixture

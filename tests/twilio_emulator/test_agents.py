@@ -18,14 +18,14 @@ def flex(emulator) -> FlexAccount:
 
 
 @pytest.fixture
-def events(emulator, flex, callback_receiver, one_sender):
+def events(emulator, flex, webhook_receiver, one_sender):
     """The event types the workspace sends to the receiver, in order: call it once the moves are made."""
     with emulator.lock:
-        emulator.table("workspaces")[flex.workspace_sid]["event_callback_url"] = callback_receiver.base + "/events"
+        emulator.table("workspaces")[flex.workspace_sid]["event_callback_url"] = webhook_receiver.base + "/events"
 
     def sent() -> list[dict]:
         assert emulator.outbox.wait_idle(10)
-        return [callback["params"] for callback in callback_receiver.received]
+        return [callback["params"] for callback in webhook_receiver.received]
 
     return sent
 

@@ -40,18 +40,9 @@ def flex(emulator, clock) -> FlexAccount:
     return seed_flex_account(emulator)
 
 
-@pytest.fixture(scope="module")
-def started_receiver():
-    started = Receiver()
-    yield started
-    started.stop()
-
-
 @pytest.fixture
-def receiver(started_receiver) -> Receiver:
-    started_receiver.received.clear()
-    started_receiver.statuses.clear()
-    return started_receiver
+def receiver(webhook_receiver) -> Receiver:
+    return webhook_receiver
 
 
 @pytest.fixture

@@ -25,9 +25,9 @@ def flex(emulator) -> FlexAccount:
 
 
 @pytest.fixture
-def events_url(twilio, flex, callback_receiver, one_sender) -> str:
+def events_url(twilio, flex, webhook_receiver, one_sender) -> str:
     """The workspace's EventCallbackUrl, set through the API: the receiver's."""
-    url = callback_receiver.base + EVENTS_PATH
+    url = webhook_receiver.base + EVENTS_PATH
     twilio.taskrouter.v1.workspaces(flex.workspace_sid).update(event_callback_url=url)
     return url
 
@@ -55,8 +55,8 @@ def workspace(twilio, flex: FlexAccount):
 # The workspace's events ---------------------------------------------------------------------------------------
 
 
-def test_the_workspace_update_sets_its_event_callbacks_and_names(twilio, emulator, flex, callback_receiver):
-    url = callback_receiver.base + EVENTS_PATH
+def test_the_workspace_update_sets_its_event_callbacks_and_names(twilio, emulator, flex, webhook_receiver):
+    url = webhook_receiver.base + EVENTS_PATH
     available = next(a for a in emulator.table("activities").values() if a["friendly_name"] == "Available")
     updated = workspace(twilio, flex).update(
         event_callback_url=url,
@@ -75,12 +75,12 @@ def test_the_workspace_update_sets_its_event_callbacks_and_names(twilio, emulato
 
 
 def test_a_task_created_sends_task_created_signed_with_the_documented_parameters(
-    twilio, emulator, flex, callback_receiver, events_url, account
+    twilio, emulator, flex, webhook_receiver, events_url, account
 ):
     task = handed_over_task(twilio, emulator, flex)
 
     assert emulator.outbox.wait_idle(10)
-    (got,) = callback_receiver.received
+    (got,) = webhook_receiver.received
     params = got["params"]
     assert got["path"] == EVENTS_PATH
     assert RequestValidator(account.auth_token).validate(events_url, params, got["signature"])
@@ -107,7 +107,7 @@ def test_a_task_created_sends_task_created_signed_with_the_documented_parameters
     }
 
 
-def test_the_handoff_sends_each_transitions_events_in_order(twilio, emulator, flex, callback_receiver, events_url):
+def test_the_handoff_sends_each_transitions_events_in_order(twilio, emulator, flex, webhook_receiver, events_url):
     worker = agents.add_worker(emulator, "alice")
     task = handed_over_task(twilio, emulator, flex)
     reservation = agents.offer(emulator, task["sid"])
@@ -115,7 +115,7 @@ def test_the_handoff_sends_each_transitions_events_in_order(twilio, emulator, fl
     workspace(twilio, flex).tasks(task["sid"]).update(assignment_status="wrapping")
     workspace(twilio, flex).tasks(task["sid"]).update(assignment_status="completed", reason="handed back to the AI")
 
-    sent = received(emulator, callback_receiver)
+    sent = received(emulator, webhook_receiver)
     assert [(p["EventType"], p.get("TaskAssignmentStatus"), p.get("ReservationSid")) for p in sent] == [
         ("worker.created", None, None),
         ("task.created", "pending", None),
@@ -143,51 +143,51 @@ def test_the_handoff_sends_each_transitions_events_in_order(twilio, emulator, fl
     assert len({params["Sid"] for params in sent}) == len(sent)
 
 
-def test_the_events_filter_sends_only_the_listed_event_types(twilio, emulator, flex, callback_receiver, events_url):
+def test_the_events_filter_sends_only_the_listed_event_types(twilio, emulator, flex, webhook_receiver, events_url):
     workspace(twilio, flex).update(events_filter="reservation.accepted, task.completed")
     agents.add_worker(emulator, "alice")
     task = handed_over_task(twilio, emulator, flex)
     agents.accept(emulator, agents.offer(emulator, task["sid"])["sid"])
     agents.complete(emulator, task["sid"], "resolved")
-    assert event_types(emulator, callback_receiver) == ["reservation.accepted", "task.completed"]
+    assert event_types(emulator, webhook_receiver) == ["reservation.accepted", "task.completed"]
 
 
-def test_without_a_callback_url_nothing_is_sent(twilio, emulator, flex, callback_receiver, one_sender):
+def test_without_a_callback_url_nothing_is_sent(twilio, emulator, flex, webhook_receiver, one_sender):
     agents.add_worker(emulator, "alice")
     task = handed_over_task(twilio, emulator, flex)
     agents.accept(emulator, agents.offer(emulator, task["sid"])["sid"])
     assert workspace(twilio, flex).fetch().event_callback_url is None
-    assert received(emulator, callback_receiver) == [] and one_sender.sent == []
+    assert received(emulator, webhook_receiver) == [] and one_sender.sent == []
 
 
-def test_an_event_nobody_receives_uses_no_sid(twilio, emulator, callback_receiver):
+def test_an_event_nobody_receives_uses_no_sid(twilio, emulator, webhook_receiver):
     """The account makes the same SIDs whether or not events are filtered out: none is spent on an unsent event."""
 
     def second_interaction_sid(events_filter: str | None) -> str:
         emulator.reset()
         flex = seed_flex_account(emulator)
         if events_filter is not None:
-            workspace(twilio, flex).update(event_callback_url=callback_receiver.base, events_filter=events_filter)
+            workspace(twilio, flex).update(event_callback_url=webhook_receiver.base, events_filter=events_filter)
         hand_over(twilio, flex, flex.conversation_sid)
         return hand_over(twilio, flex, flex.conversation_sid).sid
 
     assert second_interaction_sid("worker.created") == second_interaction_sid(None)
-    assert emulator.outbox.wait_idle(10) and callback_receiver.received == []
+    assert emulator.outbox.wait_idle(10) and webhook_receiver.received == []
 
 
-def test_reordered_and_duplicated_events_keep_their_sids(twilio, emulator, flex, callback_receiver, events_url):
+def test_reordered_and_duplicated_events_keep_their_sids(twilio, emulator, flex, webhook_receiver, events_url):
     """TaskRouter may send an event twice or out of order: the outbox plays both, and each event keeps its Sid."""
     agents.add_worker(emulator, "alice")
     task = handed_over_task(twilio, emulator, flex)
     assert emulator.outbox.wait_idle(10)
-    callback_receiver.received.clear()
+    webhook_receiver.received.clear()
     emulator.outbox.pause()
     reservation = agents.offer(emulator, task["sid"])
     emulator.outbox.duplicate_next()
     agents.accept(emulator, reservation["sid"])
     emulator.outbox.release(reversed)
 
-    sent = received(emulator, callback_receiver)
+    sent = received(emulator, webhook_receiver)
     assert [params["EventType"] for params in sent] == [
         "reservation.accepted",
         "reservation.accepted",
@@ -252,7 +252,7 @@ def test_a_completed_task_is_final(twilio, emulator, flex, refused, account):
     assert tasks.fetch().reason == "resolved"
 
 
-def test_canceling_a_reserved_task_cancels_its_reservation(twilio, emulator, flex, callback_receiver, events_url):
+def test_canceling_a_reserved_task_cancels_its_reservation(twilio, emulator, flex, webhook_receiver, events_url):
     agents.add_worker(emulator, "alice")
     task = handed_over_task(twilio, emulator, flex)
     reservation = agents.offer(emulator, task["sid"])
@@ -260,18 +260,18 @@ def test_canceling_a_reserved_task_cancels_its_reservation(twilio, emulator, fle
     assert (canceled.assignment_status, canceled.reason) == ("canceled", "customer left")
     fetched = workspace(twilio, flex).tasks(task["sid"]).reservations(reservation["sid"]).fetch()
     assert fetched.reservation_status == "canceled"
-    sent = received(emulator, callback_receiver)[-2:]
+    sent = received(emulator, webhook_receiver)[-2:]
     assert [(p["EventType"], p["TaskCanceledReason"]) for p in sent] == [
         ("task.canceled", "customer left"),
         ("reservation.canceled", "customer left"),
     ]
 
 
-def test_new_attributes_send_task_updated_before_the_transition(twilio, emulator, flex, callback_receiver, events_url):
+def test_new_attributes_send_task_updated_before_the_transition(twilio, emulator, flex, webhook_receiver, events_url):
     task, _ = assigned_task(twilio, emulator, flex)
     attributes = json.dumps({**json.loads(task["attributes"]), "handedBack": True})
     workspace(twilio, flex).tasks(task["sid"]).update(attributes=attributes, assignment_status="wrapping")
-    sent = received(emulator, callback_receiver)[-3:]
+    sent = received(emulator, webhook_receiver)[-3:]
     assert [(p["EventType"], p["TaskAssignmentStatus"]) for p in sent] == [
         ("task.updated", "assigned"),
         ("task.wrapup", "wrapping"),
@@ -336,7 +336,7 @@ def test_a_reservation_accepted_through_the_api_assigns_its_task(twilio, emulato
 
 
 def test_a_rejected_reservation_puts_the_task_back_and_may_move_the_worker(
-    twilio, emulator, flex, callback_receiver, events_url
+    twilio, emulator, flex, webhook_receiver, events_url
 ):
     worker = agents.add_worker(emulator, "alice")
     task = handed_over_task(twilio, emulator, flex)
@@ -347,7 +347,7 @@ def test_a_rejected_reservation_puts_the_task_back_and_may_move_the_worker(
 
     assert task["assignment_status"] == "pending"
     assert workspace(twilio, flex).workers(worker["sid"]).fetch().activity_name == "Unavailable"
-    sent = received(emulator, callback_receiver)[-2:]
+    sent = received(emulator, webhook_receiver)[-2:]
     assert [p["EventType"] for p in sent] == ["reservation.rejected", "worker.activity.update"]
     assert sent[1]["WorkerPreviousActivitySid"] != unavailable["sid"] == sent[1]["WorkerActivitySid"]
 
@@ -424,14 +424,14 @@ def test_a_task_of_the_flex_workflow_is_in_the_everyone_queue(twilio, emulator, 
 
 
 def test_a_worker_is_created_in_the_default_activity_and_sends_worker_created(
-    twilio, emulator, flex, callback_receiver, events_url
+    twilio, emulator, flex, webhook_receiver, events_url
 ):
     created = workspace(twilio, flex).workers.create(friendly_name="bob", attributes='{"languages": ["en"]}')
     assert emulator.requests[-1].status == 201
     assert (created.activity_name, created.available, created.attributes) == ("Offline", False, '{"languages": ["en"]}')
     assert workspace(twilio, flex).workers(created.sid).fetch().sid == created.sid
     assert emulator.requests[-1].response_headers["ETag"] == "1"
-    (params,) = received(emulator, callback_receiver)
+    (params,) = received(emulator, webhook_receiver)
     assert (params["EventType"], params["WorkerSid"], params["WorkerVersion"]) == ("worker.created", created.sid, "1")
 
 
@@ -459,14 +459,14 @@ def test_an_activity_of_no_workspace_is_400(twilio, emulator, flex, refused):
 
 
 def test_a_workers_activity_change_sends_the_time_in_the_previous_one(
-    twilio, emulator, flex, callback_receiver, events_url, refused
+    twilio, emulator, flex, webhook_receiver, events_url, refused
 ):
     worker = agents.add_worker(emulator, "alice", activity="Offline")
     available = next(a for a in emulator.table("activities").values() if a["friendly_name"] == "Available")
     emulator.advance(90)
     updated = workspace(twilio, flex).workers(worker["sid"]).update(activity_sid=available["sid"])
     assert (updated.activity_name, updated.available) == ("Available", True)
-    params = received(emulator, callback_receiver)[-1]
+    params = received(emulator, webhook_receiver)[-1]
     assert params["EventType"] == "worker.activity.update"
     assert (
         params["WorkerPreviousActivitySid"] == emulator.table("workspaces")[flex.workspace_sid]["default_activity_sid"]
@@ -478,18 +478,18 @@ def test_a_workers_activity_change_sends_the_time_in_the_previous_one(
     assert stale == (412, 20412, f"Precondition Failed: If-Match '1' is not the ETag of {worker['sid']}")
 
 
-def test_the_same_activity_again_changes_nothing(twilio, emulator, flex, callback_receiver, events_url):
+def test_the_same_activity_again_changes_nothing(twilio, emulator, flex, webhook_receiver, events_url):
     worker = agents.add_worker(emulator, "alice")
     workspace(twilio, flex).workers(worker["sid"]).update(activity_sid=worker["activity_sid"])
-    assert event_types(emulator, callback_receiver) == ["worker.created"]
+    assert event_types(emulator, webhook_receiver) == ["worker.created"]
 
 
 def test_a_workers_attributes_change_sends_worker_attributes_update(
-    twilio, emulator, flex, callback_receiver, events_url
+    twilio, emulator, flex, webhook_receiver, events_url
 ):
     worker = agents.add_worker(emulator, "alice")
     workspace(twilio, flex).workers(worker["sid"]).update(attributes='{"skills": ["billing"]}')
-    params = received(emulator, callback_receiver)[-1]
+    params = received(emulator, webhook_receiver)[-1]
     assert (params["EventType"], params["WorkerAttributes"]) == ("worker.attributes.update", '{"skills": ["billing"]}')
 
 

@@ -19,7 +19,6 @@ from twilio.request_validator import RequestValidator
 from handover import contract
 from tests.conftest import Answer
 from tests.functions.tools.test_flex_handover_claim import headers_for
-from tests.webhook_receiver import Receiver
 from twilio_emulator import (
     Fault,
     add_conversation,
@@ -45,11 +44,9 @@ def runtime(runtimes):
 
 
 @pytest.fixture(scope="module")
-def bot():
-    """The AI's webhook server, on loopback: what reaches the bot."""
-    receiver = Receiver()
-    yield receiver
-    receiver.stop()
+def bot(webhook_server):
+    """The AI's webhook server, on loopback: what reaches the bot (a path per conversation)."""
+    return webhook_server
 
 
 def callback_url(runtime) -> str:

@@ -57,19 +57,10 @@ def short_runtime(runtimes):
     return runtimes(HANDOVER_DEADLINE_MS=str(DEADLINE_MS), HANDOVER_ATTEMPT_TIMEOUT_MS=str(ATTEMPT_TIMEOUT_MS))
 
 
-@pytest.fixture(scope="module")
-def started_receiver():
-    started = Receiver()
-    yield started
-    started.stop()
-
-
 @pytest.fixture
-def bot(started_receiver) -> Receiver:
+def bot(webhook_receiver) -> Receiver:
     """The bot: a loopback web server that keeps the webhooks it gets."""
-    started_receiver.received.clear()
-    started_receiver.statuses.clear()
-    return started_receiver
+    return webhook_receiver
 
 
 @pytest.fixture
