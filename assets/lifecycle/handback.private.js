@@ -1,21 +1,58 @@
-// The hand-back: after the human agent, the customer's conversation goes back to the AI. TaskRouter calls
-// functions/lifecycle/task-events with the workspace's events; at the end of a task the kit created (the
-// agent's wrap-up or completion, or its cancelation when no agent took it in time), the bot's webhooks that
-// the handoff removed are made again, the handoff's claim is given back (so that the AI may hand off again),
-// the hand-back is recorded on the conversation for the AI to read, and the customer is told what was
-// configured. Once per task, whatever TaskRouter repeats or reorders: a Sync claim keyed by the task.
-// The steps it shares with the handoff (the claim, the conversation, the bot's webhooks) come in as `steps`,
+// The hand-back: after the human agent, the customer's conversation goes back to the AI. Two entry points run it:
+// TaskRouter's events (functions/lifecycle/task-events: at the end of a task the kit created, the agent's wrap-up or
+// completion, or its cancelation when no agent took it in time) and the agent's own Return to AI
+// (functions/lifecycle/hand-back, with the agent's Flex token: `respondToAgent`). Either way the bot's webhooks that
+// the handoff removed are made again, the handoff's claim is given back (so that the AI may hand off again), the
+// hand-back is recorded on the conversation for the AI to read, and the customer is told what was configured. Once
+// per task, whatever TaskRouter repeats or reorders and whichever entry point comes first: a Sync claim keyed by the
+// task. The steps it shares with the handoff (the claim, the conversation, the bot's webhooks) come in as `steps`,
 // assets/tools/handoff.private.js; the pure helpers below are exported for Node's unit tests.
 'use strict';
 
 const crypto = require('crypto');
 
+// The event path's name, in its log lines; the configuration both entry points read is the one of this name (the
+// contract's variables of task-events: the messages, the claim's Sync service, the timings).
 const NAME = 'task-events';
+// The agent's path's name, in its log lines.
+const AGENT_NAME = 'hand-back';
 // What the handoff recorded on the conversation, taken away by the hand-back.
 const HANDOFF_KEYS = ['handedOff', 'handedOffAt', 'handoffClaimId', 'handoffBotWebhooks'];
+const TASK_SID = /^WT[0-9a-fA-F]{32}$/;
+const WORKSPACE_SID = /^WS[0-9a-fA-F]{32}$/;
+// The statuses of the reservation of the agent who has or had the task: accepted, wrapping up, completed.
+const HANDLED = ['accepted', 'wrapping', 'completed'];
+// The Flex roles that may hand back any agent's task.
+const OVERSEERS = ['supervisor', 'admin'];
+// The agent's path is called from Flex's page (a plugin): its answers may be read there. The runtime answers the
+// preflight itself; the Flex token in the body is the credential, no cookie, so any origin may read them.
+const AGENT_HEADERS = { 'Access-Control-Allow-Origin': '*' };
 
 function answer(statusCode, body) {
   return { statusCode, body };
+}
+
+function refused(statusCode, error) {
+  return answer(statusCode, { status: statusCode >= 500 ? 'failed' : 'rejected', error });
+}
+
+/**
+ * The conversation a task the kit created is for, from the task's attributes (text): `{ ok, session, requestedAt }`;
+ * `{ ignored }` for a task no handover tool created; `{ unparsed }` for attributes that are not JSON.
+ */
+function handoffOf(taskAttributes, contract) {
+  let attributes;
+  try {
+    attributes = JSON.parse(taskAttributes);
+  } catch {
+    return { unparsed: true };
+  }
+  const handoff = attributes && attributes[contract.HANDOFF_ATTRIBUTE];
+  const { conversationSid, conversationServiceSid } = attributes || {};
+  if (!handoff || typeof conversationSid !== 'string' || typeof conversationServiceSid !== 'string') {
+    return { ignored: 'the task was not created by a handover tool' };
+  }
+  return { ok: true, session: { serviceSid: conversationServiceSid, conversationSid }, requestedAt: handoff.requestedAt };
 }
 
 /**
@@ -28,27 +65,64 @@ function taskEndingOf(event, contract) {
   if (!contract.HANDBACK_EVENTS.includes(event.EventType)) {
     return { ignored: `${event.EventType || 'an event without EventType'} does not end a task` };
   }
-  const kind = event.EventType.slice('task.'.length);
-  let attributes;
-  try {
-    attributes = JSON.parse(event.TaskAttributes);
-  } catch {
-    return { ...answer(400, { status: 'failed', error: 'TaskAttributes is not JSON.' }), ok: false };
-  }
-  const handoff = attributes && attributes[contract.HANDOFF_ATTRIBUTE];
-  const { conversationSid, conversationServiceSid } = attributes || {};
-  if (!handoff || typeof conversationSid !== 'string' || typeof conversationServiceSid !== 'string') {
-    return { ignored: 'the task was not created by a handover tool' };
-  }
+  const handoff = handoffOf(event.TaskAttributes, contract);
+  if (handoff.unparsed) return { ...answer(400, { status: 'failed', error: 'TaskAttributes is not JSON.' }), ok: false };
+  if (handoff.ignored) return { ignored: handoff.ignored };
   return {
     ok: true,
-    kind,
+    kind: event.EventType.slice('task.'.length),
     taskSid: event.TaskSid,
-    session: { serviceSid: conversationServiceSid, conversationSid },
+    session: handoff.session,
     requestedAt: handoff.requestedAt,
     worker: event.WorkerSid ? { sid: event.WorkerSid, name: event.WorkerName || null } : null,
     outcome: event.TaskCompletedReason || event.TaskCanceledReason || null,
   };
+}
+
+/**
+ * The agent's request: `{ ok, token, taskSid }`; a 401 without a Flex token (`Token`, in the body as Flex plugins
+ * send it), then a 400 for a missing or malformed `TaskSid`, before any request.
+ */
+function agentRequestOf(event) {
+  const token = event && event.Token;
+  if (typeof token !== 'string' || token === '') {
+    return refused(401, "This function needs the agent's Flex token: send it as Token in the body.");
+  }
+  const taskSid = event.TaskSid;
+  if (typeof taskSid !== 'string' || !TASK_SID.test(taskSid)) {
+    return refused(400, 'TaskSid must be the SID of the Flex task: WT followed by 32 hex characters.');
+  }
+  return { ok: true, token, taskSid };
+}
+
+/** The reservation of the agent who has or had the task (accepted, wrapping up or completed); undefined when none. */
+function handlerOf(reservations) {
+  return reservations.find((reservation) => HANDLED.includes(reservation.reservationStatus));
+}
+
+/**
+ * Whether the validated Flex token (`tokenResult`, as Twilio's IAM answers it: `worker_sid`, `roles`) may hand the
+ * task back: its worker is the one of the task's accepted reservation (`reservations`, the task's, as the twilio
+ * library lists them), or it has a supervisor's or an admin's role. `{ ok, worker }`, the worker who asked, as the
+ * hand-back records it (named when it is the task's agent); else a 403.
+ */
+function mayHandBack(tokenResult, reservations) {
+  const workerSid = typeof tokenResult.worker_sid === 'string' && tokenResult.worker_sid !== '' ? tokenResult.worker_sid : null;
+  const roles = Array.isArray(tokenResult.roles) ? tokenResult.roles : [];
+  const handler = handlerOf(reservations);
+  const isHandler = Boolean(handler) && workerSid !== null && handler.workerSid === workerSid;
+  if (!isHandler && !roles.some((role) => OVERSEERS.includes(role))) {
+    return refused(403, 'Only the agent who accepted this task, or a supervisor or an admin, can hand it back to the AI.');
+  }
+  const worker = workerSid ? { sid: workerSid, name: isHandler ? handler.workerName || null : null } : null;
+  return { ok: true, worker };
+}
+
+/** The agent's hand-back of a task (as the twilio library fetches it), like the end of a task: `reason` agent. */
+function agentEndingOf(task, worker, contract) {
+  const handoff = handoffOf(task.attributes, contract);
+  if (!handoff.ok) return { ignored: 'the task was not created by a handover tool' };
+  return { ok: true, kind: 'agent', taskSid: task.sid, session: handoff.session, requestedAt: handoff.requestedAt, worker, outcome: null };
 }
 
 /** The hand-back's claim: a Sync Map item keyed by the task, in the Map of the conversation's claims, for a day. */
@@ -97,18 +171,57 @@ function parseAttributes(text) {
 
 /** Answer one TaskRouter event, as a Twilio.Response with a JSON body. */
 async function respond({ Twilio, handover, steps, context, event, startedAt }) {
-  let outcome;
+  const outcome = await guarded(NAME, event, () => handBack({ Twilio, handover, steps, context, event, startedAt }));
+  return asResponse(Twilio, outcome, {});
+}
+
+/**
+ * Answer the agent's Return to AI, as a Twilio.Response with a JSON body. `validateToken` is twilio-flex-token-
+ * validator's `validator(token, accountSid, authToken, realm)`, which resolves to what Twilio's IAM answers of a
+ * valid token and rejects otherwise.
+ */
+async function respondToAgent({ Twilio, handover, steps, validateToken, context, event, startedAt }) {
+  const outcome = await guarded(AGENT_NAME, event, () =>
+    handBackForAgent({ handover, steps, validateToken, context, event, startedAt })
+  );
+  return asResponse(Twilio, outcome, AGENT_HEADERS);
+}
+
+/** `hand()`'s answer, or a 500 said once in the log for a fault of this code, never a 200. */
+async function guarded(name, event, hand) {
   try {
-    outcome = await handBack({ Twilio, handover, steps, context, event, startedAt });
+    return await hand();
   } catch (error) {
-    console.error(`${NAME}: unexpected failure on task ${event && event.TaskSid}: ${(error && error.stack) || error}`);
-    outcome = answer(500, { status: 'failed', error: 'The hand-back failed unexpectedly; its log says why.' });
+    console.error(`${name}: unexpected failure on task ${event && event.TaskSid}: ${(error && error.stack) || error}`);
+    return answer(500, { status: 'failed', error: 'The hand-back failed unexpectedly; its log says why.' });
   }
+}
+
+function asResponse(Twilio, outcome, headers) {
   const response = new Twilio.Response();
   response.setStatusCode(outcome.statusCode);
   response.appendHeader('Content-Type', 'application/json');
+  for (const [name, value] of Object.entries(headers)) response.appendHeader(name, value);
   response.setBody(outcome.body);
   return response;
+}
+
+/**
+ * What a hand-back runs with (`run`): its client, its deadline and its claim, the one of the task; `again`, what its
+ * 503 answers say comes next (TaskRouter's next event, or the agent's next click).
+ */
+function runOf({ handover, name, config, client, deadline, ending, again }) {
+  return {
+    handover,
+    tool: { name, routeOf: () => `task ${ending.taskSid}` },
+    again,
+    config,
+    session: ending.session,
+    client,
+    deadline,
+    claim: handBackClaimOf(handover, config, ending),
+    ending,
+  };
 }
 
 async function handBack({ Twilio, handover, steps, context, event, startedAt }) {
@@ -121,39 +234,139 @@ async function handBack({ Twilio, handover, steps, context, event, startedAt }) 
   if (ending.ignored) return answer(200, { status: 'ignored', reason: ending.ignored });
   if (!ending.ok) return ending;
 
-  const base = {
-    handover,
-    tool: { name: NAME, routeOf: () => `task ${ending.taskSid}` },
-    config,
-    session: ending.session,
-    client: context.getTwilioClient({ timeout: config.attemptTimeoutMs }),
-    deadline: handover.deadlineOf(startedAt, config),
-  };
-  const run = { ...base, claim: handBackClaimOf(handover, config, ending) };
+  const client = context.getTwilioClient({ timeout: config.attemptTimeoutMs });
+  const deadline = handover.deadlineOf(startedAt, config);
+  const run = runOf({ handover, name: NAME, config, client, deadline, ending, again: 'TaskRouter may send the event again' });
   // First round: this task's claim, and beside it the conversation and the agent who had the task (a task
   // event names no worker).
   const [claimed, conversation, worker] = await Promise.all([
     steps.takeClaim(run),
     steps.readConversation(run),
-    ending.worker || ending.kind === 'canceled' || !/^WS[0-9a-fA-F]{32}$/.test(event.WorkspaceSid || '')
+    ending.worker || ending.kind === 'canceled' || !WORKSPACE_SID.test(event.WorkspaceSid || '')
       ? ending.worker
       : agentOf(run, event.WorkspaceSid),
   ]);
   return handBackOnce(steps, { ...run, ending: { ...ending, worker } }, claimed, conversation);
 }
 
-/** The hand-back under this event's claim, once the first round is in. */
+/**
+ * The agent's Return to AI: who asks is checked first (the Flex token, then the task's agent), then the hand-back as
+ * at the end of the task, under the same claim, so that whichever of the agent and TaskRouter's events comes first
+ * hands back, once. Three rounds before the hand-back's own: the token's validation, the task with its reservations,
+ * then the claim beside the conversation.
+ */
+async function handBackForAgent({ handover, steps, validateToken, context, event, startedAt }) {
+  const request = agentRequestOf(event);
+  if (!request.ok) return request;
+  const config = handover.readConfig(context, event, NAME);
+  if (!config.ok) return config;
+  const setup = agentSetupOf(context, handover.contract);
+  if (!setup.ok) return setup;
+  const deadline = handover.deadlineOf(startedAt, config);
+
+  const validation = await validated(validateToken, request.token, context, config.attemptTimeoutMs);
+  if (validation.timedOut) return answer(503, { status: 'retryable', error: 'Could not validate the Flex token in time; try again.' });
+  if (!validation.ok) {
+    // The validator says why only in words (IAM's message, or the network's): logged, never echoed.
+    console.warn(`${AGENT_NAME}: the Flex token for task ${request.taskSid} was refused: ${validation.reason}`);
+    return refused(401, 'The Flex token is not valid: sign in to Flex again, then try again.');
+  }
+
+  const client = context.getTwilioClient({ timeout: config.attemptTimeoutMs });
+  const read = await taskOf({ handover, client, deadline }, setup.workspaceSid, request.taskSid);
+  if (!read.ok) return read;
+  const allowed = mayHandBack(validation.result, read.reservations);
+  if (!allowed.ok) return allowed;
+  const ending = agentEndingOf(read.task, allowed.worker, handover.contract);
+  if (ending.ignored) return answer(200, { status: 'ignored', reason: ending.ignored });
+
+  const run = runOf({ handover, name: AGENT_NAME, config, client, deadline, ending, again: 'try again' });
+  const [claimed, conversation] = await Promise.all([steps.takeClaim(run), steps.readConversation(run)]);
+  return handBackOnce(steps, run, claimed, conversation);
+}
+
+/**
+ * What the agent's path needs of the environment beyond the hand-back's configuration: the Flex workspace
+ * (FLEX_WORKSPACE_SID, never overridden by a request) and the account's credentials, which validate the token.
+ */
+function agentSetupOf(context, contract) {
+  const spec = contract.CONFIG.FLEX_WORKSPACE_SID;
+  const workspaceSid = context.FLEX_WORKSPACE_SID;
+  if (typeof workspaceSid !== 'string' || !spec.pattern.test(workspaceSid)) {
+    const problem = workspaceSid === undefined || workspaceSid === '' ? 'is not set on this Functions environment' : `is set but is not ${spec.expected}`;
+    return refused(500, `FLEX_WORKSPACE_SID ${problem}. Set it with \`${spec.setBy}\` (or in .env for a local run), then call again.`);
+  }
+  if (!context.ACCOUNT_SID || !context.AUTH_TOKEN) {
+    return refused(500, "ACCOUNT_SID and AUTH_TOKEN are not on this Functions environment: enable the service's credentials (include them in the deploy).");
+  }
+  return { ok: true, workspaceSid };
+}
+
+/**
+ * The token validated by `validateToken` within `timeoutMs`: `{ ok, result }`, `{ ok: false, reason }` when it refused
+ * (an invalid or expired token; IAM unreachable says no more), `{ timedOut }` when it did not answer in time (its
+ * request cannot be aborted: it ends on its own). The realm is the region's, as the validator's functionValidator
+ * reads it.
+ */
+async function validated(validateToken, token, context, timeoutMs) {
+  const realm = context.TWILIO_REGION ? String(context.TWILIO_REGION).split('-')[0] : '';
+  let timer;
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, timedOut: true }), timeoutMs);
+  });
+  const validation = Promise.resolve()
+    .then(() => validateToken(token, context.ACCOUNT_SID, context.AUTH_TOKEN, realm))
+    .then(
+      (result) => (result && typeof result === 'object' ? { ok: true, result } : { ok: false, reason: 'no token result' }),
+      (reason) => ({ ok: false, reason: String((reason && reason.message) || reason) })
+    );
+  try {
+    return await Promise.race([validation, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The task and its reservations, in one round (both ended before it answers): `{ ok, task, reservations }`; a 404
+ * when the workspace has no such task, a 503 when it cannot be read in time.
+ */
+async function taskOf(run, workspaceSid, taskSid) {
+  const task = () => run.client.taskrouter.v1.workspaces(workspaceSid).tasks(taskSid);
+  const [fetched, listed] = await Promise.allSettled([
+    run.handover.withRetries(() => task().fetch(), run.deadline),
+    reservationsOf(run, workspaceSid, taskSid),
+  ]);
+  if (fetched.status === 'fulfilled' && listed.status === 'fulfilled') {
+    return { ok: true, task: fetched.value, reservations: listed.value };
+  }
+  const errors = [fetched, listed].filter((read) => read.status === 'rejected').map((read) => read.reason || {});
+  if (errors.some((error) => error.status === 404)) return refused(404, `The Flex workspace has no task ${taskSid}.`);
+  const [error] = errors;
+  console.error(`${AGENT_NAME}: reading task ${taskSid} failed: ${error.status || '-'} ${error.code || '-'} ${error.message}`);
+  return answer(503, { status: 'retryable', error: 'Could not read the task; try again.' });
+}
+
+/** The task's reservations (a task has few: one per offer), retried within the deadline. */
+function reservationsOf(run, workspaceSid, taskSid) {
+  return run.handover.withRetries(
+    () => run.client.taskrouter.v1.workspaces(workspaceSid).tasks(taskSid).reservations.list({ limit: 20 }),
+    run.deadline
+  );
+}
+
+/** The hand-back under the task's claim, once the first round is in (the event's, or the agent's). */
 async function handBackOnce(steps, run, claimed, conversation) {
   const { handover, config, ending } = run;
   if (claimed.duplicate) return answer(200, { status: 'already_handed_back', taskSid: ending.taskSid });
   if (!claimed.ok) {
     steps.logFailure(run, 'Claiming the hand-back in Sync', claimed.error);
     if (claimed.mayExist) await steps.releaseClaim(run);
-    return answer(503, { status: 'retryable', error: 'Could not claim the hand-back; TaskRouter may send the event again.' });
+    return retryable(run, 'Could not claim the hand-back');
   }
   if (!conversation) {
     await steps.releaseClaim(run);
-    return answer(503, { status: 'retryable', error: 'Could not read the conversation; TaskRouter may send the event again.' });
+    return retryable(run, 'Could not read the conversation');
   }
   const attributes = parseAttributes(conversation.attributes);
   const at = new Date().toISOString();
@@ -177,7 +390,7 @@ async function handBackOnce(steps, run, claimed, conversation) {
     // Never none and never two: the next event of this task (or TaskRouter's retry) tries again, and the
     // customer has been told nothing yet, so is told once.
     await steps.releaseClaim(run);
-    return answer(503, { status: 'retryable', error: "Could not make the bot's webhooks again; TaskRouter may send the event again." });
+    return retryable(run, "Could not make the bot's webhooks again");
   }
   // Last round: the customer told, and the hand-back recorded for the AI.
   const message = ending.kind === 'canceled' ? config.noAgentMessage : config.handBackMessage;
@@ -197,18 +410,19 @@ async function handBackOnce(steps, run, claimed, conversation) {
 
 /** The agent whose reservation of the task was accepted, `{ sid, name }`; null when none is, or the list fails. */
 async function agentOf(run, workspaceSid) {
-  const handled = ['accepted', 'wrapping', 'completed'];
+  const taskSid = run.ending.taskSid;
   try {
-    const reservations = await run.handover.withRetries(
-      () => run.client.taskrouter.v1.workspaces(workspaceSid).tasks(run.claim.item.key).reservations.list({ limit: 20 }),
-      run.deadline
-    );
-    const reservation = reservations.find((r) => handled.includes(r.reservationStatus));
+    const reservation = handlerOf(await reservationsOf(run, workspaceSid, taskSid));
     return reservation ? { sid: reservation.workerSid, name: reservation.workerName } : null;
   } catch (error) {
-    console.warn(`${NAME}: no agent found for task ${run.claim.item.key}: ${error.status || '-'} ${error.code || '-'}`);
+    console.warn(`${NAME}: no agent found for task ${taskSid}: ${error.status || '-'} ${error.code || '-'}`);
     return null;
   }
+}
+
+/** The 503 of a hand-back that did not happen and may on the next try: its claim was given back, or never taken. */
+function retryable(run, what) {
+  return answer(503, { status: 'retryable', error: `${what}; ${run.again}.` });
 }
 
 /** Write the conversation's attributes; whether that worked (the hand-back stands either way). */
@@ -231,4 +445,16 @@ async function tell(steps, run, body) {
   }
 }
 
-module.exports = { respond, taskEndingOf, handoffStateOf, handedBackAttributes };
+module.exports = {
+  respond,
+  respondToAgent,
+  taskEndingOf,
+  agentRequestOf,
+  handlerOf,
+  mayHandBack,
+  agentEndingOf,
+  agentSetupOf,
+  validated,
+  handoffStateOf,
+  handedBackAttributes,
+};

@@ -101,6 +101,9 @@ INTENDED_FILES: dict[tuple[str, str], str] = {
     **{("function", f"/tools/{tool}"): "public" for tool in TOOLS},
     # Only Twilio calls it (TaskRouter's events), with its signature: protected once deployed.
     ("function", f"/lifecycle/{TASK_EVENTS}"): "protected",
+    # A Flex plugin calls it from the agent's browser (Return to AI): public, the agent's Flex token protects it,
+    # validated with Twilio's IAM before anything else is read.
+    ("function", "/lifecycle/hand-back"): "public",
     **{("asset", path): "private" for path in SHARED_MODULES},
 }
 

@@ -63,6 +63,7 @@ def test_the_deploy_info_is_read_as_written_by_serverless_deploy(tmp_path):
 
 def test_the_projects_files_map_to_the_paths_serverless_deploy_gives_them():
     assert project.deployed_files(REPO) == [
+        DeployedFile("function", "/lifecycle/hand-back", "public", REPO / "functions/lifecycle/hand-back.js"),
         DeployedFile(
             "function", "/lifecycle/task-events", "protected", REPO / "functions/lifecycle/task-events.protected.js"
         ),

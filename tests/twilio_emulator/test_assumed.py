@@ -1,6 +1,6 @@
 """Operations the description lacks (`assumed_route`): answered, recorded and struck by faults like any other, never
-checked against a schema. Serverless's uploads are the products' only ones (test_serverless.py tests them); this
-module registers one of its own for the tests."""
+checked against a schema. Serverless's uploads and IAM's validation of a Flex token are the products' only ones
+(test_serverless.py and test_iam.py test them); this module registers one of its own for the tests."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ def authorization(account) -> dict:
     return {"authorization": "Basic " + base64.b64encode(f"{account.sid}:{account.auth_token}".encode()).decode()}
 
 
-def test_only_serverless_uploads_and_this_module_register_assumed_routes():
+def test_only_serverless_uploads_iam_and_this_module_register_assumed_routes():
     assert sorted(ASSUMED_ROUTES) == [
         ("conversations", "GET", ASSUMED),
+        ("iam", "POST", "/v1/Accounts/{AccountSid}/Tokens/validate"),
         ("serverless-upload", "POST", "/v1/Services/{ServiceSid}/Assets/{AssetSid}/Versions"),
         ("serverless-upload", "POST", "/v1/Services/{ServiceSid}/Functions/{FunctionSid}/Versions"),
     ]

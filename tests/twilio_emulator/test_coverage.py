@@ -17,6 +17,7 @@ USED = {
     "assistants",
     "conversations",
     "flex-api",
+    "iam",
     "intelligence",
     "serverless",
     "serverless-upload",

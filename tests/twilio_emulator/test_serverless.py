@@ -539,6 +539,7 @@ def test_the_build_lists_the_project_as_deployed(twilio, emulator, deployed, acc
                 for version, (path, visibility) in zip(
                     function_versions,
                     [
+                        ("/lifecycle/hand-back", "PUBLIC"),
                         ("/lifecycle/task-events", "PROTECTED"),
                         ("/tools/flex-handover", "PUBLIC"),
                         ("/tools/studio-handover", "PUBLIC"),
@@ -556,6 +557,7 @@ def test_the_build_lists_the_project_as_deployed(twilio, emulator, deployed, acc
     )
     assert (build.status, build.runtime) == ("completed", "node22")
     assert sorted(v["path"] for v in build.function_versions) == [
+        "/lifecycle/hand-back",
         "/lifecycle/task-events",
         "/tools/flex-handover",
         "/tools/studio-handover",
@@ -759,7 +761,7 @@ def test_an_upload_to_an_unknown_function_or_asset_is_404(twilio, emulator, acco
         target = f"/v1/Services/{service_sid}/{kind.title()}s/{parent_sid}/Versions"
         message = f"The requested resource {target} was not found"
         assert (answer.status_code, answer.json()) == (404, twilio_error(404, 20404, message))
-    assert len(emulator.table("serverless_function_versions")) == 3  # the deployed project's
+    assert len(emulator.table("serverless_function_versions")) == 4  # the deployed project's
 
 
 PART = b'Content-Disposition: form-data; name="Path"\r\n\r\n/hello\r\n'
@@ -1107,7 +1109,8 @@ def test_a_new_deploy_reuses_the_function_of_the_same_path(twilio, emulator, dep
     versions = service.functions(first["function_sid"]).function_versions
     assert versions(second["sid"]).function_version_content().fetch().content == "// v2"
     assert versions(first["sid"]).function_version_content().fetch().content == FLEX_HANDOVER_SOURCE
-    assert len(emulator.table("serverless_functions")) == 3  # task-events, flex-handover, studio-handover, each once
+    # hand-back, task-events, flex-handover, studio-handover, each once
+    assert len(emulator.table("serverless_functions")) == 4
 
 
 def test_a_deploy_as_the_toolkit_makes_it_is_served_without_a_violation(twilio, emulator, account):

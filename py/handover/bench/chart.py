@@ -21,6 +21,9 @@ def write(results: dict, path: Path) -> None:
     walls[f"spike, {spike['conversations']}×{spike['calls_per_conversation']} at the limits (Twilio time)"] = spike[
         "samples"
     ]["wall_ms"]
+    handback = results["handback_burst"]
+    handback_label = f"hand-back, {handback['conversations']}×2 events at the limits (Twilio time)"
+    walls[handback_label] = handback["samples"]["wall_ms"]
     overheads = {f"handoff, {mode.replace('_', '-')}": latency[mode]["samples"]["overhead_ms"] for mode in latency}
     emulated = results["settings"]["latency_ms"]
 

@@ -66,6 +66,15 @@ def summary_lines(results: dict) -> list[str]:
         f"duplicated, {spike['server_errors']} 5xx, {spike['sync_rate_limited']} Sync 429s absorbed, p50/p99 "
         f"{_ms(spike['latency_twilio_ms']['all'], 'p50', 'p99')} ms (Twilio time)"
     )
+    handback = results["handback_burst"]
+    lines.append(
+        f"Hand-back burst ({handback['conversations']} tasks × 2 ending events in {handback['window_seconds']:g} s, "
+        f"×{handback['time_scale']:g} time, {handback['senders']} senders): {handback['handed_back']} handed back, "
+        f"{handback['lost']} lost, {handback['doubled']} doubled, {handback['server_errors']} 5xx "
+        f"({handback['unfinished_server_errors']} unfinished), {handback['sync_rate_limited']} Sync and "
+        f"{handback['concurrency_limited']} concurrency 429s absorbed, event p50/p99 "
+        f"{_ms(handback['event_latency_twilio_ms']['all'], 'p50', 'p99')} ms (Twilio time)"
+    )
     lines.append(
         f"handover --help: {help_run['wall_ms']['p50']:.0f} ms, twilio SDK imported: "
         f"{'yes' if help_run['imports_twilio'] else 'no'}"
@@ -90,6 +99,7 @@ def markdown(results: dict, chart_name: str) -> str:
         _cold_start(results),
         _burst(results),
         _scale(results),
+        _handback_burst(results),
         _commands(results),
         _caveats(results),
     ]
@@ -337,6 +347,63 @@ Twilio time. At most {spike["workers"]} calls were in flight; a call started {_m
   {spike["concurrency_limited"]} by the account's concurrency; at most {spike["peak_requests_in_flight"]} requests in flight at once.
 - Latency (ms, Twilio time, p50 / p99): all calls {_ms(latency["all"], "p50", "p99")}; the handoffs {_ms(latency["handed_off"], "p50", "p99")};
   the duplicates {_ms(latency["already_handed_off"], "p50", "p99")}. Wall time: {spike["wall_seconds"]:g} s here.
+"""
+
+
+def _handback_burst(results: dict) -> str:
+    h = results["handback_burst"]
+    latency = h["event_latency_twilio_ms"]
+    answers = "; ".join(f"HTTP {status}: {count}" for status, count in sorted(h["answers"].items())) or "none"
+    by_type = ", ".join(f"{count} {kind}" for kind, count in sorted(h["events_by_type"].items(), reverse=True))
+    settled = h["conversations"] - h["unsettled"]
+    if h["lost"] or h["doubled"] or h["unfinished_server_errors"]:
+        verdict = (
+            f"**The hand-back is broken**: {h['lost']} conversation(s) lost, {h['doubled']} doubled, "
+            f"{h['unfinished_server_errors']} event(s) answered 5xx and never finished"
+            + (f" ({', '.join(h['unfinished_examples'])})" if h["unfinished_examples"] else "")
+            + "."
+        )
+    else:
+        verdict = (
+            f"**Every conversation was handed back once**: {h['handed_back']} of {settled}, the bot's webhook made "
+            f"again once and the hand-back recorded, the customer told once ({h['told_once']})."
+        )
+    unsettled = (
+        f" {h['unsettled']} conversation(s) still had an event being delivered when the wait ended: unsettled, "
+        "counted neither handed back nor lost."
+        if h["unsettled"]
+        else ""
+    )
+    return f"""## Hand-back burst: every task ending at once
+
+{h["conversations"]} conversations, each with the bot's webhook (a loopback URL), were handed off by the flex-handover tool
+beforehand ({h["setup_seconds"]:g} s, without emulated latency or limits: setup, not measured), and their tasks accepted by one
+Flex agent. Then every task wrapped up at a random moment of {h["window_seconds"]:g} s and was completed right after it: TaskRouter's
+duplicates, two ending events per task (task.wrapup, then task.completed), each of which may hand the conversation
+back. Against Twilio's documented limits, time-scaled ×{h["time_scale"]:g} as the spike: the tasks ended over
+{h["window_seconds"] * h["time_scale"]:g} s here, each Twilio request took {h["latency_ms"] * h["time_scale"]:g} ms, the limits refilled {h["time_scale"]:g}× slower (the function's own timers ran at
+real speed). The workspace's events reached `functions/lifecycle/task-events` signed, at the runtime's loopback https URL,
+through the emulator's outbox with **{h["senders"]} concurrent senders** (Twilio sends callbacks concurrently: the two events of a
+task may be handled at the same moment, and arrive in either order). A wrap-up came {_ms(h["wrapup_lateness_ms"], "p50", "p99")} ms
+(p50 / p99) after its moment.
+
+How it is taken: once every event was answered (or {h["timeout_seconds"]:g} s after the last task's end), each
+conversation is read from the emulator. *Handed back*: the hand-back of its task recorded on it (`handedBack`, the bot
+restored) and exactly one bot webhook. *Lost*: no bot webhook, or no hand-back recorded. *Doubled*: two bot webhooks or
+more, or the hand-back message told twice or more. An event answered 5xx is *unfinished* unless an event of the same
+task was answered 2xx after it (its answer came later): a retryable 503 followed by a successful event is no loss,
+and whether that event made the hand-back is the end state's to say. The run fails on a lost, doubled or unfinished
+one, never on a latency.{unsettled}
+
+{verdict}
+
+- Events: {h["events"]} ({by_type}). Answers: {answers}. 5xx: {h["server_errors"]}, unfinished: {h["unfinished_server_errors"]}; no answer: {h["unanswered"]}.
+- Conversations: {h["handed_back"]} handed back; lost: {h["lost"]}; doubled: {h["doubled"]}; told the message once: {h["told_once"]}; unsettled: {h["unsettled"]}.
+- Twilio requests: {h["twilio_requests"]} ({h["sync_requests"]} to Sync); refused and retried: {h["sync_rate_limited"]} by Sync's rate limit,
+  {h["concurrency_limited"]} by the account's concurrency; at most {h["peak_requests_in_flight"]} requests in flight at once.
+- Event latency (ms, Twilio time, from TaskRouter queueing the event to the function's answer, a free sender's wait
+  included; p50 / p99): all {_ms(latency["all"], "p50", "p99")}; task.wrapup {_ms(latency["task.wrapup"], "p50", "p99")};
+  task.completed {_ms(latency["task.completed"], "p50", "p99")}. Wall time: {h["wall_seconds"]:g} s here.
 """
 
 

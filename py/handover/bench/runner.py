@@ -21,7 +21,7 @@ from ..account import tokens
 from ..errors import HandoverError
 from ..local.stack import emulated_account, start_runtime
 from ..project import read_package_json
-from . import chart, commands, handoffs, node, report, scale
+from . import chart, commands, handbacks, handoffs, node, report, scale
 from .calls import Caller
 from .settings import STALL_FREE_LATENCY_MS, Settings
 
@@ -29,6 +29,7 @@ from .settings import STALL_FREE_LATENCY_MS, Settings
 SERIES_BUDGET_SECONDS = 110.0
 BURST_TIMEOUT_SECONDS = 120.0
 SPIKE_TIMEOUT_SECONDS = 60.0  # after the last arrival
+HANDBACK_TIMEOUT_SECONDS = 120.0  # for the events to be answered, after the last task's end
 OVERHEAD_GOAL_MS = 5.0
 
 
@@ -121,6 +122,11 @@ def _run(project_dir: Path, settings: Settings, note: Callable[[str], None]) -> 
         with _serving(project_dir, emulator, proxy, account, token, True, note) as stage:
             note(f"Latency (forked): {settings.calls} handoffs, one at a time…")
             results["latency"]["forked"] = series(stage)
+        # Last, on a runtime of its own (in-process), so that the scenarios above are measured as without it: with
+        # HANDBACK_MESSAGE, so that a customer told it twice can be seen.
+        told = {"HANDBACK_MESSAGE": handbacks.HANDBACK_MESSAGE}
+        with _serving(project_dir, emulator, proxy, account, token, False, note, **told) as stage:
+            results["handback_burst"] = _handback_burst(stage, settings, note)
         results["violations"] = [str(violation) for violation in emulator.violations]
         results["unserved"] = [str(operation) for operation in emulator.unserved]
     results["overhead"] = overhead_breakdown(results)
@@ -152,13 +158,38 @@ def _scale(stage: handoffs.Stage, settings: Settings, round_trips: list[dict], n
     }
 
 
+def _handback_burst(stage: handoffs.Stage, settings: Settings, note: Callable[[str], None]) -> dict:
+    """Many tasks ending at once: the hand-back at Twilio's limits, time-scaled as the spike."""
+    plan = handbacks.HandbackBurst(
+        conversations=settings.handback_conversations,
+        window_seconds=settings.handback_window_seconds,
+        time_scale=settings.time_scale,
+        latency_ms=settings.latency_ms,
+        senders=settings.handback_senders,
+        timeout_seconds=HANDBACK_TIMEOUT_SECONDS,
+    )
+    note(
+        f"Hand-back burst: {plan.conversations} conversations handed off, then their tasks wrapped up and completed "
+        f"within {plan.window_seconds:g} s at Twilio's limits, time-scaled ×{plan.time_scale:g} "
+        f"({plan.window_seconds * plan.time_scale:g} s here), TaskRouter's events by {plan.senders} senders…"
+    )
+    return handbacks.handback_burst(stage, plan)
+
+
 @contextmanager
 def _serving(
-    project_dir: Path, emulator, proxy, account, token: str, fork: bool, note: Callable[[str], None]
+    project_dir: Path,
+    emulator,
+    proxy,
+    account,
+    token: str,
+    fork: bool,
+    note: Callable[[str], None],
+    **config: str,
 ) -> Iterator[handoffs.Stage]:
     """twilio-run (forked per call, or in-process) against the emulated account, stopped at the end."""
     note(f"Starting twilio-run ({'forked' if fork else 'in-process'})…")
-    runtime = start_runtime(project_dir, emulator, proxy, account, fork=fork, HANDOVER_TOKEN=token)
+    runtime = start_runtime(project_dir, emulator, proxy, account, fork=fork, HANDOVER_TOKEN=token, **config)
     try:
         yield handoffs.Stage(emulator, account, Caller(runtime.port, token, account.service_sid))
     finally:
@@ -187,8 +218,9 @@ def overhead_breakdown(results: dict) -> dict:
 
 
 def problems(results: dict) -> list[str]:
-    """Everything that makes the run fail: a wrong answer, a lost exactly-once, an eager import, a spec violation, a
-    501. A slow machine is none of them: a series cut short by its time budget reports how many calls it made."""
+    """Everything that makes the run fail: a wrong answer, a lost exactly-once, a hand-back lost or doubled or left
+    answered 5xx, an eager import, a spec violation, a 501. A slow machine is none of them: a series cut short by its
+    time budget reports how many calls it made, a retryable 503 that a later event of its task finished is a figure."""
     found = [
         f"{row['outcome']}: HTTP {row['http_status']}, expected {row['expected_status']}"
         for row in results["round_trips"]
@@ -208,6 +240,20 @@ def problems(results: dict) -> list[str]:
         found.append(
             f"spike: {spike['lost']} conversation(s) without a task, {spike['duplicated']} with more than one "
             f"({spike['tasks']} tasks for {spike['conversations']} conversations)"
+        )
+    handback = results["handback_burst"]
+    if handback["lost"] or handback["doubled"]:
+        found.append(
+            f"hand-back burst: {handback['lost']} conversation(s) lost (no bot webhook, or no hand-back recorded), "
+            f"{handback['doubled']} doubled (two bot webhooks, or the message told twice) "
+            f"({handback['handed_back']} of {handback['conversations']} handed back once)"
+        )
+    if handback["unfinished_server_errors"]:
+        shown = ", ".join(handback["unfinished_examples"])
+        more = handback["unfinished_server_errors"] - len(handback["unfinished_examples"])
+        found.append(
+            f"hand-back burst: {handback['unfinished_server_errors']} event(s) answered 5xx with no later event of "
+            f"the same task answered 2xx: {shown}" + (f" and {more} more" if more > 0 else "")
         )
     if results["commands"]["help"]["imports_twilio"]:
         found.append("`handover --help` imported the twilio SDK: an import is not lazy")

@@ -21,6 +21,11 @@ class Settings:
     spike_window_seconds: float = 10.0
     time_scale: float = 6.0
     spike_workers: int = 256
+    # The hand-back burst: conversations handed off, then all their tasks wrapped up and completed within a window
+    # (Twilio time) at Twilio's limits, time-scaled as the spike; TaskRouter's events sent by this many senders.
+    handback_conversations: int = 1000
+    handback_window_seconds: float = 10.0
+    handback_senders: int = 32
     cold_start_runs: int = 5
     help_runs: int = 5
     client_requests: int = 20
@@ -36,6 +41,8 @@ QUICK = Settings(
     spike_window_seconds=1.0,
     time_scale=1.0,
     spike_workers=32,
+    handback_conversations=10,
+    handback_window_seconds=1.0,
     cold_start_runs=1,
     help_runs=1,
     client_requests=3,

@@ -3,7 +3,8 @@
 The project is deployed with the Serverless Toolkit's own engine, configured with `env set`, `tool register` and
 `handback wire`, and its tool called by the AI Assistant, which hands a web chat customer to Flex, silencing the
 customer's bot; a Flex agent takes the task and leaves, and TaskRouter's event hands the customer back to the bot;
-a second customer, whom no agent takes in time, is handed back too. Then Twilio Agent Connect's path.
+a second customer, whom no agent takes in time, is handed back too; a third, after hours, is not handed off at all.
+Then Twilio Agent Connect's path.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
 
 from twilio_emulator import (
     NOT_SERVED_SECTION,
@@ -57,7 +61,7 @@ from ..tac import requests as tac_requests
 from ..tac import setup as tac_setup
 from ..tac import studio_step, summaries, tac_env
 from . import deploy
-from .runtime import LocalRuntime
+from .runtime import START_TIMEOUT, LocalRuntime
 from .stack import emulated_account, python_client_environment, start_runtime
 
 TOKEN_FILE = "handover-token"
@@ -72,12 +76,19 @@ HANDBACK_TEXT = "You are back with our AI assistant. Ask me anything else."
 AGENT_NAME = "Alice"
 SECOND_CUSTOMER = "Grace Hopper"
 SECOND_AI_INPUT = {"reason": "The customer wants to change the delivery address of an order already shipped."}
-# What the customers write, in order: to the bot, while handed off, back with the bot; the second customer's.
+# After hours: the third customer, and the team's opening hours (HANDOVER_HOURS), closed on the day the demo runs.
+THIRD_CUSTOMER = "Katherine Johnson"
+THIRD_AI_INPUT = {"reason": "The customer wants to speak to someone about a missing parcel."}
+HOURS_TIME_ZONE = "Europe/Paris"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+# What the customers write, in order: to the bot, while handed off, back with the bot; the second customer's; the
+# third's, after the AI told them no one is there.
 CUSTOMER_LINES = (
     "Hello! My order 1042 arrived damaged.",
     "Is anyone there?",
     "Thanks! One more question: when does the refund arrive?",
     "Hello? Is the assistant back?",
+    "All right, I will write again tomorrow.",
 )
 # How long the demo waits for Twilio's callbacks to be delivered and answered: the hand-back answers within its
 # deadline (HANDOVER_DEADLINE_MS, 8 s by default), and the emulator gives up on a receiver after 15 s.
@@ -486,11 +497,19 @@ def handoff_steps(
 
 
 def direct_path_steps(
-    stage: Stage, runtime: LocalRuntime, mode: str, variables: dict[str, str], call: ToolCall, bot: Bot
+    stage: Stage,
+    runtime: LocalRuntime,
+    mode: str,
+    variables: dict[str, str],
+    call: ToolCall,
+    bot: Bot,
+    after_hours_runtime: tuple[dict, StartingRuntime],
 ) -> Iterator[Step]:
-    """The handoff, then the hand-back: DemoFailed, once the step is shown, where a step did not happen."""
+    """The handoff, then the hand-back, then after hours: DemoFailed, once the step is shown, where a step did not
+    happen."""
     handoff = yield from handoff_steps(stage, runtime, mode, variables, call, bot)
     yield from handback_steps(stage, call, bot, handoff)
+    yield from after_hours_steps(stage, call, bot, *after_hours_runtime)
 
 
 def _told_lines(told: list[dict], expected: str, name: str | None = None) -> list[str]:
@@ -670,6 +689,125 @@ def no_agent_steps(stage: Stage, call: ToolCall, bot: Bot) -> Iterator[Step]:
         raise DemoFailed(f"the hand-back after no agent did not happen (step 17): {'; '.join(problems)}")
 
 
+def after_hours(now: datetime | None = None) -> dict:
+    """HANDOVER_HOURS closed whenever the demo runs: weekdays 09:00 to 18:00 in Paris, and closed today there.
+
+    The next opening is the first weekday after today at 09:00, also when midnight passes during the demo.
+    """
+    today = (now or datetime.now(ZoneInfo(HOURS_TIME_ZONE))).astimezone(ZoneInfo(HOURS_TIME_ZONE)).date()
+    return {
+        "timeZone": HOURS_TIME_ZONE,
+        "weekly": {day: [["09:00", "18:00"]] for day in WEEKDAYS},
+        "closed": [today.isoformat()],
+    }
+
+
+class StartingRuntime:
+    """A runtime started on a thread of its own while the demo goes on (its start takes a second or two); `get` waits
+    for it, `stop` stops it however far it got."""
+
+    def __init__(self, start: Callable[[], LocalRuntime]):
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="handover-demo-runtime")
+        self._future = self._pool.submit(start)
+
+    def get(self) -> LocalRuntime:
+        return self._future.result(timeout=START_TIMEOUT + 10)
+
+    def stop(self) -> None:
+        try:
+            runtime = self._future.result(timeout=START_TIMEOUT + 10)
+        except Exception:  # its start failed, and stopped what it had started; `get` said why
+            runtime = None
+        if runtime is not None:
+            runtime.stop()
+        self._pool.shutdown()
+
+
+def _tasks_count(emulator: Emulator) -> int:
+    with emulator.lock:
+        return len(emulator.table("tasks"))
+
+
+def _interactions_of(emulator: Emulator, conversation_sid: str) -> list[str]:
+    with emulator.lock:
+        interactions = list(emulator.table("interactions").values())
+    return [
+        i["sid"]
+        for i in interactions
+        if json.loads(i["routing"]["properties"]["attributes"]).get("conversationSid") == conversation_sid
+    ]
+
+
+def after_hours_steps(stage: Stage, call: ToolCall, bot: Bot, hours: dict, starting: StartingRuntime) -> Iterator[Step]:
+    """A third customer after hours: the same deployment with HANDOVER_HOURS closed now (a second runtime, started
+    while the steps above ran) answers the AI no_agent_available with the next opening; no task, the bot stays."""
+    emulator, account = stage.emulator, stage.account
+    try:
+        runtime = starting.get()
+    except HandoverError as error:
+        raise DemoFailed(f"step 18: the runtime with HANDOVER_HOURS did not start: {error}") from error
+    client = _client(emulator)
+    with emulator.lock:
+        identity = "FX" + emulator.new_sid("")[:32]
+        conversations.add_user(emulator, account.service_sid, identity, THIRD_CUSTOMER)
+    conversation = add_conversation(emulator, account, "Customer chat with the AI Assistant")
+    add_participant(emulator, conversation, identity=identity)
+    lines = [
+        f"{contract.HOURS.name}={json.dumps(hours)}",
+        f"  (the team's hours: Monday to Friday, 09:00 to 18:00 in Paris, and closed today, {hours['closed'][0]}: "
+        f"after hours whenever the demo runs. On an account: {contract.HOURS.set_by})",
+        f"Functions: a second twilio-run of the deployment at {runtime.base_url}, with the environment's variables "
+        f"and {contract.HOURS.name} (started beside the steps above; the first runtime is left as it was)",
+    ]
+    before = len(emulator.requests)
+    webhook_sid = _add_bot_webhook(client, account.service_sid, conversation, bot.url(conversation))
+    lines += [f"{THIRD_CUSTOMER} chats with the bot in conversation {conversation}; its webhook:"]
+    lines += ["  " + line for line in _requests_since(emulator, before, call.token, bodies=False)]
+    registered = urlsplit(call.url)  # the registered path and token, at this runtime
+    third = ToolCall(
+        runtime.url(registered.path) + (f"?{registered.query}" if registered.query else ""),
+        {
+            **call.headers,
+            "X-Session-Id": f"webhook:conversations__{account.service_sid}/{conversation}",
+            "X-Identity": f"flex_participant:{identity}",
+        },
+        THIRD_AI_INPUT,
+    )
+    tasks_before, before = _tasks_count(emulator), len(emulator.requests)
+    status, answer = call_tool(third)
+    lines += [f"The AI Assistant calls the handover tool for her: HTTP {status}"]
+    lines += ["  " + line for line in _requests_since(emulator, before, call.token, bodies=False)]
+    lines += ["The function answers the AI Assistant:"] + json.dumps(answer, indent=2).splitlines()
+    tasks_after, interactions = _tasks_count(emulator), _interactions_of(emulator, conversation)
+    lines += [
+        f"No task was created: the account has {tasks_after} task(s), as before the call ({tasks_before}); "
+        f"interactions of the conversation: {', '.join(interactions) or 'none'}"
+        if tasks_after == tasks_before and not interactions
+        else f"A task was created: {tasks_before} task(s) before the call, {tasks_after} after; interactions of the "
+        f"conversation: {', '.join(interactions) or 'none'}"
+    ]
+    webhooks = _webhooks_of(emulator, conversation)
+    lines += [f"The bot keeps its webhook: {', '.join(map(_webhook_line, webhooks)) or 'none'}"]
+    turn = _customer_writes(emulator, bot, conversation, THIRD_CUSTOMER, CUSTOMER_LINES[4], "step 18")
+    yield Step(
+        "18. After hours: the AI is told no one is there",
+        lines + turn.lines + _bot_lines(turn.received, CUSTOMER_LINES[4]),
+    )
+    problems = []
+    if (status, answer.get("status"), answer.get("reason")) != (200, "no_agent_available", "closed"):
+        problems.append(f"the tool answered HTTP {status} {answer.get('status')}, not 200 no_agent_available (closed)")
+    elif not answer.get("nextOpening"):
+        problems.append("the answer does not say when the team opens (nextOpening)")
+    if tasks_after != tasks_before or interactions:
+        problems.append("a task was created")
+    if [w["sid"] for w in webhooks] != [webhook_sid]:
+        problems.append("the bot's webhook did not stay")
+    if not _reached_bot(turn.received, CUSTOMER_LINES[4]):
+        problems.append("the bot did not receive the customer's next message")
+    if problems:
+        raise DemoFailed(f"after hours (step 18): {'; '.join(problems)}")
+
+
 def _task_reason(emulator: Emulator, task_sid: str) -> str:
     with emulator.lock:
         return emulator.table("tasks")[task_sid].get("reason") or "no reason given"
@@ -726,7 +864,7 @@ def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Itera
         lines += printers.tac_step_lines(result) + result.notes
     lines += [f"{sum(len(r.writes) for r in results)} write(s)."] + tac_setup.console_lines()
     yield Step(
-        f"18. handover tac setup --address {TAC_NUMBER} --tac-env {TAC_ENV_FILE} "
+        f"19. handover tac setup --address {TAC_NUMBER} --tac-env {TAC_ENV_FILE} "
         f"--conversations-service {account.service_sid}",
         # The scratch directory's path shown as the command names the file.
         [tokens.redact(line.replace(str(tac_file), TAC_ENV_FILE), *secret_values) for line in lines]
@@ -756,7 +894,7 @@ def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Itera
         to=TAC_CUSTOMER, from_=TAC_NUMBER, parameters={"HandoffData": handoff}
     )
     yield Step(
-        "19. TAC's escalation tool: the conversation INACTIVE without status callbacks, then the Studio execution",
+        "20. TAC's escalation tool: the conversation INACTIVE without status callbacks, then the Studio execution",
         _requests_since(emulator, before, *secret_values),
     )
     [execution] = studio_executions(emulator, flow_sid)
@@ -767,7 +905,7 @@ def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Itera
     with emulator.lock:
         channel = emulator.table("task_channels")[run.flex.channel_sid]["unique_name"]
     yield Step(
-        f"20. The Studio flow runs to Send to Flex: a task on workflow {run.flex.workflow_sid}, channel {channel}",
+        f"21. The Studio flow runs to Send to Flex: a task on workflow {run.flex.workflow_sid}, channel {channel}",
         [f"Path: {' → '.join(run.path)}"]
         + _requests_since(emulator, before, *secret_values, bodies=False)
         + ["Task attributes, as the agent's Flex UI receives them:"]
@@ -836,12 +974,18 @@ def run(project_dir: Path, echo, keep_running: bool = False, fork: bool = False)
         # The runtime serves what was deployed, with the variables the environment has, as the deployed one would.
         variables = {v["key"]: v["value"] for v in serverless.variables_of(emulator, stage.located.environment_sid)}
         runtime = start_runtime(clone, emulator, proxy, account, fork=fork, **variables)
+        # Step 18's runtime: the same deployment with HANDOVER_HOURS closed now, started while the steps before it run.
+        hours = after_hours()
+        after_hours_config = {**variables, contract.HOURS.name: json.dumps(hours)}
+        starting = StartingRuntime(
+            lambda: start_runtime(clone, emulator, proxy, account, fork=fork, **after_hours_config)
+        )
         try:
             mode = "forked process per request" if fork else "in-process"
             call = tool_call(runtime, account, registered_url(emulator, stage.assistant_id))
             failed = None
             try:
-                for step in direct_path_steps(stage, runtime, mode, variables, call, bot):
+                for step in direct_path_steps(stage, runtime, mode, variables, call, bot, (hours, starting)):
                     show(step)
             except DemoFailed as failure:
                 failed = failure  # the TAC path runs all the same; the demo fails at the end
@@ -864,4 +1008,5 @@ def run(project_dir: Path, echo, keep_running: bool = False, fork: bool = False)
                 except KeyboardInterrupt:
                     echo("Stopped.")
         finally:
+            starting.stop()
             runtime.stop()

@@ -87,7 +87,7 @@ def test_a_fresh_deployment_passes(runner, account_env, emulator, project, deplo
         )
         for function in build["function_versions"]
     ]
-    assert len(build["function_versions"]) == 3
+    assert len(build["function_versions"]) == 4
     assert writes(emulator) == []
     assert emulator.account.auth_token not in result.output
 
@@ -129,11 +129,12 @@ def test_a_function_deployed_from_another_source_differs(runner, account_env, em
     result = validate(runner, project, deployed, "--json")
     assert result.exit_code == 1
     assert json.loads(result.stdout) == [
+        {"path": "/lifecycle/hand-back", "problem": "function differs from the deployed version"},
         {"path": "/lifecycle/task-events", "problem": "function differs from the deployed version"},
         {"path": "/tools/flex-handover", "problem": "function differs from the deployed version"},
         {"path": "/tools/studio-handover", "problem": "function differs from the deployed version"},
     ]
-    assert result.stderr.splitlines()[-1] == f"3 problem(s) found. {DEPLOY_FIX}"
+    assert result.stderr.splitlines()[-1] == f"4 problem(s) found. {DEPLOY_FIX}"
 
 
 @pytest.mark.parametrize(
@@ -141,8 +142,9 @@ def test_a_function_deployed_from_another_source_differs(runner, account_env, em
     [
         (
             "function",
-            "protected",  # /lifecycle/task-events is protected already: only the public tools differ
+            "protected",  # /lifecycle/task-events is protected already: only the public functions differ
             [
+                "/lifecycle/hand-back: function differs from the deployed version",
                 "/tools/flex-handover: function differs from the deployed version",
                 "/tools/studio-handover: function differs from the deployed version",
             ],
@@ -236,7 +238,7 @@ def test_an_asset_missing_from_the_build(runner, account_env, emulator, project,
         ),
     ]
     build_requests = [r.path for r in emulator.requests if "/Content" in r.path]
-    assert len(build_requests) == 3, "only functions have their content read"
+    assert len(build_requests) == 4, "only functions have their content read"
 
 
 def test_an_environment_without_a_build_says_to_deploy(runner, account_env, emulator, project, deployed):

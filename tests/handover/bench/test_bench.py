@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from handover.bench import runner, settings, stats
+from handover.bench import handbacks, runner, settings, stats
 from handover.cli import cli
 from tests.functions.tools.test_flex_handover import (
     CLAIM,
@@ -18,6 +18,7 @@ from tests.functions.tools.test_flex_handover import (
     READ_CONVERSATION,
     USER_LOOKUP,
 )
+from twilio_emulator.callbacks import Callback
 
 REPO = Path(__file__).resolve().parents[3]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -33,6 +34,7 @@ TOP_LEVEL_KEYS = {
     "round_trips",
     "burst",
     "scale",
+    "handback_burst",
     "violations",
     "unserved",
     "overhead",
@@ -145,6 +147,43 @@ def test_the_spike_runs_at_twilios_limits_and_hands_off_every_conversation_once(
     assert spike["sync_requests"] >= spike["calls"]  # every call claims in Sync
 
 
+def test_the_hand_back_burst_hands_every_conversation_back_once(results):
+    handback = results["handback_burst"]
+    conversations = settings.QUICK.handback_conversations
+    assert {
+        key: handback[key]
+        for key in ("conversations", "window_seconds", "time_scale", "senders", "settled_in_time", "events")
+    } == {
+        "conversations": conversations,
+        "window_seconds": settings.QUICK.handback_window_seconds,
+        "time_scale": settings.QUICK.time_scale,
+        "senders": 32,
+        "settled_in_time": True,
+        "events": 2 * conversations,
+    }
+    assert handback["events_by_type"] == {"task.wrapup": conversations, "task.completed": conversations}
+    assert {
+        key: handback[key]
+        for key in ("handed_back", "lost", "doubled", "told_once", "unsettled", "unfinished_server_errors")
+    } == {
+        "handed_back": conversations,
+        "lost": 0,
+        "doubled": 0,
+        "told_once": conversations,
+        "unsettled": 0,
+        "unfinished_server_errors": 0,
+    }
+    assert handback["unfinished_examples"] == []
+    # Each task: its hand-back's claim, the handoff's claim given back, the duplicate's claim refused: 3 Sync writes.
+    assert handback["sync_requests"] >= 3 * conversations
+    assert handback["wrapup_lateness_ms"]["count"] == conversations
+    for figures in handback["event_latency_twilio_ms"].values():
+        assert set(figures) == PERCENTILE_KEYS
+    assert (
+        handback["event_latency_twilio_ms"]["all"]["count"] == len(handback["samples"]["wall_ms"]) == 2 * conversations
+    )
+
+
 def test_the_sustained_rate_follows_from_the_documented_limits(results):
     sustained = results["scale"]["sustained"]
     # 16 claim Maps × 20 writes/s, 3 claim creates per handoff; 5 + 2 × 3 requests of 50 ms each (the webhook list in
@@ -180,11 +219,14 @@ def test_the_report_and_the_chart_are_written(quick_run, results):
         "## Cold start",
         "## Burst",
         "## At contact-center scale: Twilio's documented limits",
+        "## Hand-back burst: every task ending at once",
         "## The Python commands",
     ):
         assert heading in report
     assert "**Quick run**" in report and "**Exactly once holds**" in report and "](latency.png)" in report
     assert "**Every conversation got exactly one task**" in report
+    assert "**Every conversation was handed back once**: 10 of 10" in report
+    assert "**32 concurrent senders**" in report
     assert (out / "latency.png").read_bytes().startswith(PNG_SIGNATURE)
 
 
@@ -204,6 +246,88 @@ def test_a_lost_or_duplicated_handoff_in_the_spike_is_a_problem(results, lost, d
         f"spike: {lost} conversation(s) without a task, {duplicated} with more than one ({20 - lost + duplicated} "
         "tasks for 20 conversations)"
     ]
+
+
+@pytest.mark.parametrize(("lost", "doubled"), [(1, 0), (0, 1), (2, 3)])
+def test_a_lost_or_doubled_hand_back_is_a_problem(results, lost, doubled):
+    broken = json.loads(json.dumps(results))
+    broken["handback_burst"] |= {"lost": lost, "doubled": doubled, "handed_back": 10 - lost - doubled}
+    assert runner.problems(broken) == [
+        f"hand-back burst: {lost} conversation(s) lost (no bot webhook, or no hand-back recorded), {doubled} doubled "
+        f"(two bot webhooks, or the message told twice) ({10 - lost - doubled} of 10 handed back once)"
+    ]
+
+
+def test_an_event_answered_5xx_that_no_later_event_finished_is_a_problem(results):
+    broken = json.loads(json.dumps(results))
+    examples = [f"task.completed of WT{index:032d} answered 503" for index in range(5)]
+    broken["handback_burst"] |= {"server_errors": 7, "unfinished_server_errors": 6, "unfinished_examples": examples}
+    assert runner.problems(broken) == [
+        f"hand-back burst: 6 event(s) answered 5xx with no later event of the same task answered 2xx: "
+        f"{', '.join(examples)} and 1 more"
+    ]
+
+
+def test_a_slow_hand_back_burst_is_no_problem(results):
+    """Retryable 503s that a later event finished, events still on their way when the wait ended, and late answers
+    are figures, not a broken guarantee."""
+    slow = json.loads(json.dumps(results))
+    slow["handback_burst"] |= {
+        "server_errors": 4,
+        "answers": {"200": 16, "503": 4},
+        "unsettled": 2,
+        "handed_back": 8,
+        "settled_in_time": False,
+        "event_latency_twilio_ms": {"all": {"p99": 9000.0}},
+    }
+    assert runner.problems(slow) == []
+
+
+def event(task: str, kind: str, status: int | None, finished_at: float) -> Callback:
+    """TaskRouter's ending event of `task` as the outbox keeps it once answered."""
+    return Callback(
+        "taskrouter.event",
+        "https://localhost:1/lifecycle/task-events",
+        {"EventType": kind, "TaskSid": task},
+        status=status,
+        queued_at=0.0,
+        finished_at=finished_at,
+    )
+
+
+WT1, WT2 = "WT" + "1" * 32, "WT" + "2" * 32
+
+
+@pytest.mark.parametrize(
+    ("events", "unfinished"),
+    [
+        # A retryable 503, then the task's next event answered 200: finished.
+        ([event(WT1, "task.wrapup", 503, 1.0), event(WT1, "task.completed", 200, 2.0)], []),
+        # The 200 came first (it found the hand-back claimed by the event that then failed): nothing finished it.
+        (
+            [event(WT1, "task.wrapup", 503, 2.0), event(WT1, "task.completed", 200, 1.0)],
+            [f"task.wrapup of {WT1} answered 503"],
+        ),
+        # Both answered 5xx, or the later one not answered at all.
+        (
+            [event(WT1, "task.wrapup", 503, 1.0), event(WT1, "task.completed", 500, 2.0)],
+            [f"task.completed of {WT1} answered 500", f"task.wrapup of {WT1} answered 503"],
+        ),
+        (
+            [event(WT1, "task.wrapup", 503, 1.0), event(WT1, "task.completed", None, 2.0)],
+            [f"task.wrapup of {WT1} answered 503"],
+        ),
+        # Another task's 200 finishes nothing of this one.
+        (
+            [event(WT1, "task.wrapup", 503, 1.0), event(WT2, "task.wrapup", 200, 2.0)],
+            [f"task.wrapup of {WT1} answered 503"],
+        ),
+        ([event(WT1, "task.wrapup", 200, 1.0), event(WT1, "task.completed", 200, 2.0)], []),
+    ],
+    ids=["503-then-200", "200-then-503", "two-5xx", "503-then-no-answer", "another-task", "all-200"],
+)
+def test_a_5xx_is_unfinished_unless_a_later_event_of_its_task_was_answered_2xx(events, unfinished):
+    assert handbacks.unfinished_server_errors(events) == unfinished
 
 
 def test_an_operation_the_emulator_does_not_serve_is_a_problem(results):
@@ -227,6 +351,12 @@ def test_a_slow_spike_is_no_problem(results):
 def test_quick_and_given_counts_make_the_settings():
     assert settings.settings_for(quick=False) == settings.FULL
     assert (settings.FULL.latency_ms, settings.FULL.calls, settings.FULL.burst_conversations) == (50, 200, 100)
+    assert (
+        settings.FULL.handback_conversations,
+        settings.FULL.handback_window_seconds,
+        settings.FULL.handback_senders,
+        settings.QUICK.handback_conversations,
+    ) == (1000, 10.0, 32, 10)
     given = settings.settings_for(quick=True, latency_ms=80, burst=7, spike=30, time_scale=2.5)
     assert (given.quick, given.latency_ms, given.calls, given.burst_conversations) == (
         True,

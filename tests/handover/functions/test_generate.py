@@ -22,6 +22,7 @@ SOURCES = (
     "functions/tools/flex-handover.js",
     "functions/tools/studio-handover.js",
     "functions/lifecycle/task-events.protected.js",
+    "functions/lifecycle/hand-back.js",
     "assets/tools/handoff.private.js",
     "assets/tools/handover.private.js",
     "assets/lifecycle/handback.private.js",

@@ -12,7 +12,10 @@ import stat
 import subprocess
 import time
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
@@ -128,11 +131,12 @@ def test_the_toolkit_deploys_the_project_first(output, demo):
     [build] = demo.emulator.table("serverless_builds").values()
     [service] = demo.emulator.table("serverless_services").values()
     [environment] = demo.emulator.table("serverless_environments").values()
-    assert lines[:9] == [
+    assert lines[:10] == [
         f"Service flex-handover ({service['sid']}), environment {environment['sid']}, build {build['sid']}, "
         "runtime node22",
         f"Domain https://{environment['domain_name']}",
         "[protected] /lifecycle/task-events",
+        "[public] /lifecycle/hand-back",
         "[public] /tools/flex-handover",
         "[public] /tools/studio-handover",
         "[private] /lifecycle/handback.js",
@@ -140,15 +144,15 @@ def test_the_toolkit_deploys_the_project_first(output, demo):
         "[private] /tools/handoff.js",
         "[private] /tools/handover.js",
     ]
-    assert lines[9] == (
+    assert lines[10] == (
         f"Wrote .twiliodeployinfo: {demo.account.sid}:us1 → service {service['sid']}, build {build['sid']}"
     )
     assert re.fullmatch(DOMAIN, environment["domain_name"])
     assert (environment["build_sid"], build["status"]) == (build["sid"], "completed")
-    calls = [re.sub(rf"(ZS|ZE|ZH|ZB){SID}", r"\1…", line) for line in lines[10:]]
+    calls = [re.sub(rf"(ZS|ZE|ZH|ZB){SID}", r"\1…", line) for line in lines[11:]]
     uploads = [call for call in calls if call.startswith("POST https://serverless-upload.twilio.com/")]
     assert sorted(uploads) == sorted(
-        ["POST https://serverless-upload.twilio.com/v1/Services/ZS…/Functions/ZH…/Versions  ->  201"] * 3
+        ["POST https://serverless-upload.twilio.com/v1/Services/ZS…/Functions/ZH…/Versions  ->  201"] * 4
         + ["POST https://serverless-upload.twilio.com/v1/Services/ZS…/Assets/ZH…/Versions  ->  201"] * 4
     )
     assert calls[-5:] == [
@@ -284,7 +288,7 @@ def test_the_runtime_serves_the_variables_on_the_environment_and_gets_the_worksp
 
 
 def test_the_demo_deploys_then_runs_twilio_run_in_process_on_what_it_deployed(demo):
-    deploy, start = demo.commands
+    deploy, start, after_hours = demo.commands
     twilio_run = str(REPO / "node_modules/twilio-run/bin/twilio-run.js")
     assert deploy[1:3] == [twilio_run, "deploy"]
     clone = deploy[deploy.index("--cwd") + 1]
@@ -301,6 +305,10 @@ def test_the_demo_deploys_then_runs_twilio_run_in_process_on_what_it_deployed(de
     # The clone's node_modules is the project's, linked: the runtime and the functions' dependencies.
     assert start[1:5] == [f"{clone}/node_modules/twilio-run/bin/twilio-run.js", "start", "--cwd", clone]
     assert start[-1] == "--no-fork-process"
+    # Step 18's runtime: the same deployment, its own port and env file (with HANDOVER_HOURS).
+    assert after_hours[1:5] == start[1:5] and after_hours[-1] == "--no-fork-process"
+    assert after_hours[after_hours.index("--port") + 1] != start[start.index("--port") + 1]
+    assert after_hours[after_hours.index("--env") + 1] != start[start.index("--env") + 1]
     assert not Path(clone).exists()  # the clone was a scratch directory, removed at the end
 
 
@@ -512,6 +520,115 @@ def test_a_customer_no_agent_takes_is_told_so_and_has_the_bot_back(output, demo)
     assert (handed_back["reason"], handed_back["worker"], handed_back["botRestored"]) == ("canceled", None, True)
 
 
+AFTER_HOURS = "18. After hours: the AI is told no one is there"
+AFTER_HOURS_RUNTIME = re.compile(
+    r"Functions: a second twilio-run of the deployment at http://127\.0\.0\.1:(\d+), with the environment's "
+    r"variables and HANDOVER_HOURS \(started beside the steps above; the first runtime is left as it was\)"
+)
+
+
+def after_hours_port(output: str) -> int:
+    return int(AFTER_HOURS_RUNTIME.fullmatch(section(output, AFTER_HOURS)[2]).group(1))
+
+
+def next_weekday_opening(closed: str) -> str:
+    """09:00 in Paris on the first weekday after the closed date, in UTC as the function answers it."""
+    day = date.fromisoformat(closed) + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    opening = datetime.combine(day, dt_time(9), ZoneInfo("Europe/Paris")).astimezone(UTC)
+    return opening.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def test_after_hours_the_ai_is_told_no_one_is_there_no_task_is_made_and_the_bot_stays(output, demo):
+    lines = section(output, AFTER_HOURS)
+    assert lines[0].startswith("HANDOVER_HOURS=")
+    hours = json.loads(lines[0].removeprefix("HANDOVER_HOURS="))
+    [closed] = hours["closed"]
+    assert hours == {
+        "timeZone": "Europe/Paris",
+        "weekly": {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")},
+        "closed": [closed],
+    }
+    assert closed in {
+        (datetime.now(ZoneInfo("Europe/Paris")) - timedelta(days=days)).date().isoformat() for days in (0, 1)
+    }
+    assert lines[1] == (
+        f"  (the team's hours: Monday to Friday, 09:00 to 18:00 in Paris, and closed today, {closed}: after hours "
+        f"whenever the demo runs. On an account: {contract.HOURS.set_by})"
+    )
+    assert after_hours_port(output) != runtime_port(output)
+
+    earlier = {
+        customer_conversation(output),
+        re.search(rf"in conversation (CH{SID});", "\n".join(section(output, "16. "))).group(1),
+    }
+    third = re.fullmatch(
+        rf"Katherine Johnson chats with the bot in conversation (CH{SID}); its webhook:", lines[3]
+    ).group(1)
+    assert third not in earlier
+    service = tac_ids(output)["service"]
+    conversation_url = f"https://conversations.twilio.com/v1/Services/{service}/Conversations/{third}"
+    assert lines[4:6] == [
+        f"  POST {conversation_url}/Webhooks  ->  201",
+        "The AI Assistant calls the handover tool for her: HTTP 200",
+    ]
+    # The claim beside the conversation's read, the customer's name and the bot's webhooks, then the claim given back:
+    # no interaction, no webhook deleted, no record on the conversation.
+    answered = lines.index("The function answers the AI Assistant:")
+    calls = [re.sub(r"handover-claims-\d\d", "handover-claims-NN", line) for line in lines[6:answered]]
+    assert sorted(calls[:-1]) == sorted(
+        [
+            "  POST https://sync.twilio.com/v1/Services/default/Maps/handover-claims-NN/Items  ->  201",
+            f"  GET {conversation_url}  ->  200",
+            f"  GET {conversation_url}/Webhooks  ->  200",
+        ]
+        + [
+            line
+            for line in calls
+            if re.fullmatch(
+                rf"  GET https://conversations\.twilio\.com/v1/Services/{service}/Users/FX{SID}  ->  200", line
+            )
+        ]
+    )
+    assert (
+        calls[-1]
+        == f"  DELETE https://sync.twilio.com/v1/Services/default/Maps/handover-claims-NN/Items/{third}  ->  204"
+    )
+    told = next(index for index, line in enumerate(lines) if line.startswith("No task was created: "))
+    assert json.loads("\n".join(lines[answered + 1 : told])) == {
+        "status": "no_agent_available",
+        "reason": "closed",
+        "message": contract.UNAVAILABLE_MESSAGE.default,
+        "nextOpening": next_weekday_opening(closed),
+    }
+    tasks = demo.emulator.table("tasks").values()
+    assert lines[told] == (
+        f"No task was created: the account has {len(tasks)} task(s), as before the call ({len(tasks)}); "
+        "interactions of the conversation: none"
+    )
+    assert [t for t in tasks if json.loads(t["attributes"]).get("conversationSid") == third] == []
+    bot = bot_url(output, customer_conversation(output)).rsplit("/", 1)[0] + f"/{third}"  # the same bot's server
+    [webhook] = [
+        w for w in demo.emulator.table("conversation_scoped_webhooks").values() if w["conversation_sid"] == third
+    ]
+    assert lines[told + 1] == f"The bot keeps its webhook: {webhook['sid']} (target webhook, onMessageAdded → {bot})"
+    said = walkthrough.CUSTOMER_LINES[4]
+    assert re.fullmatch(rf'Katherine Johnson writes: "{re.escape(said)}" \(message IM{SID}\)', lines[told + 2])
+    assert lines[told + 3 :] == [
+        f"  onMessageAdded → {bot}  ->  200",
+        f'→ the bot received it: "{said}", signed by Twilio (its X-Twilio-Signature holds)',
+    ]
+    assert json.loads(demo.emulator.table("conversations")[third]["attributes"]) == {}
+
+
+def test_the_after_hours_schedule_is_closed_on_the_day_it_is_made():
+    monday_evening = datetime(2026, 12, 7, 23, 30, tzinfo=UTC)  # already Tuesday in Paris
+    assert walkthrough.after_hours(monday_evening)["closed"] == ["2026-12-08"]
+    assert next_weekday_opening("2026-12-08") == "2026-12-09T08:00:00.000Z"
+    assert next_weekday_opening("2026-12-11") == "2026-12-14T08:00:00.000Z"  # a Friday: Monday
+
+
 def test_tac_starts_from_the_accounts_console_default_state(output):
     lines = section(output, "Twilio Agent Connect: TAC's virtual agent hands an SMS customer to Flex")
     assert re.fullmatch(
@@ -538,9 +655,9 @@ def tac_ids(output: str) -> dict[str, str]:
 def test_tac_setup_makes_exactly_the_writes_the_console_default_state_needs(output, demo):
     ids = tac_ids(output)
     configuration, service, flow = ids["configuration"], ids["service"], ids["flow"]
-    title = next(line for line in output.splitlines() if line.startswith("18. handover tac setup "))
-    assert title == f"18. handover tac setup --address +15005550006 --tac-env tac.env --conversations-service {service}"
-    lines = section(output, "18. handover tac setup")
+    title = next(line for line in output.splitlines() if line.startswith("19. handover tac setup "))
+    assert title == f"19. handover tac setup --address +15005550006 --tac-env tac.env --conversations-service {service}"
+    lines = section(output, "19. handover tac setup")
     assert [line.split(".", 1)[0] for line in lines[:4]] == ["Plan 1", "Plan 2", "Plan 3", "Plan 4"]
     said = "\n".join(lines)
     assert f"orchestrator: conversationsV1Bridge.serviceId: updated (none → {service})" in lines
@@ -585,7 +702,7 @@ def body_lines(value: object) -> list[str]:
 
 def test_tacs_escalation_tool_makes_the_conversation_inactive_then_starts_the_studio_flow(output, demo):
     ids = tac_ids(output)
-    lines = section(output, "19. TAC's escalation tool")
+    lines = section(output, "20. TAC's escalation tool")
     conversation = re.search(rf"conv_conversation_{TTID}", lines[0]).group(0)
     [orchestrated] = demo.emulator.table("orchestrator_conversations").values()
     assert orchestrated["id"] == conversation
@@ -621,15 +738,15 @@ def test_tacs_escalation_tool_makes_the_conversation_inactive_then_starts_the_st
 
 
 def test_the_studio_flow_runs_to_send_to_flex_with_the_handoff_data(output, demo):
-    title = next(line for line in output.splitlines() if line.startswith("20. The Studio flow runs to Send to Flex"))
-    assert re.fullmatch(rf"20\. The Studio flow runs to Send to Flex: a task on workflow WW{SID}, channel chat", title)
+    title = next(line for line in output.splitlines() if line.startswith("21. The Studio flow runs to Send to Flex"))
+    assert re.fullmatch(rf"21\. The Studio flow runs to Send to Flex: a task on workflow WW{SID}, channel chat", title)
     assert title.split("workflow ")[1].split(",")[0] == re.search(rf"--workflow-sid (WW{SID})", output).group(1)
-    lines = section(output, "20. The Studio flow runs to Send to Flex")
+    lines = section(output, "21. The Studio flow runs to Send to Flex")
     assert lines[0] == (
         "Path: Trigger → request_names_conversation → request_has_handoff_data → fetch_participants → "
         "fetch_conversation → orchestrated_conversation → resume_conversation → messaging_to_flex"
     )
-    conversation = re.search(rf"conv_conversation_{TTID}", "\n".join(section(output, "19. TAC's"))).group(0)
+    conversation = re.search(rf"conv_conversation_{TTID}", "\n".join(section(output, "20. TAC's"))).group(0)
     assert lines[1:4] == [
         f"GET https://conversations.twilio.com/v2/Conversations/{conversation}/Participants  ->  200",
         f"GET https://conversations.twilio.com/v2/Conversations/{conversation}  ->  200",
@@ -719,18 +836,18 @@ def test_the_handover_token_is_never_printed_and_the_handoff_succeeds_with_it(de
     assert section(output, "10. The function answers the AI Assistant")[0] == "HTTP 200"
 
 
-def test_the_runtime_is_stopped_after_the_demo(output):
-    port = int(re.search(r"Functions: twilio-run at http://127\.0\.0\.1:(\d+)", output).group(1))
-    with socket.socket() as probe:
-        assert probe.connect_ex(("127.0.0.1", port)) != 0, f"twilio-run still listens on {port}"
+def test_the_runtimes_are_stopped_after_the_demo(output):
+    for port in (runtime_port(output), after_hours_port(output)):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"twilio-run still listens on {port}"
 
 
 def test_the_demo_in_forked_mode_succeeds():
     run = run_demo("--fork")
     result, account, commands = run.result, run.account, run.commands
     assert result.exit_code == 0, result.output
-    assert [command[2] for command in commands] == ["deploy", "start"]
-    assert "--no-fork-process" not in commands[1]
+    assert [command[2] for command in commands] == ["deploy", "start", "start"]
+    assert "--no-fork-process" not in commands[1] and "--no-fork-process" not in commands[2]
     output = result.stdout
     assert re.search(r"Functions: twilio-run at http://127\.0\.0\.1:\d+ \(forked process per request\)", output)
     assert "POST https://flex-api.twilio.com/v1/Interactions  ->  200" in output
@@ -755,7 +872,7 @@ def test_a_failed_handoff_exits_1(monkeypatch):
     assert result.exit_code == 1
     assert "\n   HTTP 502\n" in result.stdout
     assert '"status": "failed"' in result.stdout
-    assert "\n20. The Studio flow runs to Send to Flex: " in result.stdout  # the TAC path runs all the same
+    assert "\n21. The Studio flow runs to Send to Flex: " in result.stdout  # the TAC path runs all the same
     assert result.stderr.startswith("Error: the handoff did not complete (HTTP 502, ")
 
 
@@ -783,8 +900,9 @@ def test_a_hand_back_that_cannot_restore_the_bot_exits_1_saying_where_it_stopped
     assert re.fullmatch(r"  task\.wrapup → https://localhost:\d+/lifecycle/task-events  ->  503", lines[4])
     assert not [line for line in lines if line.startswith("The bot's webhook, made again")]
     assert re.search(r"  POST https://conversations\.twilio\.com/\S+/Webhooks  ->  500", "\n".join(lines))
-    assert "\n15. " not in result.stdout and "\n17. " not in result.stdout  # the loop stops where it failed
-    assert "\n20. The Studio flow runs to Send to Flex: " in result.stdout  # the TAC path runs all the same
+    # The loop stops where it failed.
+    assert "\n15. " not in result.stdout and "\n17. " not in result.stdout and "\n18. " not in result.stdout
+    assert "\n21. The Studio flow runs to Send to Flex: " in result.stdout  # the TAC path runs all the same
     assert result.stderr == (
         "Error: the hand-back did not happen (step 14): task.wrapup was answered 503 by /lifecycle/task-events; "
         "the bot's webhook was not made again; no hand-back is recorded on the conversation; "

@@ -34,11 +34,13 @@ from twilio_emulator.products import serverless
 REPO = Path(__file__).resolve().parents[3]
 SID = "[0-9a-f]{32}"
 # What the project means to deploy, written out: the tools public (the handover token protects them), TaskRouter's
-# event callback protected (only Twilio calls it), the modules they load through Runtime.getAssets() private.
+# event callback protected (only Twilio calls it), the agent's hand-back public (the agent's Flex token protects it),
+# the modules they load through Runtime.getAssets() private.
 EXPECTED_FILES = {
     ("function", "/tools/flex-handover", "public"),
     ("function", "/tools/studio-handover", "public"),
     ("function", "/lifecycle/task-events", "protected"),
+    ("function", "/lifecycle/hand-back", "public"),
     ("asset", "/lifecycle/handback.js", "private"),
     ("asset", "/tools/contract.js", "private"),
     ("asset", "/tools/handoff.js", "private"),
@@ -186,6 +188,7 @@ def test_the_toolkit_deploys_exactly_the_intended_files_with_their_visibility(fi
         f"https://{first.result.domain}/tools/flex-handover",
         f"https://{first.result.domain}/tools/studio-handover",
         f"https://{first.result.domain}/lifecycle/task-events",
+        f"https://{first.result.domain}/lifecycle/hand-back",
     }
 
 
@@ -194,6 +197,7 @@ def test_every_deployed_file_is_the_local_one_byte_for_byte(first, account):
         "/tools/flex-handover": "functions/tools/flex-handover.js",
         "/tools/studio-handover": "functions/tools/studio-handover.js",
         "/lifecycle/task-events": "functions/lifecycle/task-events.protected.js",
+        "/lifecycle/hand-back": "functions/lifecycle/hand-back.js",
         "/lifecycle/handback.js": "assets/lifecycle/handback.private.js",
         "/tools/contract.js": "assets/tools/contract.private.js",
         "/tools/handoff.js": "assets/tools/handoff.private.js",
@@ -209,6 +213,7 @@ def test_the_build_runs_node22_with_the_dependencies_of_package_json(first, acco
     assert build["dependencies"] == [
         {"name": "@twilio/runtime-handler", "version": "2.1.0"},
         {"name": "twilio", "version": "6.2.0"},
+        {"name": "twilio-flex-token-validator", "version": "1.6.0"},
     ]
     package = json.loads((REPO / "package.json").read_text(encoding="utf-8"))
     assert {d["name"]: d["version"] for d in build["dependencies"]} == package["dependencies"]
@@ -261,13 +266,13 @@ def test_only_the_uploads_go_unchecked_by_the_description(first, account):
     assert assumed == UPLOADS
     assert {r.host for r in requests} == {"serverless.twilio.com", "serverless-upload.twilio.com"}
     assert all(r.status in (200, 201) for r in requests), [(r.operation, r.status) for r in requests if r.status >= 300]
-    # 3 functions and 4 assets: one resource and one version each
+    # 4 functions and 4 assets: one resource and one version each
     assert sorted(r.operation for r in requests if r.method == "POST") == sorted(
         [
             "POST /v1/Services",
             "POST /v1/Services/{ServiceSid}/Environments",
-            *["POST /v1/Services/{ServiceSid}/Functions"] * 3,
-            *["POST /v1/Services/{ServiceSid}/Functions/{FunctionSid}/Versions"] * 3,
+            *["POST /v1/Services/{ServiceSid}/Functions"] * 4,
+            *["POST /v1/Services/{ServiceSid}/Functions/{FunctionSid}/Versions"] * 4,
             *["POST /v1/Services/{ServiceSid}/Assets"] * 4,
             *["POST /v1/Services/{ServiceSid}/Assets/{AssetSid}/Versions"] * 4,
             "POST /v1/Services/{ServiceSid}/Builds",
