@@ -34,7 +34,6 @@ from tests.functions.lifecycle.test_task_events import (
     signed_event,
     webhooks_of,
 )
-from tests.webhook_receiver import Receiver
 from twilio_emulator import Fault, conversation_attributes, customer_writes, messages_of, sync_map_items
 from twilio_emulator.agents import accept, add_worker, complete, offer, wrap_up
 from twilio_emulator.products import taskrouter
@@ -73,10 +72,9 @@ def runtime(twilio):
 
 
 @pytest.fixture(scope="module")
-def bot():
-    receiver = Receiver()
-    yield receiver
-    receiver.stop()
+def bot(webhook_server):
+    """The AI's webhook server, on loopback (a path per conversation)."""
+    return webhook_server
 
 
 @pytest.fixture
