@@ -27,7 +27,6 @@ from tests.functions.lifecycle.test_task_events import (
     CREATE_WEBHOOK,
     HANDBACK,
     bot_messages,
-    callback_url,
     ending_of,
     event_answers,
     handed_off,
@@ -69,26 +68,6 @@ def runtime(twilio):
     started = LocalRuntime(PROJECT_DIR, config, process_env).start()
     yield started
     started.stop()
-
-
-@pytest.fixture(scope="module")
-def bot(webhook_server):
-    """The AI's webhook server, on loopback (a path per conversation)."""
-    return webhook_server
-
-
-@pytest.fixture
-def wired(twilio, emulator, runtime):
-    """The workspace's events sent to this runtime's task-events, as `handover handback wire` leaves it."""
-    with emulator.lock:
-        workspace = emulator.table("workspaces")[twilio.account.workspace_sid]
-        before = workspace["event_callback_url"], workspace["events_filter"]
-        workspace["event_callback_url"] = callback_url(runtime)
-        workspace["events_filter"] = ",".join(contract.HANDBACK_EVENTS)
-    yield
-    emulator.outbox.wait_idle()
-    with emulator.lock:
-        workspace["event_callback_url"], workspace["events_filter"] = before
 
 
 @pytest.fixture

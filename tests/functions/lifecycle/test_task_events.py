@@ -18,6 +18,7 @@ from twilio.request_validator import RequestValidator
 
 from handover import contract
 from tests.conftest import Answer
+from tests.functions.lifecycle.conftest import TASK_EVENTS_PATH, callback_url
 from tests.functions.tools.test_flex_handover_claim import headers_for
 from twilio_emulator import (
     Fault,
@@ -30,7 +31,6 @@ from twilio_emulator import (
 )
 from twilio_emulator.agents import accept, add_worker, complete, leave, offer, time_out, wrap_up
 
-PATH = "/lifecycle/task-events"
 HANDBACK = "You are back with our assistant. Ask me anything."
 LIST_WEBHOOKS = "GET /v1/Services/{ChatServiceSid}/Conversations/{ConversationSid}/Webhooks"
 CREATE_WEBHOOK = "POST /v1/Services/{ChatServiceSid}/Conversations/{ConversationSid}/Webhooks"
@@ -41,34 +41,6 @@ _LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 def runtime(runtimes):
     # Short timings, so that a hand-back failing for good answers within 1.5 s, not the production 8 s.
     return runtimes(HANDBACK_MESSAGE=HANDBACK, HANDOVER_DEADLINE_MS="1500", HANDOVER_ATTEMPT_TIMEOUT_MS="250")
-
-
-@pytest.fixture(scope="module")
-def bot(webhook_server):
-    """The AI's webhook server, on loopback: what reaches the bot (a path per conversation)."""
-    return webhook_server
-
-
-def callback_url(runtime) -> str:
-    """The hand-back's URL as the workspace holds it once deployed: https, on the environment's domain (locally
-    twilio-run's localhost:port, which the emulator reaches over plain HTTP)."""
-    return f"https://localhost:{runtime.port}{PATH}"
-
-
-@pytest.fixture
-def wired(twilio, emulator, runtime):
-    """The workspace's events sent to the hand-back, as `handover handback wire` leaves it; unwired after."""
-    with emulator.lock:
-        workspace = emulator.table("workspaces")[twilio.account.workspace_sid]
-        before = workspace["event_callback_url"], workspace["events_filter"]
-        workspace["event_callback_url"], workspace["events_filter"] = (
-            callback_url(runtime),
-            ",".join(contract.HANDBACK_EVENTS),
-        )
-    yield
-    emulator.outbox.wait_idle()
-    with emulator.lock:
-        workspace["event_callback_url"], workspace["events_filter"] = before
 
 
 @pytest.fixture
@@ -255,7 +227,7 @@ def signed_event(twilio, runtime, params: dict, signature: str | None = "sign") 
     if signature is not None:
         headers["X-Twilio-Signature"] = signature
     request = urllib.request.Request(
-        runtime.url(PATH), data=urllib.parse.urlencode(params).encode(), headers=headers, method="POST"
+        runtime.url(TASK_EVENTS_PATH), data=urllib.parse.urlencode(params).encode(), headers=headers, method="POST"
     )
     try:
         with _LOOPBACK.open(request, timeout=30) as response:
