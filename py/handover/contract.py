@@ -257,6 +257,10 @@ CLAIM_MAPS = tuple(claim_map_name(shard) for shard in range(CLAIM_SHARDS))
 
 # The task attribute under which the AI's account of the handoff lands; nothing else it sends reaches the task.
 HANDOFF_ATTRIBUTE = "handoff"
+# The task attribute of the Studio path (studio/agent-handoff.json): Twilio Agent Connect's HandoffData, as sent.
+STUDIO_HANDOFF_ATTRIBUTE = "handoffData"
+# The agent's Return to AI (functions/lifecycle/hand-back.js), which the Flex plugin calls.
+HAND_BACK_PATH = "/lifecycle/hand-back"
 
 # Where a caller puts the handover token: the tool URL's query (an AI Assistant tool cannot set
 # headers), or a header for callers that can.

@@ -20,7 +20,8 @@ from .. import contract, templating
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 # How the generated files name their template: from the repository's root.
 TEMPLATES_SOURCE = "py/handover/functions/templates"
-GENERATED_DIRS = ("functions", "assets")
+# The Flex plugin's copy of the contract too (plugin-ai-handover/src/generated/), which its build bundles.
+GENERATED_DIRS = ("functions", "assets", "plugin-ai-handover")
 COMMAND = "handover generate"
 
 
@@ -105,6 +106,8 @@ def _variables(generated: GeneratedFile) -> dict:
         "max_reason_length": contract.MAX_REASON_LENGTH,
         "max_summary_length": contract.MAX_SUMMARY_LENGTH,
         "handoff_attribute": contract.HANDOFF_ATTRIBUTE,
+        "studio_handoff_attribute": contract.STUDIO_HANDOFF_ATTRIBUTE,
+        "hand_back_path": contract.HAND_BACK_PATH,
         "handback_events": contract.HANDBACK_EVENTS,
         "try_again_message": contract.TRY_AGAIN_MESSAGE,
         "retry_base_ms": contract.RETRY_BASE_MS,

@@ -1,0 +1,77 @@
+import React, { useState } from 'react';
+import { Box } from '@twilio-paste/core/box';
+import { Button } from '@twilio-paste/core/button';
+import { Text } from '@twilio-paste/core/text';
+import { Theme } from '@twilio-paste/core/theme';
+
+import ErrorBoundary from '../../../common/ErrorBoundary';
+import { attributesOf, objectOf } from '../../../common/attributes';
+import { HANDOFF_ATTRIBUTE, STUDIO_HANDOFF_ATTRIBUTE } from '../../../generated/contract';
+import { handBack, flexTokenOf } from '../helpers/handBack';
+import { handBackUrlOf } from '../helpers/handBackConfig';
+
+/** Whether the task is a messaging task the kit created that the agent has accepted: the one Return to AI is for. */
+export function canReturnToAi(task) {
+  if (!task || task.status !== 'accepted' || task.taskChannelUniqueName === 'voice') return false;
+  const attributes = attributesOf(task);
+  const byTheKit = Boolean(objectOf(attributes[HANDOFF_ATTRIBUTE]) || objectOf(attributes[STUDIO_HANDOFF_ATTRIBUTE]));
+  return byTheKit && typeof attributes.conversationSid === 'string' && attributes.channelType !== 'voice';
+}
+
+/**
+ * Return to AI, on an accepted messaging task of the kit: the kit's hand-back gives the conversation to the AI, then
+ * Flex wraps the agent's side up (its WrapupTask action, which Flex carries out through the Interactions API; the
+ * task is never canceled). Disabled, with the reason shown, where the hand-back is not set up.
+ */
+export function ReturnToAiButtonContent({ task, flex, manager, fetchImpl }) {
+  const [state, setState] = useState({ phase: 'idle', message: '' });
+  if (!canReturnToAi(task)) return null;
+  const target = handBackUrlOf(manager);
+  const token = flexTokenOf(manager);
+  const unavailable = !target.ok ? target.problem : !token ? 'Flex has no token for you: sign in to Flex again.' : '';
+  const busy = state.phase === 'sending' || state.phase === 'done';
+
+  async function returnToAi() {
+    setState({ phase: 'sending', message: 'Handing the customer back to the AI…' });
+    const result = await handBack({ url: target.url, token, taskSid: task.taskSid || task.sid, fetchImpl });
+    if (!result.ok) {
+      setState({ phase: 'failed', message: result.message });
+      return;
+    }
+    try {
+      await flex.Actions.invokeAction('WrapupTask', { sid: task.sid });
+      setState({ phase: 'done', message: 'The customer is with the AI again. Finish your wrap-up.' });
+    } catch (error) {
+      setState({
+        phase: 'failed',
+        message: `The customer is with the AI again, but Flex could not wrap up the task (${String(
+          (error && error.message) || error
+        )}): wrap it up from the task.`,
+      });
+    }
+  }
+
+  const note = unavailable || state.message;
+  return (
+    <Theme.Provider theme="flex">
+      <Box display="flex" alignItems="center" columnGap="space30" data-testid="return-to-ai">
+        <Button variant="secondary" size="small" disabled={Boolean(unavailable) || busy} loading={state.phase === 'sending'} onClick={returnToAi}>
+          Return to AI
+        </Button>
+        {note ? (
+          <Text as="span" role={state.phase === 'failed' ? 'alert' : 'status'} fontSize="fontSize20" data-testid="return-to-ai-note">
+            {note}
+          </Text>
+        ) : null}
+      </Box>
+    </Theme.Provider>
+  );
+}
+
+export default function ReturnToAiButton(props) {
+  return (
+    <ErrorBoundary feature="Return to AI">
+      <ReturnToAiButtonContent {...props} />
+    </ErrorBoundary>
+  );
+}
