@@ -20,8 +20,10 @@ from .. import contract, templating
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 # How the generated files name their template: from the repository's root.
 TEMPLATES_SOURCE = "py/handover/functions/templates"
-# The Flex plugin's copy of the contract too (plugin-ai-handover/src/generated/), which its build bundles.
-GENERATED_DIRS = ("functions", "assets", "plugin-ai-handover")
+# The Flex plugin's copy of the contract too (plugin-ai-handover/src/generated/), which its build bundles: in a
+# project that has the plugin (a project of the functions alone has none to keep current).
+PLUGIN_DIR = "plugin-ai-handover"
+GENERATED_DIRS = ("functions", "assets", PLUGIN_DIR)
 COMMAND = "handover generate"
 
 
@@ -131,11 +133,19 @@ def render_all() -> dict[str, str]:
     }
 
 
+def _of_project(project_dir: Path) -> dict[str, str]:
+    """render_all's files that belong in this project: the plugin's only where the project has the plugin."""
+    has_plugin = (project_dir / PLUGIN_DIR).is_dir()
+    return {
+        output: text for output, text in render_all().items() if has_plugin or not output.startswith(f"{PLUGIN_DIR}/")
+    }
+
+
 def differing(project_dir: Path) -> list[str]:
     """The generated files that are missing or differ from what the templates produce."""
     return [
         output
-        for output, text in render_all().items()
+        for output, text in _of_project(project_dir).items()
         if not (project_dir / output).is_file() or (project_dir / output).read_text(encoding="utf-8") != text
     ]
 
@@ -143,7 +153,7 @@ def differing(project_dir: Path) -> list[str]:
 def write(project_dir: Path) -> list[str]:
     """Render every template into the project; return the files that changed."""
     changed = []
-    for output, text in render_all().items():
+    for output, text in _of_project(project_dir).items():
         path = project_dir / output
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             continue
