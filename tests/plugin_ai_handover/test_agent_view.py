@@ -35,7 +35,7 @@ from twilio_emulator import add_conversation, add_participant, conversation_attr
 from twilio_emulator.agents import accept, add_worker, offer
 from twilio_emulator.products.iam import issue_flex_token
 
-# The runtime test_hand_back.py starts (its token validator reaches the emulator), as this module's `runtime` fixture.
+# The runtime test_hand_back.py starts (its token validator reaches the emulator), as this module's fixture.
 hand_back_runtime = test_hand_back.runtime
 HERE = Path(__file__).parent
 PLUGIN_DIR = PROJECT_DIR / "plugin-ai-handover"
@@ -187,17 +187,22 @@ def agent_view(page_server, name: str, runtime, token: str, tasks: list[dict], c
 def test_the_agent_sees_the_ais_handoff_and_returns_the_customer_to_the_ai(
     twilio,
     emulator,
-    runtime,
+    hand_back_runtime,
     webhook_server,
     alice,
     page_server,
 ):
     bot = webhook_server
     conversation, task, reservation = handed_off_to(
-        emulator, twilio, runtime, bot, alice, {"reason": "Wants a refund for a double charge", "summary": SUMMARY}
+        emulator,
+        twilio,
+        hand_back_runtime,
+        bot,
+        alice,
+        {"reason": "Wants a refund for a double charge", "summary": SUMMARY},
     )
     _, hostile_task, hostile_reservation = handed_off_to(
-        emulator, twilio, runtime, bot, alice, {"reason": HOSTILE, "summary": HOSTILE * 40}
+        emulator, twilio, hand_back_runtime, bot, alice, {"reason": HOSTILE, "summary": HOSTILE * 40}
     )
     token = issue_flex_token(emulator, alice["sid"])
     emulator.outbox.wait_idle()
@@ -206,7 +211,7 @@ def test_the_agent_sees_the_ais_handoff_and_returns_the_customer_to_the_ai(
     seen = agent_view(
         page_server,
         "agent-view",
-        runtime,
+        hand_back_runtime,
         token,
         [flex_task(task, reservation), flex_task(hostile_task, hostile_reservation)],
         click=task["sid"],
