@@ -28,7 +28,7 @@ export async function handBack({ url, token, taskSid, fetchImpl = fetch }) {
   } catch {
     return { ok: false, message: `Could not reach the hand-back at ${url}: check the network, then try again.` };
   }
-  let body = null;
+  let body;
   try {
     body = await response.json();
   } catch {
