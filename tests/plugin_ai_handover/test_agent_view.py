@@ -27,12 +27,24 @@ from pathlib import Path
 import pytest
 
 from handover import contract
+from handover.studio.render import FlowParameters, definition
 from tests.conftest import PROJECT_DIR, call_tool
 from tests.functions.lifecycle import test_hand_back
 from tests.functions.lifecycle.test_task_events import add_bot_webhook, bot_messages, webhooks_of
 from tests.functions.tools.test_flex_handover_claim import headers_for
-from twilio_emulator import add_conversation, add_participant, conversation_attributes, customer_writes
+from tests.handover.studio.test_flow_runs import call, tac_handoff
+from twilio_emulator import (
+    add_conversation,
+    add_flow,
+    add_participant,
+    conversation_attributes,
+    customer_writes,
+    run_call,
+    run_execution,
+    studio_executions,
+)
 from twilio_emulator.agents import accept, add_worker, offer
+from twilio_emulator.products import taskrouter
 from twilio_emulator.products.iam import issue_flex_token
 
 # The runtime test_hand_back.py starts (its token validator reaches the emulator), as this module's fixture.
@@ -117,6 +129,42 @@ def alice(twilio):
     yield worker
     with twilio.emulator.lock:
         twilio.emulator.table("workers").pop(worker["sid"], None)
+
+
+@pytest.fixture(scope="module")
+def kit_flow(twilio) -> dict:
+    """The kit's Studio handoff flow (studio/agent-handoff.json as `handover studio generate` renders it), published."""
+    channels = {
+        name: taskrouter.task_channel_named(twilio.emulator, twilio.account.workspace_sid, name)["sid"]
+        for name in ("chat", "voice")
+    }
+    flow = definition(
+        FlowParameters(twilio.account.workflow_sid, channels["chat"], channels["voice"], {"team": "billing"})
+    )
+    return {"definition": flow, "sid": add_flow(twilio.emulator, "Agent Handoff (kit)", flow)["sid"]}
+
+
+@pytest.fixture(scope="module")
+def studio_runtime(runtimes, kit_flow):
+    """The real twilio-run with the studio-handover tool set up for the kit's flow."""
+    return runtimes(
+        TWILIO_STUDIO_HANDOFF_FLOW_SID=kit_flow["sid"],
+        STUDIO_FROM_ADDRESS="+15550001111",
+        FLEX_WORKSPACE_SID=None,
+        FLEX_WORKFLOW_SID=None,
+    )
+
+
+def page_task(number: int, attributes: dict, channel: str) -> dict:
+    """A task of the page alone, for what Studio's Send to Flex enqueues (the emulator's flow runner makes no task)."""
+    return {
+        "sid": f"WR{number:032x}",
+        "taskSid": f"WT{number:032x}",
+        "status": "accepted",
+        "taskChannelUniqueName": channel,
+        "attributes": attributes,
+        "dateCreated": "2026-12-07T14:00:00Z",
+    }
 
 
 def handed_off_to(emulator, twilio, runtime, bot, worker, request: dict) -> tuple[str, dict, dict]:
@@ -271,3 +319,52 @@ def test_the_agent_sees_the_ais_handoff_and_returns_the_customer_to_the_ai(
     customer_writes(emulator, conversation, "Thanks, back to the bot?")
     emulator.outbox.wait_idle()
     assert bot_messages(bot, conversation) == ["Thanks, back to the bot?"]
+
+
+def test_the_panel_shows_the_studio_paths_handoff_data_on_messaging_and_on_a_call(
+    twilio, emulator, studio_runtime, kit_flow, page_server
+):
+    # Messaging: the studio-handover tool starts the kit's flow (through the real runtime), which the emulator's
+    # Studio runs to Send to Flex; its attributes are the task's.
+    conversation = add_conversation(emulator, twilio.account, "Grace Hopper")
+    answer = call_tool(
+        studio_runtime,
+        headers_for(twilio, conversation),
+        {"reason": "Asks for an invoice in her company's name", "summary": "Needs it for order 77 before Friday."},
+        path="/tools/studio-handover",
+    )
+    assert answer.status == 200, answer.body
+    (execution,) = [e for e in studio_executions(emulator, kit_flow["sid"]) if e["context"]["flow"]["data"]]
+    messaging = run_execution(emulator, execution).flex
+    assert messaging is not None and messaging.widget == "messaging_to_flex"
+    # Voice: Twilio Agent Connect ends the call into the flow with its HandoffData.
+    call_handoff = tac_handoff("conv_conversation_0000000000000000000000000c")
+    voice = run_call(emulator, kit_flow["definition"], call(HandoffData=json.dumps(call_handoff))).flex
+    assert voice is not None and voice.widget == "call_to_flex"
+
+    seen = agent_view(
+        page_server,
+        "studio-path",
+        studio_runtime,
+        "no-token-needed",
+        [page_task(1, messaging.attributes, "chat"), page_task(2, voice.attributes, "voice")],
+    )
+
+    assert (seen["errors"], seen["pluginError"]) == ([], None)
+    chat, phone = seen["before"]
+    assert (chat["reason"], chat["summary"]) == (
+        "Asks for an invoice in her company's name",
+        "Needs it for order 77 before Friday.",
+    )
+    assert "Handed off through /tools/studio-handover" in " ".join(chat["panel"].split())
+    assert chat["returnToAi"]  # an accepted messaging task of the kit
+    assert (phone["reason"], phone["summary"], phone["returnToAi"]) == ("wants a refund", None, False)
+    shown = " ".join(phone["panel"].split())
+    for row in (
+        "The AI gave no summary.",
+        "Channel voice",
+        f"Agent Connect profile {call_handoff['profileId']}",
+        f"Agent Connect conversation {call_handoff['conversationId']}",
+        "department billing",
+    ):
+        assert row in shown

@@ -243,6 +243,26 @@ def test_without_a_token_nothing_is_asked_of_twilio(twilio, emulator, runtime, c
     still_handed_off(emulator, conversation, task)
 
 
+def test_a_browsers_preflight_from_flexs_page_is_answered_before_the_function_with_no_request(emulator, runtime):
+    # The plugin posts a form (a simple request: no preflight); one that posts JSON is preflighted. The runtime answers
+    # OPTIONS itself (the function never sees it): any origin, POST, Content-Type allowed.
+    request = urllib.request.Request(
+        runtime.url(PATH),
+        headers={
+            "Origin": "https://flex.twilio.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+        method="OPTIONS",
+    )
+    with _LOOPBACK.open(request, timeout=30) as response:
+        assert response.status == 204
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert "POST" in response.headers["Access-Control-Allow-Methods"].split(", ")
+        assert "Content-Type" in response.headers["Access-Control-Allow-Headers"].split(", ")
+    assert emulator.requests == []
+
+
 @pytest.mark.parametrize(
     "failure",
     [None, Fault("POST", "/Tokens/validate", status=503)],
