@@ -38,8 +38,8 @@ module.exports = [
     languageOptions: { globals: { ...globals.jest, ...globals.node } },
   },
   {
-    // The browser test's page script, and its driver's functions that run in the page.
-    files: ['tests/plugin_ai_handover/*.js'],
+    // The agent view's page script (the plugin's harness), and the browser test's driver, whose functions run in the page.
+    files: ['tests/plugin_ai_handover/*.js', 'plugin-ai-handover/agent-view/*.js'],
     languageOptions: { globals: { ...globals.browser, React: 'readonly', ReactDOM: 'readonly' } },
   },
 ];

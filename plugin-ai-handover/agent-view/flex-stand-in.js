@@ -1,8 +1,8 @@
-// What Flex gives a plugin, for the browser test's page (tests/plugin_ai_handover/test_agent_view.py): the global
-// React and ReactDOM (loaded before), `Twilio.Flex` with `Plugins.init`, the two components the plugin adds to
+// What Flex gives a plugin, for the agent view page (py/handover/local/agent_view.py: the browser test's, the
+// demo's): the global React and ReactDOM (loaded before), `Twilio.Flex` with `Plugins.init`, the two components the plugin adds to
 // (TaskCanvasHeader and TaskInfoPanel, whose added children get the task as Flex gives it to them), `Actions` (what
 // is invoked is recorded) and a Manager with the agent's Flex token and the Flex configuration's ui_attributes. Then
-// the agent's tasks, drawn as Flex lays a task out: its header, then its Info panel. Test harness only: not Flex.
+// the agent's tasks, drawn as Flex lays a task out: its header, then its Info panel. A harness, not Flex; not bundled.
 (function () {
   'use strict';
   const view = window.__AGENT_VIEW__;
