@@ -3,8 +3,8 @@
 (plugin-ai-handover/agent-view/flex-stand-in.js: React, `Twilio.Flex`, the components it adds to, `Actions`, a
 Manager with the agent's Flex token and the hand-back's URL). Not Flex UI itself: what the plugin adds, as it renders.
 
-The browser test (tests/plugin_ai_handover/) loads it; the demo can write one for the tasks it made and print where
-it is. The page's files sit beside it, so it opens from a file:// URL as from a web server.
+The browser test (tests/plugin_ai_handover/) loads it; the demo writes one for the tasks it made (`write_for_tasks`)
+and prints where it is. The page's files sit beside it, so it opens from a file:// URL as from a web server.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+
+from twilio_emulator import Emulator
+from twilio_emulator.products.iam import issue_flex_token
 
 from ..errors import HandoverError
 
@@ -64,3 +67,20 @@ def write_page(out_dir: Path, tasks: list[dict], *, project_dir: Path, base_url:
         encoding="utf-8",
     )
     return page
+
+
+def write_for_tasks(
+    out_dir: Path, emulator: Emulator, task_sids: list[str], *, project_dir: Path, base_url: str, worker_sid: str
+) -> Path:
+    """The agent view of the emulator's tasks as the agent `worker_sid` sees them (signed in with a Flex token the
+    emulator issues; each task through its latest reservation, or as offered where it has none): the page's path,
+    `agent-view.html` in `out_dir`. Return to AI on it reaches `base_url` while that runtime runs."""
+    tasks = []
+    with emulator.lock:
+        for task_sid in task_sids:
+            task = emulator.table("tasks")[task_sid]
+            reservations = [r for r in emulator.table("reservations").values() if r["task_sid"] == task_sid]
+            reservation = reservations[-1] if reservations else {"sid": task_sid, "reservation_status": "pending"}
+            tasks.append(flex_task(task, reservation))
+    token = issue_flex_token(emulator, worker_sid)
+    return write_page(out_dir, tasks, project_dir=project_dir, base_url=base_url, token=token, name="agent-view")

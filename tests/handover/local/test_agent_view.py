@@ -62,3 +62,37 @@ def test_a_task_as_flex_hands_it_to_the_plugin():
         "attributes": {"a": 1},
         "dateCreated": "2026-12-07",
     }
+
+
+def test_the_demos_page_shows_the_emulators_tasks_to_the_agent_signed_in(twilio, emulator, tmp_path, project):
+    from twilio_emulator.agents import accept, add_worker, offer
+    from twilio_emulator.products import taskrouter
+
+    with emulator.lock:
+        workflow = emulator.table("workflows")[twilio.account.workflow_sid]
+        channel = taskrouter.task_channel_named(emulator, twilio.account.workspace_sid, "chat")
+        accepted = taskrouter.create_task(emulator, workflow, channel, {"handoff": {"reason": "refund"}})
+        waiting = taskrouter.create_task(emulator, workflow, channel, {"handoff": {"reason": "invoice"}})
+    worker = add_worker(emulator, "Grace")
+    try:
+        reservation = accept(emulator, offer(emulator, accepted["sid"], worker["sid"])["sid"])
+        page = agent_view.write_for_tasks(
+            tmp_path / "out",
+            emulator,
+            [accepted["sid"], waiting["sid"]],
+            project_dir=project,
+            base_url="http://127.0.0.1:3000",
+            worker_sid=worker["sid"],
+        )
+    finally:
+        with emulator.lock:
+            emulator.table("workers").pop(worker["sid"], None)
+    data = page.read_text(encoding="utf-8").split("window.__AGENT_VIEW__ = ", 1)[1].split(";</script>", 1)[0]
+    view = json.loads(data)
+    assert [(t["sid"], t["taskSid"], t["status"]) for t in view["tasks"]] == [
+        (reservation["sid"], accepted["sid"], "accepted"),
+        (waiting["sid"], waiting["sid"], "pending"),
+    ]
+    assert view["tasks"][0]["attributes"] == {"handoff": {"reason": "refund"}}
+    with emulator.lock:  # the agent's own Flex token, as the emulator's IAM validates it
+        assert emulator.table("flex_tokens")[view["token"]]["worker_sid"] == worker["sid"]
