@@ -53,7 +53,7 @@ $(SPEC_FILES): py/twilio_emulator/spec_files.py $(VENV)/.installed
 	$(BIN)/twilio-emulator fetch-openapi .
 	touch $@
 
-demo: install
+demo: install plugin
 	$(BIN)/handover demo
 
 # Static checks, one command a line: Python's format and lint (ruff), its import layers (import-linter), then ESLint.

@@ -65,7 +65,7 @@ def test_generate_check_passes_on_the_real_project(runner):
     result = invoke(runner, REPO, "generate", "--check")
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert result.stderr == "0 file(s) differ; 1 generated in all.\n"
+    assert result.stderr == "0 file(s) differ; 2 generated in all.\n"  # the contract asset and the plugin's copy
 
 
 def test_generate_check_passes_on_a_clean_copy(runner, project):

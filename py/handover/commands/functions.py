@@ -17,7 +17,8 @@ def generate(ctx: click.Context, check: bool, as_json: bool) -> None:
     """Render the generated files from their templates.
 
     Only what Python owns is generated: assets/tools/contract.private.js, the values the functions take from
-    contract.py. The functions and their helpers are JavaScript source.
+    contract.py, and the Flex plugin's copy (plugin-ai-handover/src/generated/contract.js) where the project has the
+    plugin. The functions and their helpers are JavaScript source.
 
     Example: handover generate --check
     """
@@ -37,7 +38,7 @@ def generate(ctx: click.Context, check: bool, as_json: bool) -> None:
     if not as_json:
         click.echo(
             f"{len(files)} file(s) {'differ' if check else 'written'}; "
-            f"{len(generator.generated_files())} generated in all.",
+            f"{len(generator.of_project(project_dir))} generated in all.",
             err=True,
         )
 

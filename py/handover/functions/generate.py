@@ -1,7 +1,8 @@
 """Render the project's generated files from the jinja2 templates in `functions/templates/`.
 
 Only what Python owns is generated: `assets/tools/contract.private.js`, the values the handover tools take
-from `contract.py`. The functions and their helpers are JavaScript source under `functions/` and `assets/`.
+from `contract.py`, and the Flex plugin's copy of what it needs of them (`plugin-ai-handover/src/generated/`). The
+functions and their helpers are JavaScript source under `functions/` and `assets/`.
 """
 
 from __future__ import annotations
@@ -133,8 +134,8 @@ def render_all() -> dict[str, str]:
     }
 
 
-def _of_project(project_dir: Path) -> dict[str, str]:
-    """render_all's files that belong in this project: the plugin's only where the project has the plugin."""
+def of_project(project_dir: Path) -> dict[str, str]:
+    """render_all's files that belong in this project (output → text): the plugin's only where it has the plugin."""
     has_plugin = (project_dir / PLUGIN_DIR).is_dir()
     return {
         output: text for output, text in render_all().items() if has_plugin or not output.startswith(f"{PLUGIN_DIR}/")
@@ -145,7 +146,7 @@ def differing(project_dir: Path) -> list[str]:
     """The generated files that are missing or differ from what the templates produce."""
     return [
         output
-        for output, text in _of_project(project_dir).items()
+        for output, text in of_project(project_dir).items()
         if not (project_dir / output).is_file() or (project_dir / output).read_text(encoding="utf-8") != text
     ]
 
@@ -153,7 +154,7 @@ def differing(project_dir: Path) -> list[str]:
 def write(project_dir: Path) -> list[str]:
     """Render every template into the project; return the files that changed."""
     changed = []
-    for output, text in _of_project(project_dir).items():
+    for output, text in of_project(project_dir).items():
         path = project_dir / output
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             continue
