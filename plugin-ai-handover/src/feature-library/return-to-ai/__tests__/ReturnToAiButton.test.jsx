@@ -140,10 +140,11 @@ describe('disabled, with the reason shown', () => {
   });
 });
 
-describe('only on an accepted messaging task the kit created', () => {
+describe('only on an accepted messaging task the hand-back takes', () => {
   test.each([
     ['the direct path', directTask({ reason: 'r' }), true],
-    ['the Studio path', studioTask({ reason: 'r' }), true],
+    ["the Studio path (the agent's hand-back does not take its tasks yet)", studioTask({ reason: 'r' }), false],
+    ['a direct task without its conversation service', flexTask({ handoff: { reason: 'r' }, conversationSid: 'CH1' }), false],
     ['a task not yet accepted', directTask({ reason: 'r' }, { status: 'pending' }), false],
     ['a task in wrap-up', directTask({ reason: 'r' }, { status: 'wrapping' }), false],
     ['a call', tacCallTask({ attributes: { reason: 'r' } }, { status: 'accepted' }), false],

@@ -6,16 +6,25 @@ import { Theme } from '@twilio-paste/core/theme';
 
 import ErrorBoundary from '../../../common/ErrorBoundary';
 import { attributesOf, objectOf } from '../../../common/attributes';
-import { HANDOFF_ATTRIBUTE, STUDIO_HANDOFF_ATTRIBUTE } from '../../../generated/contract';
+import { HANDOFF_ATTRIBUTE } from '../../../generated/contract';
 import { handBack, flexTokenOf } from '../helpers/handBack';
 import { handBackUrlOf } from '../helpers/handBackConfig';
 
-/** Whether the task is a messaging task the kit created that the agent has accepted: the one Return to AI is for. */
+/**
+ * Whether the task is one Return to AI is for: a messaging task the agent has accepted, that the kit's hand-back can
+ * give back, i.e. one the direct path created (its `handoff` beside the conversation and its service, as
+ * assets/lifecycle/handback.private.js reads them). The Studio path's tasks carry TAC's HandoffData instead, which
+ * the agent's hand-back does not take yet: no button there rather than one that always answers "ignored".
+ */
 export function canReturnToAi(task) {
   if (!task || task.status !== 'accepted' || task.taskChannelUniqueName === 'voice') return false;
   const attributes = attributesOf(task);
-  const byTheKit = Boolean(objectOf(attributes[HANDOFF_ATTRIBUTE]) || objectOf(attributes[STUDIO_HANDOFF_ATTRIBUTE]));
-  return byTheKit && typeof attributes.conversationSid === 'string' && attributes.channelType !== 'voice';
+  return (
+    Boolean(objectOf(attributes[HANDOFF_ATTRIBUTE])) &&
+    typeof attributes.conversationSid === 'string' &&
+    typeof attributes.conversationServiceSid === 'string' &&
+    attributes.channelType !== 'voice'
+  );
 }
 
 /**
