@@ -54,12 +54,12 @@ async function main() {
       });
     });
     await page.goto(job.pageUrl);
-    await page.waitForFunction(() => window.__drawn === true, null, { timeout: 15000 });
+    await page.waitForFunction(() => window.__drawn === true, null, { timeout: 30000 });
     result.before = await page.evaluate(READ_TASKS);
     if (job.clickTaskSid) {
       const task = page.locator(`[data-task-sid="${job.clickTaskSid}"]`);
       await task.getByRole('button', { name: 'Return to AI' }).click();
-      await task.locator('[data-testid=return-to-ai-note]').filter({ hasNotText: 'Handing the customer back' }).waitFor({ timeout: 20000 });
+      await task.locator('[data-testid=return-to-ai-note]').filter({ hasNotText: 'Handing the customer back' }).waitFor({ timeout: 30000 });
       result.note = await task.locator('[data-testid=return-to-ai-note]').textContent();
       result.buttonDisabled = await task.getByRole('button', { name: 'Return to AI' }).isDisabled();
     }

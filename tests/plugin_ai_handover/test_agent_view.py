@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import subprocess
 import threading
 from functools import partial
@@ -239,7 +240,7 @@ def test_the_agent_sees_the_ais_handoff_and_returns_the_customer_to_the_ai(
         "Wants a refund for a double charge",
         SUMMARY,
     )
-    assert first["waited"] == "less than a minute" and first["returnToAi"]
+    assert re.fullmatch(r"less than a minute|\d+ min", first["waited"]) and first["returnToAi"]
     shown = " ".join(first["panel"].split())
     for row in (
         "From the AI Reason",
