@@ -22,3 +22,16 @@ export default class ErrorBoundary extends React.Component {
     return this.state.failed ? null : this.props.children;
   }
 }
+
+/** `Component` inside its own ErrorBoundary, for what a feature adds to Flex. */
+export function withErrorBoundary(Component, feature) {
+  function Guarded(props) {
+    return (
+      <ErrorBoundary feature={feature}>
+        <Component {...props} />
+      </ErrorBoundary>
+    );
+  }
+  Guarded.displayName = `WithErrorBoundary(${Component.displayName || Component.name})`;
+  return Guarded;
+}

@@ -5,7 +5,7 @@ import { Heading } from '@twilio-paste/core/heading';
 import { Text } from '@twilio-paste/core/text';
 import { Theme } from '@twilio-paste/core/theme';
 
-import ErrorBoundary from '../../../common/ErrorBoundary';
+import { withErrorBoundary } from '../../../common/ErrorBoundary';
 import { handoffOfTask } from '../helpers/handoffOfTask';
 import { waitText } from '../helpers/durations';
 
@@ -119,10 +119,4 @@ export function AiHandoffPanelContent({ task }) {
   );
 }
 
-export default function AiHandoffPanel(props) {
-  return (
-    <ErrorBoundary feature="the From the AI panel">
-      <AiHandoffPanelContent {...props} />
-    </ErrorBoundary>
-  );
-}
+export default withErrorBoundary(AiHandoffPanelContent, 'the From the AI panel');

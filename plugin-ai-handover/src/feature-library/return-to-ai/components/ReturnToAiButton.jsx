@@ -4,7 +4,7 @@ import { Button } from '@twilio-paste/core/button';
 import { Text } from '@twilio-paste/core/text';
 import { Theme } from '@twilio-paste/core/theme';
 
-import ErrorBoundary from '../../../common/ErrorBoundary';
+import { withErrorBoundary } from '../../../common/ErrorBoundary';
 import { attributesOf, objectOf } from '../../../common/attributes';
 import { HANDOFF_ATTRIBUTE } from '../../../generated/contract';
 import { handBack, flexTokenOf } from '../helpers/handBack';
@@ -77,10 +77,4 @@ export function ReturnToAiButtonContent({ task, flex, manager, fetchImpl }) {
   );
 }
 
-export default function ReturnToAiButton(props) {
-  return (
-    <ErrorBoundary feature="Return to AI">
-      <ReturnToAiButtonContent {...props} />
-    </ErrorBoundary>
-  );
-}
+export default withErrorBoundary(ReturnToAiButtonContent, 'Return to AI');
