@@ -136,10 +136,12 @@ def test_the_definition_is_the_template_rendered():
 
 
 def test_the_input_schema_names_the_contracts_limits(monkeypatch):
+    from dataclasses import replace
+
     from handover import contract
 
-    monkeypatch.setattr(contract, "MAX_REASON_LENGTH", 7)
-    monkeypatch.setattr(contract, "MAX_SUMMARY_LENGTH", 9)
+    reason, summary = contract.TOOL_PARAMETERS
+    monkeypatch.setattr(contract, "TOOL_PARAMETERS", (replace(reason, max_length=7), replace(summary, max_length=9)))
     schema = assistant_tool.definition("https://x.twil.io/t")["meta"]["input_schema"]
     assert "(at most 7 characters; longer text is cut)" in schema.splitlines()[1]
     assert "(at most 9 characters; longer text is cut)" in schema.splitlines()[3]

@@ -31,8 +31,8 @@ PATHS = command_paths(cli)
 
 
 def test_the_walk_reaches_the_root_every_group_and_every_command():
-    assert len(PATHS) == 23
-    assert {(), ("env",), ("env", "set"), ("tac", "setup"), ("demo",), ("bench",)} <= set(PATHS)
+    assert len(PATHS) == 24
+    assert {(), ("env",), ("env", "set"), ("tool", "export"), ("tac", "setup"), ("demo",), ("bench",)} <= set(PATHS)
 
 
 def test_every_help_answers_without_the_extras(python_without, tmp_path):
