@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import contract
+from . import contract, runtimes
 from .account import assistant_tool, credentials, deployed_code, deployment, routing, tokens
 from .account.deployment import environment_name, remote_variables
 from .account.sdk import TwilioFailure, listed
@@ -19,7 +19,7 @@ from .account.variables import SYNC_SERVICE_FIX, SyncServiceProblem, existing_cl
 from .errors import InputError
 from .functions import generate
 from .lifecycle import wiring
-from .project import ENV_FILE, read_local
+from .project import ENV_FILE, read_local, read_rc
 from .studio.checks import send_to_flex_workflows
 
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
@@ -274,8 +274,18 @@ def check_deployed_functions(setup: Setup) -> Iterator[Check]:
     except deployed_code.NoBuild as error:
         yield Check("deployed functions", FAIL, str(error), deployed_code.DEPLOY_FIX)
         return
+    # Without differences the build runs the configured runtime: one Twilio retired or is retiring is a warning.
+    configured = read_rc(setup.project_dir).get("runtime")
+    retiring = None if differences or configured is None else runtimes.problem(str(configured), runtimes.today())
     if differences:
         yield Check("deployed functions", FAIL, "; ".join(map(str, differences)), deployed_code.DEPLOY_FIX)
+    elif retiring:
+        yield Check(
+            "deployed functions",
+            WARN,
+            f"the build serves the local functions and assets, on {retiring.runtime}, but {retiring.message}",
+            retiring.fix,
+        )
     else:
         yield Check(
             "deployed functions",

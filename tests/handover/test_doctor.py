@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -1583,3 +1584,45 @@ def test_the_hand_back_is_not_checked_without_a_workspace(runner, configured, em
         None,
     )
     assert not any(r.path == f"/v1/Workspaces/{c.workspace}" for r in emulator.requests)
+
+
+def test_a_build_on_a_runtime_whose_retirement_twilio_announced_is_a_warning(runner, configured, emulator, monkeypatch):
+    from handover import runtimes
+
+    announced = tuple(
+        runtimes.Runtime(r.name, date(2099, 1, 1), "an announcement") if r.name == "node22" else r
+        for r in runtimes.RUNTIMES
+    )
+    monkeypatch.setattr(runtimes, "RUNTIMES", announced)
+    result = doctor(runner, configured)
+    expect(
+        result,
+        configured,
+        emulator,
+        exit_code=0,
+        deployed_functions=(
+            WARN,
+            "the build serves the local functions and assets, on node22, but Twilio retires node22 on 2099-01-01 (an "
+            "announcement): from then a deploy on it fails",
+            'Set "runtime": "node24" in .twilioserverlessrc, then deploy again (`twilio serverless:deploy`): Twilio '
+            "builds on the runtime a deploy names.",
+        ),
+    )
+
+
+def test_a_build_on_a_retired_runtime_fails_naming_the_retirement(runner, configured, emulator):
+    build_sid = emulator.table("serverless_environments")[configured.environment_sid]["build_sid"]
+    emulator.table("serverless_builds")[build_sid]["runtime"] = "node18"  # deployed before Twilio retired it
+    result = doctor(runner, configured)
+    expect(
+        result,
+        configured,
+        emulator,
+        deployed_functions=(
+            FAIL,
+            "build runtime is node18, not the node22 of .twilioserverlessrc (Twilio retired node18 on 2025-11-10 "
+            "(Twilio's changelog of 2025-05-29): a deploy on it fails with 82007 (Unsupported Runtime); what is "
+            "deployed on it runs until it is changed)",
+            DEPLOY_FIX,
+        ),
+    )
