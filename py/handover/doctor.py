@@ -115,6 +115,9 @@ def check_credentials(setup: Setup) -> Iterator[Check]:
 
     try:
         setup.credentials = credentials.load(setup.project_dir)
+    except credentials.NoCredentials:
+        yield Check("credentials", FAIL, credentials.NO_CREDENTIALS, credentials.CREDENTIALS_NEXT_STEP)
+        return
     except credentials.CredentialsError as error:
         yield Check("credentials", FAIL, str(error), credentials.HOW_TO_SET)
         return

@@ -26,6 +26,7 @@ COMMANDS = (
     "demo",
     "bench",
     "env set",
+    "tool export",
     "tool register",
     "tool show",
     "doctor",

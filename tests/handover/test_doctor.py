@@ -28,11 +28,12 @@ CONTRACT = "assets/tools/contract.private.js"  # the one generated file
 DEPLOY_HINT = "Deploy with `twilio serverless:deploy` (or `npm run deploy`), or pass --service-sid ZS…."
 DEPLOY_FIX = "Run `twilio serverless:deploy` (or `npm run deploy`) from the project to deploy the local files."
 RETRY_FIX = "Run doctor again; if it persists, check https://status.twilio.com."
-HOW_TO_SET = (
-    "Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET) "
-    "in the environment or in the project's .env."
-)
 NOT_CHECKED = "not checked: the credentials do not work"
+FIRST_STEP = (
+    "Copy the Account SID and Auth Token from Console > Account > API keys & tokens into the project's .env as "
+    "TWILIO_ACCOUNT_SID=AC… and TWILIO_AUTH_TOKEN=… (or set TWILIO_API_KEY and TWILIO_API_SECRET), then run the "
+    "command again."
+)
 TAC_NAMES = (*doctor_module.TAC_CHECKS, "tac addresses")
 UNKNOWN_ASSISTANT = "aia_asst_00000000-0000-0000-0000-000000000000"
 CHECK_LINE = re.compile(r"^(PASS|WARN|FAIL)  ([a-z -]+): (.*)$")
@@ -330,7 +331,10 @@ def test_json_of_a_failure(runner, configured, emulator):
         ),
         "fix": f"handover env set --workspace-sid WS… --workflow-sid WW… --service-sid {configured.service_sid}",
     }
-    assert result.stderr == "1 check(s) failed.\n"
+    assert result.stderr == (
+        f"1 check(s) failed. Next: handover env set --workspace-sid WS… --workflow-sid WW… --service-sid "
+        f"{configured.service_sid}\n"
+    )
 
 
 def test_doctor_only_reads(runner, configured, emulator):
@@ -374,7 +378,10 @@ def test_a_wrong_auth_token_fails_credentials_and_skips_the_account_checks(runne
     assert [(r.method, r.path) for r in emulator.requests] == [
         ("GET", f"/2010-04-01/Accounts/{emulator.account.sid}.json")
     ]
-    assert result.stderr == "1 check(s) failed.\n"
+    assert result.stderr == (
+        "1 check(s) failed. Next: Check them in Console > Account > API keys & tokens (an API key must belong to this "
+        "account).\n"
+    )
 
 
 def test_missing_credentials(runner, configured, emulator, monkeypatch):
@@ -385,7 +392,7 @@ def test_missing_credentials(runner, configured, emulator, monkeypatch):
         result,
         configured,
         emulator,
-        credentials=(FAIL, f"No Twilio credentials found. {HOW_TO_SET}", HOW_TO_SET),
+        credentials=(FAIL, "No Twilio credentials found in the environment or in the project's .env", FIRST_STEP),
         flex=(WARN, NOT_CHECKED, None),
         workspace_and_workflow=(WARN, NOT_CHECKED, None),
         task_channel=(WARN, NOT_CHECKED, None),

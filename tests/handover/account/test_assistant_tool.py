@@ -483,8 +483,9 @@ def test_missing_credentials_are_a_usage_error_before_any_request(runner, accoun
     result = invoke(runner, project, "tool", "register", "--assistant-id", "aia_asst_1")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        "Error: No Twilio credentials found. Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and "
-        "TWILIO_API_SECRET) in the environment or in the project's .env."
+        "Error: No Twilio credentials found in the environment or in the project's .env. Copy the Account SID and "
+        "Auth Token from Console > Account > API keys & tokens into the project's .env as TWILIO_ACCOUNT_SID=AC… and "
+        "TWILIO_AUTH_TOKEN=… (or set TWILIO_API_KEY and TWILIO_API_SECRET), then run the command again."
     )
     assert emulator.requests == []
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from handover.cli import cli
 from tests.handover.commands.conftest import ENTRY_POINT
 
-NEWCOMER_ORDER = ["generate", "validate", "env", "tool", "studio", "tac", "handback", "doctor", "demo", "bench"]
+NEWCOMER_ORDER = ["demo", "env", "tool", "studio", "tac", "handback", "doctor", "validate", "generate", "bench"]
 # What only running a command may import: the twilio SDK, jinja2, and the extras.
 HEAVY = {"twilio", "jinja2", "twilio_emulator", "matplotlib", "liquid"}
 
