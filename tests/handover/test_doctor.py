@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -1595,12 +1594,9 @@ def test_the_hand_back_is_not_checked_without_a_workspace(runner, configured, em
 
 def test_a_build_on_a_runtime_whose_retirement_twilio_announced_is_a_warning(runner, configured, emulator, monkeypatch):
     from handover import runtimes
+    from tests.handover.test_runtimes import ANNOUNCED
 
-    announced = tuple(
-        runtimes.Runtime(r.name, date(2099, 1, 1), "an announcement") if r.name == "node22" else r
-        for r in runtimes.RUNTIMES
-    )
-    monkeypatch.setattr(runtimes, "RUNTIMES", announced)
+    monkeypatch.setattr(runtimes, "RUNTIMES", ANNOUNCED)
     result = doctor(runner, configured)
     expect(
         result,

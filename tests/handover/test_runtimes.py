@@ -27,9 +27,9 @@ NODE18_RETIRED = (
     "Twilio retired node18 on 2025-11-10 (Twilio's changelog of 2025-05-29): a deploy on it fails with 82007 "
     "(Unsupported Runtime); what is deployed on it runs until it is changed"
 )
-# node22 given a retirement a year on, as Twilio would announce one.
+# node22 given a retirement some day after any day these tests run, as Twilio would announce one.
 ANNOUNCED = tuple(
-    runtimes.Runtime(r.name, date(2027, 12, 1), "an announcement") if r.name == "node22" else r
+    runtimes.Runtime(r.name, date(2099, 1, 1), "an announcement") if r.name == "node22" else r
     for r in runtimes.RUNTIMES
 )
 
@@ -108,7 +108,7 @@ def test_a_runtime_whose_retirement_is_announced_is_a_warning(project, monkeypat
     assert validate.runtime_findings(project, DAY) == (
         [],
         [
-            ".twilioserverlessrc: Twilio retires node22 on 2027-12-01 (an announcement): from then a deploy on it "
+            ".twilioserverlessrc: Twilio retires node22 on 2099-01-01 (an announcement): from then a deploy on it "
             f"fails. {TO_NODE24}"
         ],
     )
@@ -126,6 +126,6 @@ def test_validate_fails_on_a_retired_runtime_and_warns_on_a_retiring_one(project
     assert retiring.exit_code == 0
     assert retiring.stdout == ""
     assert retiring.stderr == (
-        "warning: .twilioserverlessrc: Twilio retires node22 on 2027-12-01 (an announcement): from then a deploy on "
+        "warning: .twilioserverlessrc: Twilio retires node22 on 2099-01-01 (an announcement): from then a deploy on "
         f"it fails. {TO_NODE24}\nAll functions and assets are valid.\n"
     )

@@ -37,6 +37,10 @@ def tool() -> None:
     """
 
 
+def _kind_option(help: str):
+    return click.option("--kind", type=click.Choice(["flex", "studio"]), default="flex", show_default=True, help=help)
+
+
 def _tool_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     from ..agent_tools import is_valid_name
 
@@ -56,13 +60,7 @@ def _tool_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     help="openai (Chat Completions), openai-responses, anthropic (Messages API), mcp (a Tool), or json-schema (the "
     "arguments alone).",
 )
-@click.option(
-    "--kind",
-    type=click.Choice(["flex", "studio"]),
-    default="flex",
-    show_default=True,
-    help="Which function the agent calls (named with --json): flex-handover or studio-handover.",
-)
+@_kind_option("Which function the agent calls (named with --json): flex-handover or studio-handover.")
 @click.option(
     "--name",
     default=DEFAULT_NAME,
@@ -95,12 +93,8 @@ def export(tool_format, kind, name, description, as_json) -> None:
 
 
 def _tool_options(command):
-    command = click.option(
-        "--kind",
-        type=click.Choice(["flex", "studio"]),
-        default="flex",
-        show_default=True,
-        help="Which tool: flex hands off through the Interactions API, studio through the Studio handoff flow.",
+    command = _kind_option(
+        "Which tool: flex hands off through the Interactions API, studio through the Studio handoff flow."
     )(command)
     command = show_secrets_option("the tool URL with its handover token (shown as token=<redacted> otherwise)")(command)
     command = click.option(
