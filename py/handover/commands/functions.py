@@ -64,6 +64,8 @@ def validate(
     from ..functions import validate as validator
 
     project_dir = find_project(ctx)
+    # Missing credentials stop --deployed before the local checks' seconds of work, not after.
+    found_credentials, client = credentials_and_client(project_dir) if deployed else (None, None)
     runtime_problems, warnings = validator.runtime_findings(project_dir)
     problems = [
         (p.path, p.message)
@@ -74,7 +76,6 @@ def validate(
     if deployed:
         from ..account import deployed_code
 
-        found_credentials, client = credentials_and_client(project_dir)
         located = locate_deployment(client, project_dir, found_credentials, service_sid, environment)
         differences = deployed_code.compare(client, located, project_dir)
         problems += [(d.path, f"{d.kind} {d.message}") for d in differences]
