@@ -61,6 +61,19 @@ def test_the_parameters_are_the_contracts_tool_parameters():
     assert list(PARAMETERS["properties"]) == [parameter.name for parameter in contract.TOOL_PARAMETERS]
 
 
+def test_every_format_follows_the_contract(monkeypatch):
+    monkeypatch.setattr(contract, "TOOL_PARAMETERS", (contract.ToolParameter("why", "Why", 9, True),))
+    expected = {
+        "type": "object",
+        "properties": {"why": {"type": "string", "description": "Why (at most 9 characters; longer text is cut)."}},
+        "required": ["why"],
+        "additionalProperties": False,
+    }
+    for tool_format in agent_tools.FORMATS:
+        tool = agent_tools.export(tool_format)
+        assert {key: value for key, value in the_parameters(tool_format, tool).items() if key in expected} == expected
+
+
 def test_openai_chat_completions_tool():
     result, tool = exported("--format", "openai")
     assert result.exit_code == 0
@@ -177,7 +190,8 @@ def test_the_documented_agent_hands_off_through_the_real_function(twilio, emulat
     answer = agent["run_tool_call"](openai_call, f"conversations__{twilio.account.service_sid}/{conversation_sid}")
     assert answer["status"] == "handed_off", answer
     [call] = emulator.calls(operation=INTERACTIONS)
-    assert call.body["Routing"]["properties"]["attributes"]["handoff"]["reason"] == arguments["reason"]
+    handoff = call.body["Routing"]["properties"]["attributes"]["handoff"]
+    assert (handoff["reason"], handoff["summary"]) == (arguments["reason"], arguments["summary"])
     again = agent["run_tool_call"](
         {"name": NAME, "input": arguments}, f"conversations__{twilio.account.service_sid}/{conversation_sid}"
     )
