@@ -66,11 +66,16 @@ def _npm() -> str:
 
 
 def _run(npm: str, arguments: list[str], folder: Path) -> None:
+    """Run npm in the folder, its output copied to stderr line by line as it comes (whatever stderr is)."""
     command = " ".join(["npm", *arguments])
-    completed = subprocess.run([npm, *arguments], cwd=folder, stdout=sys.stderr, stderr=sys.stderr, check=False)
-    if completed.returncode != 0:
+    with subprocess.Popen(
+        [npm, *arguments], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+    ) as process:
+        for line in process.stdout:
+            sys.stderr.write(line)
+    if process.returncode != 0:
         raise BuildFailed(
-            f"`{command}` in {folder} exited with status {completed.returncode} (its output is above). Fix what it "
+            f"`{command}` in {folder} exited with status {process.returncode} (its output is above). Fix what it "
             "reports, then run again."
         )
 
