@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 from ..account.sdk import TwilioFailure, listed
 from ..errors import HandoverError, PartlyApplied
+from ..outcomes import UNCHANGED
 from .bundle import Bundle
 
 SERVICE_UNIQUE_NAME = "default"
@@ -52,12 +53,13 @@ CONFIGURATION_DESCRIPTION = "Released by handover plugin deploy"
 PHASE = 3  # the phase the Flex plugins tooling gives every plugin
 BUILD_POLL_SECONDS = 1.0  # as the tooling polls a build
 BUILD_TIMEOUT_SECONDS = 600
+BUILDING, BUILT = "building", "completed"  # a Serverless build's statuses before and after it succeeds
 DEPLOY_COMMAND = "handover plugin deploy"
 NEW = "(new)"  # a SID that exists only once a write of the dry run is made
 NOTHING_WRITTEN = "Nothing was written."
 SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
 
-DEPLOYED, UNCHANGED = "deployed", "unchanged"
+DEPLOYED = "deployed"
 
 
 class VersionConflict(HandoverError):
@@ -414,10 +416,10 @@ class _Deployer:
         deadline = time.monotonic() + self.timeout_seconds
         while True:
             state = status().fetch().status
-            if state == "completed":
+            if state == BUILT:
                 return
-            if state == "failed" or time.monotonic() > deadline:
-                why = "failed" if state == "failed" else f"was still {state} after {self.timeout_seconds:.0f} s"
+            if state != BUILDING or time.monotonic() > deadline:
+                why = f"ended {state}" if state != BUILDING else f"was still {state} after {self.timeout_seconds:.0f} s"
                 raise DeployFailed(
                     self.result,
                     f"Serverless build {build_sid} of the bundle {why} (Console > Functions and Assets > Services > "

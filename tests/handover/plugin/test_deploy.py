@@ -252,7 +252,7 @@ def test_a_failed_serverless_build_stops_the_deploy_and_says_so(flex, client, bu
     from twilio_emulator.products.serverless import fail_next_build
 
     fail_next_build(flex)
-    with pytest.raises(deploy.DeployFailed, match=r"Serverless build ZB\w+ of the bundle failed") as failed:
+    with pytest.raises(deploy.DeployFailed, match=r"Serverless build ZB\w+ of the bundle ended failed") as failed:
         deploy.deploy(client, built(built_plugin), poll_seconds=0)
     assert [w.step for w in failed.value.result.applied][-1] == "build"
     assert writes(flex)[-1][2].endswith("/Builds")
