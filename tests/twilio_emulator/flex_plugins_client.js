@@ -1,7 +1,9 @@
 // Drives @twilio/flex-plugins-api-client (its own toolkit, as the Flex Plugins CLI uses it) against whatever
 // flex-api.twilio.com the environment reaches: the emulator's proxy in tests/twilio_emulator/test_flex_plugins.py.
-// Reads one JSON request on stdin ({name, url, versions, changelog}); prints one JSON object: what each step of
-// the toolkit answered, or {error: {name, status, code, message}} for the step that failed.
+// Reads one JSON request on stdin: {name, url, versions, changelog} deploys, configures and releases those versions;
+// {describe: name} only describes that plugin and the active release, as `twilio flex:plugins:describe` does. Prints
+// one JSON object: what each step of the toolkit answered, or {error: {name, status, code, message}} for the step
+// that failed.
 'use strict';
 
 const { FlexPluginsAPIToolkit } = require('@twilio/flex-plugins-api-client');
@@ -26,6 +28,13 @@ const main = async () => {
   const toolkit = new FlexPluginsAPIToolkit(process.env.TWILIO_ACCOUNT_SID, process.env.TWILIO_AUTH_TOKEN);
   const steps = {};
   try {
+    if (request.describe) {
+      steps.describedPlugin = await toolkit.describePlugin({ name: request.describe });
+      const active = steps.describedPlugin.versions.find((version) => version.isActive);
+      steps.activeVersion = active ? active.version : null;
+      process.stdout.write(JSON.stringify(steps));
+      return;
+    }
     steps.deployed = [];
     for (const version of request.versions) {
       steps.deployed.push(

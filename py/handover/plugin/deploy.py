@@ -67,6 +67,10 @@ class VersionConflict(HandoverError):
     was written."""
 
 
+class NoFlex(HandoverError):
+    """The account has no Flex; nothing was written."""
+
+
 class DeployFailed(PartlyApplied):
     """A write failed part-way; `result` lists the writes applied before it."""
 
@@ -182,7 +186,14 @@ def read(client, bundle: Bundle) -> Found:
     if found.environment is not None and found.environment.build_sid:
         found.build = client.serverless.v1.services(found.service.sid).builds(found.environment.build_sid).fetch()
     flex = client.flex_api.v1
-    found.registered_services = list(flex.configuration().fetch().serverless_service_sids or [])
+    configuration = _fetch_or_none(lambda: flex.configuration().fetch())
+    if configuration is None:
+        raise NoFlex(
+            f"Account {client.account_sid} has no Flex instance (its Flex configuration is not found), so it has no "
+            f"agents' screen to load the plugin in. Create one in Console > Flex > Overview, or use the account that "
+            f"has Flex. {NOTHING_WRITTEN}"
+        )
+    found.registered_services = list(configuration.serverless_service_sids or [])
     found.plugin = _fetch_or_none(lambda: flex.plugins(name).fetch())
     if found.plugin is not None and found.plugin.archived:
         raise VersionConflict(

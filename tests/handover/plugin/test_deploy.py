@@ -5,16 +5,21 @@ half-way reported with what was applied, and a deploy resuming from it."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import subprocess
 
 import pytest
 
 from handover.plugin import bundle, deploy
-from tests.handover.plugin.conftest import FIXTURE_NAME, build_fixture
+from tests.handover.conftest import FOREIGN_VARIABLES
+from tests.handover.plugin.conftest import FIXTURE_NAME, REPO, build_fixture
 from twilio_emulator import Fault
 from twilio_emulator.products import flex_plugins
 from twilio_emulator.products.serverless import add_environment, add_service, deploy_build
 
 PLUGINS = "/v1/PluginService"
+API_CLIENT_DRIVER = REPO / "tests/twilio_emulator/flex_plugins_client.js"
 
 
 def built(folder):
@@ -97,6 +102,33 @@ def test_a_first_deploy_hosts_the_bundle_as_the_tooling_does_then_releases_it(fl
         "configuration_sid": configuration,
         "release_sid": sid_of(flex, f"POST {PLUGINS}/Releases"),
     }
+
+
+def test_the_flex_plugins_api_client_sees_the_deployed_version_active(flex, client, built_plugin, plugin_account):
+    """What `handover plugin deploy` leaves, as @twilio/flex-plugins-api-client's describePlugin reads it."""
+    result = deploy.deploy(client, built(built_plugin))
+    environment = {k: v for k, v in os.environ.items() if k not in FOREIGN_VARIABLES}
+    environment.update(
+        plugin_account[1].client_environment(),
+        TWILIO_ACCOUNT_SID=flex.account.sid,
+        TWILIO_AUTH_TOKEN=flex.account.auth_token,
+    )
+    completed = subprocess.run(
+        ["node", str(API_CLIENT_DRIVER)],
+        input=json.dumps({"describe": FIXTURE_NAME}),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=environment,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    described = json.loads(completed.stdout)
+    assert "error" not in described, described.get("error")
+    assert described["activeVersion"] == "0.1.0"
+    [version] = described["describedPlugin"]["versions"]
+    assert (version["url"], version["isPrivate"]) == (result.plugin_url, True)
 
 
 def test_a_second_deploy_of_the_same_build_writes_nothing(flex, client, built_plugin):
@@ -275,6 +307,13 @@ def test_an_existing_default_service_environment_and_build_are_reused(flex, clie
     build = flex.calls(operation="POST /v1/Services/{ServiceSid}/Builds")[0].body
     assert build["AssetVersions"][0] == earlier["asset_versions"][0]["sid"]
     assert result.plugin_url == f"https://{environment['domain_name']}/plugins/{FIXTURE_NAME}/0.1.0/bundle.js"
+
+
+def test_an_account_without_flex_is_refused_before_any_write(flex, client, built_plugin):
+    del flex.table("flex_configurations")[flex.account.sid]
+    with pytest.raises(deploy.NoFlex, match=r"has no Flex instance .* Nothing was written\."):
+        deploy.deploy(client, built(built_plugin))
+    assert writes(flex) == []
 
 
 def test_no_build_is_a_clear_error():
