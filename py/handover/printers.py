@@ -141,9 +141,8 @@ def plugin_build_line(result) -> str:
 
 def plugin_deploy_lines(result) -> list[str]:
     """The plugin's version and what happened to it, its bundle's URL, then each write (or write to make)."""
-    outcome = ("to deploy" if result.writes else UNCHANGED) if result.dry_run else result.outcome
     lines = [
-        f"{result.plugin} {result.version}: {outcome}",
+        f"{result.plugin} {result.version}: {result.outcome}",
         f"  bundle: sha256:{result.sha256}",
         f"  url: {result.plugin_url or '(known once the environment is created)'}",
     ]

@@ -59,7 +59,7 @@ NEW = "(new)"  # a SID that exists only once a write of the dry run is made
 NOTHING_WRITTEN = "Nothing was written."
 SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
 
-DEPLOYED = "deployed"
+DEPLOYED, TO_DEPLOY = "deployed", "to deploy"
 
 
 class VersionConflict(HandoverError):
@@ -125,7 +125,10 @@ class DeployResult:
 
     @property
     def outcome(self) -> str:
-        return DEPLOYED if self.writes else UNCHANGED
+        """deployed, unchanged (nothing to write), or in a dry run with writes to make, to deploy."""
+        if not self.writes:
+            return UNCHANGED
+        return TO_DEPLOY if self.dry_run else DEPLOYED
 
     @property
     def applied(self) -> list[Write]:

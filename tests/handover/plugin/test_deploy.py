@@ -160,7 +160,7 @@ def test_a_dry_run_reads_and_writes_nothing_and_lists_every_write(flex, client, 
     ]
     assert result.writes[3].url == "https://serverless-upload.twilio.com/v1/Services/(new)/Assets/(new)/Versions"
     assert result.writes[3].body["Content"].endswith("bytes, application/javascript")
-    assert result.plugin_url is None and result.as_json()["dry_run"] is True
+    assert result.plugin_url is None and (result.as_json()["dry_run"], result.outcome) == (True, "to deploy")
     # After a real deploy, a dry run of the same build has nothing to write either.
     deploy.deploy(client, built(built_plugin))
     flex.clear_traffic()
