@@ -39,9 +39,11 @@ COMMANDS = (
     "tac studio",
     "tac setup",
     "handback wire",
+    "plugin build",
+    "plugin deploy",
 )
-GROUPS = ("env", "tool", "studio", "tac", "handback")
-TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "studio", "tac", "handback", "doctor")
+GROUPS = ("env", "tool", "studio", "tac", "handback", "plugin")
+TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "studio", "tac", "handback", "plugin", "doctor")
 
 
 @pytest.fixture

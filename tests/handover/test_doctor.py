@@ -41,7 +41,7 @@ TOKEN_EXPECTED = "43 to 128 URL-safe characters (`handover env set` makes one fr
 ALL_CLAIM_MAPS = "all 16 claim Maps (handover-claims-00 … handover-claims-15)"
 # The verdicts when the credentials fail: what needs the account is not checked (WARN); the local configuration
 # and the generated files still are (PASS).
-WHEN_CREDENTIALS_FAIL = [FAIL, WARN, PASS, WARN, WARN, PASS, *[WARN] * 8, *[WARN] * len(TAC_NAMES)]
+WHEN_CREDENTIALS_FAIL = [FAIL, WARN, PASS, WARN, WARN, PASS, *[WARN] * 9, *[WARN] * len(TAC_NAMES)]
 
 
 @pytest.fixture
@@ -184,6 +184,8 @@ def healthy(c: Configured, emulator) -> dict[str, tuple[str, str, str | None]]:
             "environment's HANDOVER_TOKEN",
             None,
         ),
+        # No plugin release on the account (`handover plugin deploy` makes one): a warning, not a failure.
+        "flex plugin": NO_PLUGIN_RELEASE,
         "studio flow": (
             PASS,
             f"Studio flow {c.flow_sid} ('Agent Handoff {c.service_sid}') is published, revision 1",
@@ -207,6 +209,11 @@ def not_wired(c: Configured, workspace: str) -> tuple[str, str, str]:
 
 
 # No TAC configuration or address is known to these tests: TAC's checks say how to give them.
+NO_PLUGIN_RELEASE = (
+    WARN,
+    "no plugin release is active: Flex loads no plugin, so agents do not see plugin-ai-handover",
+    "handover plugin deploy",
+)
 TAC_NOT_CHECKED = {
     **{
         name: (
@@ -296,6 +303,7 @@ def test_the_healthy_report_reads_one_line_per_check(runner, configured, emulato
         "PASS  sync claim maps",
         "WARN  hand-back events",
         "PASS  assistant tool",
+        "WARN  flex plugin",
         "PASS  studio flow",
         "PASS  studio flow routing",
         *(f"WARN  {name}" for name in TAC_NAMES),
@@ -369,6 +377,7 @@ def test_a_wrong_auth_token_fails_credentials_and_skips_the_account_checks(runne
         sync_claim_maps=(WARN, NOT_CHECKED, None),
         **{"hand-back events": (WARN, NOT_CHECKED, None)},
         assistant_tool=(WARN, NOT_CHECKED, None),
+        flex_plugin=(WARN, NOT_CHECKED, None),
         studio_flow=(WARN, NOT_CHECKED, None),
         studio_flow_routing=(WARN, NOT_CHECKED, None),
         **{name.replace(" ", "_"): (WARN, NOT_CHECKED, None) for name in TAC_NAMES},
@@ -401,6 +410,7 @@ def test_missing_credentials(runner, configured, emulator, monkeypatch):
         sync_claim_maps=(WARN, NOT_CHECKED, None),
         **{"hand-back events": (WARN, NOT_CHECKED, None)},
         assistant_tool=(WARN, NOT_CHECKED, None),
+        flex_plugin=(WARN, NOT_CHECKED, None),
         studio_flow=(WARN, NOT_CHECKED, None),
         studio_flow_routing=(WARN, NOT_CHECKED, None),
         **{name.replace(" ", "_"): (WARN, NOT_CHECKED, None) for name in TAC_NAMES},
@@ -479,6 +489,7 @@ def test_an_account_without_flex(runner, configured, emulator, without_flex):
             f"account {emulator.account.sid} has no Flex instance",
             "Create one in Console > Flex > Overview, or use the account that has Flex.",
         ),
+        flex_plugin=(WARN, "not checked: the flex check failed", None),
     )
 
 
@@ -948,7 +959,7 @@ def test_a_rotated_token_fails_the_tool_until_it_is_registered_again(runner, con
     assert register.exit_code == 0, register.output
     emulator.clear_traffic()
     again = doctor(runner, c)
-    assert report(again.stdout)[-3 - len(TAC_NAMES)] == (
+    assert report(again.stdout)[-4 - len(TAC_NAMES)] == (
         "assistant tool",
         PASS,
         f"tool {c.tool_id} (Renamed in the Console) is attached to {c.assistant} and POSTs to {c.url} with the "
@@ -1089,6 +1100,7 @@ def test_a_twilio_500_fails_its_check_and_the_others_run(runner, configured, emu
             "Twilio answered HTTP 500, Twilio error 20500: Unable to fetch record: Injected fault 500",
             RETRY_FIX,
         ),
+        flex_plugin=(WARN, "not checked: the flex check failed", None),
     )
     assert len([r for r in emulator.requests if r.path == "/v1/Configuration"]) == 1 + credentials.RETRIES
 
@@ -1183,7 +1195,11 @@ def test_a_503_on_the_variables_fails_that_check_only(runner, configured, emulat
             "fix": None,
         },
     ]
-    assert [check["status"] for check in checks] == [PASS] * 8 + [FAIL, WARN, WARN, WARN, PASS, PASS] + [WARN] * 5
+    assert checks[12] == {
+        "check": "flex plugin",
+        **dict(zip(("status", "detail", "fix"), NO_PLUGIN_RELEASE, strict=True)),
+    }
+    assert [check["status"] for check in checks] == [PASS] * 8 + [FAIL, WARN, WARN, WARN, WARN, PASS, PASS] + [WARN] * 5
     assert result.exit_code == 1
 
 

@@ -13,7 +13,19 @@ from click.testing import CliRunner
 from handover.cli import cli
 from tests.handover.commands.conftest import ENTRY_POINT
 
-NEWCOMER_ORDER = ["demo", "env", "tool", "studio", "tac", "handback", "doctor", "validate", "generate", "bench"]
+NEWCOMER_ORDER = [
+    "demo",
+    "env",
+    "tool",
+    "studio",
+    "tac",
+    "handback",
+    "plugin",
+    "doctor",
+    "validate",
+    "generate",
+    "bench",
+]
 # What only running a command may import: the twilio SDK, jinja2, and the extras.
 HEAVY = {"twilio", "jinja2", "twilio_emulator", "matplotlib", "liquid"}
 
@@ -31,7 +43,7 @@ PATHS = command_paths(cli)
 
 
 def test_the_walk_reaches_the_root_every_group_and_every_command():
-    assert len(PATHS) == 24
+    assert len(PATHS) == 27
     assert {(), ("env",), ("env", "set"), ("tool", "export"), ("tac", "setup"), ("demo",), ("bench",)} <= set(PATHS)
 
 
