@@ -18,11 +18,13 @@ from twilio_emulator import (
     add_intelligence_configuration,
     add_orchestrated_conversation,
     fail_next_operation,
+    orchestrated_conversation,
     orchestrator_configuration,
     orchestrator_operations,
     seed_flex_account,
     seed_tac_configuration,
     set_operation_timing,
+    set_orchestrated_status,
     summary_operator,
 )
 from twilio_emulator.formats import iso
@@ -752,3 +754,56 @@ def test_a_patch_of_an_unknown_conversation_is_404_and_a_wrong_status_breaks_the
     assert [v.kind for v in emulator.violations] == ["request"]
     emulator.violations.clear()  # seen
     assert answer(twilio, "GET", f"{CONVERSATIONS}/{orchestrated['id']}")[1]["status"] == "ACTIVE"
+
+
+def test_a_put_sets_the_status_as_tacs_update_conversation_sends_it(twilio, emulator, orchestrated, clock):
+    url = f"{CONVERSATIONS}/{orchestrated['id']}"
+    assert answer(twilio, "PATCH", url, {"name": "Refund"})[0] == 200
+    emulator.advance(30)
+    status, put = answer(twilio, "PUT", url, {"status": "INACTIVE"})
+    assert emulator.requests[-1].operation == "PUT /v2/Conversations/{id}"
+    # A full replacement: the name it leaves out is gone.
+    assert (status, put) == (
+        200,
+        {**orchestrated, "status": "INACTIVE", "name": None, "updatedAt": iso(START + timedelta(seconds=30))},
+    )
+    assert answer(twilio, "GET", url) == (200, put)
+
+
+def test_a_put_without_a_status_breaks_the_description(twilio, emulator, orchestrated):
+    assert answer(twilio, "PUT", f"{CONVERSATIONS}/{orchestrated['id']}", {"name": "Refund"})[0] == 400
+    assert [v.kind for v in emulator.violations] == ["request"]
+    emulator.violations.clear()  # seen
+
+
+@pytest.mark.parametrize(
+    ("method", "body"),
+    [
+        ("PUT", {"status": "ACTIVE"}),
+        ("PATCH", {"status": "ACTIVE"}),
+        ("PATCH", {"configuration": {"statusCallbacks": []}}),
+    ],
+)
+def test_a_closed_conversation_is_final(twilio, emulator, orchestrated, method, body):
+    set_orchestrated_status(emulator, orchestrated["id"], "CLOSED")
+    url = f"{CONVERSATIONS}/{orchestrated['id']}"
+    message = f"Conversation {orchestrated['id']} is CLOSED: a closed conversation cannot change"
+    assert answer(twilio, method, url, body) == (400, error(400, 20001, message))
+    assert orchestrated_conversation(emulator, orchestrated["id"])["status"] == "CLOSED"
+
+
+def test_the_list_filters_by_status_and_channel_id(twilio, emulator, flex, orchestrated):
+    other = add_orchestrated_conversation(emulator, flex.service_sid, "CH" + "9" * 32, "+15005550009")
+    set_orchestrated_status(emulator, other["id"], "INACTIVE")
+
+    def listed(**params) -> list[str]:
+        status, page = answer(twilio, "GET", CONVERSATIONS, params=params)
+        assert status == 200 and page["meta"]["key"] == "conversations"
+        return [conversation["id"] for conversation in page["conversations"]]
+
+    assert listed() == [orchestrated["id"], other["id"]]
+    assert listed(status="INACTIVE") == [other["id"]]
+    assert listed(status=["ACTIVE", "INACTIVE"]) == [orchestrated["id"], other["id"]]
+    assert listed(channelId=flex.conversation_sid) == [orchestrated["id"]]
+    assert listed(status="ACTIVE", channelId="CH" + "9" * 32) == []
+    assert emulator.requests[-1].operation == "GET /v2/Conversations"
