@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from tests.handover.studio.test_flow_runs import TAC_PATH
 from tests.handover.tac.conftest import invoke
 from tests.tac_agent import REASON, SUMMARY, TacSetup, hand_off_with_tac, point_tac_at, tac_of
 from twilio_emulator import (
@@ -28,16 +29,6 @@ from twilio_emulator.products import conversations
 NUMBER = "+15005550006"
 CUSTOMER = "+15551230001"
 TAC_WEBHOOK = "https://tac.example.com/webhook"
-TAC_PATH = [
-    "Trigger",
-    "request_names_conversation",
-    "request_has_handoff_data",
-    "fetch_participants",
-    "fetch_conversation",
-    "orchestrated_conversation",
-    "resume_conversation",
-    "messaging_to_flex",
-]
 
 
 @pytest.fixture
