@@ -6,7 +6,8 @@
 // hand-back is recorded on the conversation for the AI to read, and the customer is told what was configured. Once
 // per task, whatever TaskRouter repeats or reorders and whichever entry point comes first: a Sync claim keyed by the
 // task. The steps it shares with the handoff (the claim, the conversation, the bot's webhooks) come in as `steps`,
-// assets/tools/handoff.private.js; the pure helpers below are exported for Node's unit tests.
+// assets/tools/handoff.private.js; the pure helpers below are exported for Node's unit tests. The end of a task of
+// Twilio Agent Connect's Studio flow gives the conversation back to TAC instead (the last section).
 'use strict';
 
 const crypto = require('crypto');
