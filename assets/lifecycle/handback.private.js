@@ -515,6 +515,27 @@ async function readWithRetries(run, read) {
   }
 }
 
+/**
+ * A task of the same Classic conversation still with Flex (pending, reserved or assigned) other than this one: TAC
+ * handed the conversation off again. Its SID; null when there is none, or when the search fails (logged: the
+ * hand-back is not held up by it).
+ */
+async function laterTaskOf(run, workspaceSid) {
+  const search = () =>
+    run.client.taskrouter.v1.workspaces(workspaceSid).tasks.list({
+      evaluateTaskAttributes: `conversationSid == ${JSON.stringify(run.session.conversationSid)}`,
+      assignmentStatus: ['pending', 'reserved', 'assigned'],
+      limit: 20,
+    });
+  try {
+    const later = (await run.handover.withRetries(search, run.deadline)).find((task) => task.sid !== run.ending.taskSid);
+    return later ? later.sid : null;
+  } catch (error) {
+    console.warn(`${NAME}: no search for a later task of task ${run.ending.taskSid}'s conversation: ${error.status || '-'} ${error.code || '-'}`);
+    return null;
+  }
+}
+
 /** Give the conversation back to TAC: ACTIVE, with its configuration's status callbacks; whether that was done. */
 async function turnTacBackOn(steps, run, statusCallbacks) {
   try {
@@ -533,19 +554,24 @@ async function handBackToTac({ handover, steps, context, config, event, startedA
   const client = context.getTwilioClient({ timeout: config.attemptTimeoutMs });
   const deadline = handover.deadlineOf(startedAt, config);
   const run = runOf({ handover, name: NAME, config, client, deadline, ending, again: EVENT_AGAIN });
-  // First round: this task's claim, and beside it TAC's conversation and the agent who had the task.
-  const [claimed, orchestrated, worker] = await Promise.all([
+  // First round: this task's claim, and beside it TAC's conversation, the agent who had the task, and any later task
+  // of the conversation.
+  const hasWorkspace = WORKSPACE_SID.test(event.WorkspaceSid || '');
+  const [claimed, orchestrated, worker, laterTask] = await Promise.all([
     steps.takeClaim(run),
     readWithRetries(run, () => orchestratedOf(run).fetch()),
-    ending.worker || ending.kind === 'canceled' || !WORKSPACE_SID.test(event.WorkspaceSid || '')
-      ? ending.worker
-      : agentOf(run, event.WorkspaceSid),
+    ending.worker || ending.kind === 'canceled' || !hasWorkspace ? ending.worker : agentOf(run, event.WorkspaceSid),
+    hasWorkspace ? laterTaskOf(run, event.WorkspaceSid) : null,
   ]);
   if (claimed.duplicate) return answer(200, { status: 'already_handed_back', taskSid: ending.taskSid });
   if (!claimed.ok) {
     steps.logFailure(run, 'Claiming the hand-back in Sync', claimed.error);
     if (claimed.mayExist) await steps.releaseClaim(run);
     return retryable(run, 'Could not claim the hand-back');
+  }
+  if (laterTask) {
+    // A late event of an earlier handoff: TAC handed the conversation off again, and Flex has it. Left as it is.
+    return answer(200, { status: 'ignored', reason: `a later handoff of the conversation is with Flex (task ${laterTask})` });
   }
   if (!orchestrated.ok) {
     steps.logFailure(run, `Reading Orchestrator conversation ${ending.orchestratorConversationId}`, orchestrated.error);

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.parse
 
 import pytest
 
@@ -163,6 +164,7 @@ def test_the_completion_after_the_wrap_up_gives_nothing_back_twice(emulator, run
     assert event_answers(emulator) == [("task.completed", 200)]
     # The claim answered it, beside the first round's reads; nothing written, nobody told twice.
     assert sorted((r.operation, r.status) for r in emulator.requests) == [
+        ("GET /v1/Workspaces/{WorkspaceSid}/Tasks", 200),
         ("GET /v1/Workspaces/{WorkspaceSid}/Tasks/{TaskSid}/Reservations", 200),
         ("GET /v2/Conversations/{id}", 200),
         ("POST /v1/Services/{ServiceSid}/Maps/{MapSid}/Items", 409),
@@ -213,6 +215,31 @@ def test_the_answers_of_a_hand_back_to_tac_and_of_its_repeat(twilio, emulator, r
     )
     again = signed_event(twilio, runtime, ending_of(task))
     assert (again.status, again.body) == (200, {"status": "already_handed_back", "taskSid": task["sid"]})
+
+
+def test_a_late_event_of_an_earlier_handoff_leaves_the_later_one_with_flex(twilio, emulator, runtime, tac, tac_setup):
+    orchestrated, classic, earlier = handed_off_by_tac(emulator, tac, tac_setup)
+    _, run = hand_off_with_tac(emulator, tac, tac_setup, orchestrated)  # TAC hands the customer off again
+    with emulator.lock:
+        emulator.table("tasks")[earlier["sid"]]["assignment_status"] = "completed"  # as it ended, long ago
+    emulator.clear_traffic()
+    answer = signed_event(twilio, runtime, ending_of(earlier))
+    assert (answer.status, answer.body) == (
+        200,
+        {"status": "ignored", "reason": f"a later handoff of the conversation is with Flex (task {run.task_sid})"},
+    )
+    search = next(r for r in emulator.requests if r.operation == "GET /v1/Workspaces/{WorkspaceSid}/Tasks")
+    assert urllib.parse.parse_qs(search.query) == {
+        "EvaluateTaskAttributes": [f'conversationSid == "{classic}"'],
+        "AssignmentStatus": ["pending", "reserved", "assigned"],
+        "PageSize": ["20"],
+    }
+    assert patches(emulator) == [] and messages_of(emulator, classic) == []
+    assert tac_statuses(tac, orchestrated["id"]) == ["INACTIVE"]
+    # The later task's own end gives the conversation back.
+    later = signed_event(twilio, runtime, ending_of(emulator.table("tasks")[run.task_sid]))
+    assert (later.status, later.body["status"]) == (200, "handed_back")
+    assert tac_can_take_its_turn(emulator, tac, orchestrated["id"])
 
 
 @pytest.mark.parametrize(
