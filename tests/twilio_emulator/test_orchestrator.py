@@ -3,11 +3,13 @@ reads of the Studio handoff flow, through the real proxy with the real twilio SD
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from twilio.request_validator import RequestValidator
 from twilio.rest.conversations.v2.configuration import ConfigurationList
 
 from twilio_emulator import (
@@ -17,6 +19,8 @@ from twilio_emulator import (
     add_configuration,
     add_intelligence_configuration,
     add_orchestrated_conversation,
+    add_participant,
+    customer_writes,
     fail_next_operation,
     orchestrated_conversation,
     orchestrator_configuration,
@@ -807,3 +811,69 @@ def test_the_list_filters_by_status_and_channel_id(twilio, emulator, flex, orche
     assert listed(channelId=flex.conversation_sid) == [orchestrated["id"]]
     assert listed(status="ACTIVE", channelId="CH" + "9" * 32) == []
     assert emulator.requests[-1].operation == "GET /v2/Conversations"
+
+
+@pytest.fixture
+def bridged(emulator, flex, webhook_receiver) -> dict:
+    """A conversation of a configuration bridged to the Flex service, whose status callback is the receiver."""
+    configuration = add_configuration(
+        emulator,
+        "Agent Connect",
+        "Bridged, with a status callback",
+        status_callbacks=[{"url": f"{webhook_receiver.base}/tac", "method": "POST"}],
+        bridge_service_sid=flex.service_sid,
+    )
+    add_participant(emulator, flex.conversation_sid, address=CUSTOMER)
+    return add_orchestrated_conversation(
+        emulator, flex.service_sid, flex.conversation_sid, CUSTOMER, configuration_id=configuration["id"]
+    )
+
+
+def test_a_customers_message_reaches_the_status_callback_signed_as_json(emulator, flex, bridged, webhook_receiver):
+    set_orchestrated_status(emulator, bridged["id"], "INACTIVE")
+    message = customer_writes(emulator, flex.conversation_sid, "One more question")
+    assert emulator.outbox.wait_idle()
+    (received,) = [r for r in webhook_receiver.received if r["path"].startswith("/tac")]
+    url = f"{webhook_receiver.base}{received['path']}"
+    assert received["content_type"] == "application/json"
+    assert RequestValidator(emulator.account.auth_token).validate(url, received["body"], received["signature"])
+    assert not RequestValidator(emulator.account.auth_token).validate(
+        url, received["body"] + " ", received["signature"]
+    )
+    customer, agent = bridged["participants"]
+    payload = json.loads(received["body"])
+    assert payload == {
+        "eventType": "COMMUNICATION_CREATED",
+        "data": {
+            "id": payload["data"]["id"],
+            "conversationId": bridged["id"],
+            "accountId": emulator.account.sid,
+            "author": {"address": CUSTOMER, "channel": "SMS", "participantId": customer["id"]},
+            "content": {"type": "TEXT", "text": "One more question"},
+            "channelId": flex.conversation_sid,
+            "resourceId": message["sid"],
+            "recipients": [{"address": AGENT, "channel": "SMS", "participantId": agent["id"]}],
+            "createdAt": CREATED,
+            "updatedAt": CREATED,
+        },
+    }
+    assert re.fullmatch(r"conv_communication_[0-7][0-9a-hjkmnp-tv-z]{25}", payload["data"]["id"])
+    # New traffic reopens an INACTIVE conversation.
+    assert orchestrated_conversation(emulator, bridged["id"])["status"] == "ACTIVE"
+
+
+@pytest.mark.parametrize("stopped", ["callbacks cleared", "closed"])
+def test_no_callback_for_a_conversation_without_callbacks_or_closed(
+    twilio, emulator, flex, bridged, webhook_receiver, stopped
+):
+    if stopped == "closed":
+        set_orchestrated_status(emulator, bridged["id"], "CLOSED")
+    else:  # as TAC's handoff leaves it
+        patch = {"configuration": {"statusCallbacks": []}}
+        assert answer(twilio, "PATCH", f"{CONVERSATIONS}/{bridged['id']}", patch)[0] == 200
+    customer_writes(emulator, flex.conversation_sid, "Anyone?")
+    assert emulator.outbox.wait_idle()
+    assert [r for r in webhook_receiver.received if r["path"].startswith("/tac")] == []
+    assert orchestrated_conversation(emulator, bridged["id"])["status"] == (
+        "CLOSED" if stopped == "closed" else "ACTIVE"
+    )

@@ -31,6 +31,17 @@ leaves out is null); PATCH sets what the body names (a null leaves it as it is),
 `configuration` over the configuration's. Both answer 200 with the conversation. CLOSED is final ("Finalized and
 immutable", Orchestrator's lifecycle page): a write to a CLOSED conversation is refused, 400 with code 20001
 (Twilio documents no code: assumed), and changes nothing.
+
+**The Conversations (Classic) bridge and status callbacks**: a customer's message on a Classic conversation
+(`customer_writes`) of a bridged service reaches the Orchestrator conversation whose CUSTOMER address has that
+conversation as its `channelId`: an INACTIVE conversation returns to ACTIVE (the lifecycle page: new traffic reopens
+it), a CLOSED one takes nothing (new traffic would start a new conversation, which is not modeled), and each POST
+status callback of the conversation (its own, else its configuration's) is sent `{"eventType":
+"COMMUNICATION_CREATED", "data": <communication>}` as JSON, signed with `bodySHA256` (callbacks.py). Twilio's
+description has the communication's schema but not the callback's envelope: it is the one TAC's messaging channel
+reads (tac/channels/messaging.py `process_webhook`), assumed. The communication's `channelId` is the Classic
+conversation, its `resourceId` the message; nothing else is sent (no CONVERSATION_UPDATED), communications are
+not kept (their list stays unserved), and the agent's messages are not bridged.
 """
 
 from __future__ import annotations
@@ -512,6 +523,63 @@ def fetch_operation(call: Call):
             operation["polls"] += 1
             call.response_headers["Retry-After"] = str(_timing(emulator).retry_after)
     return 200, operation["answer"]
+
+
+# The Conversations (Classic) bridge ----------------------------------------------------------------------------
+
+
+def bridge_customer_message(emulator: AccountState, classic: dict, message: dict) -> None:
+    """A customer's message on a Classic conversation, as the bridge passes it to Orchestrator (module docstring)."""
+    configurations = emulator.table("orchestrator_configurations")
+    for conversation_id, conversation in emulator.table("orchestrator_conversations").items():
+        configuration = configurations.get(conversation["configurationId"]) or {}
+        if (configuration.get("conversationsV1Bridge") or {}).get("serviceId") != classic["chat_service_sid"]:
+            continue
+        customer = next(
+            (
+                (participant, address)
+                for participant in conversation["participants"]
+                if participant["type"] == "CUSTOMER"
+                for address in participant["addresses"]
+                if address.get("channelId") == classic["sid"]
+            ),
+            None,
+        )
+        if customer is None or conversation["status"] == "CLOSED":
+            continue
+        now = iso(emulator.now())
+        if conversation["status"] == "INACTIVE":
+            conversation.update(status="ACTIVE", updatedAt=now)
+        participant, address = customer
+        communication = {
+            "id": new_ttid(emulator, "conv_communication"),
+            "conversationId": conversation_id,
+            "accountId": emulator.account.sid,
+            "author": {
+                "address": address["address"],
+                "channel": address["channel"],
+                "participantId": participant["id"],
+            },
+            "content": {"type": "TEXT", "text": message["body"]},
+            "channelId": classic["sid"],
+            "resourceId": message["sid"],
+            "recipients": [
+                {"address": other["address"], "channel": other["channel"], "participantId": recipient["id"]}
+                for recipient in conversation["participants"]
+                if recipient is not participant
+                for other in recipient["addresses"][:1]
+            ],
+            "createdAt": now,
+            "updatedAt": now,
+        }
+        callbacks = _conversation_answer(emulator, conversation_id)["configuration"].get("statusCallbacks") or []
+        for callback in callbacks:
+            if (callback.get("method") or "POST").upper() == "POST":
+                emulator.outbox.send_json(
+                    "orchestrator.COMMUNICATION_CREATED",
+                    callback["url"],
+                    {"eventType": "COMMUNICATION_CREATED", "data": communication},
+                )
 
 
 # Routes: conversations ---------------------------------------------------------------------------------------
