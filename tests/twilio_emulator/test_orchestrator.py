@@ -586,7 +586,7 @@ def expected_participants(emulator, flex: FlexAccount, orchestrated: dict) -> li
         {
             "id": customer["id"],
             **common,
-            "name": None,
+            "name": CUSTOMER,
             "type": "CUSTOMER",
             "addresses": [{"channel": "SMS", "address": CUSTOMER, "channelId": flex.conversation_sid}],
             "profileId": customer["profileId"],

@@ -182,7 +182,8 @@ def add_orchestrated_conversation(
 ) -> dict:
     """A conversation bridged to a Conversations (Classic) one, with a CUSTOMER and an AI_AGENT, as TAC leaves it.
 
-    The customer's address carries the classic conversation's SID as `channelId`. Its configuration is the
+    The customer's address carries the classic conversation's SID as `channelId`; the customer is named by its
+    address (the description allows a null name, but TAC's ParticipantResponse requires a string: assumed). Its configuration is the
     given one, else the account's configuration bridged to the classic service (made if there is none).
     Returns the conversation as `GET /v2/Conversations/{id}` answers it.
     """
@@ -202,7 +203,7 @@ def add_orchestrated_conversation(
         conversation_id, created = new_ttid(emulator, "conv_conversation"), iso(emulator.now())
         customer = {"channel": channel, "address": customer_address, "channelId": classic_conversation_sid}
         participants = [
-            _participant(emulator, conversation_id, "CUSTOMER", None, customer, created),
+            _participant(emulator, conversation_id, "CUSTOMER", customer_address, customer, created),
             _participant(
                 emulator,
                 conversation_id,

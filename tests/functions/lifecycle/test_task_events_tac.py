@@ -15,6 +15,7 @@ import json
 import urllib.parse
 
 import pytest
+from twilio.request_validator import RequestValidator
 
 from handover import contract
 from handover.studio.render import FlowParameters, definition
@@ -33,8 +34,10 @@ from twilio_emulator import (
     add_orchestrated_conversation,
     add_participant,
     conversation_attributes,
+    customer_writes,
     messages_of,
     orchestrated_conversation,
+    orchestrator_configuration,
     set_orchestrated_status,
     sync_map_items,
 )
@@ -43,7 +46,7 @@ from twilio_emulator.products import conversations, taskrouter
 
 NUMBER = "+15005550006"
 CUSTOMER = "+15551230002"
-TAC_WEBHOOKS = [{"url": "https://tac.example.com/webhook", "method": "POST"}]
+TAC_WEBHOOK_PATH = "/tac/webhook"
 PATCH_CONVERSATION = "PATCH /v2/Conversations/{id}"
 
 
@@ -54,7 +57,13 @@ def runtime(runtimes):
 
 
 @pytest.fixture(scope="module")
-def tac_setup(twilio) -> TacSetup:
+def tac_webhooks(webhook_server) -> list[dict]:
+    """TAC's webhook (its server's COMMUNICATION_CREATED route), on loopback: the configuration's status callback."""
+    return [{"url": f"{webhook_server.base}{TAC_WEBHOOK_PATH}", "method": "POST"}]
+
+
+@pytest.fixture(scope="module")
+def tac_setup(twilio, tac_webhooks) -> TacSetup:
     """What `handover tac setup` leaves, made directly for speed (tests/handover/tac/test_tac_client.py runs the
     command): TAC's configuration bridged to a Conversations service of this module's own, its status callback
     TAC's webhook, and the handoff flow the command renders; removed after the module."""
@@ -70,7 +79,7 @@ def tac_setup(twilio) -> TacSetup:
         "Agent Connect",
         "TAC's conversations, bridged to Flex",
         conversation_grouping_type="GROUP_BY_PARTICIPANT_ADDRESSES_AND_CHANNEL_TYPE",
-        status_callbacks=TAC_WEBHOOKS,
+        status_callbacks=tac_webhooks,
         bridge_service_sid=service,
     )
     flow = definition(FlowParameters(twilio.account.workflow_sid, channels["chat"], channels["voice"], {}, "hangup"))
@@ -119,14 +128,43 @@ def tac_statuses(tac, conversation_id: str) -> list[str]:
 
 def tac_can_take_its_turn(emulator, tac, conversation_id: str) -> bool:
     """What TAC's next turn needs of its conversation: ACTIVE, and its status callbacks TAC's webhook again."""
-    shown = orchestrated_conversation(emulator, conversation_id)
-    return (
-        tac_statuses(tac, conversation_id) == ["ACTIVE"] and shown["configuration"]["statusCallbacks"] == TAC_WEBHOOKS
-    )
+    callbacks = orchestrated_conversation(emulator, conversation_id)["configuration"]["statusCallbacks"]
+    webhooks = orchestrator_configuration(emulator, tac.config.conversation_configuration_id)["statusCallbacks"]
+    return tac_statuses(tac, conversation_id) == ["ACTIVE"] and callbacks == webhooks != []
 
 
 def patches(emulator) -> list[dict]:
     return [r.body for r in emulator.requests if r.operation == PATCH_CONVERSATION]
+
+
+def tac_received(webhook_server) -> list[dict]:
+    return [r for r in webhook_server.received if r["path"].startswith(TAC_WEBHOOK_PATH)]
+
+
+def test_tacs_own_messaging_channel_takes_the_customers_next_message_after_the_agent(
+    emulator, runtime, tac, tac_setup, wired, agent, webhook_server
+):
+    from tac.channels.sms import SMSChannel
+
+    orchestrated, classic, task = handed_off_by_tac(emulator, tac, tac_setup)
+    accept(emulator, offer(emulator, task["sid"], agent["sid"])["sid"])
+    webhook_server.received.clear()
+    customer_writes(emulator, classic, "Are you a person?")
+    emulator.outbox.wait_idle()
+    assert tac_received(webhook_server) == []  # the agent's, not TAC's
+    wrap_up(emulator, task["sid"])
+    assert event_answers(emulator)[-1] == ("task.wrapup", 200)
+
+    customer_writes(emulator, classic, "Thanks! One more question for the assistant")
+    emulator.outbox.wait_idle()
+    (received,) = tac_received(webhook_server)
+    url = f"{webhook_server.base}{received['path']}"
+    assert RequestValidator(emulator.account.auth_token).validate(url, received["body"], received["signature"])
+    # TAC's own SMS channel, as its server hands it the webhook: the message reaches TAC's callback, its next turn.
+    turns = []
+    tac.on_message_ready(lambda message, session, memory: turns.append((message, session.conversation_id)))
+    asyncio.run(SMSChannel(tac).process_webhook(json.loads(received["body"])))
+    assert turns == [("Thanks! One more question for the assistant", orchestrated["id"])]
 
 
 def test_after_the_agent_wraps_up_tac_has_its_conversation_back(emulator, runtime, tac, tac_setup, wired, agent):
@@ -137,7 +175,8 @@ def test_after_the_agent_wraps_up_tac_has_its_conversation_back(emulator, runtim
     wrap_up(emulator, task["sid"])
     assert event_answers(emulator) == [("task.wrapup", 200)]
 
-    assert patches(emulator) == [{"status": "ACTIVE", "configuration": {"statusCallbacks": TAC_WEBHOOKS}}]
+    webhooks = orchestrator_configuration(emulator, tac_setup.configuration_id)["statusCallbacks"]
+    assert patches(emulator) == [{"status": "ACTIVE", "configuration": {"statusCallbacks": webhooks}}]
     assert tac_can_take_its_turn(emulator, tac, orchestrated["id"])
     handed_back = conversation_attributes(emulator, classic)["handedBack"]
     assert handed_back == {
