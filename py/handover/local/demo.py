@@ -103,6 +103,9 @@ TAC_NUMBER = "+15005550006"
 TAC_CUSTOMER = "+15005550009"
 TAC_STATUS_CALLBACK = "https://tac.example.com/conversations"
 TAC_ENV_FILE = "tac.env"
+# What TAC's customer texts while the agent has the conversation, then after the hand-back; what carries it to TAC.
+TAC_CUSTOMER_LINES = ("Thank you, Alice!", "One more thing: can I change my delivery address?")
+TAC_COMMUNICATION = "orchestrator.COMMUNICATION_CREATED"
 
 
 @dataclass
@@ -874,6 +877,7 @@ def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Itera
     )
     # A customer texts TAC's number: the bridge gives the Orchestrator conversation a Conversations (Classic) one.
     classic = add_conversation(emulator, account, f"SMS from {TAC_CUSTOMER}")
+    add_participant(emulator, classic, address=TAC_CUSTOMER)
     conversation = add_orchestrated_conversation(
         emulator, account.service_sid, classic, TAC_CUSTOMER, configuration_id=configuration["id"]
     )
@@ -926,6 +930,10 @@ def tac_handback_steps(stage: Stage, classic: str, orchestrated: str, task_sid: 
     worker = named[0] if named else add_worker(emulator, AGENT_NAME)
     accept(emulator, offer(emulator, task_sid, worker["sid"])["sid"])
     _settle(emulator, "step 22")
+    sent = len(emulator.outbox.sent)
+    customer_writes(emulator, classic, TAC_CUSTOMER_LINES[0])
+    _settle(emulator, "step 22")
+    to_tac_while_handed_off = _callbacks_since(emulator, sent, TAC_COMMUNICATION)
     sent, before, written = len(emulator.outbox.sent), len(emulator.requests), len(messages_of(emulator, classic))
     leave(emulator, task_sid)
     _settle(emulator, "step 22 (the hand-back)")
@@ -937,13 +945,17 @@ def tac_handback_steps(stage: Stage, classic: str, orchestrated: str, task_sid: 
     yield Step(
         f"22. {AGENT_NAME} takes TAC's task {task_sid}, then leaves: TaskRouter's task.wrapup gives the "
         "conversation back to TAC",
-        ["TaskRouter's event, signed, to the workspace's EventCallbackUrl:"]
+        [
+            f'While {AGENT_NAME} has it, the customer texts "{TAC_CUSTOMER_LINES[0]}": Conversation Orchestrator '
+            f"sends TAC {len(to_tac_while_handed_off)} webhook(s) (its status callbacks are cleared)",
+            f"{AGENT_NAME} clicks Leave; TaskRouter's event, signed, to the workspace's EventCallbackUrl:",
+        ]
         + ["  " + line for line in _callback_lines(events)]
         + ["The hand-back function calls the Twilio API:"]
         + ["  " + line for line in _requests_since(emulator, before, *secrets, bodies=False)]
         + [
             f"TAC's conversation {orchestrated}: {after['status']}, status callbacks "
-            f"{', '.join(c['url'] for c in callbacks) or 'none'} (its configuration's): TAC's next turn reaches it"
+            f"{', '.join(c['url'] for c in callbacks) or 'none'} (its configuration's)"
         ]
         + ["handedBack, as recorded on the Conversations (Classic) conversation:"]
         + json.dumps(handed_back, indent=2).splitlines()
@@ -958,8 +970,30 @@ def tac_handback_steps(stage: Stage, classic: str, orchestrated: str, task_sid: 
         problems.append("no hand-back is recorded on the conversation")
     if [m["body"] for m in told] != [HANDBACK_TEXT]:
         problems.append(f"the customer was not told {contract.HANDBACK_MESSAGE.name}")
+    if to_tac_while_handed_off:
+        problems.append("TAC got the customer's message while the agent had the conversation")
     if problems:
         raise DemoFailed(f"the hand-back to TAC did not happen (step 22): {'; '.join(problems)}")
+
+    sent = len(emulator.outbox.sent)
+    customer_writes(emulator, classic, TAC_CUSTOMER_LINES[1])
+    _settle(emulator, "step 23")
+    to_tac = _callbacks_since(emulator, sent, TAC_COMMUNICATION)
+    yield Step(
+        f'23. The customer texts again, "{TAC_CUSTOMER_LINES[1]}": Conversation Orchestrator sends it to TAC',
+        [
+            f"COMMUNICATION_CREATED, JSON signed with bodySHA256, → {c.url}  ->  "
+            + (str(c.status) if c.delivered else "not delivered: the demo runs no TAC server (loopback only)")
+            for c in to_tac
+        ]
+        + [
+            f"Its communication's content.text, which TAC's messaging channel hands to its LLM: "
+            f"{json.loads(c.body)['data']['content']['text']!r}"
+            for c in to_tac
+        ],
+    )
+    if [urlsplit(c.url).path for c in to_tac] != [urlsplit(TAC_STATUS_CALLBACK).path]:
+        raise DemoFailed("step 23: the customer's message did not go to TAC's status callback after the hand-back")
 
 
 def checked_step(emulator: Emulator) -> Step:

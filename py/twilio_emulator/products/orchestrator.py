@@ -183,8 +183,9 @@ def add_orchestrated_conversation(
     """A conversation bridged to a Conversations (Classic) one, with a CUSTOMER and an AI_AGENT, as TAC leaves it.
 
     The customer's address carries the classic conversation's SID as `channelId`; the customer is named by its
-    address (the description allows a null name, but TAC's ParticipantResponse requires a string: assumed). Its configuration is the
-    given one, else the account's configuration bridged to the classic service (made if there is none).
+    address (the description allows a null name, but TAC's ParticipantResponse requires a string: assumed). Its
+    configuration is the given one, else the account's configuration bridged to the classic service (made if
+    there is none).
     Returns the conversation as `GET /v2/Conversations/{id}` answers it.
     """
     with emulator.lock:

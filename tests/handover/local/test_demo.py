@@ -733,8 +733,9 @@ def test_tacs_escalation_tool_makes_the_conversation_inactive_then_starts_the_st
     ]
     assert lines == expected
     fetched = [r for r in demo.emulator.requests if r.method == "GET" and r.path == f"/v2/Conversations/{conversation}"]
-    assert fetched[-1].response["status"] == "INACTIVE"
-    assert fetched[-1].response["configuration"]["statusCallbacks"] == []
+    # As the flow read it next (step 21): the agent's customer texting reopens it later (step 22).
+    assert fetched[0].response["status"] == "INACTIVE"
+    assert fetched[0].response["configuration"]["statusCallbacks"] == []
     assert orchestrator_configuration(demo.emulator, ids["configuration"])["statusCallbacks"] == [
         {"url": "https://tac.example.com/conversations", "method": "POST"}
     ]
@@ -781,15 +782,17 @@ def test_after_the_agent_leaves_tacs_task_the_conversation_is_tacs_again(output,
     ).group(1)
     lines = section(output, "22. Alice")
     conversation = re.search(rf"conv_conversation_{TTID}", "\n".join(section(output, "20. TAC's"))).group(0)
-    assert lines[:2] == [
-        "TaskRouter's event, signed, to the workspace's EventCallbackUrl:",
-        f"  task.wrapup → {re.search(r'https://localhost:[0-9]+/lifecycle/task-events', lines[1]).group(0)}  ->  200",
+    assert lines[:3] == [
+        'While Alice has it, the customer texts "Thank you, Alice!": Conversation Orchestrator sends TAC 0 '
+        "webhook(s) (its status callbacks are cleared)",
+        "Alice clicks Leave; TaskRouter's event, signed, to the workspace's EventCallbackUrl:",
+        f"  task.wrapup → https://localhost:{runtime_port(output)}/lifecycle/task-events  ->  200",
     ]
     patch = f"  PATCH https://conversations.twilio.com/v2/Conversations/{conversation}  ->  200"
     assert lines.count(patch) == 1
     assert (
         f"TAC's conversation {conversation}: ACTIVE, status callbacks https://tac.example.com/conversations "
-        "(its configuration's): TAC's next turn reaches it"
+        "(its configuration's)"
     ) in lines
     assert lines[-1] == f'The customer reads, from system: "{walkthrough.HANDBACK_TEXT}" (HANDBACK_MESSAGE)'
     [patched] = [r for r in demo.emulator.requests if r.method == "PATCH" and r.path.endswith(conversation)][-1:]
@@ -804,6 +807,18 @@ def test_after_the_agent_leaves_tacs_task_the_conversation_is_tacs_again(output,
         "wrapup",
         conversation,
     )
+
+
+def test_the_customers_next_text_goes_to_tac_after_the_hand_back(output, demo):
+    text = walkthrough.TAC_CUSTOMER_LINES[1]
+    lines = section(output, f'23. The customer texts again, "{text}": Conversation Orchestrator sends it to TAC')
+    [sent] = [c for c in demo.emulator.outbox.sent if c.source == walkthrough.TAC_COMMUNICATION]
+    assert sent.url.startswith("https://tac.example.com/conversations?bodySHA256=")
+    assert lines == [
+        f"COMMUNICATION_CREATED, JSON signed with bodySHA256, → {sent.url}  ->  not delivered: the demo runs no TAC "
+        "server (loopback only)",
+        f"Its communication's content.text, which TAC's messaging channel hands to its LLM: {text!r}",
+    ]
 
 
 def test_every_request_matches_twilios_openapi_description(output, demo):
