@@ -287,9 +287,10 @@ def test_a_late_event_of_an_earlier_handoff_leaves_the_later_one_with_flex(twili
         # A 500 is retried until the deadline (1.5 s here); a 400 fails at once, which keeps the reads' cases short.
         ("GET", "/v2/Conversations/", 400, "Could not read TAC's Orchestrator conversation"),
         ("GET", "/v2/ControlPlane/Configurations/", 400, "Could not read TAC's Orchestrator configuration"),
+        ("GET", "/Conversations/CH", 500, "Could not read the conversation"),
         ("PATCH", "/v2/Conversations/", 500, "Could not give the conversation back to Twilio Agent Connect"),
     ],
-    ids=["conversation", "configuration", "patch"],
+    ids=["conversation", "configuration", "classic-conversation", "patch"],
 )
 def test_a_hand_back_that_fails_half_way_is_retryable_and_the_next_event_finishes_it(
     twilio, emulator, runtime, tac, tac_setup, method, path, status, error
