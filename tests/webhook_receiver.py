@@ -25,6 +25,7 @@ class Receiver:
                         "method": self.command,
                         "path": self.path,
                         "params": dict(parse_qsl(body)),
+                        "body": body,
                         "signature": self.headers.get("X-Twilio-Signature"),
                         "content_type": self.headers.get("Content-Type"),
                     }

@@ -6,7 +6,8 @@
 // hand-back is recorded on the conversation for the AI to read, and the customer is told what was configured. Once
 // per task, whatever TaskRouter repeats or reorders and whichever entry point comes first: a Sync claim keyed by the
 // task. The steps it shares with the handoff (the claim, the conversation, the bot's webhooks) come in as `steps`,
-// assets/tools/handoff.private.js; the pure helpers below are exported for Node's unit tests.
+// assets/tools/handoff.private.js; the pure helpers below are exported for Node's unit tests. The end of a task of
+// Twilio Agent Connect's Studio flow gives the conversation back to TAC instead (the last section).
 'use strict';
 
 const crypto = require('crypto');
@@ -16,6 +17,8 @@ const crypto = require('crypto');
 const NAME = 'task-events';
 // The agent's path's name, in its log lines.
 const AGENT_NAME = 'hand-back';
+// What the event path's 503 answers say comes next.
+const EVENT_AGAIN = 'TaskRouter may send the event again';
 // What the handoff recorded on the conversation, taken away by the hand-back.
 const HANDOFF_KEYS = ['handedOff', 'handedOffAt', 'handoffClaimId', 'handoffBotWebhooks'];
 const TASK_SID = /^WT[0-9a-fA-F]{32}$/;
@@ -230,13 +233,15 @@ async function handBack({ Twilio, handover, steps, context, event, startedAt }) 
   if (!caller.ok) return caller;
   const config = handover.readConfig(context, event, NAME);
   if (!config.ok) return config;
+  const tacEnding = tacEndingOf(event, handover.contract);
+  if (tacEnding) return handBackToTac({ handover, steps, context, config, event, startedAt, ending: tacEnding });
   const ending = taskEndingOf(event, handover.contract);
   if (ending.ignored) return answer(200, { status: 'ignored', reason: ending.ignored });
   if (!ending.ok) return ending;
 
   const client = context.getTwilioClient({ timeout: config.attemptTimeoutMs });
   const deadline = handover.deadlineOf(startedAt, config);
-  const run = runOf({ handover, name: NAME, config, client, deadline, ending, again: 'TaskRouter may send the event again' });
+  const run = runOf({ handover, name: NAME, config, client, deadline, ending, again: EVENT_AGAIN });
   // First round: this task's claim, and beside it the conversation and the agent who had the task (a task
   // event names no worker).
   const [claimed, conversation, worker] = await Promise.all([
@@ -445,6 +450,206 @@ async function tell(steps, run, body) {
   }
 }
 
+// The hand-back to Twilio Agent Connect (TAC) ------------------------------------------------------------------------
+//
+// TAC escalates without this kit (tac/tools/handoff.py of twilio-agent-connect 2.5.0): it sets its Conversation
+// Orchestrator conversation INACTIVE (`PUT /v2/Conversations/{id}` `{"status": "INACTIVE"}`) and clears that
+// conversation's status callbacks (`PATCH` `{"configuration": {"statusCallbacks": []}}`), so that no webhook reaches
+// TAC any more, then starts the handoff flow with HandoffData, whose Send to Flex makes the task
+// (py/handover/studio/templates/agent-handoff.json.j2, messaging_to_flex). Its next turn needs both back: its
+// messaging channel acts on the COMMUNICATION_CREATED webhooks of the conversation's status callbacks. TAC never
+// gives a conversation callbacks of its own, so the callbacks it cleared are its configuration's: the hand-back
+// sets the conversation ACTIVE with its configuration's status callbacks, in one PATCH. Once per task, under the
+// same claim as the kit's own tasks; recorded on the Conversations (Classic) conversation, and the customer told
+// there, as on the direct path; a closed conversation (Classic closed, or Orchestrator CLOSED: final) is recorded
+// only.
+
+// TAC's conversation: a Conversation Orchestrator TTID.
+const ORCHESTRATOR_CONVERSATION = /^conv_conversation_[0-7][0-9a-hjkmnp-tv-z]{25}$/;
+const CONVERSATION_SID = /^CH[0-9a-fA-F]{32}$/;
+const TAC_NAME = 'Twilio Agent Connect';
+
+/**
+ * The end of a task TAC's flow made, from TaskRouter's event: its attributes carry TAC's HandoffData
+ * (`handoffData.conversationId`, the Orchestrator conversation) and the Conversations (Classic) conversation
+ * (`conversationSid`), and not the kit's own handoff record. Null for anything else (taskEndingOf answers it).
+ */
+function tacEndingOf(event, contract) {
+  if (!contract.HANDBACK_EVENTS.includes(event.EventType)) return null;
+  let attributes;
+  try {
+    attributes = JSON.parse(event.TaskAttributes);
+  } catch {
+    return null;
+  }
+  if (!attributes || typeof attributes !== 'object' || attributes[contract.HANDOFF_ATTRIBUTE]) return null;
+  const handoffData = attributes.handoffData;
+  const conversationId = handoffData && typeof handoffData === 'object' ? handoffData.conversationId : undefined;
+  const { conversationSid } = attributes;
+  if (typeof conversationId !== 'string' || !ORCHESTRATOR_CONVERSATION.test(conversationId)) return null;
+  if (typeof conversationSid !== 'string' || !CONVERSATION_SID.test(conversationSid)) return null;
+  return {
+    ok: true,
+    kind: event.EventType.slice('task.'.length),
+    taskSid: event.TaskSid,
+    // The Classic service is the Orchestrator bridge's, read in the first round.
+    session: { serviceSid: null, conversationSid },
+    orchestratorConversationId: conversationId,
+    requestedAt: null,
+    worker: event.WorkerSid ? { sid: event.WorkerSid, name: event.WorkerName || null } : null,
+    outcome: event.TaskCompletedReason || event.TaskCanceledReason || null,
+  };
+}
+
+/** The Orchestrator conversation's client (twilio's conversations.v2). */
+function orchestratedOf(run) {
+  return run.client.conversations.v2.conversations(run.ending.orchestratorConversationId);
+}
+
+/** `read()` retried within the deadline: `{ ok, value }`, else `{ ok: false, error }`. */
+async function readWithRetries(run, read) {
+  try {
+    return { ok: true, value: await run.handover.withRetries(read, run.deadline) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/**
+ * A task of the same Classic conversation still with Flex (pending, reserved or assigned) other than this one: TAC
+ * handed the conversation off again. Its SID; null when there is none, or when the search fails (logged: the
+ * hand-back is not held up by it).
+ */
+async function laterTaskOf(run, workspaceSid) {
+  const search = () =>
+    run.client.taskrouter.v1.workspaces(workspaceSid).tasks.list({
+      evaluateTaskAttributes: `conversationSid == ${JSON.stringify(run.session.conversationSid)}`,
+      assignmentStatus: ['pending', 'reserved', 'assigned'],
+      limit: 20,
+    });
+  try {
+    const later = (await run.handover.withRetries(search, run.deadline)).find((task) => task.sid !== run.ending.taskSid);
+    return later ? later.sid : null;
+  } catch (error) {
+    console.warn(`${NAME}: no search for a later task of task ${run.ending.taskSid}'s conversation: ${error.status || '-'} ${error.code || '-'}`);
+    return null;
+  }
+}
+
+/** Give the conversation back to TAC: ACTIVE, with its configuration's status callbacks; whether that was done. */
+async function turnTacBackOn(steps, run, statusCallbacks) {
+  try {
+    await run.handover.withRetries(
+      () => orchestratedOf(run).patch({ status: 'ACTIVE', configuration: { statusCallbacks } }),
+      run.deadline
+    );
+    return true;
+  } catch (error) {
+    steps.logFailure(run, `Giving Orchestrator conversation ${run.ending.orchestratorConversationId} back to TAC`, error);
+    return false;
+  }
+}
+
+async function handBackToTac({ handover, steps, context, config, event, startedAt, ending }) {
+  const client = context.getTwilioClient({ timeout: config.attemptTimeoutMs });
+  const deadline = handover.deadlineOf(startedAt, config);
+  const run = runOf({ handover, name: NAME, config, client, deadline, ending, again: EVENT_AGAIN });
+  // First round: this task's claim, and beside it TAC's conversation, the agent who had the task, and any later task
+  // of the conversation.
+  const hasWorkspace = WORKSPACE_SID.test(event.WorkspaceSid || '');
+  const [claimed, orchestrated, worker, laterTask] = await Promise.all([
+    steps.takeClaim(run),
+    readWithRetries(run, () => orchestratedOf(run).fetch()),
+    ending.worker || ending.kind === 'canceled' || !hasWorkspace ? ending.worker : agentOf(run, event.WorkspaceSid),
+    hasWorkspace ? laterTaskOf(run, event.WorkspaceSid) : null,
+  ]);
+  if (claimed.duplicate) return answer(200, { status: 'already_handed_back', taskSid: ending.taskSid });
+  if (!claimed.ok) {
+    steps.logFailure(run, 'Claiming the hand-back in Sync', claimed.error);
+    if (claimed.mayExist) await steps.releaseClaim(run);
+    return retryable(run, 'Could not claim the hand-back');
+  }
+  if (laterTask) {
+    // A late event of an earlier handoff: TAC handed the conversation off again, and Flex has it. Left as it is.
+    return answer(200, { status: 'ignored', reason: `a later handoff of the conversation is with Flex (task ${laterTask})` });
+  }
+  if (!orchestrated.ok) {
+    steps.logFailure(run, `Reading Orchestrator conversation ${ending.orchestratorConversationId}`, orchestrated.error);
+    await steps.releaseClaim(run);
+    return retryable(run, "Could not read TAC's Orchestrator conversation");
+  }
+  const conversation = orchestrated.value;
+  const bridge = conversation.configuration && conversation.configuration.conversationsV1Bridge;
+  const serviceSid = bridge && typeof bridge.serviceId === 'string' ? bridge.serviceId : null;
+  const tacRun = { ...run, session: { ...run.session, serviceSid }, ending: { ...ending, worker } };
+
+  // Second round: the Conversations (Classic) conversation of the bridge, and the configuration's status callbacks.
+  const [classic, configuration] = await Promise.all([
+    serviceSid ? steps.readConversation(tacRun) : null,
+    readWithRetries(tacRun, () => client.conversations.v2.configurations(conversation.configurationId).fetch()),
+  ]);
+  if (!configuration.ok) {
+    steps.logFailure(tacRun, `Reading configuration ${conversation.configurationId}`, configuration.error);
+    await steps.releaseClaim(tacRun);
+    return retryable(tacRun, "Could not read TAC's Orchestrator configuration");
+  }
+  if (serviceSid && !classic) {
+    await steps.releaseClaim(tacRun);
+    return retryable(tacRun, 'Could not read the conversation');
+  }
+  const at = new Date().toISOString();
+  const attributes = classic ? parseAttributes(classic.attributes) : {};
+  const classicClosed = Boolean(classic) && classic.state === 'closed';
+  if (conversation.status === 'CLOSED' || classicClosed) {
+    // The conversation is over: nothing is changed, and the hand-back recorded where it can be (a closed
+    // Classic conversation takes no change: Twilio's 50377).
+    const recordable = Boolean(classic) && !classicClosed;
+    const recorded = recordable && (await record(steps, tacRun, { ...attributes, handedBack: tacRecordOf(tacRun, at, false) }));
+    return answer(200, { ...tacAnswerOf(tacRun, 'recorded'), recorded });
+  }
+
+  // Third round: TAC back on.
+  const statusCallbacks = (configuration.value.statusCallbacks || []).map(({ url, method }) => ({ url, method }));
+  if (!(await turnTacBackOn(steps, tacRun, statusCallbacks))) {
+    // Nothing told yet: the next event of this task tries again, and the customer is told once.
+    await steps.releaseClaim(tacRun);
+    return retryable(tacRun, 'Could not give the conversation back to Twilio Agent Connect');
+  }
+  // Last round: the customer told, and the hand-back recorded, on the Classic conversation.
+  const message = ending.kind === 'canceled' ? config.noAgentMessage : config.handBackMessage;
+  const [recorded] = await Promise.all([
+    classic ? record(steps, tacRun, { ...attributes, handedBack: tacRecordOf(tacRun, at, true) }) : false,
+    classic && message ? tell(steps, tacRun, message) : null,
+  ]);
+  if (!classic) {
+    console.error(
+      `${NAME}: TAC's configuration ${conversation.configurationId} has no conversationsV1Bridge: task ` +
+        `${ending.taskSid} was handed back to TAC, its customer told nothing and nothing recorded`
+    );
+  }
+  return answer(200, {
+    ...tacAnswerOf(tacRun, 'handed_back'),
+    statusCallbacks: statusCallbacks.length,
+    told: Boolean(classic && message),
+    recorded,
+  });
+}
+
+/** The hand-back's record on the Classic conversation: the direct path's, TAC's conversation beside it. */
+function tacRecordOf(run, at, aiRestored) {
+  const recordOf = handedBackAttributes({}, run.ending, at, aiRestored).handedBack;
+  return { ...recordOf, ai: TAC_NAME, orchestratorConversationId: run.ending.orchestratorConversationId };
+}
+
+function tacAnswerOf(run, status) {
+  return {
+    status,
+    taskSid: run.ending.taskSid,
+    conversationSid: run.ending.session.conversationSid,
+    orchestratorConversationId: run.ending.orchestratorConversationId,
+  };
+}
+
 module.exports = {
   respond,
   respondToAgent,
@@ -457,4 +662,5 @@ module.exports = {
   validated,
   handoffStateOf,
   handedBackAttributes,
+  tacEndingOf,
 };

@@ -1,5 +1,6 @@
 // TaskRouter's event callback (the workspace's EventCallbackUrl): at the end of a task a handover tool created,
-// the customer's conversation goes back to the AI: assets/lifecycle/handback.private.js. Protected, so that only
+// or Twilio Agent Connect's Studio flow, the customer's conversation goes back to the AI:
+// assets/lifecycle/handback.private.js. Protected, so that only
 // Twilio reaches it once deployed; the signature is checked here too, since the local runtime does not check it.
 
 /**

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from . import __version__
-from .commands import bench, demo, doctor, env, functions, handback, studio, tac, tool
+from .commands import bench, demo, doctor, env, functions, handback, plugin, studio, tac, tool
 from .commands.base import CONTEXT, HandoverGroup
 
 
@@ -31,16 +31,18 @@ def cli(project_dir: str | None) -> None:
     """Hand a customer's conversation from an AI agent to a human agent in Twilio Flex."""
 
 
-# In the order a newcomer uses them, which is the order --help lists them in.
-cli.add_command(functions.generate)
-cli.add_command(functions.validate)
+# In the order a newcomer uses them, which is the order --help lists them in: try it locally, set up the account
+# (after `twilio serverless:deploy`), check it; then what changing the functions or measuring them needs.
+cli.add_command(demo.demo)
 cli.add_command(env.env)
 cli.add_command(tool.tool)
 cli.add_command(studio.studio)
 cli.add_command(tac.tac)
 cli.add_command(handback.handback)
+cli.add_command(plugin.plugin)
 cli.add_command(doctor.doctor)
-cli.add_command(demo.demo)
+cli.add_command(functions.validate)
+cli.add_command(functions.generate)
 cli.add_command(bench.bench)
 
 

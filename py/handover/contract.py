@@ -275,6 +275,40 @@ MAX_IDENTITY_LENGTH = 256
 MAX_REASON_LENGTH = 500
 MAX_SUMMARY_LENGTH = 4000
 
+
+@dataclass(frozen=True)
+class ToolParameter:
+    """A field of the body the AI sends: every tool schema (the AI Assistant's, the agent frameworks') is made of these.
+
+    The function cuts a longer text to `max_length`, never rejects it, so the limit is told to the model in the
+    description, not enforced as a schema's maxLength (a framework that validated it would refuse the handoff).
+    """
+
+    name: str
+    purpose: str
+    max_length: int
+    required: bool
+
+    @property
+    def description(self) -> str:
+        return f"{self.purpose} (at most {self.max_length} characters; longer text is cut)."
+
+
+TOOL_PARAMETERS = (
+    ToolParameter(
+        "reason", "Why you hand the conversation to a human agent, in a sentence or two", MAX_REASON_LENGTH, True
+    ),
+    ToolParameter(
+        "summary",
+        "What the customer wanted and what was already tried, for the agent who takes over",
+        MAX_SUMMARY_LENGTH,
+        False,
+    ),
+)
+# The headers an agent's code (not the model) sets on the call: the conversation to hand off, and the customer.
+SESSION_HEADER = "X-Session-Id"
+IDENTITY_HEADER = "X-Identity"
+
 HANDED_OFF_MESSAGE = "I have passed our conversation to a member of our team. They will reply here shortly."
 FAILED_MESSAGE = "I could not reach a member of our team just now."
 TRY_AGAIN_MESSAGE = "I could not reach a member of our team just now. Please try again in a minute."

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import contract
+from . import contract, runtimes
 from .account import assistant_tool, credentials, deployed_code, deployment, routing, tokens
 from .account.deployment import environment_name, remote_variables
 from .account.sdk import TwilioFailure, listed
@@ -19,7 +19,9 @@ from .account.variables import SYNC_SERVICE_FIX, SyncServiceProblem, existing_cl
 from .errors import InputError
 from .functions import generate
 from .lifecycle import wiring
-from .project import ENV_FILE, read_local
+from .plugin import bundle as plugin_bundle
+from .plugin import deploy as plugin_deploy
+from .project import ENV_FILE, read_local, read_rc
 from .studio.checks import send_to_flex_workflows
 
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
@@ -115,6 +117,9 @@ def check_credentials(setup: Setup) -> Iterator[Check]:
 
     try:
         setup.credentials = credentials.load(setup.project_dir)
+    except credentials.NoCredentials:
+        yield Check("credentials", FAIL, credentials.NO_CREDENTIALS, credentials.CREDENTIALS_NEXT_STEP)
+        return
     except credentials.CredentialsError as error:
         yield Check("credentials", FAIL, str(error), credentials.HOW_TO_SET)
         return
@@ -274,8 +279,18 @@ def check_deployed_functions(setup: Setup) -> Iterator[Check]:
     except deployed_code.NoBuild as error:
         yield Check("deployed functions", FAIL, str(error), deployed_code.DEPLOY_FIX)
         return
+    # Without differences the build runs the configured runtime: one Twilio retired or is retiring is a warning.
+    configured = read_rc(setup.project_dir).get("runtime")
+    retiring = None if differences or configured is None else runtimes.problem(str(configured), runtimes.today())
     if differences:
         yield Check("deployed functions", FAIL, "; ".join(map(str, differences)), deployed_code.DEPLOY_FIX)
+    elif retiring:
+        yield Check(
+            "deployed functions",
+            WARN,
+            f"the build serves the local functions and assets, on {retiring.runtime}, but {retiring.message}",
+            retiring.fix,
+        )
     else:
         yield Check(
             "deployed functions",
@@ -450,6 +465,36 @@ def check_handback_events(setup: Setup) -> Iterator[Check]:
     else:
         sent = wiring.event_list(contract.HANDBACK_EVENTS) if found.events else "every event (no EventsFilter)"
         yield Check(name, PASS, f"workspace {workspace_sid} sends {sent} to {ours}")
+
+
+def check_flex_plugin(setup: Setup) -> Iterator[Check]:
+    """The active plugin release loads the kit's Flex plugin (package.json's name in plugin-ai-handover/, else that
+    name), at package.json's version when the folder is there: else agents do not see why the AI handed off."""
+    name = "flex plugin"
+    if setup.flex_workspace is None:
+        yield _not_checked(name, "the flex check failed")
+        return
+    try:
+        package = plugin_bundle.read_package(plugin_bundle.plugin_folder(setup.project_dir, None))
+        plugin, local = package.name, package.version
+    except plugin_bundle.PluginFolderError:
+        plugin, local = plugin_bundle.DEFAULT_FOLDER, None
+    release, configured = plugin_deploy.released_version(setup.client, plugin)
+    fix = plugin_deploy.DEPLOY_COMMAND
+    if release is None:
+        detail = f"no plugin release is active: Flex loads no plugin, so agents do not see {plugin}"
+        yield Check(name, WARN, detail, fix)
+    elif configured is None:
+        yield Check(name, WARN, f"the active release {release.sid} does not load {plugin}", fix)
+    elif local is not None and configured.version != local:
+        yield Check(
+            name,
+            WARN,
+            f"the active release {release.sid} loads {plugin} {configured.version}, not {local} (package.json)",
+            fix,
+        )
+    else:
+        yield Check(name, PASS, f"the active release {release.sid} loads {plugin} {configured.version}")
 
 
 def check_assistant_tool(setup: Setup) -> Iterator[Check]:
@@ -696,6 +741,7 @@ CHECKS: tuple[tuple[Callable[[Setup], Iterator[Check]], tuple[str, ...], bool], 
     (check_sync_claim_maps, ("sync claim maps",), True),
     (check_handback_events, ("hand-back events",), True),
     (check_assistant_tool, ("assistant tool",), True),
+    (check_flex_plugin, ("flex plugin",), True),
     (check_studio_flow, ("studio flow", "studio flow routing"), True),
     (check_tac_orchestrator, TAC_CHECKS, True),
     (check_tac_addresses, ("tac addresses",), True),

@@ -130,3 +130,29 @@ def tac_step_lines(result) -> list[str]:
     if result.dry_run:
         lines += [f"  would send: {write}" for write in result.writes]
     return lines
+
+
+def plugin_build_line(result) -> str:
+    size = f"{result.size:,} bytes"
+    return (
+        f"{result.package.name} {result.package.version}: {result.package.bundle_path} ({size}, sha256:{result.sha256})"
+    )
+
+
+def plugin_deploy_lines(result) -> list[str]:
+    """The plugin's version and what happened to it, its bundle's URL, then each write (or write to make)."""
+    lines = [
+        f"{result.plugin} {result.version}: {result.outcome}",
+        f"  bundle: sha256:{result.sha256}",
+        f"  url: {result.plugin_url or '(known once the environment is created)'}",
+    ]
+    lines += [f"  {'would send' if result.dry_run else 'sent'}: {write}" for write in result.writes]
+    return lines
+
+
+def plugin_deploy_notes(result) -> list[str]:
+    if result.dry_run:
+        return ["Dry run: nothing was written."]
+    if not result.writes:
+        return [f"{result.plugin} {result.version} is already released with this bundle; nothing was written."]
+    return [f"{len(result.writes)} write(s). Flex loads the plugin at the agents' next page load."]

@@ -24,9 +24,11 @@ from .products.orchestrator import (
     add_configuration,
     add_orchestrated_conversation,
     fail_next_operation,
+    orchestrated_conversation,
     orchestrator_configuration,
     orchestrator_operations,
     set_operation_timing,
+    set_orchestrated_status,
 )
 from .products.serverless import set_variable
 from .products.studio import add_flow, studio_executions
@@ -86,6 +88,7 @@ __all__ = [
     "fail_next_operation",
     "messages_of",
     "new_account",
+    "orchestrated_conversation",
     "orchestrator_configuration",
     "orchestrator_operations",
     "participants_of",
@@ -98,6 +101,7 @@ __all__ = [
     "seed_flex_messaging_address",
     "seed_tac_configuration",
     "set_conversation_attributes",
+    "set_orchestrated_status",
     "set_operation_timing",
     "set_variable",
     "spec_directory",

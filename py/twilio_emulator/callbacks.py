@@ -10,11 +10,13 @@ https:// one a deployment answers at (a Function checks the signature over `http
 
 Twilio documents the signature: HMAC-SHA1 with the account's auth token over the full URL followed by every POST
 parameter, sorted by name, each name then its value; base64. A GET is signed over its URL alone (the parameters in
-its query). What Twilio documents nothing of, the emulator assumes, and says so: a delivery is made once (no retry
-of a failed one unless `retries` is set), with a timeout of 15 s, the answer's body unread, a 2xx counting as
-delivered; senders deliver concurrently (`concurrency`), so callbacks queued close together may arrive in any order,
-as Twilio's may. `pause`/`release` hold them back and let them go in a chosen order, and `duplicate_next` sends the
-next ones twice, so a test can play TaskRouter's documented duplicates and reordering on purpose.
+its query). A JSON callback (Conversation Orchestrator's status callbacks) carries its body's SHA-256, hex, as the
+`bodySHA256` query parameter and is signed over that URL alone, as twilio's RequestValidator checks it. What Twilio
+documents nothing of, the emulator assumes, and says so: a delivery is made once (no retry of a failed one unless
+`retries` is set), with a timeout of 15 s, the answer's body unread, a 2xx counting as delivered; senders deliver
+concurrently (`concurrency`), so callbacks queued close together may arrive in any order, as Twilio's may.
+`pause`/`release` hold them back and let them go in a chosen order, and `duplicate_next` sends the next ones twice,
+so a test can play TaskRouter's documented duplicates and reordering on purpose.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import json
 import threading
 import time
 import urllib.error
@@ -62,6 +65,7 @@ class Callback:
     url: str
     params: dict[str, str]
     method: str = "POST"
+    body: str | None = None  # a JSON callback's body (its URL then carries bodySHA256); None: form parameters
     # Filled in when it is delivered: the receiver's status (None if none answered), why it failed, how many tries.
     status: int | None = None
     error: str | None = None
@@ -94,13 +98,24 @@ class Outbox:
 
     def send(self, source: str, url: str, params: dict[str, str], method: str = "POST") -> Callback:
         """Queue a callback; it is sent once the caller's request is answered (the caller holds the account's lock)."""
-        callback = Callback(source, url, {name: str(value) for name, value in params.items()}, method.upper())
+        return self._queued(Callback(source, url, {name: str(value) for name, value in params.items()}, method.upper()))
+
+    def send_json(self, source: str, url: str, body: object) -> Callback:
+        """Queue a JSON POST, its URL with the body's `bodySHA256`; sent as `send`'s are."""
+        text = json.dumps(body, separators=(",", ":"))
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        signed_url = url + ("&" if "?" in url else "?") + urlencode({"bodySHA256": digest})
+        return self._queued(Callback(source, signed_url, {}, "POST", text))
+
+    def _queued(self, callback: Callback) -> Callback:
         with self._condition:
             self._start_senders()
             self._enqueue(callback)
             if self._duplicates:
                 self._duplicates -= 1
-                self._enqueue(Callback(callback.source, callback.url, dict(callback.params), callback.method))
+                self._enqueue(
+                    Callback(callback.source, callback.url, dict(callback.params), callback.method, callback.body)
+                )
         return callback
 
     # What tests call --------------------------------------------------------------------------------------
@@ -208,11 +223,15 @@ def _request(callback: Callback, auth_token: str) -> tuple[int | None, str | Non
     if callback.method == "GET":
         url = callback.url + ("&" if "?" in callback.url else "?") + urlencode(callback.params)
         data, signed = None, signature(auth_token, url)
+    elif callback.body is not None:
+        url, data, signed = callback.url, callback.body.encode(), signature(auth_token, callback.url)
     else:
         url, data = callback.url, urlencode(callback.params).encode()
         signed = signature(auth_token, url, callback.params)
     headers = {"X-Twilio-Signature": signed, "User-Agent": "TwilioProxy/1.1 (twilio-emulator)"}
-    if data is not None:
+    if callback.body is not None:
+        headers["Content-Type"] = "application/json"
+    elif data is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
     request = urllib.request.Request(_plain_http(url), data=data, headers=headers, method=callback.method)
     try:

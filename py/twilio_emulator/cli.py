@@ -130,10 +130,11 @@ def start(host: str, port: int, seed: str, as_json: bool, env_file: Path | None,
     A new account, with a random SID and auth token, served behind the emulator's TLS proxy on loopback.
     Prints on stdout what a client needs in its environment, as `export NAME=value` lines (with --json, one
     JSON object line): HTTPS_PROXY and HTTP_PROXY (the proxy), REQUESTS_CA_BUNDLE (Python's requests),
-    NODE_EXTRA_CA_CERTS (Node), SSL_CERT_FILE and CURL_CA_BUNDLE (other clients, curl), and the account's
-    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN. That token is the emulator's own throwaway credential, made for
-    this run: no real account's. It keeps running in the foreground; on SIGINT or SIGTERM it stops, prints a
-    summary on stderr (requests, violations, unserved operations) and exits 0.
+    NODE_EXTRA_CA_CERTS and NODE_OPTIONS (Node, and its default HTTPS agent through the proxy), SSL_CERT_FILE and
+    CURL_CA_BUNDLE (other clients, curl), and the account's TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN. That token
+    is the emulator's own throwaway credential, made for this run: no real account's. It keeps running in the
+    foreground; on SIGINT or SIGTERM it stops, prints a summary on stderr (requests, violations, unserved
+    operations) and exits 0.
 
     Example:
 

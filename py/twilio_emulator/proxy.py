@@ -1,6 +1,7 @@
 """The way in: an HTTP CONNECT proxy on loopback that terminates TLS for *.twilio.com with a throwaway CA.
 
-Production code reaches Twilio through it unchanged: Node through HTTP_PROXY and NODE_EXTRA_CA_CERTS,
+Production code reaches Twilio through it unchanged: Node through HTTP_PROXY and NODE_EXTRA_CA_CERTS (and, for
+clients on Node's default HTTPS agent, HTTPS_PROXY with the preload NODE_OPTIONS names: node_https_proxy.js),
 Python's requests through HTTPS_PROXY and REQUESTS_CA_BUNDLE. Other hosts are refused. It listens on a
 loopback address only: a test double for this machine's clients, with a throwaway CA, is no service to expose.
 """
@@ -22,6 +23,9 @@ import trustme
 from .faults import DroppedConnection
 from .pipeline import Emulator
 from .routes import TWILIO_DOMAIN
+
+# Loaded into Node clients so that Node's default HTTPS agent goes through the proxy too (it says why).
+NODE_HTTPS_PROXY = Path(__file__).with_name("node_https_proxy.js")
 
 
 class _TwilioHandler(BaseHTTPRequestHandler):
@@ -140,6 +144,7 @@ class EmulatorProxy:
             "HTTP_PROXY": self.url,
             "HTTPS_PROXY": self.url,
             "NODE_EXTRA_CA_CERTS": str(self.ca_path),
+            "NODE_OPTIONS": f'--require "{NODE_HTTPS_PROXY}"',
             "REQUESTS_CA_BUNDLE": str(self.ca_path),
             "NO_PROXY": "127.0.0.1,localhost",
         }

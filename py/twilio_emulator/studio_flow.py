@@ -4,7 +4,11 @@ Liquid is python-liquid with Studio's `to_json` filter (in either reading of it 
 or LIQUID_STRINGS_AS_IS); a variable that is not there prints as nothing, as in Studio. What the widgets ask of
 Twilio goes to the emulator: make-http-request through `Emulator.handle`, the proxy's path (with the account's
 credentials when add_twilio_auth is set); resume-conversation against its Conversations (Classic) conversations;
-send-to-flex against its TaskRouter workflows and task channels. Messages sent and said are recorded, not delivered.
+send-to-flex against its TaskRouter workflows and task channels. After a resumed conversation, Send to Flex does
+what Studio's does for a conversation: a Flex interaction on it, whose task (task.created) carries the widget's
+attributes with Flex's keys beside them (`flex.open_interaction`), its channel type assumed from the contact's
+address (`whatsapp:…` whatsapp, `+…` sms, else web), which Studio does not document; a call's Send to Flex is
+recorded only (no voice is emulated here). Messages sent and said are recorded, not delivered.
 A widget type or property the runner does not know is an error rather than a guess.
 """
 
@@ -20,6 +24,7 @@ from liquid.exceptions import LiquidError
 
 from .faults import DroppedConnection
 from .pipeline import Emulator
+from .products import flex
 from .routes import TWILIO_DOMAIN
 
 MAX_STEPS = 100  # the handoff flow takes at most 8; more means the flow loops
@@ -107,6 +112,7 @@ class FlowRun:
     http_requests: list[HttpExchange] = field(default_factory=list)
     resumed: ResumedConversation | None = None
     flex: FlexHandoff | None = None
+    task_sid: str | None = None  # the task Send to Flex made for a resumed conversation
     messages: list[SentMessage] = field(default_factory=list)
     said: list[str] = field(default_factory=list)
 
@@ -260,7 +266,25 @@ class _Run:
         self.result.flex = FlexHandoff(
             state["name"], workflow_sid, channel_sid, attributes, properties.get("priority"), properties.get("timeout")
         )
+        if self.result.resumed is not None:
+            self.result.task_sid = self._open_interaction(workflow, channel, attributes)
         return _transition(state, "callComplete")
+
+    def _open_interaction(self, workflow: dict, channel: dict, attributes: dict) -> str:
+        """The Flex interaction of the resumed conversation, as Send to Flex makes it; its task's SID."""
+        address = self.context["contact"]["channel"]["address"]
+        channel_type = "whatsapp" if address.startswith("whatsapp:") else "sms" if address.startswith("+") else "web"
+        with self.emulator.lock:
+            interaction = flex.open_interaction(
+                self.emulator,
+                channel_type,
+                "customer",
+                self.result.resumed.conversation_sid,
+                workflow,
+                channel,
+                attributes,
+            )
+        return interaction["routing"]["properties"]["sid"]
 
     def _send_message(self, state: dict, properties: dict) -> dict:
         # Studio's defaults: from the flow's address, to the contact's.

@@ -26,6 +26,7 @@ COMMANDS = (
     "demo",
     "bench",
     "env set",
+    "tool export",
     "tool register",
     "tool show",
     "doctor",
@@ -38,9 +39,11 @@ COMMANDS = (
     "tac studio",
     "tac setup",
     "handback wire",
+    "plugin build",
+    "plugin deploy",
 )
-GROUPS = ("env", "tool", "studio", "tac", "handback")
-TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "studio", "tac", "handback", "doctor")
+GROUPS = ("env", "tool", "studio", "tac", "handback", "plugin")
+TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "studio", "tac", "handback", "plugin", "doctor")
 
 
 @pytest.fixture
@@ -290,9 +293,9 @@ def test_the_entry_point_is_named_handover(flag):
         assert result.stdout == f"handover, version {__version__}\n"
 
 
-def test_every_command_is_documented_in_the_readme_with_an_example():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+def test_every_command_is_documented_in_the_command_page_with_an_example():
+    page = (REPO / "docs/commands.md").read_text(encoding="utf-8")
     for command in COMMANDS:
-        assert re.search(rf"^\| `handover {command}` \|.*\| `handover {command}[ `]", readme, re.MULTILINE), (
-            f"README.md's command table has no row with an example for `handover {command}`"
+        assert re.search(rf"^\| `handover {command}` \|.*\| `handover {command}[ `]", page, re.MULTILINE), (
+            f"docs/commands.md's command table has no row with an example for `handover {command}`"
         )

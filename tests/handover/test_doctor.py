@@ -27,11 +27,12 @@ CONTRACT = "assets/tools/contract.private.js"  # the one generated file
 DEPLOY_HINT = "Deploy with `twilio serverless:deploy` (or `npm run deploy`), or pass --service-sid ZS…."
 DEPLOY_FIX = "Run `twilio serverless:deploy` (or `npm run deploy`) from the project to deploy the local files."
 RETRY_FIX = "Run doctor again; if it persists, check https://status.twilio.com."
-HOW_TO_SET = (
-    "Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET) "
-    "in the environment or in the project's .env."
-)
 NOT_CHECKED = "not checked: the credentials do not work"
+FIRST_STEP = (
+    "Copy the Account SID and Auth Token from Console > Account > API keys & tokens into the project's .env as "
+    "TWILIO_ACCOUNT_SID=AC… and TWILIO_AUTH_TOKEN=… (or set TWILIO_API_KEY and TWILIO_API_SECRET), then run the "
+    "command again."
+)
 TAC_NAMES = (*doctor_module.TAC_CHECKS, "tac addresses")
 UNKNOWN_ASSISTANT = "aia_asst_00000000-0000-0000-0000-000000000000"
 CHECK_LINE = re.compile(r"^(PASS|WARN|FAIL)  ([a-z -]+): (.*)$")
@@ -40,7 +41,7 @@ TOKEN_EXPECTED = "43 to 128 URL-safe characters (`handover env set` makes one fr
 ALL_CLAIM_MAPS = "all 16 claim Maps (handover-claims-00 … handover-claims-15)"
 # The verdicts when the credentials fail: what needs the account is not checked (WARN); the local configuration
 # and the generated files still are (PASS).
-WHEN_CREDENTIALS_FAIL = [FAIL, WARN, PASS, WARN, WARN, PASS, *[WARN] * 8, *[WARN] * len(TAC_NAMES)]
+WHEN_CREDENTIALS_FAIL = [FAIL, WARN, PASS, WARN, WARN, PASS, *[WARN] * 9, *[WARN] * len(TAC_NAMES)]
 
 
 @pytest.fixture
@@ -183,6 +184,8 @@ def healthy(c: Configured, emulator) -> dict[str, tuple[str, str, str | None]]:
             "environment's HANDOVER_TOKEN",
             None,
         ),
+        # No plugin release on the account (`handover plugin deploy` makes one): a warning, not a failure.
+        "flex plugin": NO_PLUGIN_RELEASE,
         "studio flow": (
             PASS,
             f"Studio flow {c.flow_sid} ('Agent Handoff {c.service_sid}') is published, revision 1",
@@ -206,6 +209,11 @@ def not_wired(c: Configured, workspace: str) -> tuple[str, str, str]:
 
 
 # No TAC configuration or address is known to these tests: TAC's checks say how to give them.
+NO_PLUGIN_RELEASE = (
+    WARN,
+    "no plugin release is active: Flex loads no plugin, so agents do not see plugin-ai-handover",
+    "handover plugin deploy",
+)
 TAC_NOT_CHECKED = {
     **{
         name: (
@@ -295,6 +303,7 @@ def test_the_healthy_report_reads_one_line_per_check(runner, configured, emulato
         "PASS  sync claim maps",
         "WARN  hand-back events",
         "PASS  assistant tool",
+        "WARN  flex plugin",
         "PASS  studio flow",
         "PASS  studio flow routing",
         *(f"WARN  {name}" for name in TAC_NAMES),
@@ -329,7 +338,10 @@ def test_json_of_a_failure(runner, configured, emulator):
         ),
         "fix": f"handover env set --workspace-sid WS… --workflow-sid WW… --service-sid {configured.service_sid}",
     }
-    assert result.stderr == "1 check(s) failed.\n"
+    assert result.stderr == (
+        f"1 check(s) failed. Next: handover env set --workspace-sid WS… --workflow-sid WW… --service-sid "
+        f"{configured.service_sid}\n"
+    )
 
 
 def test_doctor_only_reads(runner, configured, emulator):
@@ -365,6 +377,7 @@ def test_a_wrong_auth_token_fails_credentials_and_skips_the_account_checks(runne
         sync_claim_maps=(WARN, NOT_CHECKED, None),
         **{"hand-back events": (WARN, NOT_CHECKED, None)},
         assistant_tool=(WARN, NOT_CHECKED, None),
+        flex_plugin=(WARN, NOT_CHECKED, None),
         studio_flow=(WARN, NOT_CHECKED, None),
         studio_flow_routing=(WARN, NOT_CHECKED, None),
         **{name.replace(" ", "_"): (WARN, NOT_CHECKED, None) for name in TAC_NAMES},
@@ -373,7 +386,10 @@ def test_a_wrong_auth_token_fails_credentials_and_skips_the_account_checks(runne
     assert [(r.method, r.path) for r in emulator.requests] == [
         ("GET", f"/2010-04-01/Accounts/{emulator.account.sid}.json")
     ]
-    assert result.stderr == "1 check(s) failed.\n"
+    assert result.stderr == (
+        "1 check(s) failed. Next: Check them in Console > Account > API keys & tokens (an API key must belong to this "
+        "account).\n"
+    )
 
 
 def test_missing_credentials(runner, configured, emulator, monkeypatch):
@@ -384,7 +400,7 @@ def test_missing_credentials(runner, configured, emulator, monkeypatch):
         result,
         configured,
         emulator,
-        credentials=(FAIL, f"No Twilio credentials found. {HOW_TO_SET}", HOW_TO_SET),
+        credentials=(FAIL, "No Twilio credentials found in the environment or in the project's .env", FIRST_STEP),
         flex=(WARN, NOT_CHECKED, None),
         workspace_and_workflow=(WARN, NOT_CHECKED, None),
         task_channel=(WARN, NOT_CHECKED, None),
@@ -394,6 +410,7 @@ def test_missing_credentials(runner, configured, emulator, monkeypatch):
         sync_claim_maps=(WARN, NOT_CHECKED, None),
         **{"hand-back events": (WARN, NOT_CHECKED, None)},
         assistant_tool=(WARN, NOT_CHECKED, None),
+        flex_plugin=(WARN, NOT_CHECKED, None),
         studio_flow=(WARN, NOT_CHECKED, None),
         studio_flow_routing=(WARN, NOT_CHECKED, None),
         **{name.replace(" ", "_"): (WARN, NOT_CHECKED, None) for name in TAC_NAMES},
@@ -472,6 +489,7 @@ def test_an_account_without_flex(runner, configured, emulator, without_flex):
             f"account {emulator.account.sid} has no Flex instance",
             "Create one in Console > Flex > Overview, or use the account that has Flex.",
         ),
+        flex_plugin=(WARN, "not checked: the flex check failed", None),
     )
 
 
@@ -941,7 +959,7 @@ def test_a_rotated_token_fails_the_tool_until_it_is_registered_again(runner, con
     assert register.exit_code == 0, register.output
     emulator.clear_traffic()
     again = doctor(runner, c)
-    assert report(again.stdout)[-3 - len(TAC_NAMES)] == (
+    assert report(again.stdout)[-4 - len(TAC_NAMES)] == (
         "assistant tool",
         PASS,
         f"tool {c.tool_id} (Renamed in the Console) is attached to {c.assistant} and POSTs to {c.url} with the "
@@ -1082,6 +1100,7 @@ def test_a_twilio_500_fails_its_check_and_the_others_run(runner, configured, emu
             "Twilio answered HTTP 500, Twilio error 20500: Unable to fetch record: Injected fault 500",
             RETRY_FIX,
         ),
+        flex_plugin=(WARN, "not checked: the flex check failed", None),
     )
     assert len([r for r in emulator.requests if r.path == "/v1/Configuration"]) == 1 + credentials.RETRIES
 
@@ -1176,7 +1195,11 @@ def test_a_503_on_the_variables_fails_that_check_only(runner, configured, emulat
             "fix": None,
         },
     ]
-    assert [check["status"] for check in checks] == [PASS] * 8 + [FAIL, WARN, WARN, WARN, PASS, PASS] + [WARN] * 5
+    assert checks[12] == {
+        "check": "flex plugin",
+        **dict(zip(("status", "detail", "fix"), NO_PLUGIN_RELEASE, strict=True)),
+    }
+    assert [check["status"] for check in checks] == [PASS] * 8 + [FAIL, WARN, WARN, WARN, WARN, PASS, PASS] + [WARN] * 5
     assert result.exit_code == 1
 
 
@@ -1583,3 +1606,42 @@ def test_the_hand_back_is_not_checked_without_a_workspace(runner, configured, em
         None,
     )
     assert not any(r.path == f"/v1/Workspaces/{c.workspace}" for r in emulator.requests)
+
+
+def test_a_build_on_a_runtime_whose_retirement_twilio_announced_is_a_warning(runner, configured, emulator, monkeypatch):
+    from handover import runtimes
+    from tests.handover.test_runtimes import ANNOUNCED
+
+    monkeypatch.setattr(runtimes, "RUNTIMES", ANNOUNCED)
+    result = doctor(runner, configured)
+    expect(
+        result,
+        configured,
+        emulator,
+        exit_code=0,
+        deployed_functions=(
+            WARN,
+            "the build serves the local functions and assets, on node22, but Twilio retires node22 on 2099-01-01 (an "
+            "announcement): from then a deploy on it fails",
+            'Set "runtime": "node24" in .twilioserverlessrc, then deploy again (`twilio serverless:deploy`): Twilio '
+            "builds on the runtime a deploy names.",
+        ),
+    )
+
+
+def test_a_build_on_a_retired_runtime_fails_naming_the_retirement(runner, configured, emulator):
+    build_sid = emulator.table("serverless_environments")[configured.environment_sid]["build_sid"]
+    emulator.table("serverless_builds")[build_sid]["runtime"] = "node18"  # deployed before Twilio retired it
+    result = doctor(runner, configured)
+    expect(
+        result,
+        configured,
+        emulator,
+        deployed_functions=(
+            FAIL,
+            "build runtime is node18, not the node22 of .twilioserverlessrc (Twilio retired node18 on 2025-11-10 "
+            "(Twilio's changelog of 2025-05-29): a deploy on it fails with 82007 (Unsupported Runtime); what is "
+            "deployed on it runs until it is changed)",
+            DEPLOY_FIX,
+        ),
+    )

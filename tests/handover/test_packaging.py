@@ -118,6 +118,7 @@ def test_the_emulator_is_a_distribution_of_its_own_with_its_command(emulator_whe
     }
     names = archive.namelist()
     assert "twilio_emulator/pipeline.py" in names and "twilio_emulator/products/sync.py" in names
+    assert "twilio_emulator/node_https_proxy.js" in names  # the Node clients' preload (proxy.NODE_HTTPS_PROXY)
     assert not any(name.startswith("handover/") for name in names)
     entry_points = next(name for name in names if name.endswith("entry_points.txt"))
     assert "twilio-emulator = twilio_emulator.cli:main" in archive.read(entry_points).decode()

@@ -34,6 +34,7 @@ ENVIRONMENT_NAMES = [
     "HTTP_PROXY",
     "HTTPS_PROXY",
     "NODE_EXTRA_CA_CERTS",
+    "NODE_OPTIONS",
     "REQUESTS_CA_BUNDLE",
     "NO_PROXY",
     "SSL_CERT_FILE",
@@ -141,6 +142,8 @@ def test_it_prints_one_json_line_of_what_a_client_needs(started):
         ca_file
     }
     assert Path(ca_file).read_text(encoding="utf-8").startswith("-----BEGIN CERTIFICATE-----")
+    preload = environment["NODE_OPTIONS"].removeprefix('--require "').removesuffix('"')
+    assert Path(preload).name == "node_https_proxy.js" and Path(preload).is_file()
     assert environment["TWILIO_ACCOUNT_SID"].startswith("AC") and len(environment["TWILIO_AUTH_TOKEN"]) == 32
     assert sorted(printed["flex"]) == [
         "conversation_sid",

@@ -23,7 +23,6 @@ from .conftest import API_KEY_SECRET, API_KEY_SID, PROJECT_DIR
 
 HOST = "iam.twilio.com"
 TEMPLATE = "/v1/Accounts/{AccountSid}/Tokens/validate"
-PRELOAD = PROJECT_DIR / "tests/functions/lifecycle/https_proxy_preload.js"
 INVALID = {
     "valid": False,
     "code": 20101,
@@ -162,9 +161,7 @@ def validated_in_node(proxy, account, token: str) -> dict:
         pytest.skip("node is not installed")
     environment = {
         "PATH": str(Path(node).parent),
-        "HTTPS_PROXY": proxy.url,
-        "NODE_EXTRA_CA_CERTS": str(proxy.ca_path),
-        "NODE_OPTIONS": f"--require {PRELOAD}",
+        **{name: proxy.client_environment()[name] for name in ("HTTPS_PROXY", "NODE_EXTRA_CA_CERTS", "NODE_OPTIONS")},
     }
     done = subprocess.run(
         [node, "-e", _VALIDATE_IN_NODE, token, account.sid, account.auth_token],

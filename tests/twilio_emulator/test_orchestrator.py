@@ -3,11 +3,13 @@ reads of the Studio handoff flow, through the real proxy with the real twilio SD
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from twilio.request_validator import RequestValidator
 from twilio.rest.conversations.v2.configuration import ConfigurationList
 
 from twilio_emulator import (
@@ -17,12 +19,16 @@ from twilio_emulator import (
     add_configuration,
     add_intelligence_configuration,
     add_orchestrated_conversation,
+    add_participant,
+    customer_writes,
     fail_next_operation,
+    orchestrated_conversation,
     orchestrator_configuration,
     orchestrator_operations,
     seed_flex_account,
     seed_tac_configuration,
     set_operation_timing,
+    set_orchestrated_status,
     summary_operator,
 )
 from twilio_emulator.formats import iso
@@ -580,7 +586,7 @@ def expected_participants(emulator, flex: FlexAccount, orchestrated: dict) -> li
         {
             "id": customer["id"],
             **common,
-            "name": None,
+            "name": CUSTOMER,
             "type": "CUSTOMER",
             "addresses": [{"channel": "SMS", "address": CUSTOMER, "channelId": flex.conversation_sid}],
             "profileId": customer["profileId"],
@@ -752,3 +758,122 @@ def test_a_patch_of_an_unknown_conversation_is_404_and_a_wrong_status_breaks_the
     assert [v.kind for v in emulator.violations] == ["request"]
     emulator.violations.clear()  # seen
     assert answer(twilio, "GET", f"{CONVERSATIONS}/{orchestrated['id']}")[1]["status"] == "ACTIVE"
+
+
+def test_a_put_sets_the_status_as_tacs_update_conversation_sends_it(twilio, emulator, orchestrated, clock):
+    url = f"{CONVERSATIONS}/{orchestrated['id']}"
+    assert answer(twilio, "PATCH", url, {"name": "Refund"})[0] == 200
+    emulator.advance(30)
+    status, put = answer(twilio, "PUT", url, {"status": "INACTIVE"})
+    assert emulator.requests[-1].operation == "PUT /v2/Conversations/{id}"
+    # A full replacement: the name it leaves out is gone.
+    assert (status, put) == (
+        200,
+        {**orchestrated, "status": "INACTIVE", "name": None, "updatedAt": iso(START + timedelta(seconds=30))},
+    )
+    assert answer(twilio, "GET", url) == (200, put)
+
+
+def test_a_put_without_a_status_breaks_the_description(twilio, emulator, orchestrated):
+    assert answer(twilio, "PUT", f"{CONVERSATIONS}/{orchestrated['id']}", {"name": "Refund"})[0] == 400
+    assert [v.kind for v in emulator.violations] == ["request"]
+    emulator.violations.clear()  # seen
+
+
+@pytest.mark.parametrize(
+    ("method", "body"),
+    [
+        ("PUT", {"status": "ACTIVE"}),
+        ("PATCH", {"status": "ACTIVE"}),
+        ("PATCH", {"configuration": {"statusCallbacks": []}}),
+    ],
+)
+def test_a_closed_conversation_is_final(twilio, emulator, orchestrated, method, body):
+    set_orchestrated_status(emulator, orchestrated["id"], "CLOSED")
+    url = f"{CONVERSATIONS}/{orchestrated['id']}"
+    message = f"Conversation {orchestrated['id']} is CLOSED: a closed conversation cannot change"
+    assert answer(twilio, method, url, body) == (400, error(400, 20001, message))
+    assert orchestrated_conversation(emulator, orchestrated["id"])["status"] == "CLOSED"
+
+
+def test_the_list_filters_by_status_and_channel_id(twilio, emulator, flex, orchestrated):
+    other = add_orchestrated_conversation(emulator, flex.service_sid, "CH" + "9" * 32, "+15005550009")
+    set_orchestrated_status(emulator, other["id"], "INACTIVE")
+
+    def listed(**params) -> list[str]:
+        status, page = answer(twilio, "GET", CONVERSATIONS, params=params)
+        assert status == 200 and page["meta"]["key"] == "conversations"
+        return [conversation["id"] for conversation in page["conversations"]]
+
+    assert listed() == [orchestrated["id"], other["id"]]
+    assert listed(status="INACTIVE") == [other["id"]]
+    assert listed(status=["ACTIVE", "INACTIVE"]) == [orchestrated["id"], other["id"]]
+    assert listed(channelId=flex.conversation_sid) == [orchestrated["id"]]
+    assert listed(status="ACTIVE", channelId="CH" + "9" * 32) == []
+    assert emulator.requests[-1].operation == "GET /v2/Conversations"
+
+
+@pytest.fixture
+def bridged(emulator, flex, webhook_receiver) -> dict:
+    """A conversation of a configuration bridged to the Flex service, whose status callback is the receiver."""
+    configuration = add_configuration(
+        emulator,
+        "Agent Connect",
+        "Bridged, with a status callback",
+        status_callbacks=[{"url": f"{webhook_receiver.base}/tac", "method": "POST"}],
+        bridge_service_sid=flex.service_sid,
+    )
+    add_participant(emulator, flex.conversation_sid, address=CUSTOMER)
+    return add_orchestrated_conversation(
+        emulator, flex.service_sid, flex.conversation_sid, CUSTOMER, configuration_id=configuration["id"]
+    )
+
+
+def test_a_customers_message_reaches_the_status_callback_signed_as_json(emulator, flex, bridged, webhook_receiver):
+    set_orchestrated_status(emulator, bridged["id"], "INACTIVE")
+    message = customer_writes(emulator, flex.conversation_sid, "One more question")
+    assert emulator.outbox.wait_idle()
+    (received,) = [r for r in webhook_receiver.received if r["path"].startswith("/tac")]
+    url = f"{webhook_receiver.base}{received['path']}"
+    assert received["content_type"] == "application/json"
+    assert RequestValidator(emulator.account.auth_token).validate(url, received["body"], received["signature"])
+    assert not RequestValidator(emulator.account.auth_token).validate(
+        url, received["body"] + " ", received["signature"]
+    )
+    customer, agent = bridged["participants"]
+    payload = json.loads(received["body"])
+    assert payload == {
+        "eventType": "COMMUNICATION_CREATED",
+        "data": {
+            "id": payload["data"]["id"],
+            "conversationId": bridged["id"],
+            "accountId": emulator.account.sid,
+            "author": {"address": CUSTOMER, "channel": "SMS", "participantId": customer["id"]},
+            "content": {"type": "TEXT", "text": "One more question"},
+            "channelId": flex.conversation_sid,
+            "resourceId": message["sid"],
+            "recipients": [{"address": AGENT, "channel": "SMS", "participantId": agent["id"]}],
+            "createdAt": CREATED,
+            "updatedAt": CREATED,
+        },
+    }
+    assert re.fullmatch(r"conv_communication_[0-7][0-9a-hjkmnp-tv-z]{25}", payload["data"]["id"])
+    # New traffic reopens an INACTIVE conversation.
+    assert orchestrated_conversation(emulator, bridged["id"])["status"] == "ACTIVE"
+
+
+@pytest.mark.parametrize("stopped", ["callbacks cleared", "closed"])
+def test_no_callback_for_a_conversation_without_callbacks_or_closed(
+    twilio, emulator, flex, bridged, webhook_receiver, stopped
+):
+    if stopped == "closed":
+        set_orchestrated_status(emulator, bridged["id"], "CLOSED")
+    else:  # as TAC's handoff leaves it
+        patch = {"configuration": {"statusCallbacks": []}}
+        assert answer(twilio, "PATCH", f"{CONVERSATIONS}/{bridged['id']}", patch)[0] == 200
+    customer_writes(emulator, flex.conversation_sid, "Anyone?")
+    assert emulator.outbox.wait_idle()
+    assert [r for r in webhook_receiver.received if r["path"].startswith("/tac")] == []
+    assert orchestrated_conversation(emulator, bridged["id"])["status"] == (
+        "CLOSED" if stopped == "closed" else "ACTIVE"
+    )

@@ -830,7 +830,7 @@ def build_request(emulator) -> dict:
 def test_a_build_is_building_until_its_build_time_has_passed(twilio, emulator, account, deployed):
     set_build_seconds(emulator, 60)
     service = twilio.serverless.v1.services(deployed.service_sid)
-    build = service.builds.create(**build_request(emulator), dependencies=TOOLKIT_DEPENDENCIES, runtime="node20")
+    build = service.builds.create(**build_request(emulator), dependencies=TOOLKIT_DEPENDENCIES, runtime="node24")
     url = f"{SERVICES}/{deployed.service_sid}/Builds/{build.sid}"
     expected = {
         "sid": build.sid,
@@ -840,7 +840,7 @@ def test_a_build_is_building_until_its_build_time_has_passed(twilio, emulator, a
         "asset_versions": [in_build(v, "asset") for v in versions_of(emulator, "asset")],
         "function_versions": [in_build(v, "function") for v in versions_of(emulator, "function")],
         "dependencies": [{"name": "twilio", "version": "6.2.0"}],
-        "runtime": "node20",
+        "runtime": "node24",
         "date_created": NOW,
         "date_updated": NOW,
         "url": url,
@@ -852,7 +852,7 @@ def test_a_build_is_building_until_its_build_time_has_passed(twilio, emulator, a
         "FunctionVersions": build_request(emulator)["function_versions"],
         "AssetVersions": build_request(emulator)["asset_versions"],
         "Dependencies": TOOLKIT_DEPENDENCIES,
-        "Runtime": "node20",
+        "Runtime": "node24",
     }
 
     build_status = service.builds(build.sid).build_status()
@@ -908,9 +908,9 @@ def test_dependencies_are_json_bare_or_in_the_toolkits_quotes(twilio, emulator, 
 def test_a_build_without_a_runtime_takes_the_last_completed_builds_else_node22(twilio, emulator, account, deployed):
     service = twilio.serverless.v1.services(deployed.service_sid)
     assert service.builds.create(**build_request(emulator)).runtime == "node22"  # the seeded build's
-    service.builds.create(**build_request(emulator), runtime="node18")
+    service.builds.create(**build_request(emulator), runtime="node24")
     emulator.advance(serverless.BUILD_SECONDS)
-    assert service.builds.create(**build_request(emulator)).runtime == "node18"
+    assert service.builds.create(**build_request(emulator)).runtime == "node24"
 
     new = serverless.add_service(emulator, "new-project")
     function = twilio.serverless.v1.services(new["sid"]).functions.create(friendly_name="/hello")
@@ -922,7 +922,9 @@ def test_a_build_without_a_runtime_takes_the_last_completed_builds_else_node22(t
 @pytest.mark.parametrize(
     ("arguments", "code", "message"),
     [
-        ({"runtime": "node16"}, 82007, "Unsupported Runtime 'node16': the runtimes are node18, node20, node22"),
+        ({"runtime": "node16"}, 82007, "Unsupported Runtime 'node16': the runtimes are node22, node24"),
+        ({"runtime": "node18"}, 82007, "Unsupported Runtime 'node18': the runtimes are node22, node24"),
+        ({"runtime": "node20"}, 82007, "Unsupported Runtime 'node20': the runtimes are node22, node24"),
         (
             {"dependencies": "twilio@6.2.0"},
             20001,
@@ -939,12 +941,31 @@ def test_a_build_without_a_runtime_takes_the_last_completed_builds_else_node22(t
             """Dependencies must be a JSON array of {name, version} objects, got '[{"name": "twilio"}]'""",
         ),
     ],
-    ids=["runtime", "dependencies-not-json", "dependencies-an-object", "dependency-without-version"],
+    ids=[
+        "runtime-node16",
+        "runtime-node18-retired",
+        "runtime-node20-retired",
+        "dependencies-not-json",
+        "dependencies-an-object",
+        "dependency-without-version",
+    ],
 )
 def test_a_bad_runtime_or_bad_dependencies_are_400(twilio, emulator, refused, deployed, arguments, code, message):
     builds = twilio.serverless.v1.services(deployed.service_sid).builds
     assert refused(lambda: builds.create(**build_request(emulator), **arguments)) == (400, code, message)
     assert list(emulator.table("serverless_builds")) == [deployed.build_sid]
+
+
+def test_a_build_without_a_runtime_after_one_on_a_retired_runtime_is_82007(twilio, emulator, refused, deployed):
+    """Twilio's 82007 page: no runtime given, and the last successful build's is no longer supported."""
+    emulator.table("serverless_builds")[deployed.build_sid]["runtime"] = "node18"  # deployed before its retirement
+    builds = twilio.serverless.v1.services(deployed.service_sid).builds
+    assert refused(lambda: builds.create(**build_request(emulator))) == (
+        400,
+        82007,
+        "Unsupported Runtime 'node18': the runtimes are node22, node24",
+    )
+    assert builds.create(**build_request(emulator), runtime="node22").runtime == "node22"
 
 
 def test_a_build_of_versions_not_of_the_service_is_400(twilio, emulator, refused, deployed):

@@ -55,8 +55,7 @@ def definition(url: str, name: str = DEFAULT_NAME, description: str = DEFAULT_DE
         name=name,
         description=description,
         url=url,
-        max_reason_length=contract.MAX_REASON_LENGTH,
-        max_summary_length=contract.MAX_SUMMARY_LENGTH,
+        parameters=contract.TOOL_PARAMETERS,
     )
     return json.loads(text)
 

@@ -30,8 +30,24 @@ HOW_TO_SET = (
 )
 
 
+# What a first run without any credentials is told: where they are, and where they go.
+NO_CREDENTIALS = "No Twilio credentials found in the environment or in the project's .env"
+CREDENTIALS_NEXT_STEP = (
+    "Copy the Account SID and Auth Token from Console > Account > API keys & tokens into the project's .env as "
+    "TWILIO_ACCOUNT_SID=AC… and TWILIO_AUTH_TOKEN=… (or set TWILIO_API_KEY and TWILIO_API_SECRET), then run the "
+    "command again."
+)
+
+
 class CredentialsError(InputError):
     """Credentials are missing or malformed; the message names the variables, never a secret."""
+
+
+class NoCredentials(CredentialsError):
+    """None at all: the message is the first step to take."""
+
+    def __init__(self):
+        super().__init__(f"{NO_CREDENTIALS}. {CREDENTIALS_NEXT_STEP}")
 
 
 @dataclass(frozen=True)
@@ -86,7 +102,7 @@ def load(project_dir: Path, environ: Mapping[str, str] | None = None) -> Credent
     if dotenv.get("ACCOUNT_SID") and dotenv.get("AUTH_TOKEN"):
         toolkit_names = {"TWILIO_ACCOUNT_SID": dotenv["ACCOUNT_SID"], "TWILIO_AUTH_TOKEN": dotenv["AUTH_TOKEN"]}
         return _from(toolkit_names, ".env (ACCOUNT_SID, AUTH_TOKEN)")
-    raise CredentialsError(f"No Twilio credentials found. {HOW_TO_SET}")
+    raise NoCredentials()
 
 
 def client(credentials: Credentials):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import runtimes
 from ..errors import HandoverError
 from ..project import deployed_files, read_package_json, read_rc
 from .deployment import Deployment
@@ -86,7 +87,10 @@ def build_differences(build, project_dir: Path) -> list[Difference]:
     differences = []
     runtime = read_rc(project_dir).get("runtime")
     if runtime and build.runtime != runtime:
-        detail = f"is {build.runtime}, not the {runtime} of .twilioserverlessrc"
+        retiring = runtimes.problem(build.runtime, runtimes.today())
+        detail = f"is {build.runtime}, not the {runtime} of .twilioserverlessrc" + (
+            f" ({retiring.message})" if retiring else ""
+        )
         differences.append(Difference("build", "runtime", DIFFERENT, detail))
     installed = {entry["name"]: entry["version"] for entry in build.dependencies or []}
     for name, version in read_package_json(project_dir).get("dependencies", {}).items():

@@ -38,7 +38,7 @@ def write(results: dict, path: Path) -> None:
         left.legend(loc="lower right", fontsize=8)
         smallest = min((min(values) for values in walls.values() if values), default=floor)
         left.set_xlim(left=min(floor, smallest) * 0.8)  # the floor's line inside the plot, not on its edge
-    _boxes(right, overheads, "Overhead above Twilio's time per handoff (ms, log)")
+    _boxes(right, overheads, "Overhead above Twilio's time (ms, log)")
     figure.suptitle(
         f"Handover tool, real local runtime against the emulator ({emulated:g} ms per Twilio round trip)", fontsize=11
     )

@@ -67,8 +67,10 @@ def doctor(ctx, assistant_id, configuration_id, tac_env, addresses, service_sid,
     failed = [c for c in checks if c.status == doctor_module.FAIL]
     if as_json:
         click.echo(json.dumps({"ok": not failed, "checks": [c.as_json() for c in checks]}, indent=2))
+    # The first failure is the root cause the others follow from (doctor checks in dependency order): its fix first.
+    next_step = f" Next: {failed[0].fix}" if failed and failed[0].fix else ""
     echo_note(
-        f"{len(failed)} check(s) failed."
+        f"{len(failed)} check(s) failed.{next_step}"
         if failed
         else "All checks passed."
         if all(c.status == doctor_module.PASS for c in checks)

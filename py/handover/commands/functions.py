@@ -54,7 +54,8 @@ def validate(
     ctx: click.Context, deployed: bool, service_sid: str | None, environment: str | None, as_json: bool
 ) -> None:
     """Check that the JavaScript parses and loads, each function exports a handler, generated files are current,
-    and `twilio serverless:deploy` would serve exactly the project's tools (public) and modules (private).
+    `twilio serverless:deploy` would serve exactly the project's tools (public) and modules (private), and on a
+    runtime Twilio builds on (a warning when Twilio announced its retirement).
 
     With --deployed, also read what the Functions environment runs and name every function or asset
     that is missing, extra or different there.
@@ -64,11 +65,18 @@ def validate(
     from ..functions import validate as validator
 
     project_dir = find_project(ctx)
-    problems = [(p.path, p.message) for p in validator.check(project_dir) + validator.deployment_problems(project_dir)]
+    # Missing credentials stop --deployed before the local checks' seconds of work, not after.
+    found_credentials, client = credentials_and_client(project_dir) if deployed else (None, None)
+    runtime_problems, warnings = validator.runtime_findings(project_dir)
+    problems = [
+        (p.path, p.message)
+        for p in validator.check(project_dir) + validator.deployment_problems(project_dir) + runtime_problems
+    ]
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     if deployed:
         from ..account import deployed_code
 
-        found_credentials, client = credentials_and_client(project_dir)
         located = locate_deployment(client, project_dir, found_credentials, service_sid, environment)
         differences = deployed_code.compare(client, located, project_dir)
         problems += [(d.path, f"{d.kind} {d.message}") for d in differences]

@@ -1,4 +1,7 @@
-"""`handover tool register` and `handover tool show`: the AI Assistant's handover tool."""
+"""`handover tool export`: the handover tool for any AI agent; `tool register` and `tool show`: the AI Assistant's.
+
+`handover --help` imports no more than click: agent_tools and contract are plain Python, with no SDK behind them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from urllib.parse import urlsplit
 
 import click
 
+from .. import contract
+from ..agent_tools import DEFAULT_NAME, FORMATS
 from .base import (
     CONTEXT,
     check_assistant_id,
@@ -23,21 +28,73 @@ from .base import (
 )
 
 
-@group(short_help="Register or show the AI Assistant's tool.")
+@group(short_help="Export the AI agent's tool; register it on an AI Assistant.")
 def tool() -> None:
-    """The AI Assistant's handover tool: register it on an assistant, or print it for the Console.
+    """The handover tool an AI agent calls: export its definition for your agent framework (OpenAI, Anthropic, MCP,
+    JSON Schema), or, on accounts that still have AI Assistants (retired by Twilio in July 2026), register it there.
 
-    Example: handover tool register --assistant-id aia_asst_xxx…
+    Example: handover tool export --format openai
     """
 
 
+def _kind_option(help: str):
+    return click.option("--kind", type=click.Choice(["flex", "studio"]), default="flex", show_default=True, help=help)
+
+
+def _tool_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from ..agent_tools import is_valid_name
+
+    if not is_valid_name(value):
+        raise click.BadParameter(
+            f"{value!r} is not a tool name every framework takes: use letters, digits, _ and -, at most 64 characters."
+        )
+    return value
+
+
+@tool.command(context_settings=CONTEXT, short_help="Print the tool for OpenAI, Anthropic, MCP or as JSON Schema.")
+@click.option(
+    "--format",
+    "tool_format",
+    type=click.Choice(FORMATS),
+    required=True,
+    help="openai (Chat Completions), openai-responses, anthropic (Messages API), mcp (a Tool), or json-schema (the "
+    "arguments alone).",
+)
+@_kind_option("Which function the agent calls (named with --json): flex-handover or studio-handover.")
+@click.option(
+    "--name",
+    default=DEFAULT_NAME,
+    show_default=True,
+    callback=_tool_name,
+    help="The tool's name: letters, digits, _ and -, at most 64.",
+)
+@click.option("--description", help="When the model should use the tool (default: the kit's).")
+@json_option("Print the tool with how to call it: {format, tool, call: {method, path, headers, body}}.")
+def export(tool_format, kind, name, description, as_json) -> None:
+    """Print the handover tool's definition as an agent framework takes it, made from the function's contract.
+
+    It needs no account: the agent's code calls the deployed function with the definition's arguments as the JSON
+    body, the handover token in the X-Handover-Token header and the conversation in X-Session-Id
+    (docs/agent-tools.md).
+
+    Example: handover tool export --format anthropic > handover-tool.json
+    """
+    from .. import agent_tools
+
+    definition = agent_tools.export(tool_format, name, description or agent_tools.DEFAULT_DESCRIPTION)
+    if as_json:
+        definition = {"format": tool_format, "tool": definition, "call": agent_tools.call(kind)}
+    click.echo(json.dumps(definition, indent=2, ensure_ascii=False))
+    if not as_json:
+        echo_note(
+            f"The agent calls POST https://<your domain>{agent_tools.PATHS[kind]} with the arguments as JSON and the "
+            f"headers {contract.TOKEN_HEADER} (HANDOVER_TOKEN) and {contract.SESSION_HEADER}: see docs/agent-tools.md."
+        )
+
+
 def _tool_options(command):
-    command = click.option(
-        "--kind",
-        type=click.Choice(["flex", "studio"]),
-        default="flex",
-        show_default=True,
-        help="Which tool: flex hands off through the Interactions API, studio through the Studio handoff flow.",
+    command = _kind_option(
+        "Which tool: flex hands off through the Interactions API, studio through the Studio handoff flow."
     )(command)
     command = show_secrets_option("the tool URL with its handover token (shown as token=<redacted> otherwise)")(command)
     command = click.option(
@@ -99,7 +156,7 @@ def _has_credentials(project_dir: Path) -> bool:
     return True
 
 
-@tool.command(context_settings=CONTEXT, short_help="Create or update the tool on an AI Assistant.")
+@tool.command(context_settings=CONTEXT, short_help="AI Assistants (retired July 2026): attach the tool.")
 @click.option(
     "--assistant-id",
     required=True,
@@ -115,7 +172,8 @@ def _has_credentials(project_dir: Path) -> bool:
 def register(
     ctx, assistant_id, kind, url, name, description, show_secrets, service_sid, environment, dry_run, as_json
 ) -> None:
-    """Attach the handover tool to an AI Assistant, creating or updating it only where it differs.
+    """For accounts that still have AI Assistants (retired by Twilio in July 2026; any other agent: `tool export`):
+    attach the handover tool to an AI Assistant, creating or updating it only where it differs.
 
     Its URL carries the deployed environment's HANDOVER_TOKEN (run `handover env set` first), shown as
     token=<redacted> unless --show-secrets. After `handover env set --rotate-token`, run it again.
@@ -137,13 +195,14 @@ def register(
     echo_note("Dry run: nothing was written." if dry_run else f"{len(registration.writes)} write(s).")
 
 
-@tool.command(context_settings=CONTEXT, short_help="Print the tool definition for the Console.")
+@tool.command(context_settings=CONTEXT, short_help="AI Assistants (retired July 2026): print it for the Console.")
 @_tool_options
 @deployment_options
 @json_option("Print the definition as the Assistants API takes it.")
 @click.pass_context
 def show(ctx, kind, url, name, description, show_secrets, service_sid, environment, as_json) -> None:
-    """Print the handover tool's definition, to paste into the Console's tool form.
+    """For accounts that still have AI Assistants (retired by Twilio in July 2026; any other agent: `tool export`):
+    print the handover tool's definition, to paste into the Console's tool form.
 
     The URL carries the handover token: --show-secrets prints it, to paste; without it, token=<redacted>.
 

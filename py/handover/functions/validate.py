@@ -8,10 +8,12 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
+from .. import runtimes
 from ..errors import HandoverError
-from ..project import INTENDED_FILES, deployed_files, read_rc, source_name
+from ..project import INTENDED_FILES, MARKER, deployed_files, read_rc, source_name
 from . import generate
 
 # Checks every file in one Node process (a process per file cost ~0.1 s each) and writes the outcomes to a result
@@ -205,6 +207,23 @@ def deployment_problems(project_dir: Path) -> list[Problem]:
         if key not in INTENDED_FILES
     ]
     return problems
+
+
+def runtime_findings(project_dir: Path, on: date | None = None) -> tuple[list[Problem], list[str]]:
+    """The configured runtime (.twilioserverlessrc): a problem when Twilio builds nothing on it any more, a warning
+    when its retirement is announced or when no runtime is named; each with the fix."""
+    configured = read_rc(project_dir).get("runtime")
+    if configured is None:
+        return [], [
+            f"{MARKER}: names no runtime, so Twilio builds on the service's last build's runtime ({runtimes.DEPLOY_ON} "
+            f"for a new service), retired or not. {runtimes.fix(runtimes.DEPLOY_ON)}"
+        ]
+    found = runtimes.problem(str(configured), on or runtimes.today())
+    if found is None:
+        return [], []
+    if found.retired:
+        return [Problem(MARKER, f"{found.message}. {found.fix}")], []
+    return [], [f"{MARKER}: {found.message}. {found.fix}"]
 
 
 def _relative(project_dir: Path, file: Path) -> str:

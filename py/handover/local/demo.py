@@ -4,7 +4,8 @@ The project is deployed with the Serverless Toolkit's own engine, configured wit
 `handback wire`, and its tool called by the AI Assistant, which hands a web chat customer to Flex, silencing the
 customer's bot; a Flex agent takes the task and leaves, and TaskRouter's event hands the customer back to the bot;
 a second customer, whom no agent takes in time, is handed back too; a third, after hours, is not handed off at all.
-Then Twilio Agent Connect's path.
+Then Twilio Agent Connect's path: its handoff through the Studio flow, and the conversation given back to TAC after
+the agent.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from twilio_emulator import (
     conversation_attributes,
     customer_writes,
     messages_of,
+    orchestrated_conversation,
     run_execution,
     seed_flex_messaging_address,
     seed_tac_configuration,
@@ -101,6 +103,9 @@ TAC_NUMBER = "+15005550006"
 TAC_CUSTOMER = "+15005550009"
 TAC_STATUS_CALLBACK = "https://tac.example.com/conversations"
 TAC_ENV_FILE = "tac.env"
+# What TAC's customer texts while the agent has the conversation, then after the hand-back; what carries it to TAC.
+TAC_CUSTOMER_LINES = ("Thank you, Alice!", "One more thing: can I change my delivery address?")
+TAC_COMMUNICATION = "orchestrator.COMMUNICATION_CREATED"
 
 
 @dataclass
@@ -872,6 +877,7 @@ def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Itera
     )
     # A customer texts TAC's number: the bridge gives the Orchestrator conversation a Conversations (Classic) one.
     classic = add_conversation(emulator, account, f"SMS from {TAC_CUSTOMER}")
+    add_participant(emulator, classic, address=TAC_CUSTOMER)
     conversation = add_orchestrated_conversation(
         emulator, account.service_sid, classic, TAC_CUSTOMER, configuration_id=configuration["id"]
     )
@@ -884,17 +890,16 @@ def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Itera
         "attributes": {"reason": AI_INPUT["reason"]},
     }
     before = len(emulator.requests)
-    tac_requests.request(
-        client,
-        "PATCH",
-        f"https://conversations.twilio.com/v2/Conversations/{conversation['id']}",
-        {"status": "INACTIVE", "configuration": {"statusCallbacks": []}},
-    )
+    # What twilio-agent-connect 2.5.0's handoff tool sends (tac/tools/handoff.py, through tac/context/conversation.py):
+    # update_conversation's PUT, clear_status_callbacks's PATCH, then post_studio_handoff's Execution.
+    orchestrated_url = f"https://conversations.twilio.com/v2/Conversations/{conversation['id']}"
+    tac_requests.request(client, "PUT", orchestrated_url, {"status": "INACTIVE"})
+    tac_requests.request(client, "PATCH", orchestrated_url, {"configuration": {"statusCallbacks": []}})
     client.studio.v2.flows(flow_sid).executions.create(
         to=TAC_CUSTOMER, from_=TAC_NUMBER, parameters={"HandoffData": handoff}
     )
     yield Step(
-        "20. TAC's escalation tool: the conversation INACTIVE without status callbacks, then the Studio execution",
+        "20. TAC's escalation tool: the conversation INACTIVE, its status callbacks cleared, then the Studio execution",
         _requests_since(emulator, before, *secret_values),
     )
     [execution] = studio_executions(emulator, flow_sid)
@@ -911,6 +916,84 @@ def tac_steps(stage: Stage, work_dir: Path, *secret_values: str | None) -> Itera
         + ["Task attributes, as the agent's Flex UI receives them:"]
         + json.dumps(run.flex.attributes, indent=2).splitlines(),
     )
+    if run.task_sid is None:
+        raise DemoFailed("step 21: Send to Flex made no task")
+    yield from tac_handback_steps(stage, classic, conversation["id"], run.task_sid, *secret_values)
+
+
+def tac_handback_steps(stage: Stage, classic: str, orchestrated: str, task_sid: str, *secrets: str | None):
+    """An agent takes TAC's task and leaves: TaskRouter's task.wrapup gives the conversation back to TAC (the
+    Orchestrator conversation ACTIVE with its configuration's status callbacks), once."""
+    emulator = stage.emulator
+    with emulator.lock:  # Alice, who took the first customer's task, or a new agent if that part failed
+        named = [w for w in emulator.table("workers").values() if w["friendly_name"] == AGENT_NAME]
+    worker = named[0] if named else add_worker(emulator, AGENT_NAME)
+    accept(emulator, offer(emulator, task_sid, worker["sid"])["sid"])
+    _settle(emulator, "step 22")
+    sent = len(emulator.outbox.sent)
+    customer_writes(emulator, classic, TAC_CUSTOMER_LINES[0])
+    _settle(emulator, "step 22")
+    to_tac_while_handed_off = _callbacks_since(emulator, sent, TAC_COMMUNICATION)
+    sent, before, written = len(emulator.outbox.sent), len(emulator.requests), len(messages_of(emulator, classic))
+    leave(emulator, task_sid)
+    _settle(emulator, "step 22 (the hand-back)")
+    events = _callbacks_since(emulator, sent, "taskrouter.event")
+    after = orchestrated_conversation(emulator, orchestrated)
+    callbacks = after["configuration"]["statusCallbacks"]
+    handed_back = conversation_attributes(emulator, classic).get("handedBack")
+    told = messages_of(emulator, classic)[written:]
+    yield Step(
+        f"22. {AGENT_NAME} takes TAC's task {task_sid}, then leaves: TaskRouter's task.wrapup gives the "
+        "conversation back to TAC",
+        [
+            f'While {AGENT_NAME} has it, the customer texts "{TAC_CUSTOMER_LINES[0]}": Conversation Orchestrator '
+            f"sends TAC {len(to_tac_while_handed_off)} webhook(s) (its status callbacks are cleared)",
+            f"{AGENT_NAME} clicks Leave; TaskRouter's event, signed, to the workspace's EventCallbackUrl:",
+        ]
+        + ["  " + line for line in _callback_lines(events)]
+        + ["The hand-back function calls the Twilio API:"]
+        + ["  " + line for line in _requests_since(emulator, before, *secrets, bodies=False)]
+        + [
+            f"TAC's conversation {orchestrated}: {after['status']}, status callbacks "
+            f"{', '.join(c['url'] for c in callbacks) or 'none'} (its configuration's)"
+        ]
+        + ["handedBack, as recorded on the Conversations (Classic) conversation:"]
+        + json.dumps(handed_back, indent=2).splitlines()
+        + _told_lines(told, HANDBACK_TEXT, contract.HANDBACK_MESSAGE.name),
+    )
+    problems = [f"{c.params.get('EventType')} was answered {c.status}" for c in events if c.status != 200]
+    if not events:
+        problems.append("TaskRouter sent no event to the hand-back")
+    if (after["status"], [c["url"] for c in callbacks]) != ("ACTIVE", [TAC_STATUS_CALLBACK]):
+        problems.append("TAC's conversation is not ACTIVE with TAC's status callback")
+    if not (handed_back and handed_back.get("taskSid") == task_sid):
+        problems.append("no hand-back is recorded on the conversation")
+    if [m["body"] for m in told] != [HANDBACK_TEXT]:
+        problems.append(f"the customer was not told {contract.HANDBACK_MESSAGE.name}")
+    if to_tac_while_handed_off:
+        problems.append("TAC got the customer's message while the agent had the conversation")
+    if problems:
+        raise DemoFailed(f"the hand-back to TAC did not happen (step 22): {'; '.join(problems)}")
+
+    sent = len(emulator.outbox.sent)
+    customer_writes(emulator, classic, TAC_CUSTOMER_LINES[1])
+    _settle(emulator, "step 23")
+    to_tac = _callbacks_since(emulator, sent, TAC_COMMUNICATION)
+    yield Step(
+        f'23. The customer texts again, "{TAC_CUSTOMER_LINES[1]}": Conversation Orchestrator sends it to TAC',
+        [
+            f"COMMUNICATION_CREATED, JSON signed with bodySHA256, → {c.url}  ->  "
+            + (str(c.status) if c.delivered else "not delivered: the demo runs no TAC server (loopback only)")
+            for c in to_tac
+        ]
+        + [
+            f"Its communication's content.text, which TAC's messaging channel hands to its LLM: "
+            f"{json.loads(c.body)['data']['content']['text']!r}"
+            for c in to_tac
+        ],
+    )
+    if [urlsplit(c.url).path for c in to_tac] != [urlsplit(TAC_STATUS_CALLBACK).path]:
+        raise DemoFailed("step 23: the customer's message did not go to TAC's status callback after the hand-back")
 
 
 def checked_step(emulator: Emulator) -> Step:

@@ -63,7 +63,11 @@ def start_runtime(
     fork: bool = False,
     **config: str | None,
 ) -> LocalRuntime:
-    process_env = {"NODE_EXTRA_CA_CERTS": str(proxy.ca_path)}
+    """twilio-run serving the project against the emulator. Beside the env file, its own process gets what Node reads
+    at start: the proxy's CA, and the preload that sends Node's default HTTPS agent through the proxy (the Flex
+    token validator's requests; the twilio library's own agent needs only the env file's HTTP_PROXY)."""
+    client = proxy.client_environment()
+    process_env = {name: client[name] for name in ("NODE_EXTRA_CA_CERTS", "NODE_OPTIONS", "HTTPS_PROXY")}
     return LocalRuntime(
         project_dir, function_environment(emulator, proxy, account, **config), process_env, fork=fork
     ).start()

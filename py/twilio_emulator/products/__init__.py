@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     conversation_webhooks,
     conversations,
     flex,
+    flex_plugins,
     iam,
     intelligence,
     orchestrator,

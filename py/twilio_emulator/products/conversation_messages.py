@@ -8,11 +8,12 @@ say, so that a bot answering through the REST API is not sent its own messages. 
 initializing conversation (conversations.py: 50377, 50386) and Attributes that are not JSON (50304).
 
 The emulator assumes: `Author` defaults to `system`; `participant_sid` is the participant whose identity or
-messaging address the author is (else null); `index` counts from 0 in the conversation; `delivery` and `media`
-are null and `content_sid` is the ContentSid given (no channel delivers anything here, no Rich Content template is
+messaging address the author is (else null); `index` counts from 0 in the conversation; `delivery` and `media` are
+null and `content_sid` is the ContentSid given (no channel delivers anything here, no Rich Content template is
 rendered, Subject and ContentVariables are taken and kept nowhere); a MediaSid is refused (400, 20001): the emulator
-keeps no media. A message to an `inactive` conversation is taken and leaves it inactive. Stored messages keep their
-Source (SDK, SMS, WHATSAPP or API) beside the resource, for the webhooks a ReplayAfter replays.
+keeps no media. A message to an `inactive` conversation is taken and leaves it inactive. A customer's message
+reaches Conversation Orchestrator too, where a configuration bridges the service (orchestrator.py). Stored messages
+keep their Source (SDK, SMS, WHATSAPP or API) beside the resource, for the webhooks a ReplayAfter replays.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..formats import now_iso
 from ..responses import page
 from ..routes import Call, route
 from ..state import AccountState, declare_tables
+from . import orchestrator
 from .conversation_participants import participant_writing_as, participants_of
 from .conversation_webhooks import deliver_message_added
 from .conversations import check_attributes, check_usable, conversation_of
@@ -53,7 +55,9 @@ def customer_writes(emulator: AccountState, conversation_sid: str, body: str, au
         binding = writer["messaging_binding"]
         source = binding["type"].upper() if binding else "SDK"
         author = binding["address"] if binding and "address" in binding else writer["identity"]
-        return _add(emulator, conversation, {"Author": author, "Body": body}, source, deliver=True)
+        message = _add(emulator, conversation, {"Author": author, "Body": body}, source, deliver=True)
+        orchestrator.bridge_customer_message(emulator, conversation, message)
+        return message
 
 
 def messages_of(emulator: AccountState, conversation_sid: str) -> list[dict]:

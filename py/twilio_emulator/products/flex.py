@@ -104,7 +104,27 @@ def create_interaction(call: Call):
         _text(properties.get("workflow_sid")),
         _text(properties.get("task_channel_unique_name", "default")),
     )
+    interaction = open_interaction(
+        emulator, channel["type"], channel["initiated_by"], media_channel_sid, workflow, task_channel, attributes
+    )
+    # The newest description answers a create with 200 (older ones said 201); Twilio's SDKs take any 2xx.
+    return 200, interaction
+
+
+def open_interaction(
+    emulator: AccountState,
+    channel_type: str,
+    initiated_by: str,
+    media_channel_sid: str,
+    workflow: dict,
+    task_channel: dict,
+    attributes: dict,
+) -> dict:
+    """An inbound interaction on the conversation, routed to a new task of the workflow; the interaction. What
+    `POST /v1/Interactions` makes once its request is checked, and what Studio's Send to Flex makes for a
+    conversation (studio_flow.py)."""
     sid, channel_sid = emulator.new_sid("KD"), emulator.new_sid("UO")
+    channel = {"type": channel_type, "initiated_by": initiated_by}
     # Routing attributes reach the task as given; Flex adds its own keys beside them.
     task = taskrouter.create_task(
         emulator,
@@ -153,8 +173,7 @@ def create_interaction(call: Call):
     }
     emulator.table("interactions")[sid] = interaction
     _add_participant(emulator, interaction, "customer", None)
-    # The newest description answers a create with 200 (older ones said 201); Twilio's SDKs take any 2xx.
-    return 200, interaction
+    return interaction
 
 
 @route("flex-api", "GET", "/v1/Interactions/{Sid}")

@@ -19,11 +19,29 @@ with the given reason (an RFC 9457 `error`) and apply nothing.
 same operation and no second write, whatever the request (keys are scoped to the account, as described). Only
 202 answers are kept: a refused request may be sent again with the same key.
 
-**Conversations** (`/v2/Conversations/{id}` and its Participants): a conversation answers its configuration as it
-is now (so a bridge set later shows), without the configuration's id, which is `configurationId`; a participant's
-`profileId` only for a CUSTOMER. `PATCH /v2/Conversations/{id}` (as TAC's handoff sends it) sets the status and name
-it is given, and `configuration.statusCallbacks` (the only configuration field a conversation may change) as the
-conversation's own, shown in its `configuration` over the configuration's; it answers 200 with the conversation.
+**Conversations** (`/v2/Conversations`, `/v2/Conversations/{id}` and its Participants): a conversation answers its
+configuration as it is now (so a bridge set later shows), without the configuration's id, which is
+`configurationId`; a participant's `profileId` only for a CUSTOMER. The list filters by `status` (repeatable) and
+`channelId` (an address's channelId), oldest first, token-paged. TAC's handoff (tac/tools/handoff.py, through
+tac/context/conversation.py) sends two writes: `PUT /v2/Conversations/{id}` `{"status": "INACTIVE"}`
+(`update_conversation`), then `PATCH` `{"configuration": {"statusCallbacks": []}}` (`clear_status_callbacks`).
+PUT sets the status and the name (assumed, as TAC says of Orchestrator's PUTs: a full replacement, so a name it
+leaves out is null); PATCH sets what the body names (a null leaves it as it is), `configuration.statusCallbacks`
+(the only configuration field a conversation may change) becoming the conversation's own, shown in its
+`configuration` over the configuration's. Both answer 200 with the conversation. CLOSED is final ("Finalized and
+immutable", Orchestrator's lifecycle page): a write to a CLOSED conversation is refused, 400 with code 20001
+(Twilio documents no code: assumed), and changes nothing.
+
+**The Conversations (Classic) bridge and status callbacks**: a customer's message on a Classic conversation
+(`customer_writes`) of a bridged service reaches the Orchestrator conversation whose CUSTOMER address has that
+conversation as its `channelId`: an INACTIVE conversation returns to ACTIVE (the lifecycle page: new traffic reopens
+it), a CLOSED one takes nothing (new traffic would start a new conversation, which is not modeled), and each POST
+status callback of the conversation (its own, else its configuration's) is sent `{"eventType":
+"COMMUNICATION_CREATED", "data": <communication>}` as JSON, signed with `bodySHA256` (callbacks.py). Twilio's
+description has the communication's schema but not the callback's envelope: it is the one TAC's messaging channel
+reads (tac/channels/messaging.py `process_webhook`), assumed. The communication's `channelId` is the Classic
+conversation, its `resourceId` the message; nothing else is sent (no CONVERSATION_UPDATED), communications are
+not kept (their list stays unserved), and the agent's messages are not bridged.
 """
 
 from __future__ import annotations
@@ -164,8 +182,10 @@ def add_orchestrated_conversation(
 ) -> dict:
     """A conversation bridged to a Conversations (Classic) one, with a CUSTOMER and an AI_AGENT, as TAC leaves it.
 
-    The customer's address carries the classic conversation's SID as `channelId`. Its configuration is the
-    given one, else the account's configuration bridged to the classic service (made if there is none).
+    The customer's address carries the classic conversation's SID as `channelId`; the customer is named by its
+    address (the description allows a null name, but TAC's ParticipantResponse requires a string: assumed). Its
+    configuration is the given one, else the account's configuration bridged to the classic service (made if
+    there is none).
     Returns the conversation as `GET /v2/Conversations/{id}` answers it.
     """
     with emulator.lock:
@@ -184,7 +204,7 @@ def add_orchestrated_conversation(
         conversation_id, created = new_ttid(emulator, "conv_conversation"), iso(emulator.now())
         customer = {"channel": channel, "address": customer_address, "channelId": classic_conversation_sid}
         participants = [
-            _participant(emulator, conversation_id, "CUSTOMER", None, customer, created),
+            _participant(emulator, conversation_id, "CUSTOMER", customer_address, customer, created),
             _participant(
                 emulator,
                 conversation_id,
@@ -507,6 +527,63 @@ def fetch_operation(call: Call):
     return 200, operation["answer"]
 
 
+# The Conversations (Classic) bridge ----------------------------------------------------------------------------
+
+
+def bridge_customer_message(emulator: AccountState, classic: dict, message: dict) -> None:
+    """A customer's message on a Classic conversation, as the bridge passes it to Orchestrator (module docstring)."""
+    configurations = emulator.table("orchestrator_configurations")
+    for conversation_id, conversation in emulator.table("orchestrator_conversations").items():
+        configuration = configurations.get(conversation["configurationId"]) or {}
+        if (configuration.get("conversationsV1Bridge") or {}).get("serviceId") != classic["chat_service_sid"]:
+            continue
+        customer = next(
+            (
+                (participant, address)
+                for participant in conversation["participants"]
+                if participant["type"] == "CUSTOMER"
+                for address in participant["addresses"]
+                if address.get("channelId") == classic["sid"]
+            ),
+            None,
+        )
+        if customer is None or conversation["status"] == "CLOSED":
+            continue
+        now = iso(emulator.now())
+        if conversation["status"] == "INACTIVE":
+            conversation.update(status="ACTIVE", updatedAt=now)
+        participant, address = customer
+        communication = {
+            "id": new_ttid(emulator, "conv_communication"),
+            "conversationId": conversation_id,
+            "accountId": emulator.account.sid,
+            "author": {
+                "address": address["address"],
+                "channel": address["channel"],
+                "participantId": participant["id"],
+            },
+            "content": {"type": "TEXT", "text": message["body"]},
+            "channelId": classic["sid"],
+            "resourceId": message["sid"],
+            "recipients": [
+                {"address": other["address"], "channel": other["channel"], "participantId": recipient["id"]}
+                for recipient in conversation["participants"]
+                if recipient is not participant
+                for other in recipient["addresses"][:1]
+            ],
+            "createdAt": now,
+            "updatedAt": now,
+        }
+        callbacks = _conversation_answer(emulator, conversation_id)["configuration"].get("statusCallbacks") or []
+        for callback in callbacks:
+            if (callback.get("method") or "POST").upper() == "POST":
+                emulator.outbox.send_json(
+                    "orchestrator.COMMUNICATION_CREATED",
+                    callback["url"],
+                    {"eventType": "COMMUNICATION_CREATED", "data": communication},
+                )
+
+
 # Routes: conversations ---------------------------------------------------------------------------------------
 
 
@@ -528,6 +605,43 @@ def _conversation_id(call: Call, parameter: str) -> str:
     return conversation_id
 
 
+def orchestrated_conversation(emulator: AccountState, conversation_id: str) -> dict:
+    """The conversation as `GET /v2/Conversations/{id}` answers it now (a copy); KeyError if there is none."""
+    with emulator.lock:
+        _settle(emulator)
+        if conversation_id not in emulator.table("orchestrator_conversations"):
+            raise KeyError(conversation_id)
+        return _conversation_answer(emulator, conversation_id)
+
+
+def set_orchestrated_status(emulator: AccountState, conversation_id: str, status: str) -> None:
+    """The conversation moves to the status by itself (its timeouts, or a hang-up), as no request does it."""
+    with emulator.lock:
+        conversation = emulator.table("orchestrator_conversations")[conversation_id]
+        conversation.update(status=status, updatedAt=iso(emulator.now()))
+
+
+@route("conversations", "GET", "/v2/Conversations")
+def list_conversations(call: Call):
+    _settle(call.emulator)
+    statuses = set(call.query_values("status"))
+    channel_id = call.query.get("channelId")
+    listed = [
+        _conversation_answer(call.emulator, conversation_id)
+        for conversation_id, conversation in call.emulator.table("orchestrator_conversations").items()
+        if (not statuses or conversation["status"] in statuses)
+        and (
+            channel_id is None
+            or any(
+                address.get("channelId") == channel_id
+                for participant in conversation["participants"]
+                for address in participant["addresses"]
+            )
+        )
+    ]
+    return token_page(call, "conversations", listed)
+
+
 @route("conversations", "GET", "/v2/Conversations/{id}")
 def fetch_conversation(call: Call):
     _settle(call.emulator)
@@ -541,14 +655,31 @@ def list_participants(call: Call):
     return token_page(call, "participants", copy.deepcopy(conversation["participants"]))
 
 
+def _writable_conversation(call: Call) -> tuple[str, dict]:
+    """The path's conversation, if a write may change it: 404 if there is none, 400 if it is CLOSED."""
+    _settle(call.emulator)
+    conversation_id = _conversation_id(call, "id")
+    conversation = call.emulator.table("orchestrator_conversations")[conversation_id]
+    if conversation["status"] == "CLOSED":
+        raise TwilioError(400, 20001, f"Conversation {conversation_id} is CLOSED: a closed conversation cannot change")
+    return conversation_id, conversation
+
+
+@route("conversations", "PUT", "/v2/Conversations/{id}")
+def update_conversation(call: Call):
+    """The status and the name, as given (TAC's `update_conversation`: the status alone, the name then null)."""
+    emulator = call.emulator
+    conversation_id, conversation = _writable_conversation(call)
+    conversation.update(status=call.body["status"], name=call.body.get("name"), updatedAt=iso(emulator.now()))
+    return 200, _conversation_answer(emulator, conversation_id)
+
+
 @route("conversations", "PATCH", "/v2/Conversations/{id}")
 def patch_conversation(call: Call):
     """What the body names changes (a null leaves it as it is); `configuration.statusCallbacks` becomes the
     conversation's own, `[]` stopping its callbacks."""
     emulator = call.emulator
-    _settle(emulator)
-    conversation_id = _conversation_id(call, "id")
-    conversation = emulator.table("orchestrator_conversations")[conversation_id]
+    conversation_id, conversation = _writable_conversation(call)
     body = call.body or {}
     for key in ("status", "name"):
         if body.get(key) is not None:

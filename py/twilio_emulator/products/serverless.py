@@ -16,7 +16,12 @@ version's with the link to its content), 201 as the described creates answer; th
 creation by the build time (`set_build_seconds`, 1 s by default: the Toolkit, which waits 1 s between status reads,
 finds it building once), then `completed`, or `failed` if `fail_next_build` asked for it. Its Runtime must be
 one of RUNTIMES (Twilio's 82007, Unsupported Runtime, otherwise); without one it is the runtime of the service's
-last completed build, else node22, which Twilio documents as the default for a service not yet deployed.
+last completed build (82007 too when that one is retired, as Twilio's error page says), else node22, which Twilio
+documents as the default for a service not yet deployed. RUNTIMES are those Twilio still builds on: node24 (available
+since July 2026) and node22. node18 was retired on 2025-11-10 (deployments on it fail, Twilio's changelog); node20 is
+assumed retired too: Twilio published no date, but the Serverless Toolkit's maintainers say new builds on it are
+refused (twilio-labs/serverless-toolkit pull request #565), and Node.js 20 itself ended on 2026-04-30. A build
+already deployed on a retired runtime keeps serving, as on Twilio.
 Dependencies is JSON text of an array of {name, version}; the Toolkit sends it inside one more pair of double
 quotes (`"[{"name":…}]"`, unescaped), which is accepted too. Only a completed build of the environment's service
 may be deployed.
@@ -54,7 +59,7 @@ TABLES = declare_tables(
 
 BASE = "https://serverless.twilio.com/v1/Services"
 DEFAULT_RUNTIME = "node22"
-RUNTIMES = ("node18", "node20", "node22")
+RUNTIMES = ("node22", "node24")
 VISIBILITIES = ("public", "protected", "private")
 BUILD_SECONDS = 1.0
 KEY_MAX_CHARACTERS = 128  # the documented limits of a Variable

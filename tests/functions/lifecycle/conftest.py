@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from handover import contract
+from twilio_emulator.agents import add_worker
 
 TASK_EVENTS_PATH = "/lifecycle/task-events"
 
@@ -33,3 +34,12 @@ def wired(twilio, emulator, runtime):
     emulator.outbox.wait_idle()
     with emulator.lock:
         workspace["event_callback_url"], workspace["events_filter"] = before
+
+
+@pytest.fixture
+def agent(emulator):
+    """A Flex agent, Alice, available; gone after the test."""
+    worker = add_worker(emulator, "Alice")
+    yield worker
+    with emulator.lock:
+        emulator.table("workers").pop(worker["sid"], None)

@@ -3,10 +3,9 @@
 Through the real runtime against the emulator: the customer's conversation is handed off by the flex-handover tool,
 a Flex agent accepts the task, and the agent's browser (a Flex plugin) posts its Flex token (one the emulator's IAM
 issued, `issue_flex_token`) and the task's SID. twilio-flex-token-validator checks the token with a request of its
-own through Node's https.globalAgent, which Node 20 does not send through a proxy: this module's runtime loads
-https_proxy_preload.js first, so that the request reaches the emulator (the preload says why; production is
-unchanged). The workspace's events are wired to task-events too, so that the task's end after the agent's hand-back
-shows it once.
+own through Node's https.globalAgent, which Node 20 does not send through a proxy: every local runtime loads the
+emulator's preload first (twilio_emulator/node_https_proxy.js says why; production is unchanged). The workspace's
+events are wired to task-events too, so that the task's end after the agent's hand-back shows it once.
 """
 
 from __future__ import annotations
@@ -15,13 +14,11 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from handover import contract
-from handover.local.runtime import LocalRuntime
-from handover.local.stack import function_environment
+from handover.local.stack import start_runtime
 from tests.conftest import HANDOVER_TOKEN, PROJECT_DIR
 from tests.functions.lifecycle.test_task_events import (
     CREATE_WEBHOOK,
@@ -39,7 +36,6 @@ from twilio_emulator.products import taskrouter
 from twilio_emulator.products.iam import issue_flex_token
 
 PATH = "/lifecycle/hand-back"
-PRELOAD = Path(__file__).with_name("https_proxy_preload.js")
 VALIDATE = "POST /v1/Accounts/{AccountSid}/Tokens/validate"
 FETCH_TASK = "GET /v1/Workspaces/{WorkspaceSid}/Tasks/{Sid}"
 LIST_RESERVATIONS = "GET /v1/Workspaces/{WorkspaceSid}/Tasks/{TaskSid}/Reservations"
@@ -51,7 +47,8 @@ _LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 @pytest.fixture(scope="module")
 def runtime(twilio):
     """The real twilio-run, its validator's HTTPS through the emulator's proxy; timings short enough for a 503."""
-    config = function_environment(
+    started = start_runtime(
+        PROJECT_DIR,
         twilio.emulator,
         twilio.proxy,
         twilio.account,
@@ -60,12 +57,6 @@ def runtime(twilio):
         HANDOVER_DEADLINE_MS="3000",
         HANDOVER_ATTEMPT_TIMEOUT_MS="1000",
     )
-    process_env = {
-        "NODE_EXTRA_CA_CERTS": str(twilio.proxy.ca_path),
-        "NODE_OPTIONS": f"--require {PRELOAD}",
-        "HTTPS_PROXY": twilio.proxy.url,
-    }
-    started = LocalRuntime(PROJECT_DIR, config, process_env).start()
     yield started
     started.stop()
 

@@ -29,7 +29,7 @@ from twilio_emulator import (
     messages_of,
     sync_map_items,
 )
-from twilio_emulator.agents import accept, add_worker, complete, leave, offer, time_out, wrap_up
+from twilio_emulator.agents import accept, complete, leave, offer, time_out, wrap_up
 
 HANDBACK = "You are back with our assistant. Ask me anything."
 LIST_WEBHOOKS = "GET /v1/Services/{ChatServiceSid}/Conversations/{ConversationSid}/Webhooks"
@@ -41,14 +41,6 @@ _LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 def runtime(runtimes):
     # Short timings, so that a hand-back failing for good answers within 1.5 s, not the production 8 s.
     return runtimes(HANDBACK_MESSAGE=HANDBACK, HANDOVER_DEADLINE_MS="1500", HANDOVER_ATTEMPT_TIMEOUT_MS="250")
-
-
-@pytest.fixture
-def agent(emulator):
-    worker = add_worker(emulator, "Alice")
-    yield worker
-    with emulator.lock:
-        emulator.table("workers").pop(worker["sid"], None)
 
 
 def add_bot_webhook(emulator, twilio, conversation_sid: str, url: str) -> dict:
@@ -156,16 +148,22 @@ def test_the_completion_after_the_wrap_up_hands_back_nothing_twice(
     ]
 
 
-def test_duplicated_and_reordered_events_hand_back_once(twilio, emulator, runtime, call_tool, bot, wired, agent):
-    conversation, task = handed_off(emulator, twilio, call_tool, runtime, bot)
-    accept(emulator, offer(emulator, task["sid"], agent["sid"])["sid"])
+def ended_twice_in_reverse(emulator, task_sid: str, wrap=wrap_up) -> list[tuple[str, int | None]]:
+    """The accepted task wrapped up (by `wrap`) and completed, each event sent twice and all of them in reverse
+    order; the events' answers."""
     emulator.clear_traffic()
     emulator.outbox.pause()
     emulator.outbox.duplicate_next(2)
-    wrap_up(emulator, task["sid"])
-    complete(emulator, task["sid"])
+    wrap(emulator, task_sid)
+    complete(emulator, task_sid)
     emulator.outbox.release(reversed)
-    answers = event_answers(emulator)
+    return event_answers(emulator)
+
+
+def test_duplicated_and_reordered_events_hand_back_once(twilio, emulator, runtime, call_tool, bot, wired, agent):
+    conversation, task = handed_off(emulator, twilio, call_tool, runtime, bot)
+    accept(emulator, offer(emulator, task["sid"], agent["sid"])["sid"])
+    answers = ended_twice_in_reverse(emulator, task["sid"])
     assert sorted(answers) == [("task.completed", 200)] * 2 + [("task.wrapup", 200)] * 2
     assert len(webhooks_of(emulator, conversation)) == 1
     creates = [r for r in emulator.requests if r.operation == CREATE_WEBHOOK]

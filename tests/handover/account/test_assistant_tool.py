@@ -136,10 +136,12 @@ def test_the_definition_is_the_template_rendered():
 
 
 def test_the_input_schema_names_the_contracts_limits(monkeypatch):
+    from dataclasses import replace
+
     from handover import contract
 
-    monkeypatch.setattr(contract, "MAX_REASON_LENGTH", 7)
-    monkeypatch.setattr(contract, "MAX_SUMMARY_LENGTH", 9)
+    reason, summary = contract.TOOL_PARAMETERS
+    monkeypatch.setattr(contract, "TOOL_PARAMETERS", (replace(reason, max_length=7), replace(summary, max_length=9)))
     schema = assistant_tool.definition("https://x.twil.io/t")["meta"]["input_schema"]
     assert "(at most 7 characters; longer text is cut)" in schema.splitlines()[1]
     assert "(at most 9 characters; longer text is cut)" in schema.splitlines()[3]
@@ -481,8 +483,9 @@ def test_missing_credentials_are_a_usage_error_before_any_request(runner, accoun
     result = invoke(runner, project, "tool", "register", "--assistant-id", "aia_asst_1")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        "Error: No Twilio credentials found. Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and "
-        "TWILIO_API_SECRET) in the environment or in the project's .env."
+        "Error: No Twilio credentials found in the environment or in the project's .env. Copy the Account SID and "
+        "Auth Token from Console > Account > API keys & tokens into the project's .env as TWILIO_ACCOUNT_SID=AC… and "
+        "TWILIO_AUTH_TOKEN=… (or set TWILIO_API_KEY and TWILIO_API_SECRET), then run the command again."
     )
     assert emulator.requests == []
 

@@ -58,8 +58,9 @@ def test_no_credentials_names_the_variables(tmp_path):
     with pytest.raises(CredentialsError) as raised:
         credentials.load(tmp_path, {})
     assert str(raised.value) == (
-        "No Twilio credentials found. Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and "
-        "TWILIO_API_SECRET) in the environment or in the project's .env."
+        "No Twilio credentials found in the environment or in the project's .env. Copy the Account SID and Auth Token "
+        "from Console > Account > API keys & tokens into the project's .env as TWILIO_ACCOUNT_SID=AC… and "
+        "TWILIO_AUTH_TOKEN=… (or set TWILIO_API_KEY and TWILIO_API_SECRET), then run the command again."
     )
 
 

@@ -273,13 +273,13 @@ def test_a_build_of_another_runtime_or_other_dependencies_differs(runner, accoun
         encoding="utf-8",
     )
     build = redeploy(emulator, deployed, uploads(project), {"twilio": "5.0.0"})
-    build["runtime"] = "node20"  # as a deploy with an older .twilioserverlessrc left it
+    build["runtime"] = "node24"  # as a deploy with another .twilioserverlessrc left it
     result = validate(runner, project, deployed)
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "dependency @twilio/runtime-handler: build is in package.json, not in the build",
         "dependency twilio: build is 5.0.0 in the build, 6.2.0 in package.json",
-        "runtime: build is node20, not the node22 of .twilioserverlessrc",
+        "runtime: build is node24, not the node22 of .twilioserverlessrc",
     ]
     assert result.stderr.splitlines()[-1] == f"3 problem(s) found. {DEPLOY_FIX}"
     assert writes(emulator) == []

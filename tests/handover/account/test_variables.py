@@ -448,8 +448,9 @@ def test_missing_credentials_name_the_variables(env_set, emulator, account_env, 
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == USAGE + (
-        "Error: No Twilio credentials found. Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and "
-        "TWILIO_API_SECRET) in the environment or in the project's .env.\n"
+        "Error: No Twilio credentials found in the environment or in the project's .env. Copy the Account SID and "
+        "Auth Token from Console > Account > API keys & tokens into the project's .env as TWILIO_ACCOUNT_SID=AC… and "
+        "TWILIO_AUTH_TOKEN=… (or set TWILIO_API_KEY and TWILIO_API_SECRET), then run the command again.\n"
     )
     assert emulator.requests == []
     assert read_env(project) == ENV_BEFORE

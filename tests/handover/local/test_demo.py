@@ -602,7 +602,8 @@ def test_after_hours_the_ai_is_told_no_one_is_there_no_task_is_made_and_the_bot_
         "message": contract.UNAVAILABLE_MESSAGE.default,
         "nextOpening": next_weekday_opening(closed),
     }
-    tasks = demo.emulator.table("tasks").values()
+    # The account's tasks then: all but TAC's (step 21, made after this step).
+    tasks = [t for t in demo.emulator.table("tasks").values() if "handoffData" not in json.loads(t["attributes"])]
     assert lines[told] == (
         f"No task was created: the account has {len(tasks)} task(s), as before the call ({len(tasks)}); "
         "interactions of the conversation: none"
@@ -714,10 +715,12 @@ def test_tacs_escalation_tool_makes_the_conversation_inactive_then_starts_the_st
         "profileId": customer["profileId"],
         "attributes": {"reason": walkthrough.AI_INPUT["reason"]},
     }
+    # As twilio-agent-connect 2.5.0's handoff tool sends them (tests/handover/tac/test_tac_client.py runs it).
     expected = [
-        f"PATCH https://conversations.twilio.com/v2/Conversations/{conversation}  ->  200",
+        f"PUT https://conversations.twilio.com/v2/Conversations/{conversation}  ->  200",
         "  status:",
         '     "INACTIVE"',
+        f"PATCH https://conversations.twilio.com/v2/Conversations/{conversation}  ->  200",
         "  configuration:",
         *body_lines({"statusCallbacks": []}),
         f"POST https://studio.twilio.com/v2/Flows/{ids['flow']}/Executions  ->  201",
@@ -730,8 +733,9 @@ def test_tacs_escalation_tool_makes_the_conversation_inactive_then_starts_the_st
     ]
     assert lines == expected
     fetched = [r for r in demo.emulator.requests if r.method == "GET" and r.path == f"/v2/Conversations/{conversation}"]
-    assert fetched[-1].response["status"] == "INACTIVE"
-    assert fetched[-1].response["configuration"]["statusCallbacks"] == []
+    # As the flow read it next (step 21): the agent's customer texting reopens it later (step 22).
+    assert fetched[0].response["status"] == "INACTIVE"
+    assert fetched[0].response["configuration"]["statusCallbacks"] == []
     assert orchestrator_configuration(demo.emulator, ids["configuration"])["statusCallbacks"] == [
         {"url": "https://tac.example.com/conversations", "method": "POST"}
     ]
@@ -767,6 +771,54 @@ def test_the_studio_flow_runs_to_send_to_flex_with_the_handoff_data(output, demo
         "handoffData": handoff,
     }
     assert handoff["conversationId"] == conversation
+
+
+def test_after_the_agent_leaves_tacs_task_the_conversation_is_tacs_again(output, demo):
+    title = next(line for line in output.splitlines() if line.startswith("22. "))
+    task = re.fullmatch(
+        rf"22\. Alice takes TAC's task (WT{SID}), then leaves: TaskRouter's task\.wrapup gives the "
+        r"conversation back to TAC",
+        title,
+    ).group(1)
+    lines = section(output, "22. Alice")
+    conversation = re.search(rf"conv_conversation_{TTID}", "\n".join(section(output, "20. TAC's"))).group(0)
+    assert lines[:3] == [
+        'While Alice has it, the customer texts "Thank you, Alice!": Conversation Orchestrator sends TAC 0 '
+        "webhook(s) (its status callbacks are cleared)",
+        "Alice clicks Leave; TaskRouter's event, signed, to the workspace's EventCallbackUrl:",
+        f"  task.wrapup → https://localhost:{runtime_port(output)}/lifecycle/task-events  ->  200",
+    ]
+    patch = f"  PATCH https://conversations.twilio.com/v2/Conversations/{conversation}  ->  200"
+    assert lines.count(patch) == 1
+    assert (
+        f"TAC's conversation {conversation}: ACTIVE, status callbacks https://tac.example.com/conversations "
+        "(its configuration's)"
+    ) in lines
+    assert lines[-1] == f'The customer reads, from system: "{walkthrough.HANDBACK_TEXT}" (HANDBACK_MESSAGE)'
+    [patched] = [r for r in demo.emulator.requests if r.method == "PATCH" and r.path.endswith(conversation)][-1:]
+    assert patched.body == {
+        "status": "ACTIVE",
+        "configuration": {"statusCallbacks": [{"url": "https://tac.example.com/conversations", "method": "POST"}]},
+    }
+    start = lines.index("handedBack, as recorded on the Conversations (Classic) conversation:") + 1
+    handed_back = json.loads("\n".join(lines[start:-1]))
+    assert (handed_back["taskSid"], handed_back["reason"], handed_back["orchestratorConversationId"]) == (
+        task,
+        "wrapup",
+        conversation,
+    )
+
+
+def test_the_customers_next_text_goes_to_tac_after_the_hand_back(output, demo):
+    text = walkthrough.TAC_CUSTOMER_LINES[1]
+    lines = section(output, f'23. The customer texts again, "{text}": Conversation Orchestrator sends it to TAC')
+    [sent] = [c for c in demo.emulator.outbox.sent if c.source == walkthrough.TAC_COMMUNICATION]
+    assert sent.url.startswith("https://tac.example.com/conversations?bodySHA256=")
+    assert lines == [
+        f"COMMUNICATION_CREATED, JSON signed with bodySHA256, → {sent.url}  ->  not delivered: the demo runs no TAC "
+        "server (loopback only)",
+        f"Its communication's content.text, which TAC's messaging channel hands to its LLM: {text!r}",
+    ]
 
 
 def test_every_request_matches_twilios_openapi_description(output, demo):

@@ -160,6 +160,42 @@ def test_tac_messaging_finds_the_classic_conversation_through_the_orchestrator(
     assert run.messages == []
 
 
+def test_tac_messaging_makes_the_flex_task_of_the_conversation_with_the_flows_attributes(
+    twilio, emulator, channels, flow, classic_conversation, orchestrated
+):
+    handoff = tac_handoff(orchestrated["id"], orchestrated["participants"][0]["profileId"])
+    run = run_rest(emulator, flow, CUSTOMER, SENDER, {"HandoffData": handoff})
+    task = emulator.table("tasks")[run.task_sid]
+    attributes = json.loads(task["attributes"])
+    interaction_sid = attributes["flexInteractionSid"]
+    assert attributes == {
+        **messaging_attributes(classic_conversation, handoff),
+        "channelType": "sms",
+        "initiatedBy": "customer",
+        "direction": "inbound",
+        "flexInteractionSid": interaction_sid,
+        "flexInteractionChannelSid": emulator.table("interactions")[interaction_sid]["channel"]["sid"],
+        "conversations": {
+            "initiated_by": "customer",
+            "conversation_id": interaction_sid,
+            "media": [{"type": "ChatTranscript", "sid": classic_conversation}],
+        },
+    }
+    assert (task["workflow_sid"], task["task_channel_sid"], task["assignment_status"]) == (
+        twilio.account.workflow_sid,
+        channels["chat"],
+        "pending",
+    )
+
+
+def test_a_call_sent_to_flex_is_recorded_and_makes_no_task_here(emulator, flow):
+    before = len(emulator.table("tasks"))
+    run = run_call(
+        emulator, flow, call(HandoffData=json.dumps(tac_handoff("conv_conversation_0000000000000000000000000c")))
+    )
+    assert (run.flex is not None, run.task_sid, len(emulator.table("tasks"))) == (True, None, before)
+
+
 def test_tac_messaging_reads_the_orchestrator_with_the_accounts_credentials(twilio, emulator, flow, orchestrated):
     run = run_rest(emulator, flow, CUSTOMER, SENDER, {"HandoffData": tac_handoff(orchestrated["id"])})
     participants_url, conversation_url = (

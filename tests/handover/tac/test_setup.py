@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from handover.cli import cli
 from handover.tac import summaries
+from tests.handover.tac.conftest import invoke
 from twilio_emulator import (
     OperationTiming,
     add_intelligence_configuration,
@@ -53,28 +54,6 @@ def tac(twilio, emulator, account_env, project, clean_tac):
         "project": project,
         "service": service,
     }
-
-
-@pytest.fixture
-def clean_tac(emulator):
-    tables = (
-        "conversation_services",
-        "orchestrator_configurations",
-        "intelligence_configurations",
-        "conversation_address_configurations",
-        "studio_flows",
-    )
-    before = {name: set(emulator.table(name)) for name in tables}
-    yield
-    with emulator.lock:
-        for name in tables:
-            for key in set(emulator.table(name)) - before[name]:
-                del emulator.table(name)[key]
-        emulator.table("orchestrator_settings").clear()
-
-
-def invoke(project, *args):
-    return CliRunner().invoke(cli, ["--project-dir", str(project), "tac", *args], catch_exceptions=False)
 
 
 def writes(emulator):
