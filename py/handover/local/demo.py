@@ -62,7 +62,7 @@ from ..tac import orchestrator as tac_orchestrator
 from ..tac import requests as tac_requests
 from ..tac import setup as tac_setup
 from ..tac import studio_step, summaries, tac_env
-from . import deploy
+from . import agent_view, deploy
 from .runtime import START_TIMEOUT, LocalRuntime
 from .stack import emulated_account, python_client_environment, start_runtime
 
@@ -76,6 +76,8 @@ AI_INPUT = {
 # demo), the agent, and the second customer, whom no agent takes in time.
 HANDBACK_TEXT = "You are back with our AI assistant. Ask me anything else."
 AGENT_NAME = "Alice"
+# Where the demo leaves the agent's view of its tasks, under the project (git-ignored, as .cache/ is).
+AGENT_VIEW_DIR = ".cache/agent-view"
 SECOND_CUSTOMER = "Grace Hopper"
 SECOND_AI_INPUT = {"reason": "The customer wants to change the delivery address of an order already shipped."}
 # After hours: the third customer, and the team's opening hours (HANDOVER_HOURS), closed on the day the demo runs.
@@ -996,6 +998,34 @@ def tac_handback_steps(stage: Stage, classic: str, orchestrated: str, task_sid: 
         raise DemoFailed("step 23: the customer's message did not go to TAC's status callback after the hand-back")
 
 
+def agent_view_step(emulator: Emulator, project_dir: Path, runtime: LocalRuntime) -> Step:
+    """The agent's view of the demo's tasks, as the Flex plugin renders them for Alice, written where it outlives the
+    demo (AGENT_VIEW_DIR, git-ignored). Without the plugin's build the step says how to make it, and the demo goes on:
+    the plugin is the agent's side, not the handoff's."""
+    with emulator.lock:
+        task_sids = list(emulator.table("tasks"))
+        alice = next(w["sid"] for w in emulator.table("workers").values() if w["friendly_name"] == AGENT_NAME)
+    try:
+        page = agent_view.write_for_tasks(
+            project_dir / AGENT_VIEW_DIR,
+            emulator,
+            task_sids,
+            project_dir=project_dir,
+            base_url=runtime.url(""),
+            worker_sid=alice,
+        )
+    except HandoverError as error:
+        return Step("The agent's view was not written", [str(error)])
+    return Step(
+        f"The agent's view of these {len(task_sids)} tasks, as the Flex plugin shows them to {AGENT_NAME}: open",
+        [
+            page.as_uri(),
+            "(the plugin's production build in a page that stands in for Flex; its Return to AI reaches the local",
+            " runtime while it runs: handover demo --keep-running)",
+        ],
+    )
+
+
 def checked_step(emulator: Emulator) -> Step:
     violations = [str(violation) for violation in emulator.violations]
     unserved = [f"not served (501): {operation}" for operation in emulator.unserved]
@@ -1079,6 +1109,7 @@ def run(project_dir: Path, echo, keep_running: bool = False, fork: bool = False)
             if failed is not None:
                 raise failed
             check_traffic(emulator)
+            show(agent_view_step(emulator, project_dir, runtime))
             if keep_running:
                 token_file = write_token_file(runtime, call.token)
                 echo("\nThe emulator and the runtime keep running. Call the handover tool again with:")

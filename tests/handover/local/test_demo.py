@@ -824,12 +824,31 @@ def test_the_customers_next_text_goes_to_tac_after_the_hand_back(output, demo):
 def test_every_request_matches_twilios_openapi_description(output, demo):
     # Every request is printed but locating the deployment (before step 1) and fetching the task (step 11).
     printed = [line for line in output.splitlines() if TWILIO_CALL.match(line.strip())]
-    assert output.rstrip("\n").endswith(
-        f"Requests checked against Twilio's OpenAPI description: {len(printed) + 2}, violations: 0, "
-        "operations not served: 0"
-    )
+    assert (
+        f"\nRequests checked against Twilio's OpenAPI description: {len(printed) + 2}, violations: 0, "
+        "operations not served: 0\n"
+    ) in output
     assert len(demo.emulator.requests) == len(printed) + 2
     assert (demo.emulator.violations, demo.emulator.unserved) == ([], [])
+
+
+def test_the_demo_ends_with_where_to_open_the_agents_view_of_its_tasks(output, demo):
+    last = output.rstrip("\n").split("\n\n")[-1]
+    title, uri, *note = [line.strip() for line in last.strip("\n").splitlines()]
+    tasks = list(demo.emulator.table("tasks"))
+    assert title == f"The agent's view of these {len(tasks)} tasks, as the Flex plugin shows them to Alice: open"
+    page = REPO / walkthrough.AGENT_VIEW_DIR / "agent-view.html"
+    assert uri == page.as_uri() and page.is_file()
+    view = json.loads(page.read_text().split("window.__AGENT_VIEW__ = ", 1)[1].split(";</script>", 1)[0])
+    assert [task["taskSid"] for task in view["tasks"]] == tasks
+    assert view["uiAttributes"] == {"handoverBaseUrl": f"http://127.0.0.1:{demo_runtime_port(demo)}"}
+    assert note[-1] == "runtime while it runs: handover demo --keep-running)"
+
+
+def demo_runtime_port(demo) -> str:
+    """The port of the demo's first runtime, as it started it."""
+    first = next(command for command in demo.commands if "start" in command)
+    return first[first.index("--port") + 1]
 
 
 def emulated(*requests: tuple[str, str, str]) -> Emulator:
