@@ -261,6 +261,9 @@ HANDOFF_ATTRIBUTE = "handoff"
 STUDIO_HANDOFF_ATTRIBUTE = "handoffData"
 # The agent's Return to AI (functions/lifecycle/hand-back.js), which the Flex plugin calls.
 HAND_BACK_PATH = "/lifecycle/hand-back"
+# Where the plugin reads the Functions service's domain at run time: a key of the Flex configuration's ui_attributes,
+# which `handover plugin deploy` sets.
+HANDOVER_BASE_URL_UI_ATTRIBUTE = "handoverBaseUrl"
 
 # Where a caller puts the handover token: the tool URL's query (an AI Assistant tool cannot set
 # headers), or a header for callers that can.

@@ -296,4 +296,17 @@ def test_the_flex_configuration_registers_serverless_services(twilio, emulator, 
         headers={"Content-Type": "application/json"},
     )
     assert refused_update.status_code == 400
-    assert "only serverless_service_sids" in json.loads(refused_update.text)["message"]
+    assert "only serverless_service_sids and ui_attributes" in json.loads(refused_update.text)["message"]
+
+
+def test_the_flex_configuration_takes_ui_attributes_whole(twilio, emulator, proxied):
+    seed_flex_account(emulator)
+    update = "https://flex-api.twilio.com/v1/Configuration"
+    json_body = {"Content-Type": "application/json"}
+    for ui_attributes in ({"a": 1, "b": {"c": 2}}, {"b": 3}):
+        response = twilio.request("POST", update, data={"ui_attributes": ui_attributes}, headers=json_body)
+        assert response.status_code == 200
+        assert twilio.flex_api.v1.configuration().fetch().ui_attributes == ui_attributes
+    refused = twilio.request("POST", update, data={"ui_attributes": ["a"]}, headers=json_body)
+    assert refused.status_code == 400
+    assert "ui_attributes must be a JSON object" in json.loads(refused.text)["message"]

@@ -13,4 +13,6 @@ export const MAX_REASON_LENGTH = 500;
 export const MAX_SUMMARY_LENGTH = 4000;
 // The agent's Return to AI, on the Functions service's domain.
 export const HAND_BACK_PATH = "/lifecycle/hand-back";
+// The key of the Flex configuration's ui_attributes that names that domain (`handover plugin deploy` sets it).
+export const HANDOVER_BASE_URL_UI_ATTRIBUTE = "handoverBaseUrl";
 export const CONTRACT_VERSION = 1;

@@ -6,7 +6,17 @@ import json
 
 import click
 
-from .base import CONTEXT, credentials_and_client, dry_run_option, echo_note, find_project, group, json_option
+from .base import (
+    CONTEXT,
+    credentials_and_client,
+    deployment_options,
+    dry_run_option,
+    echo_note,
+    find_deployment,
+    find_project,
+    group,
+    json_option,
+)
 
 _PLUGIN_DIR_HELP = "The Flex plugin's folder, holding its package.json (default: plugin-ai-handover/ in the project)."
 
@@ -53,13 +63,16 @@ def build(ctx, plugin_dir, install, as_json) -> None:
 
 @plugin.command("deploy", context_settings=CONTEXT, short_help="Upload the bundle and release it in Flex.")
 @click.option("--plugin-dir", metavar="DIR", help=_PLUGIN_DIR_HELP)
+@deployment_options
 @dry_run_option("Print every request it would make; write nothing.")
 @json_option()
 @click.pass_context
-def deploy(ctx, plugin_dir, dry_run, as_json) -> None:
+def deploy(ctx, plugin_dir, service_sid, environment, dry_run, as_json) -> None:
     """Upload the built bundle to Twilio Assets as the Flex plugins tooling does, then create the plugin, its
     version, a configuration of the active release's plugins with this version, and a release of it. Only what
-    is missing is written: a second deploy of the same build writes nothing.
+    is missing is written: a second deploy of the same build writes nothing. The kit's deployed Functions
+    environment (found as every command finds it) goes into the Flex configuration's ui_attributes.handoverBaseUrl,
+    where Return to AI sends the agent's hand-back.
 
     The version deployed is package.json's; a version already deployed with another bundle is refused (raise it).
 
@@ -69,8 +82,16 @@ def deploy(ctx, plugin_dir, dry_run, as_json) -> None:
     from ..plugin import bundle, deploy
 
     built = bundle.read_bundle(_package(ctx, plugin_dir))
-    _, client = credentials_and_client(find_project(ctx))
-    result = deploy.deploy(client, built, dry_run=dry_run)
+    project_dir = find_project(ctx)
+    found_credentials, client = credentials_and_client(project_dir)
+    functions = find_deployment(client, project_dir, found_credentials, service_sid, environment, required=False)
+    if functions is None:
+        echo_note(
+            "No deployment of the kit's functions was found, so Return to AI stays disabled: run "
+            "`twilio serverless:deploy`, then this command again (it sets ui_attributes.handoverBaseUrl)."
+        )
+    base_url = functions.url("") if functions else None
+    result = deploy.deploy(client, built, dry_run=dry_run, handover_base_url=base_url)
     if as_json:
         click.echo(json.dumps(result.as_json(), indent=2))
     else:

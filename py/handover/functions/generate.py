@@ -111,6 +111,7 @@ def _variables(generated: GeneratedFile) -> dict:
         "handoff_attribute": contract.HANDOFF_ATTRIBUTE,
         "studio_handoff_attribute": contract.STUDIO_HANDOFF_ATTRIBUTE,
         "hand_back_path": contract.HAND_BACK_PATH,
+        "handover_base_url_ui_attribute": contract.HANDOVER_BASE_URL_UI_ATTRIBUTE,
         "handback_events": contract.HANDBACK_EVENTS,
         "try_again_message": contract.TRY_AGAIN_MESSAGE,
         "retry_base_ms": contract.RETRY_BASE_MS,

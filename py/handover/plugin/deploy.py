@@ -6,7 +6,9 @@ domain suffix, as the tooling makes it), a new Asset per file with one version u
 serverless-upload.twilio.com (multipart Path, Visibility `protected`, Content) at
 `/plugins/<name>/<version>/bundle.js` (and the source map beside it), a build of the environment's current
 files with those replacing any at the same paths, a deployment of it, and the service registered in the Flex
-configuration's `serverless_service_sids`. The bundle's URL is then `https://<domain>/plugins/<name>/<version>/
+configuration's `serverless_service_sids`, with `ui_attributes.handoverBaseUrl` set to the kit's deployed Functions
+environment (where Return to AI sends the agent's hand-back; the other ui_attributes sent back as they are). The
+bundle's URL is then `https://<domain>/plugins/<name>/<version>/
 bundle.js`. Then the Flex Plugins API, as the Flex Plugins CLI's deploy and release do: the Plugin (created if it
 is not there), a private Plugin Version of that URL, a Configuration of the active release's plugins with this
 version in place of any other of the plugin, and a Release of it.
@@ -34,6 +36,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .. import contract
 from ..account.sdk import TwilioFailure, listed
 from ..errors import HandoverError, PartlyApplied
 from ..outcomes import UNCHANGED
@@ -159,6 +162,7 @@ class Found:
     active_release: object = None
     active_plugins: list = field(default_factory=list)  # the active configuration's configured plugins
     registered_services: list[str] = field(default_factory=list)
+    ui_attributes: dict = field(default_factory=dict)  # the Flex configuration's, which Flex UI hands the plugin
 
 
 def _missing(error: Exception) -> bool:
@@ -197,6 +201,7 @@ def read(client, bundle: Bundle) -> Found:
             f"has Flex. {NOTHING_WRITTEN}"
         )
     found.registered_services = list(configuration.serverless_service_sids or [])
+    found.ui_attributes = dict(configuration.ui_attributes or {})
     found.plugin = _fetch_or_none(lambda: flex.plugins(name).fetch())
     if found.plugin is not None and found.plugin.archived:
         raise VersionConflict(
@@ -441,15 +446,19 @@ class _Deployer:
                 )
             time.sleep(self.poll_seconds)
 
-    def register_service(self) -> None:
-        """The service in the Flex configuration's serverless_service_sids, as the tooling registers it."""
+    def configure_flex(self, handover_base_url: str | None) -> None:
+        """The Flex configuration, in one update of what differs: the service in its serverless_service_sids, as the
+        tooling registers it, and the kit's Functions domain in ui_attributes.handoverBaseUrl, for Return to AI."""
+        body = {"account_sid": self.client.account_sid}
         service_sid = self.result.sids["service_sid"]
-        if service_sid in self.found.registered_services:
+        if service_sid not in self.found.registered_services:
+            body["serverless_service_sids"] = [*self.found.registered_services, service_sid]
+        key = contract.HANDOVER_BASE_URL_UI_ATTRIBUTE
+        if handover_base_url and self.found.ui_attributes.get(key) != handover_base_url:
+            # Sent whole: how Flex merges an object given for one item is not documented.
+            body["ui_attributes"] = {**self.found.ui_attributes, key: handover_base_url}
+        if len(body) == 1:
             return
-        body = {
-            "account_sid": self.client.account_sid,
-            "serverless_service_sids": [*self.found.registered_services, service_sid],
-        }
         self.write(
             "flex configuration",
             "POST",
@@ -530,16 +539,19 @@ def deploy(
     client,
     bundle: Bundle,
     dry_run: bool = False,
+    handover_base_url: str | None = None,
     poll_seconds: float = BUILD_POLL_SECONDS,
     timeout_seconds: float = BUILD_TIMEOUT_SECONDS,
 ) -> DeployResult:
-    """Read everything, then write what is missing (see the module docstring); in a dry run, write nothing."""
+    """Read everything, then write what is missing (see the module docstring); in a dry run, write nothing.
+    `handover_base_url`: the kit's deployed Functions environment (https://<domain>), for Return to AI; None leaves
+    ui_attributes as they are."""
     found = read(client, bundle)
     package = bundle.package
     result = DeployResult(package.name, package.version, bundle.sha256, dry_run)
     deployer = _Deployer(client, bundle, found, result, poll_seconds, timeout_seconds)
     deployer.host_bundle()
-    deployer.register_service()
+    deployer.configure_flex(handover_base_url)
     deployer.plugin_and_version()
     deployer.release()
     return result

@@ -33,8 +33,11 @@ Where Twilio documents nothing, the emulator assumes:
   description's examples pair them); `CliVersion` and `ValidateStatus` are kept and not answered (the schema has
   no field for them).
 - Unknown plugins, versions, configurations and releases are 404, code 20404; `Releases/Active` too when no
-  release was ever made. The Flex configuration update takes only `serverless_service_sids` (and `account_sid`,
-  which must be the account's): any other key is 400 saying the emulator does not emulate it.
+  release was ever made. The Flex configuration update takes only `serverless_service_sids` and `ui_attributes`
+  (and `account_sid`, which must be the account's): any other key is 400 saying the emulator does not emulate it.
+  Twilio documents the update as the items "you wish to update"; how it treats an object given for one of them is
+  not documented, so the emulator assumes the strictest reading: `ui_attributes` given is the new `ui_attributes`,
+  whole (a client keeps the other keys by sending them back, as the kit's plugin deploy does).
 """
 
 from __future__ import annotations
@@ -414,14 +417,18 @@ def fetch_release(call: Call):
 
 @route("flex-api", "POST", "/v1/Configuration")
 def update_configuration(call: Call):
-    """The Flex configuration's `serverless_service_sids`, as the Flex plugins tooling registers its service."""
+    """The Flex configuration's `serverless_service_sids`, as the Flex plugins tooling registers its service, and its
+    `ui_attributes`, which Flex UI hands its plugins (replaced whole: see the module's docstring)."""
     configuration = call.emulator.table("flex_configurations").get(call.emulator.account.sid)
     if configuration is None:
         raise not_found(call.path)
     body = call.body if isinstance(call.body, dict) else {}
-    others = sorted(set(body) - {"account_sid", "serverless_service_sids"})
+    others = sorted(set(body) - {"account_sid", "serverless_service_sids", "ui_attributes"})
     if others:
-        raise _invalid(f"The emulator updates only serverless_service_sids of the Flex configuration, not {others}")
+        raise _invalid(
+            "The emulator updates only serverless_service_sids and ui_attributes of the Flex configuration, "
+            f"not {others}"
+        )
     if body.get("account_sid", call.emulator.account.sid) != call.emulator.account.sid:
         raise _invalid(f"account_sid {body['account_sid']} is not this account's")
     sids = body.get("serverless_service_sids")
@@ -430,5 +437,9 @@ def update_configuration(call: Call):
         if not isinstance(sids, list) or not all(isinstance(sid, str) and sid in services for sid in sids):
             raise _invalid(f"serverless_service_sids {sids!r} must list Serverless services of this account")
         configuration["serverless_service_sids"] = list(sids)
+    if "ui_attributes" in body:
+        if not isinstance(body["ui_attributes"], dict):
+            raise _invalid(f"ui_attributes must be a JSON object, not {body['ui_attributes']!r}")
+        configuration["ui_attributes"] = dict(body["ui_attributes"])
     configuration["date_updated"] = now_iso()
     return 200, configuration

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from handover import contract
 from handover.cli import cli
 from tests.handover.plugin import conftest as plugin_tests
 from tests.handover.plugin.conftest import FIXTURE_NAME, build_fixture
+from twilio_emulator.products.serverless import add_environment, add_service
 
 # The plugin tests' fixtures (tests/handover/plugin/conftest.py), by the names these tests take them by.
 plugin_account, flex = plugin_tests.plugin_account, plugin_tests.flex
@@ -40,6 +42,7 @@ def test_deploy_prints_what_it_wrote_then_a_second_deploy_nothing(flex, project,
     )
     assert [line.split()[1] for line in lines[3:]] == ["POST"] * 13
     assert first.stderr.endswith("13 write(s). Flex loads the plugin at the agents' next page load.\n")
+    assert "No deployment of the kit's functions was found, so Return to AI stays disabled" in first.stderr
 
     again = run(project, "deploy", "--plugin-dir", str(built_plugin), "--json")
     assert again.exit_code == 0, again.output
@@ -93,3 +96,13 @@ def test_a_failing_build_exits_1(project, plugin_dir, monkeypatch):
     result = run(project, "build", "--plugin-dir", str(plugin_dir), "--no-install")
     assert result.exit_code == 1
     assert "`npm run build` in" in result.stderr and "exited with status 3" in result.stderr
+
+
+def test_deploy_names_the_kits_functions_domain_in_the_flex_configuration(flex, project, built_plugin):
+    service = add_service(flex, "flex-handover")
+    environment = add_environment(flex, service["sid"])
+    result = run(project, "deploy", "--plugin-dir", str(built_plugin), "--service-sid", service["sid"])
+    assert result.exit_code == 0, result.output
+    assert "No deployment" not in result.stderr
+    ui_attributes = flex.table("flex_configurations")[flex.account.sid]["ui_attributes"]
+    assert ui_attributes == {contract.HANDOVER_BASE_URL_UI_ATTRIBUTE: f"https://{environment['domain_name']}"}

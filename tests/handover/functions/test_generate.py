@@ -160,6 +160,7 @@ def test_the_plugins_contract_holds_the_values_the_plugin_takes_from_contract_py
         "MAX_REASON_LENGTH": contract.MAX_REASON_LENGTH,
         "MAX_SUMMARY_LENGTH": contract.MAX_SUMMARY_LENGTH,
         "HAND_BACK_PATH": contract.HAND_BACK_PATH,
+        "HANDOVER_BASE_URL_UI_ATTRIBUTE": contract.HANDOVER_BASE_URL_UI_ATTRIBUTE,
         "CONTRACT_VERSION": contract.CONTRACT_VERSION,
     }
 

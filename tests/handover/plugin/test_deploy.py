@@ -140,6 +140,40 @@ def test_a_second_deploy_of_the_same_build_writes_nothing(flex, client, built_pl
     assert again.sids == first.sids
 
 
+BASE_URL = "https://flex-handover-1234-dev.twil.io"
+
+
+def test_the_kits_functions_domain_goes_into_ui_attributes_beside_the_ones_there(flex, client, built_plugin):
+    configuration = flex.table("flex_configurations")[flex.account.sid]
+    configuration["ui_attributes"] = {"theme": {"isLight": True}}
+    deploy.deploy(client, built(built_plugin), handover_base_url=BASE_URL)
+    service = sid_of(flex, "POST /v1/Services")
+    [update] = flex.calls(operation="POST /v1/Configuration")
+    assert update.body == {
+        "account_sid": flex.account.sid,
+        "serverless_service_sids": [service],
+        "ui_attributes": {"theme": {"isLight": True}, "handoverBaseUrl": BASE_URL},
+    }
+    flex.clear_traffic()
+    assert deploy.deploy(client, built(built_plugin), handover_base_url=BASE_URL).writes == []
+    moved = "https://flex-handover-5678-dev.twil.io"
+    result = deploy.deploy(client, built(built_plugin), handover_base_url=moved)
+    assert [w.step for w in result.writes] == ["flex configuration"]
+    [update] = flex.calls(operation="POST /v1/Configuration")
+    assert update.body == {
+        "account_sid": flex.account.sid,
+        "ui_attributes": {"theme": {"isLight": True}, "handoverBaseUrl": moved},
+    }
+
+
+def test_without_the_kits_deployment_ui_attributes_are_left_alone(flex, client, built_plugin):
+    flex.table("flex_configurations")[flex.account.sid]["ui_attributes"] = {"theme": {"isLight": True}}
+    deploy.deploy(client, built(built_plugin))
+    [update] = flex.calls(operation="POST /v1/Configuration")
+    assert "ui_attributes" not in update.body
+    assert flex.table("flex_configurations")[flex.account.sid]["ui_attributes"] == {"theme": {"isLight": True}}
+
+
 def test_a_dry_run_reads_and_writes_nothing_and_lists_every_write(flex, client, built_plugin):
     result = deploy.deploy(client, built(built_plugin), dry_run=True)
     assert writes(flex) == []

@@ -1,10 +1,11 @@
 // Where the agent's Return to AI goes: the kit's Functions service, whose domain the plugin is told either when it is
 // built (FLEX_APP_HANDOVER_BASE_URL, in the environment or plugin-ai-handover/.env, as Flex plugins read FLEX_APP_*
-// variables) or at run time by the Flex configuration's ui_attributes.handoverBaseUrl (the build's wins).
-import { HAND_BACK_PATH } from '../../../generated/contract';
+// variables) or at run time by the Flex configuration's ui_attributes.handoverBaseUrl, which `handover plugin deploy`
+// sets (the build's wins).
+import { HAND_BACK_PATH, HANDOVER_BASE_URL_UI_ATTRIBUTE } from '../../../generated/contract';
 
 export const BUILD_VARIABLE = 'FLEX_APP_HANDOVER_BASE_URL';
-export const UI_ATTRIBUTE = 'handoverBaseUrl';
+export const UI_ATTRIBUTE = HANDOVER_BASE_URL_UI_ATTRIBUTE;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 function configuredBaseUrl(manager) {
