@@ -9,7 +9,7 @@ const globals = require('globals');
 module.exports = [
   // Only the project's own JavaScript: not the Python tooling's virtualenv, nor the benchmark's output.
   // The plugin's build output and its own node_modules neither.
-  { ignores: ['.venv/', 'bench/', 'py/', 'plugin-ai-handover/build/'] },
+  { ignores: ['.venv/', '.cache/', 'bench/', 'py/', 'plugin-ai-handover/build/'] },
   js.configs.recommended,
   {
     files: ['**/*.js'],
