@@ -27,6 +27,9 @@ TOOLS = (FLEX_HANDOVER, STUDIO_HANDOVER)
 # The function TaskRouter calls with the workspace's events (functions/lifecycle/task-events.protected.js): the end
 # of a task the kit created hands the customer back to the AI.
 TASK_EVENTS = "task-events"
+# The function Twilio calls when a ConversationRelay session ends (the <Connect action> URL of a voice AI's call,
+# functions/voice/connect-action.protected.js): a caller the AI handed off is enqueued to Flex with the AI's words.
+CONNECT_ACTION = "connect-action"
 # The TaskRouter events that end a task, each handing the conversation back: the workspace's EventsFilter needs them.
 HANDBACK_EVENTS = ("task.wrapup", "task.completed", "task.canceled")
 
@@ -67,7 +70,7 @@ WORKFLOW = ConfigVariable(
     sid_pattern("WW"),
     "WW followed by 32 hex characters",
     request_override="FlexWorkflowSid",
-    tools=(FLEX_HANDOVER,),
+    tools=(FLEX_HANDOVER, CONNECT_ACTION),
 )
 TASK_CHANNEL = ConfigVariable(
     "FLEX_TASK_CHANNEL",
@@ -90,6 +93,7 @@ ATTRIBUTES = ConfigVariable(
     r"^\s*\{[\s\S]*\}\s*$",
     "a JSON object",
     default="{}",
+    tools=(*TOOLS, CONNECT_ACTION),
 )
 SYNC_SERVICE = ConfigVariable(
     "SYNC_SERVICE_SID",
@@ -97,7 +101,7 @@ SYNC_SERVICE = ConfigVariable(
     "^(default|IS[0-9a-fA-F]{32})$",
     "IS followed by 32 hex characters, or default",
     default="default",
-    tools=(*TOOLS, TASK_EVENTS),
+    tools=(*TOOLS, TASK_EVENTS, CONNECT_ACTION),
 )
 # A Twilio Function is killed at 10 s: the handoff answers by the deadline, whatever Twilio does.
 DEADLINE = ConfigVariable(
@@ -106,7 +110,7 @@ DEADLINE = ConfigVariable(
     "^[1-9][0-9]{2,3}$",
     "a whole number of milliseconds from 100 to 9999",
     default="8000",
-    tools=(*TOOLS, TASK_EVENTS),
+    tools=(*TOOLS, TASK_EVENTS, CONNECT_ACTION),
 )
 ATTEMPT_TIMEOUT = ConfigVariable(
     "HANDOVER_ATTEMPT_TIMEOUT_MS",
@@ -114,7 +118,7 @@ ATTEMPT_TIMEOUT = ConfigVariable(
     "^[1-9][0-9]{1,3}$",
     "a whole number of milliseconds from 10 to 9999",
     default="2500",
-    tools=(*TOOLS, TASK_EVENTS),
+    tools=(*TOOLS, TASK_EVENTS, CONNECT_ACTION),
 )
 STUDIO_FLOW = ConfigVariable(
     "TWILIO_STUDIO_HANDOFF_FLOW_SID",
@@ -197,6 +201,40 @@ UNAVAILABLE_MESSAGE = ConfigVariable(
     tools=(FLEX_HANDOVER,),
     set_by='twilio serverless:env:set --key HANDOVER_UNAVAILABLE_MESSAGE --value "…"',
 )
+# The voice path (CONNECT_ACTION): the task channel of an enqueued call, what a caller hears when the session ended
+# without a handoff (hung up, failed, or the AI ended it), and the fallback when no task can be made (the workflow
+# variable missing or malformed). Each is TwiML Twilio plays as it is, so the pattern only checks a <Response>.
+VOICE_TASK_CHANNEL = ConfigVariable(
+    "HANDOVER_VOICE_TASK_CHANNEL",
+    "The TaskRouter task channel of an enqueued call (optional)",
+    "^[A-Za-z0-9_-]{1,64}$",
+    "a task channel unique name such as voice",
+    default="voice",
+    tools=(CONNECT_ACTION,),
+    set_by="twilio serverless:env:set --key HANDOVER_VOICE_TASK_CHANNEL --value voice",
+)
+TWIML_PATTERN = r"^\s*(?:<\?xml[^>]*\?>\s*)?<Response[\s>][\s\S]*$"
+TWIML_EXPECTED = "a TwiML document, <Response>…</Response>"
+VOICE_ENDED_TWIML = ConfigVariable(
+    "HANDOVER_VOICE_ENDED_TWIML",
+    "What a caller hears when the voice AI's session ended without a handoff (optional; a polite goodbye)",
+    TWIML_PATTERN,
+    TWIML_EXPECTED,
+    default="<Response><Say>Thank you for calling. Goodbye.</Say><Hangup/></Response>",
+    tools=(CONNECT_ACTION,),
+    set_by="twilio serverless:env:set --key HANDOVER_VOICE_ENDED_TWIML --value '<Response>…</Response>'",
+)
+VOICE_FALLBACK_TWIML = ConfigVariable(
+    "HANDOVER_VOICE_FALLBACK_TWIML",
+    "What a handed-off caller hears when no task can be made, FLEX_WORKFLOW_SID being missing or malformed "
+    "(optional; set it to <Dial> a backup line)",
+    TWIML_PATTERN,
+    TWIML_EXPECTED,
+    default="<Response><Say>Sorry, we cannot connect you to our team right now. Please call again later.</Say>"
+    "<Hangup/></Response>",
+    tools=(CONNECT_ACTION,),
+    set_by="twilio serverless:env:set --key HANDOVER_VOICE_FALLBACK_TWIML --value '<Response>…</Response>'",
+)
 CONFIG_VARIABLES = (
     WORKSPACE,
     WORKFLOW,
@@ -214,6 +252,9 @@ CONFIG_VARIABLES = (
     QUEUE,
     WHEN_NO_AGENT,
     UNAVAILABLE_MESSAGE,
+    VOICE_TASK_CHANNEL,
+    VOICE_ENDED_TWIML,
+    VOICE_FALLBACK_TWIML,
 )
 
 
@@ -257,6 +298,24 @@ CLAIM_MAPS = tuple(claim_map_name(shard) for shard in range(CLAIM_SHARDS))
 
 # The task attribute under which the AI's account of the handoff lands; nothing else it sends reaches the task.
 HANDOFF_ATTRIBUTE = "handoff"
+
+# The task attributes a handover writes beside HANDOFF_ATTRIBUTE, by path: the messaging path's (flex-handover) and
+# the voice path's (connect-action). Defined here once: the functions write them, the agent's screen reads them.
+HANDOFF_FIELDS = ("reason", "summary", "source", "requestedAt")
+MESSAGING_TASK_ATTRIBUTES = (
+    "from",
+    "customerName",
+    "customerAddress",
+    "conversationSid",
+    "conversationServiceSid",
+    "channelType",
+)
+VOICE_TASK_ATTRIBUTES = ("from", "customerName", "customerAddress", "callSid", "calledNumber", "channelType")
+# TaskRouter's limit on a task's attributes (JSON text, bytes); the voice path cuts the summary to stay inside it.
+MAX_TASK_ATTRIBUTES_BYTES = 16384
+# What ends a reason or summary cut to its limit, and the summary of a handoff whose data could not be read.
+CUT_MARKER = " […]"
+UNREADABLE_HANDOFF_SUMMARY = "[The AI asked for a person, but its handoff data could not be read.]"
 
 # Where a caller puts the handover token: the tool URL's query (an AI Assistant tool cannot set
 # headers), or a header for callers that can.
