@@ -130,14 +130,6 @@ module.exports = {
       tools: ["flex-handover"],
       setBy: "twilio serverless:env:set --key HANDOVER_UNAVAILABLE_MESSAGE --value \"…\"",
     },
-    HANDOVER_VOICE_TASK_CHANNEL: {
-      pattern: /^[A-Za-z0-9_-]{1,64}$/,
-      expected: "a task channel unique name such as voice",
-      requestOverride: null,
-      defaultValue: "voice",
-      tools: ["connect-action"],
-      setBy: "twilio serverless:env:set --key HANDOVER_VOICE_TASK_CHANNEL --value voice",
-    },
     HANDOVER_VOICE_ENDED_TWIML: {
       pattern: /^\s*(?:<\?xml[^>]*\?>\s*)?<Response[\s>][\s\S]*$/,
       expected: "a TwiML document, <Response>…</Response>",

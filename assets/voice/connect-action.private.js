@@ -43,7 +43,6 @@ function readVoiceConfig(handover, context) {
     problems,
     config: {
       workflowSid: values.FLEX_WORKFLOW_SID,
-      taskChannel: values.HANDOVER_VOICE_TASK_CHANNEL,
       staticAttributes,
       syncServiceSid: values.SYNC_SERVICE_SID,
       deadlineMs: Number(values.HANDOVER_DEADLINE_MS),

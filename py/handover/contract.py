@@ -201,18 +201,10 @@ UNAVAILABLE_MESSAGE = ConfigVariable(
     tools=(FLEX_HANDOVER,),
     set_by='twilio serverless:env:set --key HANDOVER_UNAVAILABLE_MESSAGE --value "…"',
 )
-# The voice path (CONNECT_ACTION): the task channel of an enqueued call, what a caller hears when the session ended
-# without a handoff (hung up, failed, or the AI ended it), and the fallback when no task can be made (the workflow
-# variable missing or malformed). Each is TwiML Twilio plays as it is, so the pattern only checks a <Response>.
-VOICE_TASK_CHANNEL = ConfigVariable(
-    "HANDOVER_VOICE_TASK_CHANNEL",
-    "The TaskRouter task channel of an enqueued call (optional)",
-    "^[A-Za-z0-9_-]{1,64}$",
-    "a task channel unique name such as voice",
-    default="voice",
-    tools=(CONNECT_ACTION,),
-    set_by="twilio serverless:env:set --key HANDOVER_VOICE_TASK_CHANNEL --value voice",
-)
+# The voice path (CONNECT_ACTION): what a caller hears when the session ended without a handoff (hung up, failed, or
+# the AI ended it), and the fallback when no task can be made (the workflow variable missing or malformed). Each is
+# TwiML Twilio plays as it is, so the pattern only checks a <Response>. (<Enqueue> puts a call on TaskRouter's voice
+# task channel itself: there is no channel to configure.)
 TWIML_PATTERN = r"^\s*(?:<\?xml[^>]*\?>\s*)?<Response[\s>][\s\S]*$"
 TWIML_EXPECTED = "a TwiML document, <Response>…</Response>"
 VOICE_ENDED_TWIML = ConfigVariable(
@@ -252,7 +244,6 @@ CONFIG_VARIABLES = (
     QUEUE,
     WHEN_NO_AGENT,
     UNAVAILABLE_MESSAGE,
-    VOICE_TASK_CHANNEL,
     VOICE_ENDED_TWIML,
     VOICE_FALLBACK_TWIML,
 )

@@ -19,4 +19,5 @@ from . import (  # noqa: F401
     taskrouter_events,
     taskrouter_lifecycle,
     taskrouter_workers,
+    voice,
 )

@@ -81,7 +81,7 @@ describe('readVoiceConfig', () => {
     const { config, problems } = voice.readVoiceConfig(handover, { FLEX_WORKFLOW_SID: 'WWnope', HANDOVER_ATTRIBUTES: '{"a": 1}' });
     assert.equal(config.workflowSid, null);
     assert.deepEqual(config.staticAttributes, { a: 1 });
-    assert.equal(config.taskChannel, 'voice');
+    assert.equal(config.endedTwiml, contract.CONFIG.HANDOVER_VOICE_ENDED_TWIML.defaultValue);
     assert.match(problems[0], /^FLEX_WORKFLOW_SID is set but is not WW followed by 32 hex characters/);
   });
 });
