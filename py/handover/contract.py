@@ -30,6 +30,10 @@ TASK_EVENTS = "task-events"
 # The function Twilio calls when a ConversationRelay session ends (the <Connect action> URL of a voice AI's call,
 # functions/voice/connect-action.protected.js): a caller the AI handed off is enqueued to Flex with the AI's words.
 CONNECT_ACTION = "connect-action"
+# The function a voice AI's number points at (functions/voice/incoming-call.protected.js): it answers the call with
+# <Connect action=…><ConversationRelay url=…/></Connect>, the action leading where the chosen path needs.
+INCOMING_CALL = "incoming-call"
+VOICE_PATHS = ("direct", "studio")
 # The TaskRouter events that end a task, each handing the conversation back: the workspace's EventsFilter needs them.
 HANDBACK_EVENTS = ("task.wrapup", "task.completed", "task.canceled")
 
@@ -126,7 +130,7 @@ STUDIO_FLOW = ConfigVariable(
     "Agent Connect handoff flow); `handover studio deploy` sets it",
     sid_pattern("FW"),
     "FW followed by 32 hex characters",
-    tools=(STUDIO_HANDOVER,),
+    tools=(STUDIO_HANDOVER, INCOMING_CALL),
     set_by=STUDIO_DEPLOY_COMMAND,
 )
 STUDIO_FROM = ConfigVariable(
@@ -224,8 +228,26 @@ VOICE_FALLBACK_TWIML = ConfigVariable(
     TWIML_EXPECTED,
     default="<Response><Say>Sorry, we cannot connect you to our team right now. Please call again later.</Say>"
     "<Hangup/></Response>",
-    tools=(CONNECT_ACTION,),
+    tools=(CONNECT_ACTION, INCOMING_CALL),
     set_by="twilio serverless:env:set --key HANDOVER_VOICE_FALLBACK_TWIML --value '<Response>…</Response>'",
+)
+VOICE_RELAY_URL = ConfigVariable(
+    "HANDOVER_VOICE_RELAY_URL",
+    "The WebSocket URL of your ConversationRelay voice AI, which /voice/incoming-call connects a caller to",
+    r"^wss:[^\s'\x22<>&]+$",
+    "a wss:// URL (without quotes, spaces, <, > or &)",
+    tools=(INCOMING_CALL,),
+    set_by="handover voice wire --number +1… --relay-url wss://…",
+)
+VOICE_PATH = ConfigVariable(
+    "HANDOVER_VOICE_PATH",
+    "Where a voice AI's handoff goes: direct (the kit's /voice/connect-action enqueues the caller) or studio (the "
+    "Studio handoff flow's incomingCall trigger, as Twilio Agent Connect does) (optional)",
+    "^(direct|studio)$",
+    "direct or studio",
+    default="direct",
+    tools=(INCOMING_CALL,),
+    set_by="handover voice wire --number +1… --relay-url wss://… --path studio",
 )
 CONFIG_VARIABLES = (
     WORKSPACE,
@@ -246,6 +268,8 @@ CONFIG_VARIABLES = (
     UNAVAILABLE_MESSAGE,
     VOICE_ENDED_TWIML,
     VOICE_FALLBACK_TWIML,
+    VOICE_RELAY_URL,
+    VOICE_PATH,
 )
 
 

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .contract import CONNECT_ACTION, TASK_EVENTS, TOOLS
+from .contract import CONNECT_ACTION, INCOMING_CALL, TASK_EVENTS, TOOLS
 from .errors import HandoverError, InputError
 
 MARKER = ".twilioserverlessrc"
@@ -101,7 +101,7 @@ SHARED_MODULES = (
     "/tools/handoff.js",
     "/tools/handover.js",
     "/lifecycle/handback.js",
-    "/voice/connect-action.js",
+    "/voice/relay.js",
 )
 INTENDED_FILES: dict[tuple[str, str], str] = {
     **{("function", f"/tools/{tool}"): "public" for tool in TOOLS},
@@ -112,6 +112,8 @@ INTENDED_FILES: dict[tuple[str, str], str] = {
     ("function", "/lifecycle/hand-back"): "public",
     # Only Twilio calls it (the <Connect action> of a voice AI's call), with its signature: protected once deployed.
     ("function", f"/voice/{CONNECT_ACTION}"): "protected",
+    # Only Twilio calls it (a voice AI's number's voice URL), with its signature: protected once deployed.
+    ("function", f"/voice/{INCOMING_CALL}"): "protected",
     **{("asset", path): "private" for path in SHARED_MODULES},
 }
 

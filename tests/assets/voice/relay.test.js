@@ -7,7 +7,7 @@ const twilio = require('twilio');
 
 const contract = require('../../../assets/tools/contract.private.js');
 const handover = require('../../../assets/tools/handover.private.js')(contract);
-const voice = require('../../../assets/voice/connect-action.private.js');
+const voice = require('../../../assets/voice/relay.private.js');
 
 const CALL = `CA${'1'.repeat(32)}`;
 const WORKFLOW = `WW${'2'.repeat(32)}`;

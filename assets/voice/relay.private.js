@@ -1,4 +1,8 @@
-// The voice path: what a caller hears when the voice AI's ConversationRelay session ends. Twilio requests the
+// The voice path. A call to the voice AI's number (functions/voice/incoming-call) is connected to the AI over
+// ConversationRelay, with the session's end sent where the path needs: the kit's own action (direct) or the Studio
+// handoff flow's incomingCall trigger (studio, as Twilio Agent Connect points it).
+//
+// What a caller hears when the voice AI's ConversationRelay session ends. Twilio requests the
 // <Connect action> URL (functions/voice/connect-action) with the session's ending: HandoffData (the JSON text the AI's
 // `end` message carried), SessionStatus, SessionId, CallSid, CallStatus, From, To. A caller the AI handed off is
 // enqueued to Flex (<Enqueue workflowSid><Task>) with the same `handoff` object the messaging path writes; any other
@@ -11,6 +15,9 @@
 'use strict';
 
 const NAME = 'connect-action';
+const INCOMING_NAME = 'incoming-call';
+// Where the session's end goes on each path (HANDOVER_VOICE_PATH).
+const CONNECT_ACTION_PATH = '/voice/connect-action';
 const CALL_SID = /^CA[0-9a-fA-F]{32}$/;
 // How much of unreadable handoff data the agent still sees after the marker.
 const UNREADABLE_EXCERPT = 500;
@@ -180,20 +187,20 @@ function refusal(Twilio, outcome) {
 }
 
 /** Answer Twilio's request of the <Connect action> URL: TwiML, or a 401 JSON body to anyone but Twilio. */
-async function respond({ Twilio, handover, steps, context, event, startedAt }) {
+async function respond({ Twilio, VoiceResponse, handover, steps, context, event, startedAt }) {
   // Twilio's signature first: anything else is answered 401 before any Twilio request.
   const caller = handover.checkSignature({ context, event, validateSignature: Twilio.validateRequest });
   if (!caller.ok) return refusal(Twilio, caller);
   try {
-    return twiml(Twilio, await answerCall({ Twilio, handover, steps, context, event, startedAt }));
+    return twiml(Twilio, await answerCall({ VoiceResponse, handover, steps, context, event, startedAt }));
   } catch (error) {
     // A fault of this code: the caller still goes to the queue if a task can be made, else hears the fallback.
     console.error(`${NAME}: unexpected failure on call ${event.CallSid}: ${(error && error.stack) || error}`);
-    return twiml(Twilio, lastResort(Twilio, handover, context, event, startedAt));
+    return twiml(Twilio, lastResort(VoiceResponse, handover, context, event, startedAt));
   }
 }
 
-async function answerCall({ Twilio, handover, steps, context, event, startedAt }) {
+async function answerCall({ VoiceResponse, handover, steps, context, event, startedAt }) {
   const { config, problems } = readVoiceConfig(handover, context);
   const ending = endingOf(event);
   if (!ending.handoff) {
@@ -212,7 +219,7 @@ async function answerCall({ Twilio, handover, steps, context, event, startedAt }
   const requestedAt = await claimedRequestedAt({ handover, steps, context, config, event, handoff, startedAt });
   const task = taskAttributesOf(handover, { config, event, handoff: { ...handoff, requestedAt } });
   if (task.cut) console.error(`${NAME}: call ${callSid}: the task's attributes were over TaskRouter's limit; the summary was cut.`);
-  return enqueueTwiml(Twilio.twiml.VoiceResponse, { config, attributes: task.attributes });
+  return enqueueTwiml(VoiceResponse, { config, attributes: task.attributes });
 }
 
 /**
@@ -248,16 +255,56 @@ async function claimedRequestedAt({ handover, steps, context, config, event, han
 }
 
 /** After a fault of this code: the caller enqueued without the AI's words when a workflow is set, else the fallback. */
-function lastResort(Twilio, handover, context, event, startedAt) {
+function lastResort(VoiceResponse, handover, context, event, startedAt) {
   try {
     const { config } = readVoiceConfig(handover, context);
     if (!config.workflowSid) return config.fallbackTwiml;
     const handoff = { reason: '', summary: handover.contract.UNREADABLE_HANDOFF_SUMMARY, source: context.PATH, requestedAt: new Date(startedAt).toISOString() };
     const { attributes } = taskAttributesOf(handover, { config, event, handoff });
-    return enqueueTwiml(Twilio.twiml.VoiceResponse, { config, attributes });
+    return enqueueTwiml(VoiceResponse, { config, attributes });
   } catch {
     return handover.contract.CONFIG.HANDOVER_VOICE_FALLBACK_TWIML.defaultValue;
   }
 }
 
-module.exports = { respond, claimOfSession, cutMarked, endingOf, enqueueTwiml, readHandoffData, readVoiceConfig, taskAttributesOf };
+/**
+ * Where the path sends the session's end: the deployment's /voice/connect-action (direct), or the Studio flow's
+ * webhook with Trigger=incomingCall (studio), as Twilio Agent Connect builds it.
+ */
+function actionUrlOf(context, path, flowSid) {
+  return path === 'studio'
+    ? `https://webhooks.twilio.com/v1/Accounts/${context.ACCOUNT_SID}/Flows/${flowSid}?Trigger=incomingCall`
+    : `https://${context.DOMAIN_NAME}${CONNECT_ACTION_PATH}`;
+}
+
+/** The incoming call's TwiML: <Connect action=…><ConversationRelay url=…/></Connect>. */
+function incomingTwiml(VoiceResponse, { relayUrl, actionUrl }) {
+  const response = new VoiceResponse();
+  response.connect({ action: actionUrl }).conversationRelay({ url: relayUrl });
+  return response.toString();
+}
+
+/**
+ * Answer Twilio's request of the number's voice URL: the caller connected to the voice AI; the configured fallback,
+ * with the problem logged, when the relay URL (or the Studio flow of the studio path) is missing or malformed; a 401
+ * JSON body to anyone but Twilio.
+ */
+function respondToCall({ Twilio, VoiceResponse, handover, context, event }) {
+  const caller = handover.checkSignature({ context, event, validateSignature: Twilio.validateRequest });
+  if (!caller.ok) return refusal(Twilio, caller);
+  const read = (name) => handover.configValue(context, {}, name);
+  const fallback = read('HANDOVER_VOICE_FALLBACK_TWIML');
+  const fallbackTwiml = fallback.ok ? fallback.value : handover.contract.CONFIG.HANDOVER_VOICE_FALLBACK_TWIML.defaultValue;
+  const relayUrl = read('HANDOVER_VOICE_RELAY_URL');
+  const path = read('HANDOVER_VOICE_PATH');
+  const flow = path.ok && path.value === 'studio' ? read('TWILIO_STUDIO_HANDOFF_FLOW_SID') : { ok: true };
+  const problems = [fallback, relayUrl, path, flow].filter((result) => !result.ok).map((result) => result.body.error);
+  if (problems.length) {
+    for (const problem of problems) console.error(`${INCOMING_NAME}: call ${event.CallSid}: ${problem}`);
+    return twiml(Twilio, fallbackTwiml);
+  }
+  const actionUrl = actionUrlOf(context, path.value, flow.value);
+  return twiml(Twilio, incomingTwiml(VoiceResponse, { relayUrl: relayUrl.value, actionUrl }));
+}
+
+module.exports = { respond, respondToCall, actionUrlOf, incomingTwiml, claimOfSession, cutMarked, endingOf, enqueueTwiml, readHandoffData, readVoiceConfig, taskAttributesOf };
