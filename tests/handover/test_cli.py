@@ -38,9 +38,10 @@ COMMANDS = (
     "tac studio",
     "tac setup",
     "handback wire",
+    "voice wire",
 )
-GROUPS = ("env", "tool", "studio", "tac", "handback")
-TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "studio", "tac", "handback", "doctor")
+GROUPS = ("env", "tool", "studio", "tac", "handback", "voice")
+TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "studio", "tac", "handback", "voice", "doctor")
 
 
 @pytest.fixture

@@ -13,7 +13,19 @@ from click.testing import CliRunner
 from handover.cli import cli
 from tests.handover.commands.conftest import ENTRY_POINT
 
-NEWCOMER_ORDER = ["generate", "validate", "env", "tool", "studio", "tac", "handback", "doctor", "demo", "bench"]
+NEWCOMER_ORDER = [
+    "generate",
+    "validate",
+    "env",
+    "tool",
+    "studio",
+    "tac",
+    "handback",
+    "voice",
+    "doctor",
+    "demo",
+    "bench",
+]
 # What only running a command may import: the twilio SDK, jinja2, and the extras.
 HEAVY = {"twilio", "jinja2", "twilio_emulator", "matplotlib", "liquid"}
 
@@ -31,7 +43,7 @@ PATHS = command_paths(cli)
 
 
 def test_the_walk_reaches_the_root_every_group_and_every_command():
-    assert len(PATHS) == 23
+    assert len(PATHS) == 25
     assert {(), ("env",), ("env", "set"), ("tac", "setup"), ("demo",), ("bench",)} <= set(PATHS)
 
 
