@@ -16,9 +16,7 @@ import urllib.request
 import pytest
 
 from handover import contract
-from handover.studio.render import FlowParameters, definition
-from twilio_emulator import add_flow, add_phone_number, agents, callers
-from twilio_emulator.products import taskrouter
+from twilio_emulator import add_phone_number, agents, callers
 
 NUMBER, CALLER = "+15551239000", "+15557654321"
 RELAY = "wss://voice-ai.example.com/relay"
@@ -28,15 +26,6 @@ TAC_HANDOFF = {
     "profileId": "mem_profile_01",
     "attributes": {"department": "billing", "reason": "The caller disputes a charge", "summary": "Charged twice."},
 }
-
-
-@pytest.fixture(scope="module")
-def studio_flow_sid(twilio) -> str:
-    """The Studio handoff flow as `handover studio deploy` makes it, published."""
-    voice_channel = taskrouter.task_channel_named(twilio.emulator, twilio.account.workspace_sid, "voice")["sid"]
-    chat_channel = taskrouter.task_channel_named(twilio.emulator, twilio.account.workspace_sid, "chat")["sid"]
-    parameters = FlowParameters(twilio.account.workflow_sid, chat_channel, voice_channel, {"team": "voice"}, "hangup")
-    return add_flow(twilio.emulator, "Agent Handoff", definition(parameters))["sid"]
 
 
 @pytest.fixture(scope="module")
