@@ -138,15 +138,18 @@ def _action(
     if flow is not None and caller_left:
         return None
     if flow is not None:
-        return _run_flow(emulator, played, flow.group(1), flow.group(2), parse_qs(query), params)
+        return _run_flow(emulator, played, action, flow.group(1), flow.group(2), parse_qs(query), params)
     return _request(emulator, played, action, params)
 
 
-def _run_flow(emulator: Emulator, played: PlayedCall, account_sid: str, flow_sid: str, query: dict, params: dict):
-    """The flow's incomingCall branch, run on the call: what its widgets did, as TwiML is not what Studio answers."""
+def _run_flow(
+    emulator: Emulator, played: PlayedCall, url: str, account_sid: str, flow_sid: str, query: dict, params: dict
+):
+    """The flow's incomingCall branch, run on the call: what its widgets did, as TwiML is not what Studio answers.
+    Its exchange has no status (no HTTP request is made) and the path the flow took."""
     with emulator.lock:
         flow = emulator.table("studio_flows").get(flow_sid)
-        played.webhooks.append({"url": f"studio flow {flow_sid}", "params": dict(params), "status": None})
+        played.webhooks.append({"url": url, "params": dict(params), "status": None})
         if account_sid != emulator.account.sid or flow is None or query.get("Trigger") != ["incomingCall"]:
             played.unsupported.append(f"a Studio webhook this account has no incomingCall flow for: {flow_sid}")
             return None
