@@ -58,6 +58,11 @@ def incoming_call(emulator: Emulator, to: str, from_: str = "+15557654321") -> P
     with emulator.lock:
         if answer is not None:
             voice.run_twiml(emulator, played, answer)
+        else:  # Twilio plays its application error and hangs up
+            played.unsupported.append(
+                f"the voice URL answered no TwiML: {played.webhooks[-1].get('error') or 'not 2xx'}"
+            )
+            played.status = "completed"
         return played
 
 
