@@ -15,4 +15,5 @@ def studio_flow_sid(twilio) -> str:
     voice_channel = taskrouter.task_channel_named(twilio.emulator, twilio.account.workspace_sid, "voice")["sid"]
     chat_channel = taskrouter.task_channel_named(twilio.emulator, twilio.account.workspace_sid, "chat")["sid"]
     parameters = FlowParameters(twilio.account.workflow_sid, chat_channel, voice_channel, {"team": "voice"}, "hangup")
-    return add_flow(twilio.emulator, "Agent Handoff", definition(parameters))["sid"]
+    # A name of its own: `tac setup` finds its flow by name in the same session account.
+    return add_flow(twilio.emulator, "Agent Handoff (voice tests)", definition(parameters))["sid"]
