@@ -19,6 +19,9 @@ const INCOMING_NAME = 'incoming-call';
 // Where the session's end goes on each path (HANDOVER_VOICE_PATH).
 const CONNECT_ACTION_PATH = '/voice/connect-action';
 const CALL_SID = /^CA[0-9a-fA-F]{32}$/;
+// How long the session's claim may take, retries included, within the deadline: the caller waits in silence meanwhile,
+// and is enqueued all the same when Sync does not answer in time.
+const CLAIM_BUDGET_MS = 2000;
 // How much of unreadable handoff data the agent still sees after the marker.
 const UNREADABLE_EXCERPT = 500;
 
@@ -234,14 +237,16 @@ async function claimedRequestedAt({ handover, steps, context, config, event, han
     config,
     client: context.getTwilioClient({ timeout: config.attemptTimeoutMs }),
     claim: claimOfSession(handover, { config, event, handoff }),
-    deadline: handover.deadlineOf(startedAt, config),
+    deadline: handover.deadlineOf(startedAt, { ...config, deadlineMs: Math.min(config.deadlineMs, CLAIM_BUDGET_MS) }),
   };
   const claimed = await steps.takeClaim(run);
   if (claimed.ok) return handoff.requestedAt;
   if (!claimed.duplicate) {
     const error = claimed.error || {};
+    // Out of time, the last failure is the cause: its status and code say what Sync answered.
+    const cause = error.cause || error;
     console.error(
-      `${NAME}: claiming call ${event.CallSid} in Sync failed (enqueued all the same): ${error.status || '-'} ${error.code || '-'} ${error.message}`
+      `${NAME}: claiming call ${event.CallSid} in Sync failed (enqueued all the same): ${cause.status || '-'} ${cause.code || '-'} ${error.message}`
     );
     return handoff.requestedAt;
   }

@@ -228,13 +228,15 @@ def test_a_summary_over_taskrouters_size_limit_is_cut_further_and_logged(twilio,
     assert f"call {call_sid}: the task's attributes were over TaskRouter's limit" in runtime.log()
 
 
-def test_a_sync_fault_still_enqueues_the_caller_and_logs_it(twilio, emulator, runtime):
-    emulator.inject(Fault("POST", "/Items", status=400, code=20001, times=None))
+@pytest.mark.parametrize(("status", "code"), [(400, 20001), (503, 20503)], ids=["refused", "unavailable"])
+def test_a_sync_fault_still_enqueues_the_caller_and_logs_it(twilio, emulator, runtime, status, code):
+    # A 503 is retried until the claim's budget is spent, then the caller is enqueued all the same.
+    emulator.inject(Fault("POST", "/Items", status=status, code=code, times=None))
     call_sid = new_call_sid()
     answer = post_action(twilio, runtime, session_end(call_sid, json.dumps(TAC_HANDOFF)))
     emulator.clear_traffic()
     assert answer.task["handoff"]["summary"] == "Charged twice."
-    assert f"claiming call {call_sid} in Sync failed (enqueued all the same): 400 20001" in runtime.log()
+    assert f"claiming call {call_sid} in Sync failed (enqueued all the same): {status} {code}" in runtime.log()
 
 
 @pytest.mark.parametrize(
