@@ -108,6 +108,7 @@ def webhook_receiver(webhook_server: Receiver) -> Receiver:
     """The module's webhook server, with nothing received yet and every path answering 200."""
     webhook_server.received.clear()
     webhook_server.statuses.clear()
+    webhook_server.twiml.clear()
     return webhook_server
 
 

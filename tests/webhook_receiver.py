@@ -8,11 +8,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 
 class Receiver:
-    """A web server on 127.0.0.1 that keeps what it receives and answers each path's status (200 by default)."""
+    """A web server on 127.0.0.1 that keeps what it receives and answers each path's status (200 by default), with the
+    path's TwiML when `twiml` has one (a voice URL's answer)."""
 
     def __init__(self):
         self.received: list[dict] = []
         self.statuses: dict[str, list[int]] = {}
+        self.twiml: dict[str, str] = {}
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -32,7 +34,13 @@ class Receiver:
                 )
                 queued = receiver.statuses.get(path)
                 self.send_response(queued.pop(0) if queued else 200)
+                document = receiver.twiml.get(path)
+                if document is not None:
+                    self.send_header("Content-Type", "text/xml")
+                    self.send_header("Content-Length", str(len(document.encode())))
                 self.end_headers()
+                if document is not None:
+                    self.wfile.write(document.encode())
 
             do_GET = do_POST = _answer
 

@@ -17,6 +17,14 @@ module.exports = {
   TOKEN_HEADER: "X-Handover-Token",
   // The task attribute under which the AI's account of the handoff lands.
   HANDOFF_ATTRIBUTE: "handoff",
+  // The fields of that object, and the task attributes beside it by path: what the agent's screen shows.
+  HANDOFF_FIELDS: ["reason", "summary", "source", "requestedAt"],
+  TASK_ATTRIBUTES: { messaging: ["from", "customerName", "customerAddress", "conversationSid", "conversationServiceSid", "channelType"], voice: ["from", "customerName", "customerAddress", "callSid", "calledNumber", "channelType"] },
+  // TaskRouter's limit on a task's attributes (bytes of JSON text), what ends a cut text, and the summary of a
+  // handoff whose data could not be read.
+  MAX_TASK_ATTRIBUTES_BYTES: 16384,
+  CUT_MARKER: " […]",
+  UNREADABLE_HANDOFF_SUMMARY: "[The AI asked for a person, but its handoff data could not be read.]",
   // The TaskRouter events that end a task and hand its conversation back to the AI.
   HANDBACK_EVENTS: ["task.wrapup", "task.completed", "task.canceled"],
 
@@ -50,14 +58,6 @@ module.exports = {
       tools: ["flex-handover"],
       setBy: "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]",
     },
-    FLEX_WORKFLOW_SID: {
-      pattern: /^WW[0-9a-fA-F]{32}$/,
-      expected: "WW followed by 32 hex characters",
-      requestOverride: "FlexWorkflowSid",
-      defaultValue: null,
-      tools: ["flex-handover"],
-      setBy: "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]",
-    },
     FLEX_TASK_CHANNEL: {
       pattern: /^[A-Za-z0-9_-]{1,64}$/,
       expected: "a task channel unique name such as chat, sms or voice",
@@ -65,14 +65,6 @@ module.exports = {
       defaultValue: "chat",
       tools: ["flex-handover"],
       setBy: "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]",
-    },
-    TWILIO_STUDIO_HANDOFF_FLOW_SID: {
-      pattern: /^FW[0-9a-fA-F]{32}$/,
-      expected: "FW followed by 32 hex characters",
-      requestOverride: null,
-      defaultValue: null,
-      tools: ["studio-handover"],
-      setBy: "handover studio deploy [--from-address +1…]",
     },
     STUDIO_FROM_ADDRESS: {
       pattern: /^(?:\+[1-9][0-9]{1,14}|whatsapp:\+[1-9][0-9]{1,14}|MG[0-9a-fA-F]{32})$/,
@@ -130,6 +122,38 @@ module.exports = {
       tools: ["flex-handover"],
       setBy: "twilio serverless:env:set --key HANDOVER_UNAVAILABLE_MESSAGE --value \"…\"",
     },
+    HANDOVER_VOICE_ENDED_TWIML: {
+      pattern: /^\s*(?:<\?xml[^>]*\?>\s*)?<Response[\s>][\s\S]*$/,
+      expected: "a TwiML document, <Response>…</Response>",
+      requestOverride: null,
+      defaultValue: "<Response><Say>Thank you for calling. Goodbye.</Say><Hangup/></Response>",
+      tools: ["connect-action"],
+      setBy: "twilio serverless:env:set --key HANDOVER_VOICE_ENDED_TWIML --value '<Response>…</Response>'",
+    },
+    HANDOVER_VOICE_RELAY_URL: {
+      pattern: /^wss:[^\s'\x22<>&]+$/,
+      expected: "a wss:// URL (without quotes, spaces, <, > or &)",
+      requestOverride: null,
+      defaultValue: null,
+      tools: ["incoming-call"],
+      setBy: "handover voice wire --number +1… --relay-url wss://…",
+    },
+    HANDOVER_VOICE_PATH: {
+      pattern: /^(direct|studio)$/,
+      expected: "direct or studio",
+      requestOverride: null,
+      defaultValue: "direct",
+      tools: ["incoming-call"],
+      setBy: "handover voice wire --number +1… --relay-url wss://… --path studio",
+    },
+    FLEX_WORKFLOW_SID: {
+      pattern: /^WW[0-9a-fA-F]{32}$/,
+      expected: "WW followed by 32 hex characters",
+      requestOverride: "FlexWorkflowSid",
+      defaultValue: null,
+      tools: ["flex-handover", "connect-action"],
+      setBy: "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]",
+    },
     HANDOVER_TOKEN: {
       pattern: /^[A-Za-z0-9_-]{43,128}$/,
       expected: "43 to 128 URL-safe characters (`handover env set` makes one from 32 random bytes)",
@@ -138,12 +162,28 @@ module.exports = {
       tools: ["flex-handover", "studio-handover"],
       setBy: "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]",
     },
+    TWILIO_STUDIO_HANDOFF_FLOW_SID: {
+      pattern: /^FW[0-9a-fA-F]{32}$/,
+      expected: "FW followed by 32 hex characters",
+      requestOverride: null,
+      defaultValue: null,
+      tools: ["studio-handover", "incoming-call"],
+      setBy: "handover studio deploy [--from-address +1…]",
+    },
+    HANDOVER_VOICE_FALLBACK_TWIML: {
+      pattern: /^\s*(?:<\?xml[^>]*\?>\s*)?<Response[\s>][\s\S]*$/,
+      expected: "a TwiML document, <Response>…</Response>",
+      requestOverride: null,
+      defaultValue: "<Response><Say>Sorry, we cannot connect you to our team right now. Please call again later.</Say><Hangup/></Response>",
+      tools: ["connect-action", "incoming-call"],
+      setBy: "twilio serverless:env:set --key HANDOVER_VOICE_FALLBACK_TWIML --value '<Response>…</Response>'",
+    },
     HANDOVER_ATTRIBUTES: {
       pattern: /^\s*\{[\s\S]*\}\s*$/,
       expected: "a JSON object",
       requestOverride: null,
       defaultValue: "{}",
-      tools: ["flex-handover", "studio-handover"],
+      tools: ["flex-handover", "studio-handover", "connect-action"],
       setBy: "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]",
     },
     SYNC_SERVICE_SID: {
@@ -151,7 +191,7 @@ module.exports = {
       expected: "IS followed by 32 hex characters, or default",
       requestOverride: null,
       defaultValue: "default",
-      tools: ["flex-handover", "studio-handover", "task-events"],
+      tools: ["flex-handover", "studio-handover", "task-events", "connect-action"],
       setBy: "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]",
     },
     HANDOVER_DEADLINE_MS: {
@@ -159,7 +199,7 @@ module.exports = {
       expected: "a whole number of milliseconds from 100 to 9999",
       requestOverride: null,
       defaultValue: "8000",
-      tools: ["flex-handover", "studio-handover", "task-events"],
+      tools: ["flex-handover", "studio-handover", "task-events", "connect-action"],
       setBy: "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]",
     },
     HANDOVER_ATTEMPT_TIMEOUT_MS: {
@@ -167,7 +207,7 @@ module.exports = {
       expected: "a whole number of milliseconds from 10 to 9999",
       requestOverride: null,
       defaultValue: "2500",
-      tools: ["flex-handover", "studio-handover", "task-events"],
+      tools: ["flex-handover", "studio-handover", "task-events", "connect-action"],
       setBy: "handover env set --workspace-sid WS… --workflow-sid WW… [--task-channel <name>]",
     },
   },

@@ -470,4 +470,4 @@ async function webchatName({ tool, client, session, identity }) {
   }
 }
 
-module.exports = { respond, conversationOf, logFailure, readConversation, releaseClaim, restoreBotWebhooks, takeClaim };
+module.exports = { respond, claimItem, conversationOf, logFailure, readConversation, releaseClaim, restoreBotWebhooks, takeClaim };

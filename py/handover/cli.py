@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from . import __version__
-from .commands import bench, demo, doctor, env, functions, handback, plugin, studio, tac, tool
+from .commands import bench, demo, doctor, env, functions, handback, plugin, studio, tac, tool, voice
 from .commands.base import CONTEXT, HandoverGroup
 
 
@@ -39,6 +39,7 @@ cli.add_command(tool.tool)
 cli.add_command(studio.studio)
 cli.add_command(tac.tac)
 cli.add_command(handback.handback)
+cli.add_command(voice.voice)
 cli.add_command(plugin.plugin)
 cli.add_command(doctor.doctor)
 cli.add_command(functions.validate)

@@ -27,6 +27,13 @@ TOOLS = (FLEX_HANDOVER, STUDIO_HANDOVER)
 # The function TaskRouter calls with the workspace's events (functions/lifecycle/task-events.protected.js): the end
 # of a task the kit created hands the customer back to the AI.
 TASK_EVENTS = "task-events"
+# The function Twilio calls when a ConversationRelay session ends (the <Connect action> URL of a voice AI's call,
+# functions/voice/connect-action.protected.js): a caller the AI handed off is enqueued to Flex with the AI's words.
+CONNECT_ACTION = "connect-action"
+# The function a voice AI's number points at (functions/voice/incoming-call.protected.js): it answers the call with
+# <Connect action=…><ConversationRelay url=…/></Connect>, the action leading where the chosen path needs.
+INCOMING_CALL = "incoming-call"
+VOICE_PATHS = ("direct", "studio")
 # The TaskRouter events that end a task, each handing the conversation back: the workspace's EventsFilter needs them.
 HANDBACK_EVENTS = ("task.wrapup", "task.completed", "task.canceled")
 
@@ -67,7 +74,7 @@ WORKFLOW = ConfigVariable(
     sid_pattern("WW"),
     "WW followed by 32 hex characters",
     request_override="FlexWorkflowSid",
-    tools=(FLEX_HANDOVER,),
+    tools=(FLEX_HANDOVER, CONNECT_ACTION),
 )
 TASK_CHANNEL = ConfigVariable(
     "FLEX_TASK_CHANNEL",
@@ -90,6 +97,7 @@ ATTRIBUTES = ConfigVariable(
     r"^\s*\{[\s\S]*\}\s*$",
     "a JSON object",
     default="{}",
+    tools=(*TOOLS, CONNECT_ACTION),
 )
 SYNC_SERVICE = ConfigVariable(
     "SYNC_SERVICE_SID",
@@ -97,7 +105,7 @@ SYNC_SERVICE = ConfigVariable(
     "^(default|IS[0-9a-fA-F]{32})$",
     "IS followed by 32 hex characters, or default",
     default="default",
-    tools=(*TOOLS, TASK_EVENTS),
+    tools=(*TOOLS, TASK_EVENTS, CONNECT_ACTION),
 )
 # A Twilio Function is killed at 10 s: the handoff answers by the deadline, whatever Twilio does.
 DEADLINE = ConfigVariable(
@@ -106,7 +114,7 @@ DEADLINE = ConfigVariable(
     "^[1-9][0-9]{2,3}$",
     "a whole number of milliseconds from 100 to 9999",
     default="8000",
-    tools=(*TOOLS, TASK_EVENTS),
+    tools=(*TOOLS, TASK_EVENTS, CONNECT_ACTION),
 )
 ATTEMPT_TIMEOUT = ConfigVariable(
     "HANDOVER_ATTEMPT_TIMEOUT_MS",
@@ -114,7 +122,7 @@ ATTEMPT_TIMEOUT = ConfigVariable(
     "^[1-9][0-9]{1,3}$",
     "a whole number of milliseconds from 10 to 9999",
     default="2500",
-    tools=(*TOOLS, TASK_EVENTS),
+    tools=(*TOOLS, TASK_EVENTS, CONNECT_ACTION),
 )
 STUDIO_FLOW = ConfigVariable(
     "TWILIO_STUDIO_HANDOFF_FLOW_SID",
@@ -122,7 +130,7 @@ STUDIO_FLOW = ConfigVariable(
     "Agent Connect handoff flow); `handover studio deploy` sets it",
     sid_pattern("FW"),
     "FW followed by 32 hex characters",
-    tools=(STUDIO_HANDOVER,),
+    tools=(STUDIO_HANDOVER, INCOMING_CALL),
     set_by=STUDIO_DEPLOY_COMMAND,
 )
 STUDIO_FROM = ConfigVariable(
@@ -197,6 +205,50 @@ UNAVAILABLE_MESSAGE = ConfigVariable(
     tools=(FLEX_HANDOVER,),
     set_by='twilio serverless:env:set --key HANDOVER_UNAVAILABLE_MESSAGE --value "…"',
 )
+# The voice path (CONNECT_ACTION): what a caller hears when the session ended without a handoff (hung up, failed, or
+# the AI ended it), and the fallback when no task can be made (the workflow variable missing or malformed). Each is
+# TwiML Twilio plays as it is, so the pattern only checks a <Response>. (<Enqueue> puts a call on TaskRouter's voice
+# task channel itself: there is no channel to configure.)
+TWIML_PATTERN = r"^\s*(?:<\?xml[^>]*\?>\s*)?<Response[\s>][\s\S]*$"
+TWIML_EXPECTED = "a TwiML document, <Response>…</Response>"
+VOICE_ENDED_TWIML = ConfigVariable(
+    "HANDOVER_VOICE_ENDED_TWIML",
+    "What a caller hears when the voice AI's session ended without a handoff (optional; a polite goodbye)",
+    TWIML_PATTERN,
+    TWIML_EXPECTED,
+    default="<Response><Say>Thank you for calling. Goodbye.</Say><Hangup/></Response>",
+    tools=(CONNECT_ACTION,),
+    set_by="twilio serverless:env:set --key HANDOVER_VOICE_ENDED_TWIML --value '<Response>…</Response>'",
+)
+VOICE_FALLBACK_TWIML = ConfigVariable(
+    "HANDOVER_VOICE_FALLBACK_TWIML",
+    "What a handed-off caller hears when no task can be made, FLEX_WORKFLOW_SID being missing or malformed "
+    "(optional; set it to <Dial> a backup line)",
+    TWIML_PATTERN,
+    TWIML_EXPECTED,
+    default="<Response><Say>Sorry, we cannot connect you to our team right now. Please call again later.</Say>"
+    "<Hangup/></Response>",
+    tools=(CONNECT_ACTION, INCOMING_CALL),
+    set_by="twilio serverless:env:set --key HANDOVER_VOICE_FALLBACK_TWIML --value '<Response>…</Response>'",
+)
+VOICE_RELAY_URL = ConfigVariable(
+    "HANDOVER_VOICE_RELAY_URL",
+    "The WebSocket URL of your ConversationRelay voice AI, which /voice/incoming-call connects a caller to",
+    r"^wss:[^\s'\x22<>&]+$",
+    "a wss:// URL (without quotes, spaces, <, > or &)",
+    tools=(INCOMING_CALL,),
+    set_by="handover voice wire --number +1… --relay-url wss://…",
+)
+VOICE_PATH = ConfigVariable(
+    "HANDOVER_VOICE_PATH",
+    "Where a voice AI's handoff goes: direct (the kit's /voice/connect-action enqueues the caller) or studio (the "
+    "Studio handoff flow's incomingCall trigger, as Twilio Agent Connect does) (optional)",
+    "^(direct|studio)$",
+    "direct or studio",
+    default="direct",
+    tools=(INCOMING_CALL,),
+    set_by="handover voice wire --number +1… --relay-url wss://… --path studio",
+)
 CONFIG_VARIABLES = (
     WORKSPACE,
     WORKFLOW,
@@ -214,6 +266,10 @@ CONFIG_VARIABLES = (
     QUEUE,
     WHEN_NO_AGENT,
     UNAVAILABLE_MESSAGE,
+    VOICE_ENDED_TWIML,
+    VOICE_FALLBACK_TWIML,
+    VOICE_RELAY_URL,
+    VOICE_PATH,
 )
 
 
@@ -264,6 +320,24 @@ HAND_BACK_PATH = "/lifecycle/hand-back"
 # Where the plugin reads the Functions service's domain at run time: a key of the Flex configuration's ui_attributes,
 # which `handover plugin deploy` sets.
 HANDOVER_BASE_URL_UI_ATTRIBUTE = "handoverBaseUrl"
+
+# The task attributes a handover writes beside HANDOFF_ATTRIBUTE, by path: the messaging path's (flex-handover) and
+# the voice path's (connect-action). Defined here once: the functions write them, the agent's screen reads them.
+HANDOFF_FIELDS = ("reason", "summary", "source", "requestedAt")
+MESSAGING_TASK_ATTRIBUTES = (
+    "from",
+    "customerName",
+    "customerAddress",
+    "conversationSid",
+    "conversationServiceSid",
+    "channelType",
+)
+VOICE_TASK_ATTRIBUTES = ("from", "customerName", "customerAddress", "callSid", "calledNumber", "channelType")
+# TaskRouter's limit on a task's attributes (JSON text, bytes); the voice path cuts the summary to stay inside it.
+MAX_TASK_ATTRIBUTES_BYTES = 16384
+# What ends a reason or summary cut to its limit, and the summary of a handoff whose data could not be read.
+CUT_MARKER = " […]"
+UNREADABLE_HANDOFF_SUMMARY = "[The AI asked for a person, but its handoff data could not be read.]"
 
 # Where a caller puts the handover token: the tool URL's query (an AI Assistant tool cannot set
 # headers), or a header for callers that can.

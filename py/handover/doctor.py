@@ -62,6 +62,7 @@ class Setup:
     remote_failed: bool = False  # listing them failed (that check reported it)
     tac_configuration_id: str | None = None  # TAC's Orchestrator configuration, when known
     tac_addresses: tuple[str, ...] = ()  # the messaging addresses that must not bypass the virtual agent
+    voice_number: str | None = None  # the number a voice AI answers, when given
 
 
 def _remote(setup: Setup) -> dict[str, str]:
@@ -728,6 +729,73 @@ def check_tac_addresses(setup: Setup) -> Iterator[Check]:
         yield Check("tac addresses", PASS, f"no address bypasses the virtual agent ({', '.join(setup.tac_addresses)})")
 
 
+def check_voice_number(setup: Setup) -> Iterator[Check]:
+    """The voice AI's number (given with --voice-number) answers at the deployed /voice/incoming-call, with the relay
+    URL set, and the session's end leads where HANDOVER_VOICE_PATH needs: FLEX_WORKFLOW_SID for the direct path's
+    <Enqueue>, a published Studio flow whose incomingCall trigger runs for the studio path. Run only when given."""
+    from .voice import wiring as voice_wiring
+
+    name, number = "voice number", setup.voice_number
+    if setup.deployment is None or setup.remote_failed:
+        yield _not_checked(
+            name, "no deployment found" if setup.deployment is None else "the deployed variables check failed"
+        )
+        return
+    remote = _remote(setup)
+    relay = remote.get(contract.VOICE_RELAY_URL.name) or ""
+    path = remote.get(contract.VOICE_PATH.name) or contract.VOICE_PATH.default
+    wire = " ".join(
+        [voice_wiring.WIRE_COMMAND, "--number", number, "--relay-url", relay or "wss://…", *_deployment_options(setup)]
+    )
+    try:
+        found = voice_wiring.find_number(setup.client, number)
+    except voice_wiring.NumberNotFound:
+        yield Check(name, FAIL, f"{number} is not a phone number of this account", "give one of the account's numbers")
+        return
+    ours = voice_wiring.voice_url(setup.deployment)
+    problems = []
+    if found.voice_url != ours:
+        where = wiring.shown_url(found.voice_url) if found.voice_url else "nothing (no VoiceUrl)"
+        problems.append(f"{number} answers at {where}, not {ours}")
+    if not contract.VOICE_RELAY_URL.accepts(relay):
+        problems.append(
+            f"{contract.VOICE_RELAY_URL.name} on the environment is not {contract.VOICE_RELAY_URL.expected}"
+        )
+    if not contract.VOICE_PATH.accepts(path):
+        problems.append(f"{contract.VOICE_PATH.name} on the environment is not {contract.VOICE_PATH.expected}")
+    elif path == "direct" and not contract.WORKFLOW.accepts(remote.get(contract.WORKFLOW.name) or ""):
+        problems.append(f"the direct path enqueues to {contract.WORKFLOW.name}, which the environment lacks")
+    elif path == "studio":
+        problems += _studio_voice_problems(setup, remote.get(contract.STUDIO_FLOW.name) or "")
+    if problems:
+        yield Check(
+            name, FAIL, "; ".join(problems), f"{wire}{' --force' if found.voice_url not in (None, '', ours) else ''}"
+        )
+    else:
+        target = "/voice/connect-action" if path == "direct" else f"Studio flow {remote.get(contract.STUDIO_FLOW.name)}"
+        yield Check(name, PASS, f"{number} answers at {ours}; a handoff goes to {target} ({path} path)")
+
+
+def _studio_voice_problems(setup: Setup, flow_sid: str) -> list[str]:
+    """What keeps the Studio flow from taking a call: not set, missing, unpublished, no incomingCall branch."""
+    from twilio.base.exceptions import TwilioRestException
+
+    if not contract.STUDIO_FLOW.accepts(flow_sid):
+        return [f"the studio path needs {contract.STUDIO_FLOW.name} on the environment"]
+    try:
+        flow = setup.client.studio.v2.flows(flow_sid).fetch()
+    except TwilioRestException as error:
+        if error.status != 404:
+            raise
+        return [f"Studio flow {flow_sid} does not exist in this account"]
+    if flow.status != "published":
+        return [f"Studio flow {flow_sid} is a {flow.status}: a call runs only a published flow"]
+    trigger = next((s for s in (flow.definition or {}).get("states", []) if s.get("type") == "trigger"), {})
+    if not any(t.get("event") == "incomingCall" and t.get("next") for t in trigger.get("transitions", [])):
+        return [f"Studio flow {flow_sid} does nothing on incomingCall: its voice branch is missing"]
+    return []
+
+
 CHECKS: tuple[tuple[Callable[[Setup], Iterator[Check]], tuple[str, ...], bool], ...] = (
     # (check, the names of the checks it reports, needs an account the credentials opened)
     (check_credentials, ("credentials",), False),
@@ -745,6 +813,7 @@ CHECKS: tuple[tuple[Callable[[Setup], Iterator[Check]], tuple[str, ...], bool], 
     (check_studio_flow, ("studio flow", "studio flow routing"), True),
     (check_tac_orchestrator, TAC_CHECKS, True),
     (check_tac_addresses, ("tac addresses",), True),
+    (check_voice_number, ("voice number",), True),
 )
 
 
@@ -755,12 +824,16 @@ def run(
     assistant_id: str | None,
     tac_configuration_id: str | None = None,
     tac_addresses: tuple[str, ...] = (),
+    voice_number: str | None = None,
 ) -> Iterator[Check]:
     from twilio.base.exceptions import TwilioException
 
     setup = Setup(project_dir, service_sid, environment, assistant_id)
     setup.tac_configuration_id, setup.tac_addresses = tac_configuration_id, tuple(tac_addresses)
+    setup.voice_number = voice_number
     for check, names, needs_account in CHECKS:
+        if check is check_voice_number and voice_number is None:
+            continue  # only asked for: a setup without a voice AI reports no voice line
         if needs_account and setup.client is None:
             yield from (_not_checked(name, "the credentials do not work") for name in names)
             continue

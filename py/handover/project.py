@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .contract import TASK_EVENTS, TOOLS
+from .contract import CONNECT_ACTION, INCOMING_CALL, TASK_EVENTS, TOOLS
 from .errors import HandoverError, InputError
 
 MARKER = ".twilioserverlessrc"
@@ -96,7 +96,13 @@ def _visibility(name: str) -> tuple[str, str]:
 # public (a caller presents the handover token); the modules they load through Runtime.getAssets() are private,
 # so never downloadable. The Serverless Toolkit has no ignore file: anything else under functions/ (.js) or
 # assets/ would be deployed too, so nothing else belongs there.
-SHARED_MODULES = ("/tools/contract.js", "/tools/handoff.js", "/tools/handover.js", "/lifecycle/handback.js")
+SHARED_MODULES = (
+    "/tools/contract.js",
+    "/tools/handoff.js",
+    "/tools/handover.js",
+    "/lifecycle/handback.js",
+    "/voice/relay.js",
+)
 INTENDED_FILES: dict[tuple[str, str], str] = {
     **{("function", f"/tools/{tool}"): "public" for tool in TOOLS},
     # Only Twilio calls it (TaskRouter's events), with its signature: protected once deployed.
@@ -104,6 +110,10 @@ INTENDED_FILES: dict[tuple[str, str], str] = {
     # A Flex plugin calls it from the agent's browser (Return to AI): public, the agent's Flex token protects it,
     # validated with Twilio's IAM before anything else is read.
     ("function", "/lifecycle/hand-back"): "public",
+    # Only Twilio calls it (the <Connect action> of a voice AI's call), with its signature: protected once deployed.
+    ("function", f"/voice/{CONNECT_ACTION}"): "protected",
+    # Only Twilio calls it (a voice AI's number's voice URL), with its signature: protected once deployed.
+    ("function", f"/voice/{INCOMING_CALL}"): "protected",
     **{("asset", path): "private" for path in SHARED_MODULES},
 }
 

@@ -33,6 +33,7 @@ from .products.orchestrator import (
 from .products.serverless import set_variable
 from .products.studio import add_flow, studio_executions
 from .products.sync import add_sync_map, add_sync_map_item, default_sync_service, sync_map_items
+from .products.voice import PlayedCall, add_phone_number
 from .proxy import EmulatorProxy
 from .recording import RecordedRequest, UnservedOperation
 from .scenario import (
@@ -51,6 +52,7 @@ from .studio_flow import FlowRun, FlowRunError, run_call, run_execution, run_res
 
 __all__ = [
     "NOT_SERVED_SECTION",
+    "PlayedCall",
     "Account",
     "CoveredOperation",
     "DeployedService",
@@ -75,6 +77,7 @@ __all__ = [
     "add_configuration",
     "add_conversation",
     "add_flow",
+    "add_phone_number",
     "add_intelligence_configuration",
     "add_orchestrated_conversation",
     "add_participant",

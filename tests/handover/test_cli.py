@@ -39,11 +39,25 @@ COMMANDS = (
     "tac studio",
     "tac setup",
     "handback wire",
+    "voice wire",
     "plugin build",
     "plugin deploy",
 )
-GROUPS = ("env", "tool", "studio", "tac", "handback", "plugin")
-TOP_LEVEL = ("generate", "validate", "demo", "bench", "env", "tool", "studio", "tac", "handback", "plugin", "doctor")
+GROUPS = ("env", "tool", "studio", "tac", "handback", "voice", "plugin")
+TOP_LEVEL = (
+    "generate",
+    "validate",
+    "demo",
+    "bench",
+    "env",
+    "tool",
+    "studio",
+    "tac",
+    "handback",
+    "voice",
+    "plugin",
+    "doctor",
+)
 
 
 @pytest.fixture

@@ -69,10 +69,17 @@ def test_the_projects_files_map_to_the_paths_serverless_deploy_gives_them():
         ),
         DeployedFile("function", "/tools/flex-handover", "public", REPO / "functions/tools/flex-handover.js"),
         DeployedFile("function", "/tools/studio-handover", "public", REPO / "functions/tools/studio-handover.js"),
+        DeployedFile(
+            "function", "/voice/connect-action", "protected", REPO / "functions/voice/connect-action.protected.js"
+        ),
+        DeployedFile(
+            "function", "/voice/incoming-call", "protected", REPO / "functions/voice/incoming-call.protected.js"
+        ),
         DeployedFile("asset", "/lifecycle/handback.js", "private", REPO / "assets/lifecycle/handback.private.js"),
         DeployedFile("asset", "/tools/contract.js", "private", REPO / "assets/tools/contract.private.js"),
         DeployedFile("asset", "/tools/handoff.js", "private", REPO / "assets/tools/handoff.private.js"),
         DeployedFile("asset", "/tools/handover.js", "private", REPO / "assets/tools/handover.private.js"),
+        DeployedFile("asset", "/voice/relay.js", "private", REPO / "assets/voice/relay.private.js"),
     ]
 
 

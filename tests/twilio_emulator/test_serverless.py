@@ -524,7 +524,13 @@ def test_the_build_lists_the_project_as_deployed(twilio, emulator, deployed, acc
                 }
                 for version, path in zip(
                     asset_versions,
-                    ["/lifecycle/handback.js", "/tools/contract.js", "/tools/handoff.js", "/tools/handover.js"],
+                    [
+                        "/lifecycle/handback.js",
+                        "/tools/contract.js",
+                        "/tools/handoff.js",
+                        "/tools/handover.js",
+                        "/voice/relay.js",
+                    ],
                     strict=True,
                 )
             ],
@@ -543,6 +549,8 @@ def test_the_build_lists_the_project_as_deployed(twilio, emulator, deployed, acc
                         ("/lifecycle/task-events", "PROTECTED"),
                         ("/tools/flex-handover", "PUBLIC"),
                         ("/tools/studio-handover", "PUBLIC"),
+                        ("/voice/connect-action", "PROTECTED"),
+                        ("/voice/incoming-call", "PROTECTED"),
                     ],
                     strict=True,
                 )
@@ -561,6 +569,8 @@ def test_the_build_lists_the_project_as_deployed(twilio, emulator, deployed, acc
         "/lifecycle/task-events",
         "/tools/flex-handover",
         "/tools/studio-handover",
+        "/voice/connect-action",
+        "/voice/incoming-call",
     ]
     assert {"name": "@twilio/runtime-handler", "version": dependencies["@twilio/runtime-handler"]} in build.dependencies
 
@@ -761,7 +771,7 @@ def test_an_upload_to_an_unknown_function_or_asset_is_404(twilio, emulator, acco
         target = f"/v1/Services/{service_sid}/{kind.title()}s/{parent_sid}/Versions"
         message = f"The requested resource {target} was not found"
         assert (answer.status_code, answer.json()) == (404, twilio_error(404, 20404, message))
-    assert len(emulator.table("serverless_function_versions")) == 4  # the deployed project's
+    assert len(emulator.table("serverless_function_versions")) == 6  # the deployed project's
 
 
 PART = b'Content-Disposition: form-data; name="Path"\r\n\r\n/hello\r\n'
@@ -1131,7 +1141,7 @@ def test_a_new_deploy_reuses_the_function_of_the_same_path(twilio, emulator, dep
     assert versions(second["sid"]).function_version_content().fetch().content == "// v2"
     assert versions(first["sid"]).function_version_content().fetch().content == FLEX_HANDOVER_SOURCE
     # hand-back, task-events, flex-handover, studio-handover, each once
-    assert len(emulator.table("serverless_functions")) == 4
+    assert len(emulator.table("serverless_functions")) == 6
 
 
 def test_a_deploy_as_the_toolkit_makes_it_is_served_without_a_violation(twilio, emulator, account):

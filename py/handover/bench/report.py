@@ -75,6 +75,15 @@ def summary_lines(results: dict) -> list[str]:
         f"{handback['concurrency_limited']} concurrency 429s absorbed, event p50/p99 "
         f"{_ms(handback['event_latency_twilio_ms']['all'], 'p50', 'p99')} ms (Twilio time)"
     )
+    if "voice" in results:
+        trips, vburst = results["voice"]["round_trips"], results["voice"]["burst"]
+        lines.append(
+            f"Voice action: first handoff {trips['first_handoff']['sequential_rounds']} round(s) p50 "
+            f"{trips['first_handoff']['wall_ms']['p50']:.0f} ms, Twilio's retry {trips['twilio_retry']['sequential_rounds']} "
+            f"p50 {trips['twilio_retry']['wall_ms']['p50']:.0f} ms; burst of {vburst['calls']} calls in "
+            f"{vburst['window_seconds']:g} s (×{vburst['time_scale']:g} time): {vburst['enqueued']} enqueued, "
+            f"{vburst['lost']} lost, {vburst['doubled']} doubled, {vburst['server_errors']} 5xx"
+        )
     lines.append(
         f"handover --help: {help_run['wall_ms']['p50']:.0f} ms, twilio SDK imported: "
         f"{'yes' if help_run['imports_twilio'] else 'no'}"
@@ -100,6 +109,7 @@ def markdown(results: dict, chart_name: str) -> str:
         _burst(results),
         _scale(results),
         _handback_burst(results),
+        _voice(results),
         _commands(results),
         _caveats(results),
     ]
@@ -404,6 +414,34 @@ one, never on a latency.{unsettled}
 - Event latency (ms, Twilio time, from TaskRouter queueing the event to the function's answer, a free sender's wait
   included; p50 / p99): all {_ms(latency["all"], "p50", "p99")}; task.wrapup {_ms(latency["task.wrapup"], "p50", "p99")};
   task.completed {_ms(latency["task.completed"], "p50", "p99")}. Wall time: {h["wall_seconds"]:g} s here.
+"""
+
+
+def _voice(results: dict) -> str:
+    if "voice" not in results:
+        return ""
+    trips, b = results["voice"]["round_trips"], results["voice"]["burst"]
+    rows = "\n".join(
+        f"| {key.replace('_', ' ')} | {', '.join(map(str, row['statuses']))} | {row['requests']} | "
+        f"{row['sequential_rounds']} | {_ms(row['wall_ms'], 'p50', 'p95')} | {', '.join(row['operations']) or 'none'} |"
+        for key, row in trips.items()
+    )
+    return f"""## Voice: the <Connect action> of a ConversationRelay voice AI
+
+Twilio's action request, signed, POSTed to `functions/voice/connect-action` one at a time ({trips["first_handoff"]["calls"]} per outcome,
+{results["settings"]["latency_ms"]} ms per Twilio round trip). The floor: one round for a first handoff (the session's Sync claim), two
+for Twilio's retry of it (the claim refused, then read for the first request's moment, so that the retry answers
+the same task), none for a session that ended without a handoff.
+
+| Outcome | HTTP | Requests | Rounds | Wall ms (p50 / p95) | Operations |
+| --- | --- | --- | --- | --- | --- |
+{rows}
+
+Burst: {b["calls"]} callers talking to the voice AI (set up through `/voice/incoming-call` in {b["setup_seconds"]:g} s, not measured), their
+sessions ended with handoffData at random moments of {b["window_seconds"]:g} s, time-scaled ×{b["time_scale"]:g} at Twilio's limits, every
+{b["retried_every"]}th action requested twice (Twilio's retry of an answer it did not get): **{b["enqueued"]} enqueued once,
+{b["lost"]} lost, {b["doubled"]} doubled, {b["server_errors"]} answered 5xx**; {b["action_requests"]} action requests ({b["action_answers"]}), {b["twilio_requests"]}
+Twilio requests, {b["sync_rate_limited"]} Sync 429s absorbed, at most {b["peak_requests_in_flight"]} in flight; {b["wall_seconds"]:g} s here.
 """
 
 

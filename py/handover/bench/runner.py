@@ -21,7 +21,7 @@ from ..account import tokens
 from ..errors import HandoverError
 from ..local.stack import emulated_account, start_runtime
 from ..project import read_package_json
-from . import chart, commands, handbacks, handoffs, node, report, scale
+from . import chart, commands, handbacks, handoffs, node, report, scale, voice
 from .calls import Caller
 from .settings import STALL_FREE_LATENCY_MS, Settings
 
@@ -129,6 +129,17 @@ def _run(project_dir: Path, settings: Settings, note: Callable[[str], None]) -> 
             results["handback_burst"] = _handback_burst(stage, settings, note)
         results["violations"] = [str(violation) for violation in emulator.violations]
         results["unserved"] = [str(operation) for operation in emulator.unserved]
+    # The voice path, on an emulated account and a runtime of its own (its numbers, its claims), after the rest.
+    voice_plan = voice.VoicePlan(
+        latency_ms=settings.latency_ms,
+        calls=settings.calls,
+        burst_calls=settings.voice_calls,
+        window_seconds=settings.handback_window_seconds,
+        time_scale=settings.time_scale,
+    )
+    results["voice"] = voice.run(project_dir, voice_plan, note)
+    results["violations"] += results["voice"]["violations"]
+    results["unserved"] += results["voice"]["unserved"]
     results["overhead"] = overhead_breakdown(results)
     results["problems"] = problems(results)
     results["ok"] = not results["problems"]
@@ -255,6 +266,7 @@ def problems(results: dict) -> list[str]:
             f"hand-back burst: {handback['unfinished_server_errors']} event(s) answered 5xx with no later event of "
             f"the same task answered 2xx: {shown}" + (f" and {more} more" if more > 0 else "")
         )
+    found += voice_problems(results.get("voice"))
     if results["commands"]["help"]["imports_twilio"]:
         found.append("`handover --help` imported the twilio SDK: an import is not lazy")
     for row in results["commands"]["account"]:
@@ -265,6 +277,25 @@ def problems(results: dict) -> list[str]:
     found += [f"Twilio OpenAPI violation: {violation}" for violation in results["violations"]]
     # A 501 is the emulator's gap: whatever the run measured there, it is not what Twilio would have answered.
     found += [f"an operation the emulator does not serve (501): {operation}" for operation in results["unserved"]]
+    return found
+
+
+def voice_problems(measured: dict | None) -> list[str]:
+    """The voice path's: an action answered other than 200, a call enqueued twice or not at all, an answer 5xx."""
+    if measured is None:
+        return []
+    found = [
+        f"voice action ({outcome}): answers {row['statuses']}, expected 200 only"
+        for outcome, row in measured["round_trips"].items()
+        if set(row["statuses"]) != {"200"}
+    ]
+    burst = measured["burst"]
+    if burst["lost"] or burst["doubled"] or burst["server_errors"] or burst["not_in_session"]:
+        found.append(
+            f"voice burst: {burst['lost']} call(s) without a task, {burst['doubled']} with two, "
+            f"{burst['server_errors']} action answer(s) 5xx, {burst['not_in_session']} never in session "
+            f"({burst['enqueued']} of {burst['calls']} enqueued once)"
+        )
     return found
 
 

@@ -26,6 +26,8 @@ class Settings:
     handback_conversations: int = 1000
     handback_window_seconds: float = 10.0
     handback_senders: int = 32
+    # The voice path (voice.py): calls whose ConversationRelay sessions end within the window, on an account of its own.
+    voice_calls: int = 500
     cold_start_runs: int = 5
     help_runs: int = 5
     client_requests: int = 20
@@ -43,6 +45,7 @@ QUICK = Settings(
     spike_workers=32,
     handback_conversations=10,
     handback_window_seconds=1.0,
+    voice_calls=10,
     cold_start_runs=1,
     help_runs=1,
     client_requests=3,

@@ -30,10 +30,13 @@ from .base import (
 @configuration_id_option
 @tac_env_option("TAC's .env, for its defaults.")
 @address_option("A Flex messaging address to check.")
+@click.option("--voice-number", metavar="+1…", help="Also check this voice AI's number and where its handoff goes.")
 @deployment_options
 @json_option("Print the checks as JSON.")
 @click.pass_context
-def doctor(ctx, assistant_id, configuration_id, tac_env, addresses, service_sid, environment, as_json) -> None:
+def doctor(
+    ctx, assistant_id, configuration_id, tac_env, addresses, voice_number, service_sid, environment, as_json
+) -> None:
     """Check credentials, Flex, routing, the deployment, its variables and the assistant's tool; change nothing.
 
     Each failure comes with the command or Console step that fixes it. Exit 1 when any check fails.
@@ -57,7 +60,13 @@ def doctor(ctx, assistant_id, configuration_id, tac_env, addresses, service_sid,
     tac_addresses.check_addresses(known)
     checks = []
     for check in doctor_module.run(
-        project_dir, service_sid, environment_name(project_dir, environment), assistant_id, configuration, known
+        project_dir,
+        service_sid,
+        environment_name(project_dir, environment),
+        assistant_id,
+        configuration,
+        known,
+        voice_number,
     ):
         checks.append(check)
         if not as_json:

@@ -1026,6 +1026,77 @@ def agent_view_step(emulator: Emulator, project_dir: Path, runtime: LocalRuntime
     )
 
 
+# The voice path: a ConversationRelay voice AI's number, and what its AI says when it hands a caller off.
+VOICE_NUMBER = "+15005550007"
+VOICE_CALLER = "+15005550010"
+VOICE_RELAY = "wss://voice-ai.example.com/relay"
+
+
+def voice_steps(stage: Stage, flow_sid: str, fork: bool, *secret_values: str | None) -> Iterator[Step]:
+    """A voice AI's caller handed to Flex on each path: `handover voice wire`, then a call through the deployed
+    /voice/incoming-call, the AI's `end` message with handoffData, and the task its action makes: the kit's
+    /voice/connect-action (direct), then the Studio handoff flow's incomingCall branch (studio)."""
+    from twilio_emulator import add_phone_number, callers
+
+    from ..voice import wiring as voice_wiring
+
+    emulator = stage.emulator
+    client = _client(emulator)
+    with emulator.lock:
+        add_phone_number(emulator, VOICE_NUMBER)
+    handoff = {"attributes": {"reason": AI_INPUT["reason"], "summary": AI_INPUT["summary"]}}
+    for number, path in ((24, "direct"), (26, "studio")):
+        before = len(emulator.requests)
+        if path == "studio":  # as `twilio serverless:env:set` (or `handover studio deploy`) leaves the environment
+            serverless.set_variable(
+                emulator, stage.located.service_sid, stage.located.environment_sid, contract.STUDIO_FLOW.name, flow_sid
+            )
+        wired = voice_wiring.wire(client, stage.located, VOICE_NUMBER, VOICE_RELAY, path)
+        yield Step(
+            f"{number}. handover voice wire --number {VOICE_NUMBER} --relay-url {VOICE_RELAY} --path {path}",
+            wired.lines() + wired.notes() + _requests_since(emulator, before, *secret_values, bodies=False),
+        )
+        variables = {v["key"]: v["value"] for v in serverless.variables_of(emulator, stage.located.environment_sid)}
+        runtime = start_runtime(stage.project, emulator, stage.proxy, stage.account, fork=fork, **variables)
+        # The number answers at the deployed domain, which the emulator does not reach: this run's calls go to the
+        # local runtime, which serves the same functions with the environment's variables (as step 6's events do).
+        local_url = f"https://localhost:{runtime.port}{voice_wiring.INCOMING_CALL_PATH}"
+        before = len(emulator.requests)
+        number_sid = voice_wiring.find_number(client, VOICE_NUMBER).sid
+        client.incoming_phone_numbers(number_sid).update(voice_url=local_url)
+        try:
+            call = callers.incoming_call(emulator, VOICE_NUMBER, VOICE_CALLER)
+            callers.end_session(emulator, call.sid, handoff)
+        finally:
+            runtime.stop()
+            client.incoming_phone_numbers(number_sid).update(voice_url=wired.voice_url)
+        if call.task_sid is None:
+            raise DemoFailed(f"the {path} voice path enqueued no task: {call.unsupported or call.webhooks[-1]}")
+        with emulator.lock:
+            attributes = json.loads(emulator.table("tasks")[call.task_sid]["attributes"])
+        lines = [f"{VOICE_CALLER} calls {VOICE_NUMBER}; for this run its voice URL is the local runtime's, {local_url}"]
+        for webhook in call.webhooks:
+            if webhook["status"] is None:
+                lines.append(
+                    f"The action is the Studio flow's webhook, run by the emulator as Studio runs it: {webhook['url']}"
+                )
+            else:
+                lines.append(f"Twilio requests {webhook['url']} (POST, signed) → {webhook['status']}")
+            if webhook.get("params", {}).get("HandoffData"):
+                lines.append(f"   HandoffData: {webhook['params']['HandoffData']}")
+            if webhook.get("body"):
+                lines.append(f"   {webhook['body']}")
+            if webhook.get("flow_path"):
+                lines.append(f"   Path: {' → '.join(webhook['flow_path'])}")
+        lines += _requests_since(emulator, before, *secret_values, bodies=False)
+        lines += [f"Task {call.task_sid} on channel voice, as the agent's Flex UI receives it:"]
+        lines += json.dumps(attributes, indent=2).splitlines()
+        yield Step(
+            f"{number + 1}. The voice AI hands the caller off ({path} path): the session's end enqueues the call",
+            [tokens.redact(line, *secret_values) for line in lines],
+        )
+
+
 def checked_step(emulator: Emulator) -> Step:
     violations = [str(violation) for violation in emulator.violations]
     unserved = [f"not served (501): {operation}" for operation in emulator.unserved]
@@ -1104,6 +1175,9 @@ def run(project_dir: Path, echo, keep_running: bool = False, fork: bool = False)
                 failed = failure  # the TAC path runs all the same; the demo fails at the end
             with tempfile.TemporaryDirectory(prefix="handover-tac-") as work_dir:
                 for step in tac_steps(stage, Path(work_dir), call.token):
+                    show(step)
+                flow_sid = read_local(Path(work_dir) / TAC_ENV_FILE)[tac_env.FLOW_SID]
+                for step in voice_steps(stage, flow_sid, fork, call.token):
                     show(step)
             show(checked_step(emulator))
             if failed is not None:

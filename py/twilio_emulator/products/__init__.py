@@ -20,4 +20,5 @@ from . import (  # noqa: F401
     taskrouter_events,
     taskrouter_lifecycle,
     taskrouter_workers,
+    voice,
 )

@@ -138,8 +138,9 @@ describe('readConfig', () => {
   it("checks a tool's own variables before the shared ones, and the static attributes last", () => {
     const flex = handover.readConfig({ HANDOVER_TOKEN: TOKEN, SYNC_SERVICE_SID: 'bad', HANDOVER_ATTRIBUTES: '[]' }, {}, 'flex-handover');
     assert.match(flex.body.error, /^FLEX_WORKSPACE_SID is not set/);
+    // STUDIO_FROM_ADDRESS is the Studio tool's alone; the flow's SID it shares with voice/incoming-call.
     const studio = handover.readConfig({ HANDOVER_DEADLINE_MS: '1', HANDOVER_ATTRIBUTES: '[]' }, {}, 'studio-handover');
-    assert.match(studio.body.error, /^TWILIO_STUDIO_HANDOFF_FLOW_SID is not set/);
+    assert.match(studio.body.error, /^STUDIO_FROM_ADDRESS is not set/);
     const shared = handover.readConfig({ ...FLEX, HANDOVER_DEADLINE_MS: '1', HANDOVER_ATTRIBUTES: '[]' }, {}, 'flex-handover');
     assert.match(shared.body.error, /^HANDOVER_DEADLINE_MS is set but/);
   });

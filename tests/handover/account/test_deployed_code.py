@@ -87,7 +87,7 @@ def test_a_fresh_deployment_passes(runner, account_env, emulator, project, deplo
         )
         for function in build["function_versions"]
     ]
-    assert len(build["function_versions"]) == 4
+    assert len(build["function_versions"]) == 6
     assert writes(emulator) == []
     assert emulator.account.auth_token not in result.output
 
@@ -133,8 +133,10 @@ def test_a_function_deployed_from_another_source_differs(runner, account_env, em
         {"path": "/lifecycle/task-events", "problem": "function differs from the deployed version"},
         {"path": "/tools/flex-handover", "problem": "function differs from the deployed version"},
         {"path": "/tools/studio-handover", "problem": "function differs from the deployed version"},
+        {"path": "/voice/connect-action", "problem": "function differs from the deployed version"},
+        {"path": "/voice/incoming-call", "problem": "function differs from the deployed version"},
     ]
-    assert result.stderr.splitlines()[-1] == f"4 problem(s) found. {DEPLOY_FIX}"
+    assert result.stderr.splitlines()[-1] == f"6 problem(s) found. {DEPLOY_FIX}"
 
 
 @pytest.mark.parametrize(
@@ -158,6 +160,7 @@ def test_a_function_deployed_from_another_source_differs(runner, account_env, em
                     f"/tools/{name}.js: asset differs from the deployed version"
                     for name in ("contract", "handoff", "handover")
                 ),
+                "/voice/relay.js: asset differs from the deployed version",
             ],
         ),
     ],
@@ -236,9 +239,10 @@ def test_an_asset_missing_from_the_build(runner, account_env, emulator, project,
             f"/tools/{name}.js: asset is in the project but not deployed"
             for name in ("contract", "handoff", "handover")
         ),
+        "/voice/relay.js: asset is in the project but not deployed",
     ]
     build_requests = [r.path for r in emulator.requests if "/Content" in r.path]
-    assert len(build_requests) == 4, "only functions have their content read"
+    assert len(build_requests) == 6, "only functions have their content read"
 
 
 def test_an_environment_without_a_build_says_to_deploy(runner, account_env, emulator, project, deployed):

@@ -35,6 +35,7 @@ TOP_LEVEL_KEYS = {
     "burst",
     "scale",
     "handback_burst",
+    "voice",
     "violations",
     "unserved",
     "overhead",
@@ -406,3 +407,30 @@ def test_idle_parts_add_up_to_the_overhead():
     assert parts == {"before_first": 1.0, "between": 2.0, "after_last": 1.0}
     assert sum(parts.values()) == (call[1] - call[0]) - stats.busy(requests)
     assert stats.idle_parts(call, []) == {"before_first": 10.0, "between": 0.0, "after_last": 0.0}
+
+
+def test_the_voice_action_and_burst_are_measured(results):
+    trips = results["voice"]["round_trips"]
+    assert {key: (row["statuses"], row["sequential_rounds"]) for key, row in trips.items()} == {
+        "first_handoff": ({"200": settings.QUICK.calls}, [1]),
+        "twilio_retry": ({"200": settings.QUICK.calls}, [2]),
+        "ended_without_handoff": ({"200": settings.QUICK.calls}, [0]),
+    }
+    burst = results["voice"]["burst"]
+    calls = settings.QUICK.voice_calls
+    assert (burst["calls"], burst["enqueued"], burst["lost"], burst["doubled"], burst["server_errors"]) == (
+        calls,
+        calls,
+        0,
+        0,
+        0,
+    )
+    assert burst["action_requests"] == calls + len(range(0, calls, burst["retried_every"]))
+
+
+def test_a_lost_or_doubled_voice_call_is_a_problem(results):
+    from handover.bench.runner import voice_problems
+
+    broken = {**results["voice"], "burst": {**results["voice"]["burst"], "lost": 1, "doubled": 2}}
+    (problem,) = voice_problems(broken)
+    assert problem.startswith("voice burst: 1 call(s) without a task, 2 with two")

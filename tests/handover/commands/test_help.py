@@ -20,6 +20,7 @@ NEWCOMER_ORDER = [
     "studio",
     "tac",
     "handback",
+    "voice",
     "plugin",
     "doctor",
     "validate",
@@ -43,7 +44,7 @@ PATHS = command_paths(cli)
 
 
 def test_the_walk_reaches_the_root_every_group_and_every_command():
-    assert len(PATHS) == 27
+    assert len(PATHS) == 29
     assert {(), ("env",), ("env", "set"), ("tool", "export"), ("tac", "setup"), ("demo",), ("bench",)} <= set(PATHS)
 
 

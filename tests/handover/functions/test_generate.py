@@ -31,6 +31,9 @@ SOURCES = (
     "assets/tools/handoff.private.js",
     "assets/tools/handover.private.js",
     "assets/lifecycle/handback.private.js",
+    "functions/voice/connect-action.protected.js",
+    "functions/voice/incoming-call.protected.js",
+    "assets/voice/relay.private.js",
 )
 
 # Prints what a CommonJS module exports as JSON, regular expressions as their source.
@@ -203,6 +206,14 @@ def test_the_contract_holds_every_value_the_javascript_takes_from_contract_py(tm
         "ALREADY_HANDED_OFF_MESSAGE": contract.ALREADY_HANDED_OFF_MESSAGE,
         "TRY_AGAIN_MESSAGE": contract.TRY_AGAIN_MESSAGE,
         "STUDIO_DEPLOY_COMMAND": contract.STUDIO_DEPLOY_COMMAND,
+        "HANDOFF_FIELDS": list(contract.HANDOFF_FIELDS),
+        "TASK_ATTRIBUTES": {
+            "messaging": list(contract.MESSAGING_TASK_ATTRIBUTES),
+            "voice": list(contract.VOICE_TASK_ATTRIBUTES),
+        },
+        "MAX_TASK_ATTRIBUTES_BYTES": contract.MAX_TASK_ATTRIBUTES_BYTES,
+        "CUT_MARKER": contract.CUT_MARKER,
+        "UNREADABLE_HANDOFF_SUMMARY": contract.UNREADABLE_HANDOFF_SUMMARY,
         "CONFIG": {
             variable.name: {
                 "pattern": {"regex": variable.pattern},
@@ -220,14 +231,9 @@ def test_the_contract_holds_every_value_the_javascript_takes_from_contract_py(tm
 def test_the_config_table_lists_each_tools_own_variables_first(tmp_path):
     # readConfig checks the variables in this order: a tool's own before the shared ones.
     names = list(rendered_exports(tmp_path)["CONFIG"])
-    own = [
-        "FLEX_WORKSPACE_SID",
-        "FLEX_WORKFLOW_SID",
-        "FLEX_TASK_CHANNEL",
-        "TWILIO_STUDIO_HANDOFF_FLOW_SID",
-        "STUDIO_FROM_ADDRESS",
-    ]
-    assert names[:5] == own
+    own = [variable.name for variable in contract.CONFIG_VARIABLES if len(variable.tools) == 1]
+    assert own[:3] == ["FLEX_WORKSPACE_SID", "FLEX_TASK_CHANNEL", "STUDIO_FROM_ADDRESS"]
+    assert names[: len(own)] == own
     assert sorted(names) == sorted(variable.name for variable in contract.CONFIG_VARIABLES)
 
 
@@ -287,14 +293,14 @@ def test_javascript_regex_is_a_literal_of_the_same_pattern(pattern, literal):
 
 def test_the_template_reads_contract_py_when_rendering(monkeypatch, tmp_path):
     changed = dataclasses.replace(contract.WORKSPACE, pattern="^WSX[0-9a-f]{7}$", expected="WSX and 7 hex")
-    monkeypatch.setattr(contract, "CONFIG_VARIABLES", (changed, contract.WORKFLOW, contract.TASK_CHANNEL))
+    monkeypatch.setattr(contract, "CONFIG_VARIABLES", (changed, contract.TASK_CHANNEL, contract.WORKFLOW))
     monkeypatch.setattr(contract, "MAX_IDENTITY_LENGTH", 77)
     monkeypatch.setattr(contract, "CONTRACT_VERSION", 42)
     monkeypatch.setattr(contract, "FAILED_MESSAGE", 'Désolé… "no"')
     exports = rendered_exports(tmp_path)
     assert exports["CONFIG"]["FLEX_WORKSPACE_SID"]["pattern"] == {"regex": "^WSX[0-9a-f]{7}$"}
     assert exports["CONFIG"]["FLEX_WORKSPACE_SID"]["expected"] == "WSX and 7 hex"
-    assert list(exports["CONFIG"]) == ["FLEX_WORKSPACE_SID", "FLEX_WORKFLOW_SID", "FLEX_TASK_CHANNEL"]
+    assert list(exports["CONFIG"]) == ["FLEX_WORKSPACE_SID", "FLEX_TASK_CHANNEL", "FLEX_WORKFLOW_SID"]
     assert (exports["MAX_IDENTITY_LENGTH"], exports["CONTRACT_VERSION"]) == (77, 42)
     assert exports["FAILED_MESSAGE"] == 'Désolé… "no"'
     assert generate.differing(REPO) == GENERATED  # the plugin's copy follows contract.py too (CONTRACT_VERSION)

@@ -131,11 +131,13 @@ def test_the_toolkit_deploys_the_project_first(output, demo):
     [build] = demo.emulator.table("serverless_builds").values()
     [service] = demo.emulator.table("serverless_services").values()
     [environment] = demo.emulator.table("serverless_environments").values()
-    assert lines[:10] == [
+    assert lines[:13] == [
         f"Service flex-handover ({service['sid']}), environment {environment['sid']}, build {build['sid']}, "
         "runtime node22",
         f"Domain https://{environment['domain_name']}",
         "[protected] /lifecycle/task-events",
+        "[protected] /voice/connect-action",
+        "[protected] /voice/incoming-call",
         "[public] /lifecycle/hand-back",
         "[public] /tools/flex-handover",
         "[public] /tools/studio-handover",
@@ -143,17 +145,18 @@ def test_the_toolkit_deploys_the_project_first(output, demo):
         "[private] /tools/contract.js",
         "[private] /tools/handoff.js",
         "[private] /tools/handover.js",
+        "[private] /voice/relay.js",
     ]
-    assert lines[10] == (
+    assert lines[13] == (
         f"Wrote .twiliodeployinfo: {demo.account.sid}:us1 → service {service['sid']}, build {build['sid']}"
     )
     assert re.fullmatch(DOMAIN, environment["domain_name"])
     assert (environment["build_sid"], build["status"]) == (build["sid"], "completed")
-    calls = [re.sub(rf"(ZS|ZE|ZH|ZB){SID}", r"\1…", line) for line in lines[11:]]
+    calls = [re.sub(rf"(ZS|ZE|ZH|ZB){SID}", r"\1…", line) for line in lines[14:]]
     uploads = [call for call in calls if call.startswith("POST https://serverless-upload.twilio.com/")]
     assert sorted(uploads) == sorted(
-        ["POST https://serverless-upload.twilio.com/v1/Services/ZS…/Functions/ZH…/Versions  ->  201"] * 4
-        + ["POST https://serverless-upload.twilio.com/v1/Services/ZS…/Assets/ZH…/Versions  ->  201"] * 4
+        ["POST https://serverless-upload.twilio.com/v1/Services/ZS…/Functions/ZH…/Versions  ->  201"] * 6
+        + ["POST https://serverless-upload.twilio.com/v1/Services/ZS…/Assets/ZH…/Versions  ->  201"] * 5
     )
     assert calls[-5:] == [
         "POST https://serverless.twilio.com/v1/Services/ZS…/Builds  ->  201",
@@ -288,7 +291,8 @@ def test_the_runtime_serves_the_variables_on_the_environment_and_gets_the_worksp
 
 
 def test_the_demo_deploys_then_runs_twilio_run_in_process_on_what_it_deployed(demo):
-    deploy, start, after_hours = demo.commands
+    deploy, start, after_hours, *voice_paths = demo.commands
+    assert [command[2] for command in voice_paths] == ["start", "start"]  # the direct and the studio voice paths
     twilio_run = str(REPO / "node_modules/twilio-run/bin/twilio-run.js")
     assert deploy[1:3] == [twilio_run, "deploy"]
     clone = deploy[deploy.index("--cwd") + 1]
@@ -602,8 +606,12 @@ def test_after_hours_the_ai_is_told_no_one_is_there_no_task_is_made_and_the_bot_
         "message": contract.UNAVAILABLE_MESSAGE.default,
         "nextOpening": next_weekday_opening(closed),
     }
-    # The account's tasks then: all but TAC's (step 21, made after this step).
-    tasks = [t for t in demo.emulator.table("tasks").values() if "handoffData" not in json.loads(t["attributes"])]
+    # The account's tasks then: all but TAC's (step 21) and the voice calls' (their own steps), made after this step.
+    tasks = [
+        t
+        for t in demo.emulator.table("tasks").values()
+        if "handoffData" not in json.loads(t["attributes"]) and t["task_channel_unique_name"] != "voice"
+    ]
     assert lines[told] == (
         f"No task was created: the account has {len(tasks)} task(s), as before the call ({len(tasks)}); "
         "interactions of the conversation: none"
@@ -917,7 +925,7 @@ def test_the_demo_in_forked_mode_succeeds():
     run = run_demo("--fork")
     result, account, commands = run.result, run.account, run.commands
     assert result.exit_code == 0, result.output
-    assert [command[2] for command in commands] == ["deploy", "start", "start"]
+    assert [command[2] for command in commands] == ["deploy", "start", "start", "start", "start"]
     assert "--no-fork-process" not in commands[1] and "--no-fork-process" not in commands[2]
     output = result.stdout
     assert re.search(r"Functions: twilio-run at http://127\.0\.0\.1:\d+ \(forked process per request\)", output)
@@ -1047,3 +1055,15 @@ def test_keep_running_prints_a_working_curl_command_that_reads_the_token_from_a_
     assert re.fullmatch(r"\(/\S+/handover-token holds the handover token, readable by you only\.\)", tail[2])
     assert tail[3:] == ["Press Ctrl-C to stop.", "Stopped."]
     assert not Path(re.findall(r"\$\(cat ([^)]+)\)", tail[1])[0]).exists(), "the token file outlives the runtime"
+
+
+def test_a_voice_call_on_each_path_reaches_flex_with_the_ais_reason_and_summary(output):
+    direct = "\n".join(section(output, "25. The voice AI hands the caller off (direct path)"))
+    assert '<Connect action="https://localhost:' in direct and '/voice/connect-action"><ConversationRelay' in direct
+    assert '<Enqueue workflowSid="WW' in direct
+    assert f'"summary": "{walkthrough.AI_INPUT["summary"]}"' in direct and '"channelType": "voice"' in direct
+    studio = "\n".join(section(output, "27. The voice AI hands the caller off (studio path)"))
+    assert '?Trigger=incomingCall"><ConversationRelay' in studio
+    assert "Path: Trigger → call_has_handoff_data → call_handoff_data → call_to_flex" in studio
+    assert f'"summary": "{walkthrough.AI_INPUT["summary"]}"' in studio
+    assert section(output, "26. handover voice wire")[0].endswith(": unchanged")

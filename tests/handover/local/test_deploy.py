@@ -41,10 +41,13 @@ EXPECTED_FILES = {
     ("function", "/tools/studio-handover", "public"),
     ("function", "/lifecycle/task-events", "protected"),
     ("function", "/lifecycle/hand-back", "public"),
+    ("function", "/voice/connect-action", "protected"),
+    ("function", "/voice/incoming-call", "protected"),
     ("asset", "/lifecycle/handback.js", "private"),
     ("asset", "/tools/contract.js", "private"),
     ("asset", "/tools/handoff.js", "private"),
     ("asset", "/tools/handover.js", "private"),
+    ("asset", "/voice/relay.js", "private"),
 }
 UPLOADS = {
     "POST /v1/Services/{ServiceSid}/Functions/{FunctionSid}/Versions",
@@ -189,6 +192,8 @@ def test_the_toolkit_deploys_exactly_the_intended_files_with_their_visibility(fi
         f"https://{first.result.domain}/tools/studio-handover",
         f"https://{first.result.domain}/lifecycle/task-events",
         f"https://{first.result.domain}/lifecycle/hand-back",
+        f"https://{first.result.domain}/voice/connect-action",
+        f"https://{first.result.domain}/voice/incoming-call",
     }
 
 
@@ -198,6 +203,9 @@ def test_every_deployed_file_is_the_local_one_byte_for_byte(first, account):
         "/tools/studio-handover": "functions/tools/studio-handover.js",
         "/lifecycle/task-events": "functions/lifecycle/task-events.protected.js",
         "/lifecycle/hand-back": "functions/lifecycle/hand-back.js",
+        "/voice/connect-action": "functions/voice/connect-action.protected.js",
+        "/voice/incoming-call": "functions/voice/incoming-call.protected.js",
+        "/voice/relay.js": "assets/voice/relay.private.js",
         "/lifecycle/handback.js": "assets/lifecycle/handback.private.js",
         "/tools/contract.js": "assets/tools/contract.private.js",
         "/tools/handoff.js": "assets/tools/handoff.private.js",
@@ -266,15 +274,15 @@ def test_only_the_uploads_go_unchecked_by_the_description(first, account):
     assert assumed == UPLOADS
     assert {r.host for r in requests} == {"serverless.twilio.com", "serverless-upload.twilio.com"}
     assert all(r.status in (200, 201) for r in requests), [(r.operation, r.status) for r in requests if r.status >= 300]
-    # 4 functions and 4 assets: one resource and one version each
+    # 6 functions and 5 assets: one resource and one version each
     assert sorted(r.operation for r in requests if r.method == "POST") == sorted(
         [
             "POST /v1/Services",
             "POST /v1/Services/{ServiceSid}/Environments",
-            *["POST /v1/Services/{ServiceSid}/Functions"] * 4,
-            *["POST /v1/Services/{ServiceSid}/Functions/{FunctionSid}/Versions"] * 4,
-            *["POST /v1/Services/{ServiceSid}/Assets"] * 4,
-            *["POST /v1/Services/{ServiceSid}/Assets/{AssetSid}/Versions"] * 4,
+            *["POST /v1/Services/{ServiceSid}/Functions"] * 6,
+            *["POST /v1/Services/{ServiceSid}/Functions/{FunctionSid}/Versions"] * 6,
+            *["POST /v1/Services/{ServiceSid}/Assets"] * 5,
+            *["POST /v1/Services/{ServiceSid}/Assets/{AssetSid}/Versions"] * 5,
             "POST /v1/Services/{ServiceSid}/Builds",
             "POST /v1/Services/{ServiceSid}/Environments/{EnvironmentSid}/Deployments",
         ]
