@@ -233,8 +233,11 @@ async function handBack({ Twilio, handover, steps, context, event, startedAt }) 
   if (!caller.ok) return caller;
   const config = handover.readConfig(context, event, NAME);
   if (!config.ok) return config;
-  const tacEnding = tacEndingOf(event, handover.contract);
-  if (tacEnding) return handBackToTac({ handover, steps, context, config, event, startedAt, ending: tacEnding });
+  const ofTac = tacEndingOf(event, handover.contract);
+  if (ofTac) {
+    const workspaceSid = WORKSPACE_SID.test(event.WorkspaceSid || '') ? event.WorkspaceSid : null;
+    return handBackToTac({ handover, steps, context, config, startedAt, ending: ofTac, workspaceSid, name: NAME, again: EVENT_AGAIN });
+  }
   const ending = taskEndingOf(event, handover.contract);
   if (ending.ignored) return answer(200, { status: 'ignored', reason: ending.ignored });
   if (!ending.ok) return ending;
@@ -282,6 +285,11 @@ async function handBackForAgent({ handover, steps, validateToken, context, event
   if (!read.ok) return read;
   const allowed = mayHandBack(validation.result, read.reservations);
   if (!allowed.ok) return allowed;
+  const ofTac = tacAgentEndingOf(read.task, allowed.worker, handover.contract);
+  if (ofTac) {
+    const workspaceSid = setup.workspaceSid;
+    return handBackToTac({ handover, steps, context, config, startedAt, ending: ofTac, workspaceSid, name: AGENT_NAME, again: 'try again' });
+  }
   const ending = agentEndingOf(read.task, allowed.worker, handover.contract);
   if (ending.ignored) return answer(200, { status: 'ignored', reason: ending.ignored });
 
@@ -470,15 +478,15 @@ const CONVERSATION_SID = /^CH[0-9a-fA-F]{32}$/;
 const TAC_NAME = 'Twilio Agent Connect';
 
 /**
- * The end of a task TAC's flow made, from TaskRouter's event: its attributes carry TAC's HandoffData
+ * The conversations of a task TAC's flow made, from the task's attributes (text): they carry TAC's HandoffData
  * (`handoffData.conversationId`, the Orchestrator conversation) and the Conversations (Classic) conversation
- * (`conversationSid`), and not the kit's own handoff record. Null for anything else (taskEndingOf answers it).
+ * (`conversationSid`), and not the kit's own handoff record. `{ conversationSid, orchestratorConversationId }`; null
+ * for any other task (the direct path's handoffOf answers it).
  */
-function tacEndingOf(event, contract) {
-  if (!contract.HANDBACK_EVENTS.includes(event.EventType)) return null;
+function tacHandoffOf(taskAttributes, contract) {
   let attributes;
   try {
-    attributes = JSON.parse(event.TaskAttributes);
+    attributes = JSON.parse(taskAttributes);
   } catch {
     return null;
   }
@@ -488,17 +496,37 @@ function tacEndingOf(event, contract) {
   const { conversationSid } = attributes;
   if (typeof conversationId !== 'string' || !ORCHESTRATOR_CONVERSATION.test(conversationId)) return null;
   if (typeof conversationSid !== 'string' || !CONVERSATION_SID.test(conversationSid)) return null;
+  return { conversationSid, orchestratorConversationId: conversationId };
+}
+
+/** The hand-back of a TAC task: its kind (an event's, or the agent's), the task, who had it and why it ended. */
+function tacEnding(tac, kind, taskSid, worker, outcome) {
   return {
     ok: true,
-    kind: event.EventType.slice('task.'.length),
-    taskSid: event.TaskSid,
+    kind,
+    taskSid,
     // The Classic service is the Orchestrator bridge's, read in the first round.
-    session: { serviceSid: null, conversationSid },
-    orchestratorConversationId: conversationId,
+    session: { serviceSid: null, conversationSid: tac.conversationSid },
+    orchestratorConversationId: tac.orchestratorConversationId,
     requestedAt: null,
-    worker: event.WorkerSid ? { sid: event.WorkerSid, name: event.WorkerName || null } : null,
-    outcome: event.TaskCompletedReason || event.TaskCanceledReason || null,
+    worker,
+    outcome,
   };
+}
+
+/** The end of a task TAC's flow made, from TaskRouter's event; null for anything else (taskEndingOf answers it). */
+function tacEndingOf(event, contract) {
+  if (!contract.HANDBACK_EVENTS.includes(event.EventType)) return null;
+  const tac = tacHandoffOf(event.TaskAttributes, contract);
+  if (!tac) return null;
+  const worker = event.WorkerSid ? { sid: event.WorkerSid, name: event.WorkerName || null } : null;
+  return tacEnding(tac, event.EventType.slice('task.'.length), event.TaskSid, worker, event.TaskCompletedReason || event.TaskCanceledReason || null);
+}
+
+/** The agent's hand-back of a task TAC's flow made (the task as the twilio library fetches it); null for another. */
+function tacAgentEndingOf(task, worker, contract) {
+  const tac = tacHandoffOf(task.attributes, contract);
+  return tac ? tacEnding(tac, 'agent', task.sid, worker, null) : null;
 }
 
 /** The Orchestrator conversation's client (twilio's conversations.v2). */
@@ -550,18 +578,22 @@ async function turnTacBackOn(steps, run, statusCallbacks) {
   }
 }
 
-async function handBackToTac({ handover, steps, context, config, event, startedAt, ending }) {
+/**
+ * Give a task TAC's flow made back to TAC, at the task's end (TaskRouter's event) or at the agent's Return to AI
+ * (`name` and `again` the caller's; `workspaceSid` the task's workspace, null when the event names none), under the
+ * task's claim either way.
+ */
+async function handBackToTac({ handover, steps, context, config, startedAt, ending, workspaceSid, name, again }) {
   const client = context.getTwilioClient({ timeout: config.attemptTimeoutMs });
   const deadline = handover.deadlineOf(startedAt, config);
-  const run = runOf({ handover, name: NAME, config, client, deadline, ending, again: EVENT_AGAIN });
+  const run = runOf({ handover, name, config, client, deadline, ending, again });
   // First round: this task's claim, and beside it TAC's conversation, the agent who had the task, and any later task
   // of the conversation.
-  const hasWorkspace = WORKSPACE_SID.test(event.WorkspaceSid || '');
   const [claimed, orchestrated, worker, laterTask] = await Promise.all([
     steps.takeClaim(run),
     readWithRetries(run, () => orchestratedOf(run).fetch()),
-    ending.worker || ending.kind === 'canceled' || !hasWorkspace ? ending.worker : agentOf(run, event.WorkspaceSid),
-    hasWorkspace ? laterTaskOf(run, event.WorkspaceSid) : null,
+    ending.worker || ending.kind === 'canceled' || !workspaceSid ? ending.worker : agentOf(run, workspaceSid),
+    workspaceSid ? laterTaskOf(run, workspaceSid) : null,
   ]);
   if (claimed.duplicate) return answer(200, { status: 'already_handed_back', taskSid: ending.taskSid });
   if (!claimed.ok) {
@@ -663,4 +695,5 @@ module.exports = {
   handoffStateOf,
   handedBackAttributes,
   tacEndingOf,
+  tacAgentEndingOf,
 };

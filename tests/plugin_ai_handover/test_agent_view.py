@@ -323,7 +323,7 @@ def test_the_panel_shows_the_studio_paths_handoff_data_on_messaging_and_on_a_cal
         "Needs it for order 77 before Friday.",
     )
     assert "Handed off through /tools/studio-handover" in " ".join(chat["panel"].split())
-    assert not chat["returnToAi"]  # the agent's hand-back takes the direct path's tasks only, for now
+    assert not chat["returnToAi"]  # the studio-handover tool names no Orchestrator conversation: not TAC's
     assert (phone["reason"], phone["summary"], phone["returnToAi"]) == ("wants a refund", None, False)
     shown = " ".join(phone["panel"].split())
     for row in (

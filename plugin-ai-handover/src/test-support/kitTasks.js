@@ -63,6 +63,17 @@ function studioTask(request, { identity = '+15551234567', ...overrides } = {}) {
   );
 }
 
+/**
+ * Twilio Agent Connect's messaging handoff through the flow (messaging_attributes): TAC's own HandoffData, whose
+ * conversationId is its Conversation Orchestrator conversation, beside the Classic conversation the flow resumed.
+ */
+function tacMessagingTask(handoffData, overrides = {}) {
+  return flexTask(
+    { ...config.staticAttributes, name: '+15005550009', customerAddress: '+15005550009', conversationSid: CONVERSATION_SID, handoffData },
+    overrides
+  );
+}
+
 /** Twilio Agent Connect's voice handoff through the flow (call_attributes): TAC's own HandoffData, no requestedAt. */
 function tacCallTask(handoffData, overrides = {}) {
   return flexTask(
@@ -79,4 +90,4 @@ function tacCallTask(handoffData, overrides = {}) {
   );
 }
 
-module.exports = { contract, directTask, studioTask, tacCallTask, flexTask, REQUESTED_AT, TASK_SID, CONVERSATION_SID };
+module.exports = { contract, directTask, studioTask, tacMessagingTask, tacCallTask, flexTask, REQUESTED_AT, TASK_SID, CONVERSATION_SID };

@@ -43,3 +43,18 @@ def agent(emulator):
     yield worker
     with emulator.lock:
         emulator.table("workers").pop(worker["sid"], None)
+
+
+@pytest.fixture
+def workers(emulator):
+    """Make Flex agents (workers of the Flex workspace); removed after the test."""
+    made = []
+
+    def make(name: str) -> dict:
+        made.append(add_worker(emulator, name))
+        return made[-1]
+
+    yield make
+    with emulator.lock:
+        for worker in made:
+            emulator.table("workers").pop(worker["sid"], None)

@@ -31,7 +31,7 @@ from tests.functions.lifecycle.test_task_events import (
     webhooks_of,
 )
 from twilio_emulator import Fault, conversation_attributes, customer_writes, messages_of, sync_map_items
-from twilio_emulator.agents import accept, add_worker, complete, offer, wrap_up
+from twilio_emulator.agents import accept, complete, offer, wrap_up
 from twilio_emulator.products import taskrouter
 from twilio_emulator.products.iam import issue_flex_token
 
@@ -59,21 +59,6 @@ def runtime(twilio):
     )
     yield started
     started.stop()
-
-
-@pytest.fixture
-def workers(emulator):
-    """Make Flex agents (workers of the Flex workspace); removed after the test."""
-    made = []
-
-    def make(name: str) -> dict:
-        made.append(add_worker(emulator, name))
-        return made[-1]
-
-    yield make
-    with emulator.lock:
-        for worker in made:
-            emulator.table("workers").pop(worker["sid"], None)
 
 
 class Reply:

@@ -19,6 +19,7 @@ from twilio.request_validator import RequestValidator
 
 from handover import contract
 from handover.studio.render import FlowParameters, definition
+from tests.functions.lifecycle.test_hand_back import hand_back
 from tests.functions.lifecycle.test_task_events import (
     HANDBACK,
     ended_twice_in_reverse,
@@ -43,6 +44,7 @@ from twilio_emulator import (
 )
 from twilio_emulator.agents import accept, complete, leave, offer, time_out, wrap_up
 from twilio_emulator.products import conversations, taskrouter
+from twilio_emulator.products.iam import issue_flex_token
 
 NUMBER = "+15005550006"
 CUSTOMER = "+15551230002"
@@ -383,3 +385,41 @@ def test_a_task_of_the_kits_own_handoff_or_of_no_handoff_is_not_tacs(twilio, emu
             {"status": "ignored", "reason": "the task was not created by a handover tool"},
         )
     assert emulator.requests == []
+
+
+def test_the_agents_return_to_ai_gives_tac_its_conversation_back_once_with_the_tasks_end(
+    twilio, emulator, runtime, tac, tac_setup, wired, agent
+):
+    orchestrated, classic, task = handed_off_by_tac(emulator, tac, tac_setup)
+    accept(emulator, offer(emulator, task["sid"], agent["sid"])["sid"])
+    emulator.clear_traffic()
+    answer = hand_back(runtime, {"Token": issue_flex_token(emulator, agent["sid"]), "TaskSid": task["sid"]})
+    assert (answer.status, answer.body) == (
+        200,
+        {
+            "status": "handed_back",
+            "taskSid": task["sid"],
+            "conversationSid": classic,
+            "orchestratorConversationId": orchestrated["id"],
+            "statusCallbacks": 1,
+            "told": True,
+            "recorded": True,
+        },
+    )
+    assert tac_can_take_its_turn(emulator, tac, orchestrated["id"])
+    handed_back = conversation_attributes(emulator, classic)["handedBack"]
+    assert (handed_back["reason"], handed_back["worker"]) == ("agent", {"sid": agent["sid"], "name": "Alice"})
+    # Flex then wraps the agent's side up: the task's end finds it handed back, and gives nothing back twice.
+    wrap_up(emulator, task["sid"])
+    assert event_answers(emulator) == [("task.wrapup", 200)]
+    assert len(patches(emulator)) == 1
+    assert [m["body"] for m in messages_of(emulator, classic)] == [HANDBACK]
+
+
+def test_another_agent_cannot_return_tacs_customer(twilio, emulator, runtime, tac, tac_setup, agent, workers):
+    orchestrated, _, task = handed_off_by_tac(emulator, tac, tac_setup)
+    accept(emulator, offer(emulator, task["sid"], agent["sid"])["sid"])
+    emulator.clear_traffic()
+    answer = hand_back(runtime, {"Token": issue_flex_token(emulator, workers("Bob")["sid"]), "TaskSid": task["sid"]})
+    assert (answer.status, answer.body["status"]) == (403, "rejected")
+    assert patches(emulator) == [] and tac_statuses(tac, orchestrated["id"]) == ["INACTIVE"]

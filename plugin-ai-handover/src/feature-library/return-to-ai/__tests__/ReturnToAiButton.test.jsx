@@ -2,7 +2,15 @@ import React from 'react';
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 
 import ReturnToAiButton, { canReturnToAi } from '../components/ReturnToAiButton';
-import { directTask, studioTask, tacCallTask, flexTask, TASK_SID } from '../../../test-support/kitTasks';
+import { directTask, studioTask, tacCallTask, tacMessagingTask, flexTask, TASK_SID } from '../../../test-support/kitTasks';
+
+// TAC's HandoffData as its escalation tool sends it (tac/tools/handoff.py): its Orchestrator conversation's TTID.
+const TAC_HANDOFF = {
+  conversationId: 'conv_conversation_01kbx8gq3fjz0m2r5w7e9h4c6t',
+  storeId: 'mem_store_01kbx8gq3fjz0m2r5w7e9h4c6v',
+  profileId: 'mem_profile_01kbx8gq3fjz0m2r5w7e9h4c6w',
+  attributes: { reason: 'r' },
+};
 
 const BASE_URL = 'https://handover-1234-dev.twil.io';
 const TOKEN = 'eyJ.flex.token';
@@ -143,7 +151,9 @@ describe('disabled, with the reason shown', () => {
 describe('only on an accepted messaging task the hand-back takes', () => {
   test.each([
     ['the direct path', directTask({ reason: 'r' }), true],
-    ["the Studio path (the agent's hand-back does not take its tasks yet)", studioTask({ reason: 'r' }), false],
+    ["Twilio Agent Connect's path", tacMessagingTask(TAC_HANDOFF), true],
+    ["the studio-handover tool's (no Orchestrator conversation: the hand-back does not take it)", studioTask({ reason: 'r' }), false],
+    ["TAC's path without its Classic conversation", tacMessagingTask(TAC_HANDOFF, { attributes: { handoffData: TAC_HANDOFF } }), false],
     ['a direct task without its conversation service', flexTask({ handoff: { reason: 'r' }, conversationSid: 'CH1' }), false],
     ['a task not yet accepted', directTask({ reason: 'r' }, { status: 'pending' }), false],
     ['a task in wrap-up', directTask({ reason: 'r' }, { status: 'wrapping' }), false],

@@ -6,25 +6,27 @@ import { Theme } from '@twilio-paste/core/theme';
 
 import { withErrorBoundary } from '../../../common/ErrorBoundary';
 import { attributesOf, objectOf } from '../../../common/attributes';
-import { HANDOFF_ATTRIBUTE } from '../../../generated/contract';
+import { HANDOFF_ATTRIBUTE, STUDIO_HANDOFF_ATTRIBUTE } from '../../../generated/contract';
 import { handBack, flexTokenOf } from '../helpers/handBack';
 import { handBackUrlOf } from '../helpers/handBackConfig';
 
+// A Conversation Orchestrator conversation's id (a TTID): how TAC's HandoffData names its conversation.
+const ORCHESTRATOR_CONVERSATION = /^conv_conversation_[0-9a-z]{26}$/;
+
 /**
  * Whether the task is one Return to AI is for: a messaging task the agent has accepted, that the kit's hand-back can
- * give back, i.e. one the direct path created (its `handoff` beside the conversation and its service, as
- * assets/lifecycle/handback.private.js reads them). The Studio path's tasks carry TAC's HandoffData instead, which
- * the agent's hand-back does not take yet: no button there rather than one that always answers "ignored".
+ * give back (as assets/lifecycle/handback.private.js reads them): one the direct path created (its `handoff` beside
+ * the conversation and its service), or one Twilio Agent Connect's flow created (TAC's HandoffData naming its
+ * Orchestrator conversation, beside the Classic conversation). The studio-handover tool's tasks name no Orchestrator
+ * conversation, and the hand-back does not take them: no button there rather than one that always answers "ignored".
  */
 export function canReturnToAi(task) {
   if (!task || task.status !== 'accepted' || task.taskChannelUniqueName === 'voice') return false;
   const attributes = attributesOf(task);
-  return (
-    Boolean(objectOf(attributes[HANDOFF_ATTRIBUTE])) &&
-    typeof attributes.conversationSid === 'string' &&
-    typeof attributes.conversationServiceSid === 'string' &&
-    attributes.channelType !== 'voice'
-  );
+  if (attributes.channelType === 'voice' || typeof attributes.conversationSid !== 'string') return false;
+  if (objectOf(attributes[HANDOFF_ATTRIBUTE])) return typeof attributes.conversationServiceSid === 'string';
+  const handoffData = objectOf(attributes[STUDIO_HANDOFF_ATTRIBUTE]);
+  return Boolean(handoffData) && ORCHESTRATOR_CONVERSATION.test(String(handoffData.conversationId));
 }
 
 /**
