@@ -86,7 +86,7 @@ test: install
 	@test -x $(CHROMIUM) || echo "Chromium is not at $(CHROMIUM): the Flex plugin's browser test will be SKIPPED (apt-get install chromium)." >&2
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
-# Results, report and chart in bench/ (committed: the README quotes them); under 5 minutes on 2 cores.
+# Results, report and chart in bench/ (committed: docs/benchmarks.md quotes them); about 6 minutes on 2 cores.
 bench: install
 	$(BIN)/handover bench --out bench
 

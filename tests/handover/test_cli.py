@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from handover import __version__
 from handover.cli import cli
 from handover.functions import generate
+from tests.handover.commands.test_help import NEWCOMER_ORDER
 
 REPO = Path(__file__).resolve().parents[2]
 FUNCTION = "functions/tools/flex-handover.js"
@@ -44,20 +45,6 @@ COMMANDS = (
     "plugin deploy",
 )
 GROUPS = ("env", "tool", "studio", "tac", "handback", "voice", "plugin")
-TOP_LEVEL = (
-    "generate",
-    "validate",
-    "demo",
-    "bench",
-    "env",
-    "tool",
-    "studio",
-    "tac",
-    "handback",
-    "voice",
-    "plugin",
-    "doctor",
-)
 
 
 @pytest.fixture
@@ -247,7 +234,7 @@ def test_cli_answers_help(runner, flag):
         result.stdout.split()
     )
     assert "--project-dir" in result.stdout
-    for name in TOP_LEVEL:
+    for name in NEWCOMER_ORDER:
         # One line each in the command list: the short help fits, so click does not cut it with "...".
         line = re.search(rf"^  {name} +(.*)$", result.stdout, re.MULTILINE)
         assert line and not line.group(1).endswith("..."), name

@@ -63,11 +63,16 @@ def build(ctx, plugin_dir, install, as_json) -> None:
 
 @plugin.command("deploy", context_settings=CONTEXT, short_help="Upload the bundle and release it in Flex.")
 @click.option("--plugin-dir", metavar="DIR", help=_PLUGIN_DIR_HELP)
+@click.option(
+    "--build/--no-build",
+    default=None,
+    help="Build the plugin first, as `plugin build` does (default: only when it has no build yet).",
+)
 @deployment_options
 @dry_run_option("Print every request it would make; write nothing.")
 @json_option()
 @click.pass_context
-def deploy(ctx, plugin_dir, service_sid, environment, dry_run, as_json) -> None:
+def deploy(ctx, plugin_dir, build, service_sid, environment, dry_run, as_json) -> None:
     """Upload the built bundle to Twilio Assets as the Flex plugins tooling does, then create the plugin, its
     version, a configuration of the active release's plugins with this version, and a release of it. Only what
     is missing is written: a second deploy of the same build writes nothing. The kit's deployed Functions
@@ -75,13 +80,20 @@ def deploy(ctx, plugin_dir, service_sid, environment, dry_run, as_json) -> None:
     where Return to AI sends the agent's hand-back.
 
     The version deployed is package.json's; a version already deployed with another bundle is refused (raise it).
+    A plugin not built yet is built first (npm ci when needed, then npm run build), as the Flex Plugins CLI's deploy
+    builds.
 
     Example: handover plugin deploy --dry-run
     """
     from .. import printers
+    from ..plugin import build as building
     from ..plugin import bundle, deploy
 
-    built = bundle.read_bundle(_package(ctx, plugin_dir))
+    package = _package(ctx, plugin_dir)
+    if build or (build is None and not package.bundle_path.is_file()):
+        echo_note(f"Building {package.name} {package.version} first (as `handover plugin build` does).")
+        building.build(package, None)
+    built = bundle.read_bundle(package)
     project_dir = find_project(ctx)
     found_credentials, client = credentials_and_client(project_dir)
     functions = find_deployment(client, project_dir, found_credentials, service_sid, environment, required=False)

@@ -139,6 +139,20 @@ def patches(emulator) -> list[dict]:
     return [r.body for r in emulator.requests if r.operation == PATCH_CONVERSATION]
 
 
+def handed_back_to_tac(task: dict, classic: str, orchestrated: dict) -> dict:
+    """The answer of a hand-back that gave TAC its conversation back: its one status callback on, the customer told
+    and the hand-back recorded."""
+    return {
+        "status": "handed_back",
+        "taskSid": task["sid"],
+        "conversationSid": classic,
+        "orchestratorConversationId": orchestrated["id"],
+        "statusCallbacks": 1,
+        "told": True,
+        "recorded": True,
+    }
+
+
 def tac_received(webhook_server) -> list[dict]:
     return [r for r in webhook_server.received if r["path"].startswith(TAC_WEBHOOK_PATH)]
 
@@ -242,18 +256,7 @@ def test_no_agent_in_time_tells_the_customer_and_tac_is_back(emulator, runtime, 
 def test_the_answers_of_a_hand_back_to_tac_and_of_its_repeat(twilio, emulator, runtime, tac, tac_setup):
     orchestrated, classic, task = handed_off_by_tac(emulator, tac, tac_setup)
     first = signed_event(twilio, runtime, ending_of(task, "task.wrapup"))
-    assert (first.status, first.body) == (
-        200,
-        {
-            "status": "handed_back",
-            "taskSid": task["sid"],
-            "conversationSid": classic,
-            "orchestratorConversationId": orchestrated["id"],
-            "statusCallbacks": 1,
-            "told": True,
-            "recorded": True,
-        },
-    )
+    assert (first.status, first.body) == (200, handed_back_to_tac(task, classic, orchestrated))
     again = signed_event(twilio, runtime, ending_of(task))
     assert (again.status, again.body) == (200, {"status": "already_handed_back", "taskSid": task["sid"]})
 
@@ -394,18 +397,7 @@ def test_the_agents_return_to_ai_gives_tac_its_conversation_back_once_with_the_t
     accept(emulator, offer(emulator, task["sid"], agent["sid"])["sid"])
     emulator.clear_traffic()
     answer = hand_back(runtime, {"Token": issue_flex_token(emulator, agent["sid"]), "TaskSid": task["sid"]})
-    assert (answer.status, answer.body) == (
-        200,
-        {
-            "status": "handed_back",
-            "taskSid": task["sid"],
-            "conversationSid": classic,
-            "orchestratorConversationId": orchestrated["id"],
-            "statusCallbacks": 1,
-            "told": True,
-            "recorded": True,
-        },
-    )
+    assert (answer.status, answer.body) == (200, handed_back_to_tac(task, classic, orchestrated))
     assert tac_can_take_its_turn(emulator, tac, orchestrated["id"])
     handed_back = conversation_attributes(emulator, classic)["handedBack"]
     assert (handed_back["reason"], handed_back["worker"]) == ("agent", {"sid": agent["sid"], "name": "Alice"})

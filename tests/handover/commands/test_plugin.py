@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -61,8 +62,16 @@ def test_deploy_dry_run_writes_nothing(flex, project, built_plugin):
     assert [r for r in flex.requests if r.method != "GET"] == []
 
 
-def test_deploy_without_a_build_exits_1_before_any_request(flex, project, plugin_dir):
-    result = run(project, "deploy", "--plugin-dir", str(plugin_dir))
+def test_deploy_builds_a_plugin_not_built_yet_then_deploys_it(flex, project, plugin_dir):
+    result = run(project, "deploy", "--plugin-dir", str(plugin_dir), "--json")
+    assert result.exit_code == 0, result.output
+    assert f"Building {FIXTURE_NAME} 0.1.0 first (as `handover plugin build` does)." in result.stderr
+    built = (plugin_dir / "build" / f"{FIXTURE_NAME}.js").read_bytes()
+    assert json.loads(result.stdout)["bundle_sha256"] == hashlib.sha256(built).hexdigest()
+
+
+def test_deploy_without_a_build_and_with_no_build_exits_1_before_any_request(flex, project, plugin_dir):
+    result = run(project, "deploy", "--plugin-dir", str(plugin_dir), "--no-build")
     assert result.exit_code == 1
     assert "the plugin is not built. Run `handover plugin build` first" in result.stderr
     assert flex.requests == []
