@@ -8,6 +8,10 @@ export const HANDOFF_ATTRIBUTE = "handoff";
 // The Studio path's task attribute: Twilio Agent Connect's HandoffData, { conversationId, storeId, profileId,
 // attributes }, the studio-handover tool's reason, summary and requestedAt among the attributes.
 export const STUDIO_HANDOFF_ATTRIBUTE = "handoffData";
+// The fields of that handoff object, and the attributes the kit's functions set beside it on a task, per channel
+// (assets/tools/handover.private.js for messaging, assets/voice/relay.private.js for calls).
+export const HANDOFF_FIELDS = ["reason", "summary", "source", "requestedAt"];
+export const TASK_ATTRIBUTES = {"messaging": ["from", "customerName", "customerAddress", "conversationSid", "conversationServiceSid", "channelType"], "voice": ["from", "customerName", "customerAddress", "callSid", "calledNumber", "channelType"]};
 // The functions cut longer text to these lengths; the plugin cuts anything else the task carries the same way.
 export const MAX_REASON_LENGTH = 500;
 export const MAX_SUMMARY_LENGTH = 4000;

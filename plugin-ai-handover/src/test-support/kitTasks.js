@@ -7,6 +7,7 @@ const path = require('path');
 const assets = path.resolve(__dirname, '../../../assets/tools');
 const contract = require(path.join(assets, 'contract.private.js'));
 const handover = require(path.join(assets, 'handover.private.js'))(contract);
+const relay = require(path.resolve(__dirname, '../../../assets/voice/relay.private.js'));
 
 const SERVICE_SID = `IS${'a'.repeat(32)}`;
 const CONVERSATION_SID = `CH${'b'.repeat(32)}`;
@@ -90,4 +91,14 @@ function tacCallTask(handoffData, overrides = {}) {
   );
 }
 
-module.exports = { contract, directTask, studioTask, tacMessagingTask, tacCallTask, flexTask, REQUESTED_AT, TASK_SID, CONVERSATION_SID };
+/**
+ * The direct voice path's task (functions/voice/connect-action's <Enqueue><Task>): the attributes the voice path's
+ * own taskAttributesOf writes for a call its AI handed off.
+ */
+function voiceTask(request, overrides = {}) {
+  const event = { CallSid: `CA${'2'.repeat(32)}`, From: '+15551230000', To: '+15005550006' };
+  const { attributes } = relay.taskAttributesOf(handover, { config, event, handoff: handoffOf(request, '/voice/connect-action') });
+  return flexTask(attributes, { taskChannelUniqueName: 'voice', ...overrides });
+}
+
+module.exports = { contract, directTask, studioTask, voiceTask, tacMessagingTask, tacCallTask, flexTask, REQUESTED_AT, TASK_SID, CONVERSATION_SID };

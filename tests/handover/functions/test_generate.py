@@ -164,6 +164,11 @@ def test_the_plugins_contract_holds_the_values_the_plugin_takes_from_contract_py
         "MAX_SUMMARY_LENGTH": contract.MAX_SUMMARY_LENGTH,
         "HAND_BACK_PATH": contract.HAND_BACK_PATH,
         "HANDOVER_BASE_URL_UI_ATTRIBUTE": contract.HANDOVER_BASE_URL_UI_ATTRIBUTE,
+        "HANDOFF_FIELDS": list(contract.HANDOFF_FIELDS),
+        "TASK_ATTRIBUTES": {
+            "messaging": list(contract.MESSAGING_TASK_ATTRIBUTES),
+            "voice": list(contract.VOICE_TASK_ATTRIBUTES),
+        },
         "CONTRACT_VERSION": contract.CONTRACT_VERSION,
     }
 

@@ -4,7 +4,7 @@ import { act, fireEvent, render, screen, within } from '@testing-library/react';
 import AiHandoffPanel, { SUMMARY_PREVIEW_LENGTH } from '../components/AiHandoffPanel';
 import { MAX_FIELD_LENGTH } from '../helpers/handoffOfTask';
 import { MAX_REASON_LENGTH, MAX_SUMMARY_LENGTH } from '../../../generated/contract';
-import { directTask, studioTask, tacCallTask, flexTask, REQUESTED_AT } from '../../../test-support/kitTasks';
+import { contract, directTask, studioTask, tacCallTask, voiceTask, flexTask, REQUESTED_AT } from '../../../test-support/kitTasks';
 
 const HOSTILE = '<img src=x onerror="window.hacked=1"><script>window.hacked=2</script><b>bold</b> & "quotes"';
 
@@ -93,11 +93,30 @@ describe('the direct path (flex-handover)', () => {
 
   test('shows context fields the handoff may carry later (a voice call), cut to their length', () => {
     const task = directTask({ reason: 'r' });
-    task.attributes.handoff = { ...task.attributes.handoff, callSid: 'CA0001', language: 'fr-FR', notes: 'n'.repeat(1000) };
+    task.attributes.handoff = { ...task.attributes.handoff, intent: 'refund', language: 'fr-FR', notes: 'n'.repeat(1000) };
     render(<AiHandoffPanel task={task} />);
-    expect(rowValue('callSid')).toBe('CA0001');
+    expect(rowValue('intent')).toBe('refund');
     expect(rowValue('language')).toBe('fr-FR');
     expect(rowValue('notes')).toHaveLength(MAX_FIELD_LENGTH);
+  });
+});
+
+describe('the direct voice path (connect-action)', () => {
+  test("shows the call's attributes the voice path writes, each once, beside the AI's reason and summary", () => {
+    const task = voiceTask({ reason: 'wants a person', summary: 'Called about order 12.' });
+    render(<AiHandoffPanel task={task} />);
+    expect(screen.getByTestId('ai-handoff-reason').textContent).toBe('wants a person');
+    expect(screen.getByTestId('ai-handoff-summary').textContent).toBe('Called about order 12.');
+    expect(rowValue('Channel')).toBe('voice');
+    expect(rowValue('Customer')).toBe('+15551230000');
+    expect(rowValue('Call')).toBe(task.attributes.callSid);
+    expect(rowValue('Number called')).toBe('+15005550006');
+    expect(rowValue('Handed off through')).toBe('/voice/connect-action');
+    // Every attribute of the contract's voice list has its row, or is shown by Flex or in the rows above.
+    const labels = screen.getAllByText((_, element) => element.tagName === 'SPAN' && element.closest('dt') !== null);
+    const shown = labels.map((element) => element.textContent);
+    expect(shown.filter((label, index) => shown.indexOf(label) !== index)).toEqual([]);
+    expect(contract.TASK_ATTRIBUTES.voice.filter((name) => task.attributes[name] === undefined)).toEqual([]);
   });
 });
 

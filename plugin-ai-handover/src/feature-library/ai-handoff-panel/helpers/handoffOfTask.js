@@ -7,27 +7,35 @@
 // The names and limits come from the kit's contract (src/generated/contract.js, made by `handover generate`).
 import {
   HANDOFF_ATTRIBUTE,
+  HANDOFF_FIELDS,
   MAX_REASON_LENGTH,
   MAX_SUMMARY_LENGTH,
   STUDIO_HANDOFF_ATTRIBUTE,
+  TASK_ATTRIBUTES,
 } from '../../../generated/contract';
 import { attributesOf, isObject, objectOf, textOf } from '../../../common/attributes';
 
 // The longest text of a context field shown, and how many fields at most: the rest of the task is Flex's to show.
 export const MAX_FIELD_LENGTH = 200;
 export const MAX_FIELDS = 20;
-// What the panel shows in its own rows, or what only the functions need: never repeated among the context fields.
-const SHOWN_APART = new Set([
-  'reason',
-  'summary',
-  'requestedAt',
-  'source',
-  'conversationSid',
-  'conversationServiceSid',
-  'channelType',
-  'customerAddress',
-  'customerName',
-]);
+// How the panel names the attributes the kit's functions set on a task (TASK_ATTRIBUTES, from the contract); one the
+// contract adds later is shown under its own name until it is named here.
+const LABELS = {
+  channelType: 'Channel',
+  customerName: 'Customer',
+  customerAddress: 'Customer address',
+  callSid: 'Call',
+  calledNumber: 'Number called',
+};
+// The kit's keys only the functions need (the conversation's SIDs) or that Flex shows itself (`from`).
+const FUNCTIONS_ONLY = new Set(['conversationSid', 'conversationServiceSid', 'from']);
+// The task's attributes the panel shows, in the contract's order, messaging's then voice's.
+const TASK_FIELDS = [...new Set([...TASK_ATTRIBUTES.messaging, ...TASK_ATTRIBUTES.voice])].filter(
+  (name) => !FUNCTIONS_ONLY.has(name)
+);
+// What the handoff's own context (its extra fields, the Studio path's HandoffData attributes) does not repeat: the
+// handoff's fields have rows of their own, the task's attributes are shown from the task.
+const NOT_CONTEXT = new Set([...HANDOFF_FIELDS, ...FUNCTIONS_ONLY, ...TASK_FIELDS]);
 
 function dateOf(value) {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value;
@@ -55,7 +63,7 @@ function field(label, value) {
 /** The fields of `extra` that the panel does not show apart, in their order. */
 function extraFields(extra) {
   return Object.entries(extra || {})
-    .filter(([name, value]) => !SHOWN_APART.has(name) && value !== null && value !== undefined)
+    .filter(([name, value]) => !NOT_CONTEXT.has(name) && value !== null && value !== undefined)
     .map(([name, value]) => field(name, value));
 }
 
@@ -71,11 +79,15 @@ export function handoffOfTask(task) {
   if (!direct && !studio) return null;
   const said = direct || (isObject(studio.attributes) ? studio.attributes : {});
   const customer = attributes.customerName || attributes.name || said.customerName;
+  const taskValues = {
+    ...attributes,
+    channelType: attributes.channelType || said.channelType,
+    customerName: customer,
+    // An address the customer's name already says is not said twice.
+    customerAddress: customer !== attributes.customerAddress ? attributes.customerAddress : null,
+  };
   const fields = [
-    field('Channel', attributes.channelType || said.channelType),
-    field('Customer', customer),
-    customer !== attributes.customerAddress ? field('Customer address', attributes.customerAddress) : null,
-    field('Call', attributes.callSid),
+    ...TASK_FIELDS.map((name) => field(LABELS[name] || name, taskValues[name])),
     field('Handed off through', said.source),
     ...(studio
       ? [
