@@ -112,6 +112,9 @@ describe('the direct voice path (connect-action)', () => {
     expect(rowValue('Call')).toBe(task.attributes.callSid);
     expect(rowValue('Number called')).toBe('+15005550006');
     expect(rowValue('Handed off through')).toBe('/voice/connect-action');
+    // The caller's address is their name here: not said twice, and no row for what is not there.
+    expect(screen.queryByText('Customer address', { selector: 'dt span' })).toBeNull();
+    expect(screen.queryByText('null')).toBeNull();
     // Every attribute of the contract's voice list has its row, or is shown by Flex or in the rows above.
     const labels = screen.getAllByText((_, element) => element.tagName === 'SPAN' && element.closest('dt') !== null);
     const shown = labels.map((element) => element.textContent);

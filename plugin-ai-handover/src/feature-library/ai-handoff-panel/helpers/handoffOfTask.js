@@ -55,7 +55,9 @@ function fieldText(value) {
   }
 }
 
+/** A row of the panel; null (no row) for a value that is not there. */
 function field(label, value) {
+  if (value === null || value === undefined) return null;
   const text = fieldText(value);
   return text === '' ? null : { label: textOf(label, MAX_FIELD_LENGTH), value: text };
 }
