@@ -89,13 +89,14 @@ def deploy(ctx, plugin_dir, build, service_sid, environment, dry_run, as_json) -
     from ..plugin import build as building
     from ..plugin import bundle, deploy
 
+    # The credentials first: a build takes a while, and the deploy cannot go on without them.
+    project_dir = find_project(ctx)
+    found_credentials, client = credentials_and_client(project_dir)
     package = _package(ctx, plugin_dir)
     if build or (build is None and not package.bundle_path.is_file()):
         echo_note(f"Building {package.name} {package.version} first (as `handover plugin build` does).")
         building.build(package, None)
     built = bundle.read_bundle(package)
-    project_dir = find_project(ctx)
-    found_credentials, client = credentials_and_client(project_dir)
     functions = find_deployment(client, project_dir, found_credentials, service_sid, environment, required=False)
     if functions is None:
         echo_note(

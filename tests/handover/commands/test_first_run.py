@@ -28,6 +28,8 @@ ACCOUNT_COMMANDS = [
     ("tac", "summaries", "--configuration-id", CONFIGURATION),
     ("tac", "studio", "--from-address", "+15551234567"),
     ("handback", "wire"),
+    ("voice", "wire", "--number", "+15551234567", "--relay-url", "wss://ai.example.com/relay"),
+    ("plugin", "deploy", "--no-build"),
 ]
 # Each command that needs the deployment: the next step is to deploy.
 DEPLOYMENT_COMMANDS = [
@@ -36,6 +38,7 @@ DEPLOYMENT_COMMANDS = [
     ("tool", "show"),
     ("tool", "register", "--assistant-id", "aia_asst_1"),
     ("handback", "wire"),
+    ("voice", "wire", "--number", "+15551234567", "--relay-url", "wss://ai.example.com/relay"),
 ]
 
 

@@ -85,10 +85,11 @@ def test_deploy_of_a_taken_version_exits_1_saying_to_raise_it(flex, project, bui
     assert "A Flex Plugin Version never changes: raise `version` in" in result.stderr
 
 
-def test_a_missing_plugin_folder_is_a_usage_error(project):
+def test_a_missing_plugin_folder_is_a_usage_error(flex, project):
     result = run(project, "deploy")
     assert result.exit_code == 2
     assert f"No plugin folder at {project / 'plugin-ai-handover'}. Pass --plugin-dir" in result.stderr
+    assert flex.requests == []
 
 
 def test_build_prints_the_bundle_and_json(project, plugin_dir):
