@@ -41,7 +41,9 @@ function refused(statusCode, error) {
 
 /**
  * The conversation a task the kit created is for, from the task's attributes (text): `{ ok, session, requestedAt }`;
- * `{ ignored }` for a task no handover tool created; `{ unparsed }` for attributes that are not JSON.
+ * `{ ignored }` for a task no handover tool created; `{ unparsed }` for attributes that are not JSON. The direct path
+ * (and the voice path) puts the handoff under HANDOFF_ATTRIBUTE beside the conversation; the studio-handover tool
+ * puts it, with the conversation, among the attributes of the HandoffData its Studio flow sets on the task.
  */
 function handoffOf(taskAttributes, contract) {
   let attributes;
@@ -50,10 +52,15 @@ function handoffOf(taskAttributes, contract) {
   } catch {
     return { unparsed: true };
   }
-  const handoff = attributes && attributes[contract.HANDOFF_ATTRIBUTE];
-  const { conversationSid, conversationServiceSid } = attributes || {};
-  if (!handoff || typeof conversationSid !== 'string' || typeof conversationServiceSid !== 'string') {
-    return { ignored: 'the task was not created by a handover tool' };
+  const ignored = { ignored: 'the task was not created by a handover tool' };
+  if (!attributes || typeof attributes !== 'object') return ignored;
+  const direct = attributes[contract.HANDOFF_ATTRIBUTE];
+  const data = attributes[contract.STUDIO_HANDOFF_ATTRIBUTE];
+  const viaStudio = !direct && data && typeof data === 'object' && data.attributes && typeof data.attributes === 'object' ? data.attributes : null;
+  const handoff = direct || viaStudio;
+  const { conversationSid, conversationServiceSid } = direct ? attributes : viaStudio || {};
+  if (!handoff || typeof handoff !== 'object' || typeof conversationSid !== 'string' || typeof conversationServiceSid !== 'string') {
+    return ignored;
   }
   return { ok: true, session: { serviceSid: conversationServiceSid, conversationSid }, requestedAt: handoff.requestedAt };
 }
@@ -491,7 +498,7 @@ function tacHandoffOf(taskAttributes, contract) {
     return null;
   }
   if (!attributes || typeof attributes !== 'object' || attributes[contract.HANDOFF_ATTRIBUTE]) return null;
-  const handoffData = attributes.handoffData;
+  const handoffData = attributes[contract.STUDIO_HANDOFF_ATTRIBUTE];
   const conversationId = handoffData && typeof handoffData === 'object' ? handoffData.conversationId : undefined;
   const { conversationSid } = attributes;
   if (typeof conversationId !== 'string' || !ORCHESTRATOR_CONVERSATION.test(conversationId)) return null;

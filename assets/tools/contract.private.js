@@ -17,6 +17,8 @@ module.exports = {
   TOKEN_HEADER: "X-Handover-Token",
   // The task attribute under which the AI's account of the handoff lands.
   HANDOFF_ATTRIBUTE: "handoff",
+  // The Studio path's (studio/agent-handoff.json): TAC's HandoffData as sent, the studio-handover tool's among it.
+  STUDIO_HANDOFF_ATTRIBUTE: "handoffData",
   // The fields of that object, and the task attributes beside it by path: what the agent's screen shows.
   HANDOFF_FIELDS: ["reason", "summary", "source", "requestedAt"],
   TASK_ATTRIBUTES: { messaging: ["from", "customerName", "customerAddress", "conversationSid", "conversationServiceSid", "channelType"], voice: ["from", "customerName", "customerAddress", "callSid", "calledNumber", "channelType"] },

@@ -323,7 +323,7 @@ def test_the_panel_shows_the_studio_paths_handoff_data_on_messaging_and_on_a_cal
         "Needs it for order 77 before Friday.",
     )
     assert "Handed off through /tools/studio-handover" in " ".join(chat["panel"].split())
-    assert not chat["returnToAi"]  # the studio-handover tool names no Orchestrator conversation: not TAC's
+    assert chat["returnToAi"]  # the hand-back takes the studio-handover tool's tasks: their HandoffData names the chat
     assert (phone["reason"], phone["summary"], phone["returnToAi"]) == ("wants a refund", None, False)
     shown = " ".join(phone["panel"].split())
     for row in (

@@ -152,7 +152,8 @@ describe('only on an accepted messaging task the hand-back takes', () => {
   test.each([
     ['the direct path', directTask({ reason: 'r' }), true],
     ["Twilio Agent Connect's path", tacMessagingTask(TAC_HANDOFF), true],
-    ["the studio-handover tool's (no Orchestrator conversation: the hand-back does not take it)", studioTask({ reason: 'r' }), false],
+    ["the studio-handover tool's, through the Studio flow", studioTask({ reason: 'r' }), true],
+    ["a Studio task naming neither its conversation's service nor an Orchestrator conversation", flexTask({ conversationSid: 'CH1', handoffData: { conversationId: 'CH1', attributes: { reason: 'r' } } }), false],
     ["TAC's path without its Classic conversation", tacMessagingTask(TAC_HANDOFF, { attributes: { handoffData: TAC_HANDOFF } }), false],
     ['a direct task without its conversation service', flexTask({ handoff: { reason: 'r' }, conversationSid: 'CH1' }), false],
     ['a task not yet accepted', directTask({ reason: 'r' }, { status: 'pending' }), false],

@@ -16,17 +16,22 @@ const ORCHESTRATOR_CONVERSATION = /^conv_conversation_[0-9a-z]{26}$/;
 /**
  * Whether the task is one Return to AI is for: a messaging task the agent has accepted, that the kit's hand-back can
  * give back (as assets/lifecycle/handback.private.js reads them): one the direct path created (its `handoff` beside
- * the conversation and its service), or one Twilio Agent Connect's flow created (TAC's HandoffData naming its
- * Orchestrator conversation, beside the Classic conversation). The studio-handover tool's tasks name no Orchestrator
- * conversation, and the hand-back does not take them: no button there rather than one that always answers "ignored".
+ * the conversation and its service: the bot's webhooks come back), one the studio-handover tool's flow created (the
+ * conversation and its service among the attributes of its HandoffData), or one Twilio Agent Connect's flow created
+ * (TAC's HandoffData naming its Orchestrator conversation, beside the Classic conversation: TAC's is ACTIVE again).
  */
 export function canReturnToAi(task) {
   if (!task || task.status !== 'accepted' || task.taskChannelUniqueName === 'voice') return false;
   const attributes = attributesOf(task);
-  if (attributes.channelType === 'voice' || typeof attributes.conversationSid !== 'string') return false;
-  if (objectOf(attributes[HANDOFF_ATTRIBUTE])) return typeof attributes.conversationServiceSid === 'string';
+  if (attributes.channelType === 'voice') return false;
+  if (objectOf(attributes[HANDOFF_ATTRIBUTE])) {
+    return typeof attributes.conversationSid === 'string' && typeof attributes.conversationServiceSid === 'string';
+  }
   const handoffData = objectOf(attributes[STUDIO_HANDOFF_ATTRIBUTE]);
-  return Boolean(handoffData) && ORCHESTRATOR_CONVERSATION.test(String(handoffData.conversationId));
+  if (!handoffData) return false;
+  const said = objectOf(handoffData.attributes) || {};
+  if (typeof said.conversationSid === 'string' && typeof said.conversationServiceSid === 'string') return true;
+  return typeof attributes.conversationSid === 'string' && ORCHESTRATOR_CONVERSATION.test(String(handoffData.conversationId));
 }
 
 /**
