@@ -164,7 +164,7 @@ def validated_in_node(proxy, account, token: str) -> dict:
         **{name: proxy.client_environment()[name] for name in ("HTTPS_PROXY", "NODE_EXTRA_CA_CERTS", "NODE_OPTIONS")},
     }
     done = subprocess.run(
-        [node, "-e", _VALIDATE_IN_NODE, token, account.sid, account.auth_token],
+        [node, "-e", _VALIDATE_IN_NODE, "--", token, account.sid, account.auth_token],  # a token may start with -
         cwd=PROJECT_DIR,
         env=environment,
         capture_output=True,

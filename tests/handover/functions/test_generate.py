@@ -198,6 +198,7 @@ def test_the_contract_holds_every_value_the_javascript_takes_from_contract_py(tm
         "TOKEN_QUERY_PARAMETER": contract.TOKEN_QUERY_PARAMETER,
         "TOKEN_HEADER": contract.TOKEN_HEADER,
         "HANDOFF_ATTRIBUTE": contract.HANDOFF_ATTRIBUTE,
+        "STUDIO_HANDOFF_ATTRIBUTE": contract.STUDIO_HANDOFF_ATTRIBUTE,
         "HANDBACK_EVENTS": list(contract.HANDBACK_EVENTS),
         "RETRY_BASE_MS": contract.RETRY_BASE_MS,
         "RETRY_CAP_MS": contract.RETRY_CAP_MS,
