@@ -23,6 +23,7 @@ from tests.conftest import HANDOVER_TOKEN, PROJECT_DIR
 from tests.functions.lifecycle.test_task_events import (
     CREATE_WEBHOOK,
     HANDBACK,
+    assert_handed_back,
     bot_messages,
     ending_of,
     event_answers,
@@ -151,16 +152,7 @@ def test_the_agent_hands_back_at_once_and_the_end_of_the_task_after_it_hands_bac
     ]
     (restored,) = webhooks_of(emulator, conversation)
     assert (restored["target"], restored["configuration"]["url"]) == ("webhook", f"{bot.base}/bot/{conversation}")
-    attributes = conversation_attributes(emulator, conversation)
-    assert not {"handedOff", "handedOffAt", "handoffClaimId", "handoffBotWebhooks"} & set(attributes)
-    assert attributes["handedBack"] == {
-        "at": attributes["handedBack"]["at"],
-        "taskSid": task["sid"],
-        "reason": "agent",
-        "worker": {"sid": alice["sid"], "name": "Alice"},
-        "outcome": None,
-        "botRestored": True,
-    }
+    assert_handed_back(emulator, conversation, task, "agent", alice)
     claims = sync_map_items(emulator, contract.claim_map_of(conversation))
     assert conversation not in claims and task["sid"] in claims  # the AI may hand off again; the task is done
     customer_writes(emulator, conversation, "Back with the bot?")

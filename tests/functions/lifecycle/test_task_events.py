@@ -83,6 +83,20 @@ def handed_off(emulator, twilio, call_tool, runtime, bot) -> tuple[str, dict]:
     return conversation, task
 
 
+def assert_handed_back(emulator, conversation: str, task: dict, reason: str, worker: dict) -> None:
+    """The conversation's handoff record taken away, and the hand-back recorded for the AI: the bot made again."""
+    attributes = conversation_attributes(emulator, conversation)
+    assert not {"handedOff", "handedOffAt", "handoffClaimId", "handoffBotWebhooks"} & set(attributes)
+    assert attributes["handedBack"] == {
+        "at": attributes["handedBack"]["at"],
+        "taskSid": task["sid"],
+        "reason": reason,
+        "worker": {"sid": worker["sid"], "name": worker["friendly_name"]},
+        "outcome": None,
+        "botRestored": True,
+    }
+
+
 def bot_messages(bot, conversation: str) -> list[str]:
     return [r["params"]["Body"] for r in bot.received if r["path"] == f"/bot/{conversation}"]
 
@@ -108,16 +122,7 @@ def test_after_the_agent_wraps_up_the_bot_is_back_and_the_ai_can_read_the_hand_b
     (restored,) = webhooks_of(emulator, conversation)
     assert (restored["target"], restored["configuration"]["url"]) == ("webhook", f"{bot.base}/bot/{conversation}")
     assert restored["configuration"]["filters"] == ["onMessageAdded"]
-    attributes = conversation_attributes(emulator, conversation)
-    assert not {"handedOff", "handedOffAt", "handoffClaimId", "handoffBotWebhooks"} & set(attributes)
-    assert attributes["handedBack"] == {
-        "at": attributes["handedBack"]["at"],
-        "taskSid": task["sid"],
-        "reason": "wrapup",
-        "worker": {"sid": agent["sid"], "name": "Alice"},
-        "outcome": None,
-        "botRestored": True,
-    }
+    assert_handed_back(emulator, conversation, task, "wrapup", agent)
     assert [m["body"] for m in messages_of(emulator, conversation)][-1] == HANDBACK
     # The handoff's claim is given back: the AI may hand the conversation off again.
     claims = sync_map_items(emulator, contract.claim_map_of(conversation))
